@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { SignatureVoice, bandLevelDb, estimateDelay, signatureFrequency } from "../../mixer-node/src/signature.js";
+
+const SR = 48_000;
+
+/** Mixes voices, each delayed by a known number of samples, as a listener would hear them. */
+function mixDelayed(startAbs: number, seconds: number, delays: Map<number, number>): Float32Array {
+  const n = Math.round(seconds * SR);
+  const out = new Float32Array(n);
+  const tmp = new Float32Array(n);
+  for (const [index, delaySamples] of delays) {
+    new SignatureVoice(index).render(startAbs - delaySamples, tmp);
+    for (let i = 0; i < n; i++) out[i] += tmp[i];
+  }
+  return out;
+}
+
+describe("signature voices", () => {
+  it("gives each voice its own multiple of 100 Hz", () => {
+    expect(signatureFrequency(0)).toBe(400);
+    expect(signatureFrequency(8)).toBe(2000);
+  });
+
+  it("is a pure function of the absolute sample clock", () => {
+    const v = new SignatureVoice(3);
+    const a = new Float32Array(960);
+    const b = new Float32Array(480);
+    v.render(1_000_000, a);
+    v.render(1_000_480, b);
+    expect(Array.from(a.subarray(480))).toEqual(Array.from(b));
+  });
+
+  it("keys the tone on about half of the time", () => {
+    const v = new SignatureVoice(5);
+    let on = 0;
+    const chips = 2000;
+    for (let c = 0; c < chips; c++) on += v.envelope(c * 1920 + 1000) > 0.5 ? 1 : 0;
+    expect(on / chips).toBeGreaterThan(0.4);
+    expect(on / chips).toBeLessThan(0.6);
+  });
+
+  it("finds every voice of a mix and its delay to within a millisecond", () => {
+    const start = 81_234_567_890;
+    const delays = new Map<number, number>();
+    for (let i = 0; i < 12; i++) delays.set(i, Math.round((7 + 9.3 * i) * 48));
+    const heard = mixDelayed(start, 4, delays);
+    for (const [index, d] of delays) {
+      const est = estimateDelay(heard, start, index, { maxDelayMs: 300 });
+      expect(est.heard).toBe(true);
+      expect(Math.abs(est.delayMs - d / 48)).toBeLessThan(1);
+    }
+  });
+
+  it("reports a voice that is not in the mix as not heard, tens of dB down", () => {
+    const start = 5_000_000;
+    const delays = new Map([[0, 480], [1, 960], [3, 1440]]);
+    const heard = mixDelayed(start, 3, delays);
+    const absent = estimateDelay(heard, start, 2, { maxDelayMs: 300 });
+    expect(absent.heard).toBe(false);
+    expect(bandLevelDb(heard, start, 2)).toBeLessThan(bandLevelDb(heard, start, 1) - 40);
+  });
+});
