@@ -32,7 +32,11 @@ export interface EncoderOptions {
 
 export interface Encoder {
   readonly frameSamples: number;
-  /** Encodes exactly `frameSamples` samples of `pcm` into `out`; returns the packet length in bytes. */
+  /**
+   * Encodes exactly `frameSamples` samples of `pcm` into `out`; returns the packet length in bytes.
+   * `pcm.length` must equal `frameSamples` and `out` must hold at least MAX_PACKET_BYTES
+   * (RangeError otherwise), so that no frame is ever silently squeezed into a short buffer.
+   */
   encode(pcm: Float32Array, out: Uint8Array): number;
   setBitrate(bps: number): void;
   setComplexity(c: number): void;
@@ -44,7 +48,11 @@ export interface Encoder {
 
 export interface Decoder {
   readonly frameSamples: number;
-  /** Decodes one packet into `out` (length >= frameSamples); returns samples written. */
+  /**
+   * Decodes one packet into `out` (length >= frameSamples); returns samples written
+   * (always frameSamples). An empty or corrupt packet, or one whose duration is not one
+   * frame, throws a CodecError ("INVALID_PACKET" / "FRAME_MISMATCH").
+   */
   decode(packet: Uint8Array, out: Float32Array): number;
   /** Packet-loss concealment of exactly one frame into `out`; returns samples written. */
   conceal(out: Float32Array): number;
@@ -65,4 +73,45 @@ export interface CodecBackend {
   readonly capabilities: { fec: boolean; plc: boolean };
   createEncoder(opts: EncoderOptions): Encoder;
   createDecoder(frameMs: FrameMs): Decoder;
+}
+
+/**
+ * Why a codec call failed. Argument mistakes (wrong array type, wrong frame
+ * length, too small a buffer) throw TypeError / RangeError instead: they are
+ * bugs in the caller, while these come from data or the environment.
+ */
+export type CodecErrorCode =
+  /** The native backend was requested but its binding did not load (reason in the message). */
+  | "NATIVE_UNAVAILABLE"
+  /** The fallback package did not load either. */
+  | "FALLBACK_UNAVAILABLE"
+  /** CHOIRMESH_OPUS_BACKEND or the `prefer` argument named no known backend. */
+  | "UNKNOWN_BACKEND"
+  /** A received packet is empty or corrupt. */
+  | "INVALID_PACKET"
+  /** A received packet is valid Opus but not exactly one frame of this decoder's size. */
+  | "FRAME_MISMATCH"
+  /** The encoder or decoder was used after destroy(). */
+  | "DESTROYED"
+  /** Any other failure reported by libopus. */
+  | "OPUS_ERROR";
+
+export class CodecError extends Error {
+  override readonly name = "CodecError";
+  constructor(
+    readonly code: CodecErrorCode,
+    message: string,
+    /** The libopus error number (negative) when libopus reported the failure. */
+    readonly opusCode?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Samples per frame at 48 kHz for an allowed frame duration (2.5 ms -> 120). */
+export function frameSamplesFor(frameMs: FrameMs): number {
+  if (!FRAME_MS_ALLOWED.includes(frameMs)) {
+    throw new RangeError(`frameMs must be one of ${FRAME_MS_ALLOWED.join(", ")}, got ${String(frameMs)}`);
+  }
+  return (SAMPLE_RATE / 1000) * frameMs;
 }
