@@ -1,0 +1,318 @@
+/**
+ * The fallback codec backend, for machines where the native binding cannot be
+ * built: the prebuilt @evan/opus package (its own prebuilt addon, else wasm).
+ *
+ * What the package allows and what it does not (checked against 1.0.3):
+ * - All encoder CTLs (application, bitrate, complexity, FEC, expected loss, DTX) through
+ *   `ctl()`: applied, so the packets it sends equal the native backend's.
+ * - PCM is 16-bit only: we convert Float32 to Int16 into a buffer made once per encoder.
+ * - It returns a new array per encode and decode, which we copy into the caller's buffer:
+ *   unlike the native backend, THIS BACKEND ALLOCATES PER FRAME (two small arrays).
+ * - No PLC (its prebuilt addon throws on an empty packet; its wasm build conceals 120 ms,
+ *   not one frame) and no FEC decoding. So conceal() is our own pitch-repetition
+ *   concealment below, and decodeFec() conceals: capabilities {fec: false, plc: false}.
+ */
+import { createRequire } from "node:module";
+import { checkBitrate, checkComplexity, checkLoss, resolveEncoderOptions } from "./defaults.js";
+import {
+  CodecError,
+  frameSamplesFor,
+  type CodecBackend,
+  type Decoder,
+  type Encoder,
+  type EncoderOptions,
+  type FrameMs,
+  MAX_PACKET_BYTES,
+  SAMPLE_RATE,
+} from "./types.js";
+
+type EvanOpus = typeof import("@evan/opus");
+type EvanEncoder = InstanceType<EvanOpus["Encoder"]>;
+type EvanDecoder = InstanceType<EvanOpus["Decoder"]>;
+
+const CTL_SET_BITRATE = 4002;
+const CTL_SET_COMPLEXITY = 4010;
+const CTL_SET_INBAND_FEC = 4012;
+const CTL_SET_PACKET_LOSS_PERC = 4014;
+const CTL_SET_DTX = 4016;
+const CTL_GET_LOOKAHEAD = 4027;
+const EVAN_APPLICATION = { voip: "voip", audio: "audio", "restricted-lowdelay": "restricted_lowdelay" } as const;
+
+/**
+ * Samples (at 48 kHz) in an Opus packet, from its TOC byte (RFC 6716 section 3.1),
+ * or -1 when the packet is malformed.
+ */
+export function opusPacketSamples(p: Uint8Array): number {
+  if (p.length === 0) return -1;
+  const config = p[0] >> 3;
+  const perFrame =
+    config < 12 ? [480, 960, 1920, 2880][config & 3] : config < 16 ? [480, 960][config & 1] : [120, 240, 480, 960][config & 3];
+  const code = p[0] & 3;
+  if (code === 0) return perFrame;
+  if (code !== 3) return 2 * perFrame;
+  if (p.length < 2 || (p[1] & 0x3f) === 0) return -1;
+  return (p[1] & 0x3f) * perFrame;
+}
+
+function checkPcm(pcm: unknown, frame: number): asserts pcm is Float32Array {
+  if (!(pcm instanceof Float32Array)) throw new TypeError("pcm must be a Float32Array");
+  if (pcm.length !== frame) throw new RangeError("pcm length must equal frameSamples");
+}
+function checkOut(out: unknown, frame: number): asserts out is Float32Array {
+  if (!(out instanceof Float32Array)) throw new TypeError("out must be a Float32Array");
+  if (out.length < frame) throw new RangeError("out must hold at least frameSamples samples");
+}
+function checkBytes(b: unknown, name: string): asserts b is Uint8Array {
+  if (!(b instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+}
+
+class FallbackEncoder implements Encoder {
+  readonly frameSamples: number;
+  readonly lookaheadSamples: number;
+  readonly #pcm16: Int16Array;
+  #enc: EvanEncoder | null;
+
+  constructor(lib: EvanOpus, opts: EncoderOptions) {
+    const o = resolveEncoderOptions(opts);
+    this.frameSamples = o.frameSamples;
+    this.#pcm16 = new Int16Array(o.frameSamples);
+    const enc = new lib.Encoder({ channels: 1, sample_rate: SAMPLE_RATE, application: EVAN_APPLICATION[o.application] });
+    enc.ctl(CTL_SET_BITRATE, o.bitrate);
+    enc.ctl(CTL_SET_COMPLEXITY, o.complexity);
+    enc.ctl(CTL_SET_INBAND_FEC, o.fec ? 1 : 0);
+    enc.ctl(CTL_SET_PACKET_LOSS_PERC, o.expectedLossPct);
+    enc.ctl(CTL_SET_DTX, o.dtx ? 1 : 0);
+    this.lookaheadSamples = enc.ctl(CTL_GET_LOOKAHEAD);
+    this.#enc = enc;
+  }
+
+  #live(): EvanEncoder {
+    if (!this.#enc) throw new CodecError("DESTROYED", "Opus encoder was destroyed");
+    return this.#enc;
+  }
+
+  encode(pcm: Float32Array, out: Uint8Array): number {
+    const enc = this.#live();
+    checkPcm(pcm, this.frameSamples);
+    checkBytes(out, "out");
+    if (out.length < MAX_PACKET_BYTES) throw new RangeError(`out must hold at least ${MAX_PACKET_BYTES} bytes`);
+    const s = this.#pcm16;
+    for (let i = 0; i < s.length; i++) {
+      const v = pcm[i];
+      s[i] = Math.round((v > 1 ? 1 : v < -1 ? -1 : v) * 32767);
+    }
+    let pkt: Uint8Array;
+    try {
+      pkt = enc.encode(s);
+    } catch (e) {
+      throw new CodecError("OPUS_ERROR", `encode: ${(e as Error).message}`);
+    }
+    out.set(pkt);
+    return pkt.length;
+  }
+
+  setBitrate(bps: number): void {
+    this.#live().ctl(CTL_SET_BITRATE, checkBitrate(bps));
+  }
+  setComplexity(c: number): void {
+    this.#live().ctl(CTL_SET_COMPLEXITY, checkComplexity(c));
+  }
+  setExpectedLoss(pct: number): void {
+    this.#live().ctl(CTL_SET_PACKET_LOSS_PERC, checkLoss(pct));
+  }
+  destroy(): void {
+    (this.#enc as { drop?: () => void } | null)?.drop?.();
+    this.#enc = null;
+  }
+}
+
+/** History kept for pitch search: enough for WIN + MAX_LAG. */
+const HIST = 2048;
+/** Shortest and longest repeated period: 1500 Hz and 60 Hz at 48 kHz. */
+const MIN_LAG = 32;
+const MAX_LAG = 800;
+/** Correlation window (10 ms). */
+const WIN = 480;
+/** Full level for the first 20 ms of a loss run, then a linear fade to silence over 60 ms. */
+const FADE_START = 960;
+const FADE_LEN = 2880;
+/** Cross-fade from concealment into the first decoded frame after a loss (2.5 ms). */
+const XFADE = 120;
+
+/**
+ * One-frame concealment for decoders without PLC: repeats the last pitch
+ * period of the output (so a sung tone continues in phase), fades out over
+ * long loss runs, and cross-fades back into decoded audio. Pure: no I/O.
+ */
+export class PitchConcealer {
+  readonly #hist = new Float32Array(HIST);
+  readonly #tmpl = new Float32Array(MAX_LAG);
+  #period = MAX_LAG;
+  #pos = 0;
+  /** Samples concealed in the current loss run (0 when the last frame was decoded). */
+  #lossRun = 0;
+
+  /** Conceals `n` samples into out[0..n). */
+  conceal(out: Float32Array, n: number): void {
+    if (this.#lossRun === 0) this.#startRun();
+    const t = this.#tmpl;
+    const p = this.#period;
+    let pos = this.#pos;
+    for (let i = 0; i < n; i++) {
+      out[i] = t[pos] * gainAt(this.#lossRun + i);
+      if (++pos === p) pos = 0;
+    }
+    this.#pos = pos;
+    this.#lossRun += n;
+    this.#push(out, n);
+  }
+
+  /** Records a decoded frame in out[0..n), first cross-fading it in after a loss run. */
+  decoded(out: Float32Array, n: number): void {
+    if (this.#lossRun > 0) {
+      const x = n < XFADE ? n : XFADE;
+      const t = this.#tmpl;
+      const p = this.#period;
+      let pos = this.#pos;
+      for (let i = 0; i < x; i++) {
+        const w = (i + 0.5) / x;
+        out[i] = w * out[i] + (1 - w) * t[pos] * gainAt(this.#lossRun + i);
+        if (++pos === p) pos = 0;
+      }
+      this.#lossRun = 0;
+    }
+    this.#push(out, n);
+  }
+
+  #push(src: Float32Array, n: number): void {
+    const h = this.#hist;
+    h.copyWithin(0, n);
+    for (let i = 0, j = HIST - n; i < n; i++, j++) h[j] = src[i];
+  }
+
+  /** Picks the period that best predicts the recent past, and freezes it as the template. */
+  #startRun(): void {
+    const h = this.#hist;
+    const end = HIST - 1;
+    // Coarse search (every 4th sample, every 2nd lag), then refine around the best lag.
+    let best = MAX_LAG;
+    let bestScore = -Infinity;
+    for (let lag = MIN_LAG; lag <= MAX_LAG; lag += 2) {
+      const s = corr(h, end, lag, 4);
+      if (s > bestScore) {
+        bestScore = s;
+        best = lag;
+      }
+    }
+    const coarse = best;
+    bestScore = -Infinity;
+    for (let lag = Math.max(MIN_LAG, coarse - 2); lag <= Math.min(MAX_LAG, coarse + 2); lag++) {
+      const s = corr(h, end, lag, 1);
+      if (s > bestScore) {
+        bestScore = s;
+        best = lag;
+      }
+    }
+    // Noise-like audio has no period: repeat the longest stretch, which buzzes least.
+    this.#period = bestScore > 0.3 ? best : MAX_LAG;
+    this.#tmpl.set(h.subarray(HIST - this.#period));
+    this.#pos = 0;
+  }
+}
+
+function gainAt(k: number): number {
+  if (k < FADE_START) return 1;
+  const g = 1 - (k - FADE_START) / FADE_LEN;
+  return g > 0 ? g : 0;
+}
+
+/** Normalised correlation between the last WIN samples and those `lag` earlier. */
+function corr(h: Float32Array, end: number, lag: number, stride: number): number {
+  let c = 0;
+  let e1 = 0;
+  let e2 = 0;
+  for (let n = 0; n < WIN; n += stride) {
+    const a = h[end - n];
+    const b = h[end - n - lag];
+    c += a * b;
+    e1 += a * a;
+    e2 += b * b;
+  }
+  return e1 > 1e-12 && e2 > 1e-12 ? c / Math.sqrt(e1 * e2) : 0;
+}
+
+class FallbackDecoder implements Decoder {
+  readonly frameSamples: number;
+  readonly #plc = new PitchConcealer();
+  #dec: EvanDecoder | null;
+
+  constructor(lib: EvanOpus, frameMs: FrameMs) {
+    this.frameSamples = frameSamplesFor(frameMs);
+    this.#dec = new lib.Decoder({ channels: 1, sample_rate: SAMPLE_RATE });
+  }
+
+  #live(): EvanDecoder {
+    if (!this.#dec) throw new CodecError("DESTROYED", "Opus decoder was destroyed");
+    return this.#dec;
+  }
+
+  decode(packet: Uint8Array, out: Float32Array): number {
+    const dec = this.#live();
+    checkBytes(packet, "packet");
+    checkOut(out, this.frameSamples);
+    const n = opusPacketSamples(packet);
+    if (n < 0) throw new CodecError("INVALID_PACKET", "empty or corrupt Opus packet");
+    if (n !== this.frameSamples) {
+      throw new CodecError("FRAME_MISMATCH", `packet is not one ${this.frameSamples}-sample frame`);
+    }
+    let pcm: Uint8Array;
+    try {
+      pcm = dec.decode(packet);
+    } catch (e) {
+      throw new CodecError("INVALID_PACKET", `corrupt Opus packet: ${(e as Error).message}`);
+    }
+    if (pcm.length !== 2 * n) throw new CodecError("OPUS_ERROR", `decoded ${pcm.length / 2} samples, expected ${n}`);
+    // Little-endian Int16 bytes, read without a typed view so nothing more is allocated.
+    for (let i = 0, j = 0; i < n; i++, j += 2) out[i] = (((pcm[j] | (pcm[j + 1] << 8)) << 16) >> 16) / 32768;
+    this.#plc.decoded(out, n);
+    return n;
+  }
+
+  conceal(out: Float32Array): number {
+    this.#live();
+    checkOut(out, this.frameSamples);
+    this.#plc.conceal(out, this.frameSamples);
+    return this.frameSamples;
+  }
+
+  /** No FEC decoding in @evan/opus: conceals, as the contract allows. */
+  decodeFec(nextPacket: Uint8Array, out: Float32Array): number {
+    checkBytes(nextPacket, "nextPacket");
+    return this.conceal(out);
+  }
+
+  destroy(): void {
+    (this.#dec as { drop?: () => void } | null)?.drop?.();
+    this.#dec = null;
+  }
+}
+
+/** The fallback backend; throws CodecError("FALLBACK_UNAVAILABLE") when @evan/opus cannot load. */
+export function createFallbackBackend(): CodecBackend {
+  let lib: EvanOpus;
+  let version = "?";
+  try {
+    const require = createRequire(import.meta.url);
+    lib = require("@evan/opus") as EvanOpus;
+    version = (require("@evan/opus/package.json") as { version: string }).version;
+  } catch (e) {
+    throw new CodecError("FALLBACK_UNAVAILABLE", `@evan/opus failed to load: ${(e as Error).message}`);
+  }
+  return {
+    name: "fallback",
+    description: `@evan/opus ${version} (prebuilt libopus; own pitch-repetition concealment, no FEC decoding)`,
+    capabilities: { fec: false, plc: false },
+    createEncoder: (opts) => new FallbackEncoder(lib, opts),
+    createDecoder: (frameMs) => new FallbackDecoder(lib, frameMs),
+  };
+}
