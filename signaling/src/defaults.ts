@@ -1,0 +1,127 @@
+/**
+ * Every option of the signaling server with its default, in one place.
+ * The server, the CLI, the tests and the benchmark all start from these.
+ */
+import type { PlannerOptions } from "./planner/types.js";
+
+/** Opus settings a room hands to every node; the media engine applies them. */
+export interface MediaSettings {
+  /** Frame length in ms: 2.5, 5, 10 or 20. */
+  frameMs: 2.5 | 5 | 10 | 20;
+  /** Opus bitrate in bit/s. */
+  bitrate: number;
+  /** Opus encoder complexity 0..10. */
+  complexity: number;
+  /** In-band forward error correction. */
+  fec: boolean;
+  /** Loss the encoder should expect, in percent (tunes FEC). */
+  expectedLossPct: number;
+  /** Opus application: restricted_lowdelay saves the 4 ms of the voip/audio lookahead. */
+  application: "restricted_lowdelay" | "voip" | "audio";
+}
+
+export const DEFAULT_MEDIA: Readonly<MediaSettings> = Object.freeze({
+  frameMs: 10,
+  bitrate: 64_000,
+  complexity: 5,
+  fec: true,
+  expectedLossPct: 5,
+  application: "restricted_lowdelay",
+});
+
+/** A token bucket: `burst` messages at once, refilled at `perSec`. */
+export interface RateLimit {
+  burst: number;
+  perSec: number;
+}
+
+export interface SignalingOptions {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port: number;
+  /** Interface to listen on. Default 127.0.0.1 (loopback only). */
+  host: string;
+  /**
+   * Shared secret for room tokens. When set, every join needs a token signed with it for that
+   * room; when undefined, rooms are open (local demos). Default undefined.
+   */
+  secret: string | undefined;
+  /**
+   * Key for resume tokens. Default: the secret when one is set, else a random key per process
+   * (a restarted open server then cannot honour old resume tokens; pass one to survive restarts).
+   */
+  resumeSecret: string | undefined;
+  /** Lifetime of a resume token in seconds. Default 3600. */
+  resumeTtlSec: number;
+  /** Folder of static files served at /. Default signaling/public next to this source. */
+  publicDir: string;
+  /** Media settings of every room. Default DEFAULT_MEDIA. */
+  media: MediaSettings;
+  /** Options handed to each room's tree planner. Default: the planner's own defaults. */
+  planner: Partial<PlannerOptions>;
+  /** Most nodes in one room; a join beyond gets `room-full`. Default 2000. */
+  maxRoomSize: number;
+  /** Most rooms on this server; a join that would open one more gets `server-full`. Default 1000. */
+  maxRooms: number;
+  /**
+   * Largest message the server checks itself (bytes of its JSON form, approximately); above it
+   * the reply is `too-large`. Default 65536.
+   */
+  maxMessageBytes: number;
+  /**
+   * socket.io's transport limit (maxHttpBufferSize). A frame above it closes the connection
+   * without a reply, so it sits well above maxMessageBytes. Default 1 MiB.
+   */
+  maxTransportBytes: number;
+  /** Deepest nesting allowed inside a message (opaque signal payloads included). Default 8. */
+  maxDepth: number;
+  /** Largest opaque signal payload (offer/answer SDP, ICE candidate), bytes. Default 32768. */
+  maxSignalBytes: number;
+  /** Messages per socket. Default burst 200, 100 per second. */
+  messageRate: RateLimit;
+  /** Joins per client IP address. Default burst 30, 10 per second. */
+  joinRatePerIp: RateLimit;
+  /**
+   * How long a disconnected node keeps its place, waiting for a resume. 0 removes it at once
+   * (same as leave). Default 0.
+   */
+  disconnectGraceMs: number;
+  /** Log level of the server's loggers; undefined keeps the process-wide level. */
+  logLevel: "debug" | "info" | "warn" | "error" | "silent" | undefined;
+}
+
+export const DEFAULT_SIGNALING_OPTIONS: Readonly<Omit<SignalingOptions, "publicDir">> = Object.freeze({
+  port: 8080,
+  host: "127.0.0.1",
+  secret: undefined,
+  resumeSecret: undefined,
+  resumeTtlSec: 3600,
+  media: DEFAULT_MEDIA,
+  planner: {},
+  maxRoomSize: 2000,
+  maxRooms: 1000,
+  maxMessageBytes: 65_536,
+  maxTransportBytes: 1_048_576,
+  maxDepth: 8,
+  maxSignalBytes: 32_768,
+  messageRate: Object.freeze({ burst: 200, perSec: 100 }),
+  joinRatePerIp: Object.freeze({ burst: 30, perSec: 10 }),
+  disconnectGraceMs: 0,
+  logLevel: undefined,
+});
+
+/** Field limits of the wire protocol (see docs/protocol.md). */
+export const PROTOCOL_LIMITS = Object.freeze({
+  roomMaxLen: 64,
+  nameMaxLen: 64,
+  sectionMaxLen: 32,
+  tokenMaxLen: 1024,
+  nodeIdMaxLen: 64,
+  refMaxLen: 64,
+  maxRttSamples: 32,
+  maxRttMs: 10_000,
+  maxUploadKbps: 10_000_000,
+  maxAccessMs: 1_000,
+});
+
+/** Default room token lifetime of the token CLI, seconds. */
+export const DEFAULT_TOKEN_TTL_SEC = 3600;

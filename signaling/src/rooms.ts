@@ -1,0 +1,446 @@
+/**
+ * The room logic of the signaling server: join, leave, relay, RTT and tree requests, and the
+ * announcement of tree changes. Transport-free apart from the `Peer` it is handed for each
+ * socket, so it reads as the protocol's behaviour; server.ts wires it to socket.io.
+ */
+import { randomBytes } from "node:crypto";
+import type { SignalingOptions } from "./defaults.js";
+import type { ErrorCode } from "./errors.js";
+import { createLogger } from "./log.js";
+import type { SignalingMetrics } from "./metrics.js";
+import type { NodeId, Move } from "./planner/types.js";
+import {
+  PROTOCOL_VERSION,
+  type JoinMessage,
+  type Ref,
+  type RttMessage,
+  type ServerMessage,
+  type SignalMessage,
+  type TreeMessage,
+  type TreeRequestMessage,
+  type TreeUpdateMessage,
+} from "./protocol.js";
+import type { MemberRecord, RoomState, RoomStore } from "./room-store.js";
+import { createResumeToken, verifyResumeToken, verifyRoomToken } from "./tokens.js";
+
+const log = createLogger("signaling");
+
+/** One connected socket as the room logic sees it. */
+export interface Peer {
+  readonly ip: string;
+  send(msg: ServerMessage): void;
+  /** Drops the transport (used when a resume takes a node over from a stale socket). */
+  disconnect(): void;
+  room?: string;
+  node?: NodeId;
+}
+
+interface Neighbourhood {
+  parent: NodeId | null;
+  backup: NodeId | null;
+  children: NodeId[];
+}
+
+/** Process-local state of a room: which socket speaks for which node. */
+interface RoomRuntime {
+  state: RoomState;
+  peers: Map<NodeId, Peer>;
+  /** The neighbourhood each node was last told, to announce only real changes. */
+  told: Map<NodeId, Neighbourhood>;
+  /** Nodes whose socket dropped, kept in place until the grace period ends. */
+  away: Map<NodeId, NodeJS.Timeout>;
+}
+
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly burst: number,
+    private readonly perSec: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+  take(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSec);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+  full(now: number): boolean {
+    return this.tokens + ((now - this.last) / 1000) * this.perSec >= this.burst;
+  }
+}
+
+export { TokenBucket };
+
+function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): boolean {
+  if (!a || a.parent !== b.parent || a.backup !== b.backup || a.children.length !== b.children.length) return false;
+  for (let i = 0; i < a.children.length; i++) if (a.children[i] !== b.children[i]) return false;
+  return true;
+}
+
+export class Rooms {
+  private readonly runtimes = new Map<string, RoomRuntime>();
+  private readonly joinBuckets = new Map<string, TokenBucket>();
+  private readonly resumeKey: string;
+  private closing = false;
+
+  constructor(
+    private readonly store: RoomStore,
+    private readonly opts: SignalingOptions,
+    private readonly metrics: SignalingMetrics,
+  ) {
+    this.resumeKey = opts.resumeSecret ?? opts.secret ?? randomBytes(32).toString("hex");
+  }
+
+  get nodeCount(): number {
+    let n = 0;
+    for (const r of this.store.rooms()) n += r.size;
+    return n;
+  }
+
+  error(peer: Peer, code: ErrorCode, message: string, ref?: Ref): void {
+    this.metrics.errors.inc({ code });
+    log.debug("refused", { code, room: peer.room, node: peer.node, message });
+    peer.send(ref === undefined ? { type: "error", code, message } : { type: "error", code, message, ref });
+  }
+
+  // ------------------------------------------------------------------ join
+
+  join(peer: Peer, msg: JoinMessage, now: number): void {
+    const ref = msg.ref;
+    if (peer.node !== undefined) return this.error(peer, "already-joined", `already joined as ${peer.node}`, ref);
+    let bucket = this.joinBuckets.get(peer.ip);
+    if (!bucket) {
+      bucket = new TokenBucket(this.opts.joinRatePerIp.burst, this.opts.joinRatePerIp.perSec, now);
+      this.joinBuckets.set(peer.ip, bucket);
+    }
+    if (!bucket.take(now)) return this.error(peer, "join-rate-limited", "too many joins from this address", ref);
+
+    // A valid resume token is access in itself: a room token may expire mid-rehearsal.
+    let resumeId: NodeId | undefined;
+    if (msg.resume !== undefined) {
+      const r = verifyResumeToken(msg.resume, this.resumeKey, msg.room, now);
+      if (r.ok) resumeId = r.node;
+      else log.debug("resume token ignored", { room: msg.room, reason: r.message });
+    }
+    if (resumeId === undefined && this.opts.secret !== undefined) {
+      if (msg.token === undefined) return this.error(peer, "token-required", "this server needs a room token", ref);
+      const t = verifyRoomToken(msg.token, this.opts.secret, msg.room, now);
+      if (!t.ok) return this.error(peer, t.code, t.message, ref);
+    }
+
+    let rt = this.runtimes.get(msg.room);
+    if (resumeId !== undefined && rt?.state.planner.has(resumeId)) return this.rebind(peer, rt, resumeId, msg, now);
+    if (rt && rt.state.size >= this.opts.maxRoomSize) {
+      return this.error(peer, "room-full", `room holds at most ${this.opts.maxRoomSize} nodes`, ref);
+    }
+    if (!rt) {
+      if (this.store.size >= this.opts.maxRooms) return this.error(peer, "server-full", "no room for another room", ref);
+      rt = { state: this.store.create(msg.room, this.opts.media, this.opts.planner), peers: new Map(), told: new Map(), away: new Map() };
+      this.runtimes.set(msg.room, rt);
+      log.info("room opened", { room: msg.room });
+    }
+    const room = rt.state;
+    const id = resumeId !== undefined && room.member(resumeId) === undefined ? resumeId : room.newNodeId();
+    const member: MemberRecord = {
+      id,
+      name: msg.name,
+      section: msg.section,
+      canHub: msg.canHub,
+      uploadKbps: msg.uploadKbps,
+      hasVoice: msg.hasVoice,
+      dedicated: msg.dedicated ?? false,
+      joinedAt: now,
+    };
+    let moves: Move[];
+    try {
+      moves = room.planner.addNode({
+        id,
+        name: msg.name,
+        section: msg.section,
+        canHub: msg.canHub,
+        uploadKbps: msg.uploadKbps,
+        hasVoice: msg.hasVoice,
+        dedicated: msg.dedicated,
+        location: msg.latency?.location,
+        accessMs: msg.latency?.accessMs,
+      });
+    } catch (e) {
+      log.error("planner refused a join", { room: msg.room, error: String(e) });
+      if (room.size === 0) this.closeRoom(rt);
+      return this.error(peer, "internal", "could not place the node", ref);
+    }
+    room.addMember(member);
+    peer.room = msg.room;
+    peer.node = id;
+    rt.peers.set(id, peer);
+    for (const s of msg.latency?.rtts ?? []) this.reportRtt(rt, id, s.to, s.rttMs);
+    this.metrics.joins.inc();
+
+    const mine = this.neighbourhood(rt, id);
+    rt.told.set(id, mine);
+    const epoch = room.bumpEpoch();
+    log.info("join", { room: msg.room, node: id, name: msg.name, section: msg.section, parent: mine.parent, resumed: resumeId === id });
+    peer.send({
+      type: "joined",
+      v: PROTOCOL_VERSION,
+      ...(ref === undefined ? {} : { ref }),
+      room: msg.room,
+      id,
+      parent: mine.parent,
+      backup: mine.backup,
+      children: mine.children,
+      media: { ...room.media },
+      resumeToken: this.resumeToken(msg.room, id, now),
+      resumed: resumeId === id,
+      epoch,
+    });
+    this.announce(rt, moves, [], id, epoch);
+  }
+
+  /** A resume while the node still holds its place: same id, same place, new socket. */
+  private rebind(peer: Peer, rt: RoomRuntime, id: NodeId, msg: JoinMessage, now: number): void {
+    const timer = rt.away.get(id);
+    if (timer) clearTimeout(timer);
+    rt.away.delete(id);
+    const stale = rt.peers.get(id);
+    if (stale && stale !== peer) {
+      stale.node = undefined;
+      stale.room = undefined;
+      stale.disconnect();
+    }
+    peer.room = msg.room;
+    peer.node = id;
+    rt.peers.set(id, peer);
+    this.metrics.joins.inc();
+    const mine = this.neighbourhood(rt, id);
+    rt.told.set(id, mine);
+    log.info("resume", { room: msg.room, node: id, parent: mine.parent });
+    peer.send({
+      type: "joined",
+      v: PROTOCOL_VERSION,
+      ...(msg.ref === undefined ? {} : { ref: msg.ref }),
+      room: msg.room,
+      id,
+      parent: mine.parent,
+      backup: mine.backup,
+      children: mine.children,
+      media: { ...rt.state.media },
+      resumeToken: this.resumeToken(msg.room, id, now),
+      resumed: true,
+      epoch: rt.state.epoch,
+    });
+  }
+
+  private resumeToken(room: string, node: NodeId, now: number): string {
+    return createResumeToken({ room, node, secret: this.resumeKey, ttlSec: this.opts.resumeTtlSec, nowMs: now });
+  }
+
+  // ------------------------------------------------------------------ leave
+
+  leave(peer: Peer, ref: Ref | undefined): void {
+    const rt = this.joined(peer, ref);
+    if (!rt) return;
+    this.remove(rt, peer.node!, "leave");
+    peer.room = undefined;
+    peer.node = undefined;
+    peer.send(ref === undefined ? { type: "left" } : { type: "left", ref });
+  }
+
+  /** The socket is gone: leave now, or after the grace period when a resume may come. */
+  disconnected(peer: Peer): void {
+    const rt = peer.room !== undefined ? this.runtimes.get(peer.room) : undefined;
+    const id = peer.node;
+    peer.room = undefined;
+    peer.node = undefined;
+    if (!rt || id === undefined || rt.peers.get(id) !== peer) return;
+    rt.peers.delete(id);
+    if (this.opts.disconnectGraceMs > 0 && !this.closing) {
+      log.debug("away", { room: rt.state.name, node: id });
+      rt.away.set(
+        id,
+        setTimeout(() => {
+          rt.away.delete(id);
+          if (rt.state.planner.has(id) && !rt.peers.has(id)) this.remove(rt, id, "gone");
+        }, this.opts.disconnectGraceMs),
+      );
+    } else {
+      this.remove(rt, id, "disconnect");
+    }
+  }
+
+  private remove(rt: RoomRuntime, id: NodeId, why: string): void {
+    const room = rt.state;
+    const before = rt.told.get(id);
+    let moves: Move[] = [];
+    try {
+      moves = room.planner.removeNode(id);
+    } catch (e) {
+      log.error("planner failed to remove a node", { room: room.name, node: id, error: String(e) });
+    }
+    room.removeMember(id);
+    rt.peers.delete(id);
+    rt.told.delete(id);
+    const t = rt.away.get(id);
+    if (t) clearTimeout(t);
+    rt.away.delete(id);
+    this.metrics.leaves.inc();
+    log.info("leave", { room: room.name, node: id, reason: why });
+    if (room.size === 0) {
+      this.closeRoom(rt);
+      return;
+    }
+    const extra = before ? [...before.children, ...(before.parent ? [before.parent] : [])] : [];
+    this.announce(rt, moves, extra, undefined, room.bumpEpoch());
+  }
+
+  private closeRoom(rt: RoomRuntime): void {
+    for (const t of rt.away.values()) clearTimeout(t);
+    this.runtimes.delete(rt.state.name);
+    this.store.delete(rt.state.name);
+    log.info("room closed", { room: rt.state.name });
+  }
+
+  // ------------------------------------------------------------------ tree changes
+
+  private neighbourhood(rt: RoomRuntime, id: NodeId): Neighbourhood {
+    const p = rt.state.planner;
+    return { parent: p.parentOf(id), backup: p.backupOf(id), children: [...p.childrenOf(id)] };
+  }
+
+  /**
+   * Tells every node whose parent, backup or children changed. The moved nodes, their old and
+   * new parents are the only candidates; each gets its whole new neighbourhood.
+   */
+  private announce(rt: RoomRuntime, moves: readonly Move[], extra: readonly NodeId[], skip: NodeId | undefined, epoch: number): void {
+    if (this.closing) return;
+    const planner = rt.state.planner;
+    const reasons = new Map<NodeId, Move["reason"]>();
+    const consider = (id: NodeId | null | undefined, reason: Move["reason"]) => {
+      if (id && id !== skip && !reasons.has(id)) reasons.set(id, reason);
+    };
+    for (const m of moves) {
+      consider(m.node, m.reason);
+      consider(rt.told.get(m.node)?.parent, m.reason);
+      consider(m.parent, m.reason);
+    }
+    for (const id of extra) consider(id, "leave");
+    for (const [id, reason] of reasons) {
+      if (!planner.has(id)) continue;
+      const now = this.neighbourhood(rt, id);
+      const was = rt.told.get(id);
+      if (sameNeighbourhood(was, now)) continue;
+      rt.told.set(id, now);
+      if (was && was.parent !== now.parent) {
+        log.info("parent change", { room: rt.state.name, node: id, parent: now.parent, was: was.parent, reason });
+      }
+      const peer = rt.peers.get(id);
+      if (!peer) continue;
+      const update: TreeUpdateMessage = { type: "tree-update", parent: now.parent, backup: now.backup, children: now.children, reason, epoch };
+      this.metrics.moves.inc();
+      peer.send(update);
+    }
+  }
+
+  /** Bounded re-optimisation of one room; returns how many nodes moved. */
+  rebalance(room: string, maxMoves: number): number {
+    const rt = this.runtimes.get(room);
+    if (!rt) return 0;
+    const moves = rt.state.planner.rebalance(maxMoves);
+    if (moves.length > 0) this.announce(rt, moves, [], undefined, rt.state.bumpEpoch());
+    return moves.length;
+  }
+
+  // ------------------------------------------------------------------ relay and reports
+
+  private joined(peer: Peer, ref: Ref | undefined): RoomRuntime | undefined {
+    const rt = peer.room !== undefined ? this.runtimes.get(peer.room) : undefined;
+    if (!rt || peer.node === undefined) {
+      this.error(peer, "not-joined", "join a room first", ref);
+      return undefined;
+    }
+    return rt;
+  }
+
+  signal(peer: Peer, msg: SignalMessage): void {
+    const rt = this.joined(peer, msg.ref);
+    if (!rt) return;
+    const me = peer.node!;
+    const p = rt.state.planner;
+    const to = msg.to;
+    // Only tree neighbours, in both directions; ids of other rooms are simply unknown here.
+    const neighbour =
+      to !== me &&
+      p.has(to) &&
+      (p.parentOf(me) === to || p.parentOf(to) === me || p.backupOf(me) === to || p.backupOf(to) === me);
+    if (!neighbour) return this.error(peer, "not-neighbour", `${to} is not your parent, child or backup`, msg.ref);
+    const target = rt.peers.get(to);
+    if (!target) return this.error(peer, "peer-unavailable", `${to} is reconnecting`, msg.ref);
+    this.metrics.signals.inc({ kind: msg.kind });
+    target.send({ type: "signal", from: me, kind: msg.kind, data: msg.data });
+  }
+
+  rtt(peer: Peer, msg: RttMessage): void {
+    const rt = this.joined(peer, msg.ref);
+    if (!rt) return;
+    for (const s of msg.samples) this.reportRtt(rt, peer.node!, s.to, s.rttMs);
+  }
+
+  private reportRtt(rt: RoomRuntime, from: NodeId, to: NodeId, rttMs: number): void {
+    // Samples about nodes that have left are stale, not wrong: drop them quietly.
+    if (to === from || !rt.state.planner.has(to)) return;
+    rt.state.planner.reportRtt(from, to, rttMs);
+    this.metrics.rtts.inc();
+  }
+
+  tree(peer: Peer, msg: TreeRequestMessage, now: number): void {
+    let name = peer.room;
+    if (name === undefined) {
+      if (msg.room === undefined) return this.error(peer, "invalid-message", "room: needed before joining", msg.ref);
+      if (this.opts.secret !== undefined) {
+        if (msg.token === undefined) return this.error(peer, "token-required", "this server needs a room token", msg.ref);
+        const t = verifyRoomToken(msg.token, this.opts.secret, msg.room, now);
+        if (!t.ok) return this.error(peer, t.code, t.message, msg.ref);
+      }
+      name = msg.room;
+    }
+    peer.send(this.snapshot(name, msg.ref));
+  }
+
+  snapshot(name: string, ref?: Ref): TreeMessage {
+    const rt = this.runtimes.get(name);
+    const base = { type: "tree" as const, ...(ref === undefined ? {} : { ref }), room: name };
+    if (!rt) return { ...base, root: null, epoch: 0, nodes: [] };
+    const snap = rt.state.planner.snapshot();
+    return {
+      ...base,
+      root: snap.root,
+      epoch: rt.state.epoch,
+      nodes: snap.nodes.map((n) => ({
+        id: n.id,
+        name: rt.state.member(n.id)?.name ?? "",
+        section: n.section,
+        parent: n.parent,
+        backup: n.backup,
+        children: [...n.children],
+        depth: n.depth,
+        hasVoice: n.hasVoice,
+        canHub: n.canHub,
+      })),
+    };
+  }
+
+  /** Forgets join-rate buckets that have refilled, so the map stays small. */
+  pruneBuckets(now: number): void {
+    for (const [ip, b] of this.joinBuckets) if (b.full(now)) this.joinBuckets.delete(ip);
+  }
+
+  shutdown(): void {
+    this.closing = true;
+    for (const rt of this.runtimes.values()) for (const t of rt.away.values()) clearTimeout(t);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The signaling server: an HTTP server with socket.io for the protocol, static files for the
+ * browser singer, and /metrics. startSignalingServer is the one entry point (CLI, tests, demo).
+ */
+import { createReadStream, promises as fs } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Server, type Socket } from "socket.io";
+import { DEFAULT_SIGNALING_OPTIONS, type SignalingOptions } from "./defaults.js";
+import { createLogger, setLogLevel } from "./log.js";
+import { createSignalingMetrics, PROMETHEUS_CONTENT_TYPE, type SignalingMetrics } from "./metrics.js";
+import { parseClientMessage, SIGNALING_EVENT, type TreeMessage } from "./protocol.js";
+import { InMemoryRoomStore, type RoomStore } from "./room-store.js";
+import { Rooms, TokenBucket, type Peer } from "./rooms.js";
+
+const log = createLogger("signaling");
+
+export const DEFAULT_PUBLIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "public");
+
+export interface StartOptions extends Partial<SignalingOptions> {
+  /** Room state; default a fresh InMemoryRoomStore. */
+  store?: RoomStore;
+  /** Clock in ms (tokens, rate limits); default Date.now. */
+  now?: () => number;
+}
+
+export interface SignalingServer {
+  /** http://host:port */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly io: Server;
+  readonly store: RoomStore;
+  readonly metrics: SignalingMetrics;
+  readonly options: Readonly<SignalingOptions>;
+  /** The whole tree of one room, as the `tree` message gives it. */
+  tree(room: string): TreeMessage;
+  /** Bounded re-optimisation of a room; announces the moves and returns how many there were. */
+  rebalance(room: string, maxMoves: number): number;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".wav": "audio/wav",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+function reply(res: http.ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), "x-content-type-options": "nosniff" });
+  res.end(body);
+}
+
+/**
+ * Serves files under `root` only. The path is decoded once, dot-segments and dotfiles are
+ * refused, and the real path (symlinks resolved) must still lie inside the real root.
+ */
+async function serveStatic(root: string, pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return reply(res, 400, "bad path\n");
+  }
+  if (decoded.includes("\0") || decoded.includes("\\")) return reply(res, 400, "bad path\n");
+  const segments = decoded.split("/").filter((s) => s.length > 0);
+  if (segments.some((s) => s.startsWith("."))) return reply(res, 404, "not found\n");
+  if (segments.length === 0) segments.push("index.html");
+  const realRoot = await fs.realpath(root).catch(() => null);
+  if (!realRoot) return reply(res, 404, "not found\n");
+  let file = path.join(realRoot, ...segments);
+  try {
+    let st = await fs.stat(file);
+    if (st.isDirectory()) {
+      file = path.join(file, "index.html");
+      st = await fs.stat(file);
+    }
+    const real = await fs.realpath(file);
+    if (!real.startsWith(realRoot + path.sep) || !st.isFile()) return reply(res, 404, "not found\n");
+    res.writeHead(200, {
+      "content-type": CONTENT_TYPES[path.extname(real).toLowerCase()] ?? "application/octet-stream",
+      "content-length": st.size,
+      "x-content-type-options": "nosniff",
+      "cache-control": "no-cache",
+    });
+    if (req.method === "HEAD") return void res.end();
+    const stream = createReadStream(real);
+    stream.on("error", () => res.destroy());
+    stream.pipe(res);
+  } catch {
+    reply(res, 404, "not found\n");
+  }
+}
+
+export async function startSignalingServer(start: StartOptions = {}): Promise<SignalingServer> {
+  const { store: givenStore, now: clock = Date.now, ...rest } = start;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  const opts: SignalingOptions = { ...DEFAULT_SIGNALING_OPTIONS, publicDir: DEFAULT_PUBLIC_DIR, ...defined };
+  if (opts.logLevel) setLogLevel(opts.logLevel, log.name);
+  if (!(opts.maxMessageBytes < opts.maxTransportBytes)) throw new Error("maxMessageBytes must be below maxTransportBytes");
+  const store = givenStore ?? new InMemoryRoomStore();
+  let io: Server | undefined;
+  const metrics = createSignalingMetrics({
+    rooms: () => store.size,
+    nodes: () => rooms.nodeCount,
+    connections: () => io?.engine.clientsCount ?? 0,
+  });
+  const rooms = new Rooms(store, opts, metrics);
+  const limits = { maxBytes: opts.maxMessageBytes, maxDepth: opts.maxDepth, maxSignalBytes: opts.maxSignalBytes };
+
+  const httpServer = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://local");
+    if (req.method !== "GET" && req.method !== "HEAD") return reply(res, 405, "method not allowed\n");
+    if (url.pathname === "/metrics") return reply(res, 200, metrics.registry.render(), PROMETHEUS_CONTENT_TYPE);
+    if (url.pathname === "/healthz") return reply(res, 200, "ok\n");
+    serveStatic(opts.publicDir, url.pathname, req, res).catch(() => {
+      if (!res.headersSent) reply(res, 500, "error\n");
+      else res.destroy();
+    });
+  });
+  httpServer.on("clientError", (_err, sock) => sock.destroy());
+
+  io = new Server(httpServer, {
+    maxHttpBufferSize: opts.maxTransportBytes,
+    serveClient: false,
+    // Same origin only by default: the page comes from this server.
+    cors: undefined,
+  });
+
+  io.on("connection", (socket: Socket) => {
+    const now0 = clock();
+    const bucket = new TokenBucket(opts.messageRate.burst, opts.messageRate.perSec, now0);
+    const peer: Peer = {
+      ip: socket.handshake.address,
+      send: (msg) => {
+        socket.emit(SIGNALING_EVENT, msg);
+      },
+      disconnect: () => {
+        socket.disconnect(true);
+      },
+    };
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      try {
+        const now = clock();
+        if (!bucket.take(now)) return rooms.error(peer, "rate-limited", "too many messages", undefined);
+        if (event !== SIGNALING_EVENT) {
+          const shown = typeof event === "string" ? JSON.stringify(event.slice(0, 32)) : typeof event;
+          return rooms.error(peer, "unknown-event", `unknown event ${shown}; the protocol uses "${SIGNALING_EVENT}"`, undefined);
+        }
+        // An acknowledgement callback is not part of the protocol; ignore it rather than fail.
+        const payload = args.length > 0 && typeof args[args.length - 1] === "function" ? args.slice(0, -1) : args;
+        if (payload.length !== 1) {
+          return rooms.error(peer, "invalid-message", `a "${SIGNALING_EVENT}" event carries one object, got ${payload.length} arguments`, undefined);
+        }
+        const parsed = parseClientMessage(payload[0], limits);
+        if (!parsed.ok) return rooms.error(peer, parsed.code, parsed.message, parsed.ref);
+        const msg = parsed.msg;
+        switch (msg.type) {
+          case "join":
+            return rooms.join(peer, msg, now);
+          case "signal":
+            return rooms.signal(peer, msg);
+          case "rtt":
+            return rooms.rtt(peer, msg);
+          case "tree":
+            return rooms.tree(peer, msg, now);
+          case "leave":
+            return rooms.leave(peer, msg.ref);
+        }
+      } catch (e) {
+        log.error("handler failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        try {
+          rooms.error(peer, "internal", "internal error", undefined);
+        } catch {
+          // The socket may be gone; nothing more to do.
+        }
+      }
+    });
+    socket.on("disconnect", () => {
+      try {
+        rooms.disconnected(peer);
+      } catch (e) {
+        log.error("disconnect handling failed", { error: String(e) });
+      }
+    });
+  });
+
+  const prune = setInterval(() => rooms.pruneBuckets(clock()), 60_000);
+  prune.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(opts.port, opts.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = httpServer.address();
+  const port = typeof addr === "object" && addr ? addr.port : opts.port;
+  const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  const url = `http://${hostForUrl}:${port}`;
+  log.info("listening", { url, secret: opts.secret !== undefined, public: opts.publicDir });
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    host: opts.host,
+    io,
+    store,
+    metrics,
+    options: opts,
+    tree: (room) => rooms.snapshot(room),
+    rebalance: (room, maxMoves) => rooms.rebalance(room, maxMoves),
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        clearInterval(prune);
+        rooms.shutdown();
+        io!.close(() => resolve());
+        httpServer.closeAllConnections?.();
+      }).then(() => log.info("stopped", { url }));
+      return closed;
+    },
+  };
+}
