@@ -1,0 +1,109 @@
+/** Shared fixtures of the signaling tests: a real server on port 0 and real socket.io clients. */
+import { io as connect, type Socket } from "socket.io-client";
+import { setLogLevel } from "../../signaling/src/log.js";
+import type { JoinedMessage, ServerMessage, TreeMessage } from "../../signaling/src/protocol.js";
+import { startSignalingServer, type SignalingServer, type StartOptions } from "../../signaling/src/server.js";
+
+setLogLevel("silent");
+
+export async function startServer(opts: StartOptions = {}): Promise<SignalingServer> {
+  return startSignalingServer({ port: 0, host: "127.0.0.1", logLevel: "silent", ...opts });
+}
+
+type Waiter = { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void };
+
+/** A socket.io client that queues every "msg" it gets; `next` takes them in order. */
+export class TestClient {
+  readonly inbox: ServerMessage[] = [];
+  private waiters: Waiter[] = [];
+  id: string | undefined;
+  /** The neighbourhood as this client was told it (joined, then tree-updates). */
+  known: { parent: string | null; backup: string | null; children: string[] } | undefined;
+
+  private constructor(readonly socket: Socket) {
+    socket.on("msg", (m: ServerMessage) => {
+      if (m.type === "joined") {
+        this.id = m.id;
+        this.known = { parent: m.parent, backup: m.backup, children: m.children };
+      } else if (m.type === "tree-update") {
+        this.known = { parent: m.parent, backup: m.backup, children: m.children };
+      }
+      const i = this.waiters.findIndex((w) => w.pred(m));
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
+      else this.inbox.push(m);
+    });
+  }
+
+  static async connect(url: string): Promise<TestClient> {
+    const socket = connect(url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", reject);
+    });
+    return new TestClient(socket);
+  }
+
+  send(msg: unknown): void {
+    this.socket.emit("msg", msg);
+  }
+
+  /** The next message of `type` (skipping none: earlier messages of other types stay queued). */
+  next<T extends ServerMessage["type"]>(type: T, timeoutMs = 3000): Promise<Extract<ServerMessage, { type: T }>> {
+    const pred = (m: ServerMessage) => m.type === type;
+    const i = this.inbox.findIndex(pred);
+    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<ServerMessage, { type: T }>);
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { pred, resolve: (m) => (clearTimeout(t), resolve(m as Extract<ServerMessage, { type: T }>)) };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`no "${type}" message within ${timeoutMs} ms (inbox: ${JSON.stringify(this.inbox).slice(0, 300)})`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  /** Every message that arrives within `ms`, plus what was queued. */
+  async drain(ms = 100): Promise<ServerMessage[]> {
+    await new Promise((r) => setTimeout(r, ms));
+    return this.inbox.splice(0);
+  }
+
+  async join(room: string, extra: Record<string, unknown> = {}): Promise<JoinedMessage> {
+    this.send({ type: "join", v: 1, room, name: "singer", section: "alto", canHub: false, uploadKbps: 1000, hasVoice: true, ...extra });
+    const m = await Promise.race([this.next("joined"), this.next("error").then((e) => Promise.reject(new Error(`join refused: ${e.code} ${e.message}`)))]);
+    return m;
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+export const HUB = { canHub: true, uploadKbps: 100_000, hasVoice: false, dedicated: true, name: "hub", section: "" };
+
+/** A round trip through the server: once the reply comes, everything sent before was handled. */
+export async function roundTrip(c: TestClient): Promise<TreeMessage> {
+  c.send({ type: "tree", room: "__probe__" });
+  return c.next("tree");
+}
+
+/** Asserts that each joined client was told exactly the neighbourhood the server's tree has. */
+export function toldMatchesTree(server: SignalingServer, room: string, clients: TestClient[]): string[] {
+  const tree = server.tree(room);
+  const byId = new Map(tree.nodes.map((n) => [n.id, n]));
+  const wrong: string[] = [];
+  for (const c of clients) {
+    if (!c.id || !byId.has(c.id)) continue;
+    const n = byId.get(c.id)!;
+    const k = c.known!;
+    if (k.parent !== n.parent || k.backup !== n.backup || JSON.stringify([...k.children].sort()) !== JSON.stringify([...n.children].sort())) {
+      wrong.push(`${c.id}: told ${JSON.stringify(k)} but tree has ${JSON.stringify({ parent: n.parent, backup: n.backup, children: n.children })}`);
+    }
+  }
+  return wrong;
+}
+
+export async function httpGet(url: string): Promise<{ status: number; body: string; type: string | null }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text(), type: res.headers.get("content-type") };
+}
