@@ -1,0 +1,54 @@
+/**
+ * Defaults of the mixing engine (mixer, limiter, tick clock, hub engine), in one place.
+ * Every option documented here is optional where it is used.
+ */
+
+export const LIMITER_DEFAULTS = {
+  /** Level above which the limiter pulls the gain down (linear; 0.891 = -1 dBFS). */
+  thresholdLinear: 0.891,
+  /**
+   * Where the final soft clip starts bending (linear). Kept at or above the threshold so that
+   * everything the limiter lets through unchanged is also untouched by the clip.
+   */
+  kneeLinear: 0.891,
+  /** Envelope attack time constant: fast, but not a step (a step would click). */
+  attackMs: 1,
+  /** Envelope release time constant: slow enough not to pump on a sung vowel. */
+  releaseMs: 80,
+} as const;
+
+export const MIXER_DEFAULTS = {
+  /** Whether the node has a parent (false at the root). */
+  hasParent: true,
+  /** Whether the node has its own voice (false for a dedicated hub). */
+  hasVoice: true,
+  /** Apply the soft limiter to every output. */
+  limit: true,
+} as const;
+
+export const TICK_CLOCK_DEFAULTS = {
+  /**
+   * How many due ticks one wake-up runs back to back before it skips the rest. Between wake-ups
+   * the event loop runs, so incoming packets reach the jitter buffers before the next batch.
+   */
+  maxCatchUpTicks: 3,
+  /**
+   * The timer is asked to fire this much before the deadline. Node's timers have 1 ms
+   * granularity and fire late by up to ~1 ms, so asking early centres the wake-up on the deadline.
+   */
+  earlyWakeMs: 1,
+  /**
+   * A wake-up that arrives at most this much before a deadline runs the tick at once instead of
+   * sleeping again (deadlines are absolute, so being early once does not accumulate).
+   */
+  earlyToleranceMs: 0.5,
+  /** Lateness samples kept for the p50/p99 statistics. */
+  latenessWindow: 2048,
+} as const;
+
+export const HUB_ENGINE_DEFAULTS = {
+  /** Whether the node sings (false for a dedicated hub). */
+  hasVoice: true,
+  /** Tick durations kept for the p50/p99 statistics. */
+  tickTimeWindow: 1024,
+} as const;
