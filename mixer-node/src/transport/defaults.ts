@@ -1,0 +1,66 @@
+/**
+ * Transport options and their defaults, in one place.
+ */
+import type { ImpairmentConfig } from "./impairment.js";
+
+export type LinkRole = "offerer" | "answerer";
+
+export interface IceServerOption {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface LinkImpairment {
+  /** Applied to packets this end sends, after the link numbers them (so a drop is a real sequence gap). */
+  send?: ImpairmentConfig;
+  /** Applied to packets this end receives, before `opus` listeners see them. */
+  receive?: ImpairmentConfig;
+}
+
+export interface PeerLinkOptions {
+  /** Who creates offers (and ICE restarts). Required. */
+  role: LinkRole;
+  /** A name for errors and stats (e.g. the neighbour's id). Default "link". */
+  label?: string;
+  /**
+   * STUN/TURN servers. Default []: no server at all. werift's built-in public
+   * STUN fallback is disabled by `werift-setup.ts` whenever this list holds no
+   * STUN server, because its DNS lookup stalls setup by 5 s here.
+   */
+  iceServers?: IceServerOption[];
+  /** Extra host addresses to gather; default ["127.0.0.1"] (werift skips internal interfaces). */
+  iceAdditionalHostAddresses?: string[];
+  /** Gather IPv6 candidates. Default false. */
+  iceUseIpv6?: boolean;
+  /**
+   * Only pair 127.0.0.1 candidates and only signal those. Default false; tests
+   * and the local demo turn it on so that no other interface is ever probed.
+   */
+  loopbackOnly?: boolean;
+  /**
+   * Trickle ICE: send the description before gathering ends and each
+   * candidate as found. Default true (see the report in peer-link.ts).
+   */
+  trickle?: boolean;
+  /** Opus payload type offered. Default 111 (what browsers use). */
+  payloadType?: number;
+  /** Impairment of this end's RTP (tests and sim/). Default none. */
+  impairment?: LinkImpairment;
+  /** Largest accepted SDP, characters. Default 65536. */
+  maxSdpChars?: number;
+}
+
+export const PEER_LINK_DEFAULTS = {
+  label: "link",
+  iceServers: [] as IceServerOption[],
+  iceAdditionalHostAddresses: ["127.0.0.1"],
+  iceUseIpv6: false,
+  loopbackOnly: false,
+  trickle: true,
+  payloadType: 111,
+  maxSdpChars: 65_536,
+} as const;
+
+/** Largest accepted ICE candidate line, characters. */
+export const MAX_CANDIDATE_CHARS = 1024;

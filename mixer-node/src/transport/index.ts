@@ -1,0 +1,28 @@
+export { PeerLink, type LinkState, type PeerLinkEvents, type PeerLinkStats } from "./peer-link.js";
+export {
+  PEER_LINK_DEFAULTS,
+  type IceServerOption,
+  type LinkImpairment,
+  type LinkRole,
+  type PeerLinkOptions,
+} from "./defaults.js";
+export { TransportError, type TransportErrorCode } from "./errors.js";
+export { SafeEmitter, type EventMap, type Listener } from "./events.js";
+export {
+  DROPPED,
+  NOW,
+  ImpairedPath,
+  ImpairmentCore,
+  burstLoss,
+  realClock,
+  seededRandom,
+  type CutWindow,
+  type DropReason,
+  type GilbertElliott,
+  type ImpairmentConfig,
+  type ImpairmentStats,
+  type PathClock,
+} from "./impairment.js";
+export { parseSignal, type CandidateInit, type Signal } from "./signal.js";
+export { buildPeerConfig, createPeerConnection, disableStunFallback } from "./werift-setup.js";
+export { connectLoopbackPair, type LinkPair, type PairOptions } from "./loopback.js";

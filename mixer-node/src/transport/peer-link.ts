@@ -1,0 +1,547 @@
+/**
+ * One WebRTC link to one tree neighbour: a werift peer connection carrying
+ * one Opus stream each way. Signaling is injected (the link emits `signal`,
+ * the runtime relays it and feeds the peer's into `handleSignal`). Nothing
+ * that comes from the network or from a listener escapes as an exception:
+ * it becomes an `error` event with a code.
+ */
+import { RtpHeader, RtpPacket } from "werift";
+import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket as RtpPacketT } from "werift";
+import { PEER_LINK_DEFAULTS, type LinkImpairment, type LinkRole, type PeerLinkOptions } from "./defaults.js";
+import { TransportError, type TransportErrorCode } from "./errors.js";
+import { SafeEmitter } from "./events.js";
+import { DROPPED, NOW, ImpairedPath, ImpairmentCore, realClock, type ImpairmentStats } from "./impairment.js";
+import { parseSignal, type CandidateInit, type Signal } from "./signal.js";
+import { createPeerConnection } from "./werift-setup.js";
+
+export type LinkState = "new" | "connecting" | "connected" | "disconnected" | "failed" | "closed";
+
+export type PeerLinkEvents = {
+  /** A signal to relay to the peer (plain JSON). */
+  signal: [signal: Signal];
+  state: [state: LinkState, previous: LinkState];
+  error: [error: TransportError];
+  /** One received Opus packet; `payload` belongs to the listener (werift allocates it per packet). */
+  opus: [seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number];
+};
+
+export interface PeerLinkStats {
+  label: string;
+  role: LinkRole;
+  state: LinkState;
+  /** Who closed the link: this end, or the peer through a `bye` signal. */
+  closedBy: "local" | "remote" | null;
+  /** Time from `start()` (or the first signal) to the first "connected", ms. */
+  setupMs: number | null;
+  packetsSent: number;
+  bytesSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  /** performance.now() of the last packet handed to werift / received from it. */
+  lastSentMs: number | null;
+  lastReceivedMs: number | null;
+  /** Smoothed RTT from RTCP sender/receiver reports, ms; null until the first report pair. */
+  rttMs: number | null;
+  /** Loss the peer reports for our stream (RTCP receiver reports, 0..1). */
+  remoteFractionLost: number | null;
+  iceRestarts: number;
+  errors: number;
+  listenerErrors: number;
+  sendFailures: number;
+  impairment: { send: ImpairmentStats | null; receive: ImpairmentStats | null };
+}
+
+interface SenderRtcpFields {
+  rtt?: number;
+  roundTripTimeMeasurements: number;
+  remoteFractionLost?: number;
+}
+
+interface HeldOut {
+  seq: number;
+  timestamp: number;
+  marker: boolean;
+  payload: Buffer;
+}
+interface HeldIn {
+  seq: number;
+  timestamp: number;
+  payload: Uint8Array;
+}
+
+/** Listener errors are reported at most this often (ms), so a broken listener cannot flood. */
+const LISTENER_ERROR_REPORT_MS = 1000;
+
+export class PeerLink extends SafeEmitter<PeerLinkEvents> {
+  readonly role: LinkRole;
+  readonly label: string;
+  private readonly pc: RTCPeerConnection;
+  private readonly transceiver: RTCRtpTransceiver;
+  private readonly trickle: boolean;
+  private readonly loopbackOnly: boolean;
+  private readonly maxSdpChars: number;
+  private _state: LinkState = "new";
+  private started = false;
+  private closedBy: "local" | "remote" | null = null;
+  private closing: Promise<void> | null = null;
+  // Signaling steps run one at a time, in arrival order.
+  private chain: Promise<void> = Promise.resolve();
+
+  // Send state: the link owns sequence numbers and timestamps; werift adds
+  // constant offsets of its own, so receivers see a consistent stream.
+  private seq = (Math.random() * 0x10000) >>> 0;
+  private timestamp = (Math.random() * 0x100000000) >>> 0;
+  private marker = true;
+  private readonly header = new RtpHeader({ payloadType: PEER_LINK_DEFAULTS.payloadType });
+  private readonly packet = new RtpPacket(this.header, Buffer.alloc(0));
+
+  private sendPath: ImpairedPath<HeldOut> | null = null;
+  private recvPath: ImpairedPath<HeldIn> | null = null;
+
+  private readonly counters = {
+    packetsSent: 0,
+    bytesSent: 0,
+    packetsReceived: 0,
+    bytesReceived: 0,
+    lastSentMs: -1,
+    lastReceivedMs: -1,
+    startedMs: -1,
+    setupMs: -1,
+    iceRestarts: 0,
+    errors: 0,
+    listenerErrors: 0,
+    sendFailures: 0,
+  };
+  private lastListenerErrorReport = -Infinity;
+
+  constructor(options: PeerLinkOptions) {
+    super();
+    if (options.role !== "offerer" && options.role !== "answerer") {
+      throw new TransportError("BAD_OPTION", `role must be "offerer" or "answerer": ${String(options.role)}`);
+    }
+    this.role = options.role;
+    this.label = options.label ?? PEER_LINK_DEFAULTS.label;
+    this.trickle = options.trickle ?? PEER_LINK_DEFAULTS.trickle;
+    this.loopbackOnly = options.loopbackOnly ?? PEER_LINK_DEFAULTS.loopbackOnly;
+    this.maxSdpChars = options.maxSdpChars ?? PEER_LINK_DEFAULTS.maxSdpChars;
+    this.pc = createPeerConnection(options);
+    this.transceiver = this.pc.addTransceiver("audio", { direction: "sendrecv" });
+    this.transceiver.onTrack.subscribe(this.onTrack);
+    this.pc.connectionStateChange.subscribe((s) => this.setState(s));
+    this.pc.onIceCandidate.subscribe((c) => {
+      if (!c || !this.trickle || this.closing) return;
+      const json = c.toJSON();
+      if (this.loopbackOnly && !isLoopbackCandidate(json.candidate)) return;
+      this.emitSignal({
+        kind: "candidate",
+        candidate: {
+          candidate: json.candidate,
+          sdpMid: json.sdpMid ?? null,
+          sdpMLineIndex: json.sdpMLineIndex ?? null,
+          ...(json.usernameFragment ? { usernameFragment: json.usernameFragment } : {}),
+        },
+      });
+    });
+    if (options.impairment) this.impair(options.impairment);
+  }
+
+  get state(): LinkState {
+    return this._state;
+  }
+
+  /** Begins negotiation: the offerer sends its offer; the answerer waits for one. Idempotent. */
+  start(): void {
+    if (this.started || this.closing) return;
+    this.started = true;
+    this.counters.startedMs = performance.now();
+    if (this.role === "offerer") this.enqueue(() => this.sendOffer(false));
+  }
+
+  /** Takes one signal from the peer. Never throws: problems become `error` events. */
+  handleSignal(input: unknown): void {
+    if (this.closing) return;
+    const check = parseSignal(input, this.maxSdpChars);
+    if (!check.ok) {
+      this.report("BAD_SIGNAL", check.reason);
+      return;
+    }
+    if (!this.started) {
+      this.started = true;
+      this.counters.startedMs = performance.now();
+    }
+    const signal = check.signal;
+    switch (signal.kind) {
+      case "offer":
+        if (this.role !== "answerer") return this.report("UNEXPECTED_SIGNAL", "an offerer got an offer");
+        this.enqueue(() => this.answerOffer(signal.sdp));
+        return;
+      case "answer":
+        if (this.role !== "offerer") return this.report("UNEXPECTED_SIGNAL", "an answerer got an answer");
+        this.enqueue(() => this.acceptAnswer(signal.sdp));
+        return;
+      case "candidate":
+        this.enqueue(() => this.addCandidate(signal.candidate));
+        return;
+      case "restart":
+        if (this.role !== "offerer") return this.report("UNEXPECTED_SIGNAL", "an answerer got a restart request");
+        this.restartIce();
+        return;
+      case "bye":
+        this.closedBy = "remote";
+        void this.close();
+        return;
+    }
+  }
+
+  /**
+   * Repairs the link in place with an ICE restart (new credentials, fresh
+   * checks; DTLS and the RTP stream carry on). The offerer renegotiates; an
+   * answerer asks the offerer through a `restart` signal. Returns false once closed.
+   */
+  restartIce(): boolean {
+    if (this.closing) return false;
+    this.counters.iceRestarts++;
+    if (this.role === "answerer") {
+      this.emitSignal({ kind: "restart" });
+      return true;
+    }
+    this.started = true;
+    this.enqueue(() => this.sendOffer(true));
+    return true;
+  }
+
+  /**
+   * Sends one Opus packet of `samples` samples (48 kHz clock). Returns false
+   * when the link is not connected (the timestamp still advances and the next
+   * packet carries the marker bit, as after a silence) or when impairment
+   * dropped it (its sequence number is then consumed, as a real loss).
+   * Hot path: no awaits, no logs, one Buffer view per packet.
+   */
+  sendOpus(payload: Uint8Array, samples: number): boolean {
+    const ts = this.timestamp;
+    this.timestamp = (ts + samples) >>> 0;
+    if (this._state !== "connected") {
+      this.marker = true;
+      return false;
+    }
+    const seq = this.seq;
+    this.seq = (seq + 1) & 0xffff;
+    const marker = this.marker;
+    this.marker = false;
+    const path = this.sendPath;
+    if (path === null) {
+      this.transmit(seq, ts, marker, payload);
+      return true;
+    }
+    const release = path.decide();
+    if (release === DROPPED) return false;
+    if (release === NOW) {
+      this.transmit(seq, ts, marker, payload);
+    } else {
+      // Held packets outlive the caller's buffer: copy.
+      path.hold({ seq, timestamp: ts, marker, payload: Buffer.from(payload) }, release);
+    }
+    return true;
+  }
+
+  /** Advances the timestamp over samples not sent (DTX, silence); the next packet gets the marker bit. */
+  skipSamples(samples: number): void {
+    this.timestamp = (this.timestamp + samples) >>> 0;
+    this.marker = true;
+  }
+
+  /** Shorthand for `on("opus", listener)`. */
+  onOpus(listener: (seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number) => void): () => void {
+    return this.on("opus", listener);
+  }
+
+  /**
+   * Sets impairment for either direction at run time. A given direction's
+   * settings are merged into its current ones (PRNG state and stats kept);
+   * `null` removes all impairment.
+   */
+  impair(spec: LinkImpairment | null): void {
+    if (spec === null) {
+      this.sendPath?.close();
+      this.recvPath?.close();
+      this.sendPath = null;
+      this.recvPath = null;
+      return;
+    }
+    if (spec.send) {
+      if (this.sendPath) this.sendPath.core.configure(spec.send);
+      else this.sendPath = new ImpairedPath(new ImpairmentCore(spec.send), this.releaseOut);
+    }
+    if (spec.receive) {
+      if (this.recvPath) this.recvPath.core.configure(spec.receive);
+      else this.recvPath = new ImpairedPath(new ImpairmentCore(spec.receive), this.releaseIn);
+    }
+  }
+
+  /**
+   * Cuts the link's media both ways (or one way) for `durationMs`, or until
+   * `restore()`. ICE keeps running underneath (its consent checks are not
+   * RTP), so only media silence reveals the cut, as with a congested path.
+   */
+  cut(durationMs = Infinity, direction: "both" | "send" | "receive" = "both"): void {
+    const now = realClock.now();
+    if (direction !== "receive") {
+      this.impair({ send: {} });
+      this.sendPath!.core.cut(now, now + durationMs);
+    }
+    if (direction !== "send") {
+      this.impair({ receive: {} });
+      this.recvPath!.core.cut(now, now + durationMs);
+    }
+  }
+
+  /** Ends every cut now. */
+  restore(): void {
+    const now = realClock.now();
+    this.sendPath?.core.restore(now);
+    this.recvPath?.core.restore(now);
+  }
+
+  getStats(): PeerLinkStats {
+    const c = this.counters;
+    // werift keeps the RTCP-derived figures in private fields; getStats()
+    // would build a whole report (async) to expose the same numbers.
+    const sender = this.transceiver.sender as unknown as SenderRtcpFields;
+    const now = realClock.now();
+    return {
+      label: this.label,
+      role: this.role,
+      state: this._state,
+      closedBy: this.closedBy,
+      setupMs: c.setupMs >= 0 ? c.setupMs : null,
+      packetsSent: c.packetsSent,
+      bytesSent: c.bytesSent,
+      packetsReceived: c.packetsReceived,
+      bytesReceived: c.bytesReceived,
+      lastSentMs: c.lastSentMs >= 0 ? c.lastSentMs : null,
+      lastReceivedMs: c.lastReceivedMs >= 0 ? c.lastReceivedMs : null,
+      rttMs: typeof sender.rtt === "number" ? sender.rtt * 1000 : null,
+      remoteFractionLost: sender.roundTripTimeMeasurements > 0 ? sender.remoteFractionLost ?? null : null,
+      iceRestarts: c.iceRestarts,
+      errors: c.errors,
+      listenerErrors: c.listenerErrors,
+      sendFailures: c.sendFailures,
+      impairment: {
+        send: this.sendPath ? this.sendPath.core.toJSON(now) : null,
+        receive: this.recvPath ? this.recvPath.core.toJSON(now) : null,
+      },
+    };
+  }
+
+  toJSON(): PeerLinkStats {
+    return this.getStats();
+  }
+
+  /**
+   * Closes the link; idempotent, resolves when werift has closed. A link that
+   * negotiated tells its peer with a `bye` signal first: werift sends nothing
+   * on close, and the peer's ICE consent would only expire after 30 s.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.closedBy === null) {
+      this.closedBy = "local";
+      if (this.started) this.emitSignal({ kind: "bye" });
+    }
+    this.sendPath?.close();
+    this.recvPath?.close();
+    this.setState("closed");
+    this.closing = this.pc.close().catch((err: unknown) => {
+      this.report("NEGOTIATION_FAILED", "closing the peer connection failed", err);
+    });
+    return this.closing;
+  }
+
+  // ---- internals -------------------------------------------------------
+
+  private transmit(seq: number, timestamp: number, marker: boolean, payload: Uint8Array): void {
+    const h = this.header;
+    // werift rewrites ssrc, payload type and both offsets on the header it is
+    // given, so every field is set again for each packet.
+    h.sequenceNumber = seq;
+    h.timestamp = timestamp;
+    h.marker = marker;
+    h.payloadType = PEER_LINK_DEFAULTS.payloadType;
+    h.extensions = [];
+    // A view, not a copy: werift encrypts synchronously before its first await.
+    this.packet.payload = Buffer.isBuffer(payload)
+      ? payload
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.counters.packetsSent++;
+    this.counters.bytesSent += payload.byteLength;
+    this.counters.lastSentMs = performance.now();
+    this.transceiver.sender.sendRtp(this.packet).catch(this.onSendRejected);
+  }
+
+  private readonly releaseOut = (p: HeldOut): void => {
+    if (this._state === "connected") this.transmit(p.seq, p.timestamp, p.marker, p.payload);
+  };
+
+  private readonly onSendRejected = (err: unknown): void => {
+    this.counters.sendFailures++;
+    if (this.counters.sendFailures === 1) this.report("SEND_FAILED", "werift rejected an RTP send", err);
+  };
+
+  private readonly onTrack = (track: MediaStreamTrack): void => {
+    track.onReceiveRtp.subscribe(this.onRtp);
+  };
+
+  private readonly onRtp = (rtp: RtpPacketT): void => {
+    if (this.closing) return;
+    const arrival = performance.now();
+    const payload = rtp.payload;
+    this.counters.packetsReceived++;
+    this.counters.bytesReceived += payload.length;
+    this.counters.lastReceivedMs = arrival;
+    const path = this.recvPath;
+    if (path === null) {
+      this.emitOpus(rtp.header.sequenceNumber, rtp.header.timestamp, payload, arrival);
+      return;
+    }
+    const release = path.decide();
+    if (release === DROPPED) return;
+    if (release === NOW) this.emitOpus(rtp.header.sequenceNumber, rtp.header.timestamp, payload, arrival);
+    else path.hold({ seq: rtp.header.sequenceNumber, timestamp: rtp.header.timestamp, payload }, release);
+  };
+
+  private readonly releaseIn = (p: HeldIn, releasedAtMs: number): void => {
+    if (!this.closing) this.emitOpus(p.seq, p.timestamp, p.payload, releasedAtMs);
+  };
+
+  /** Fixed-arity emit: no rest-argument array per packet. */
+  private emitOpus(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number): void {
+    const list = this.listenersOf("opus");
+    if (list === undefined) return;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        list[i](seq, timestamp, payload, arrivalMs);
+      } catch (err) {
+        this.onListenerError("opus", err);
+      }
+    }
+  }
+
+  protected override onListenerError(event: keyof PeerLinkEvents, err: unknown): void {
+    this.counters.listenerErrors++;
+    // An error listener that throws is counted, never re-reported (no loops).
+    if (event === "error") return;
+    const now = performance.now();
+    if (now - this.lastListenerErrorReport < LISTENER_ERROR_REPORT_MS) return;
+    this.lastListenerErrorReport = now;
+    this.report("LISTENER_THREW", `a listener of "${String(event)}" threw`, err);
+  }
+
+  private setState(next: LinkState): void {
+    const prev = this._state;
+    if (prev === next || prev === "closed") return;
+    this._state = next;
+    if (next === "connected" && this.counters.setupMs < 0 && this.counters.startedMs >= 0) {
+      this.counters.setupMs = performance.now() - this.counters.startedMs;
+    }
+    if (next !== "connected") this.marker = true;
+    this.safeEmit("state", next, prev);
+  }
+
+  private emitSignal(signal: Signal): void {
+    this.safeEmit("signal", signal);
+  }
+
+  private report(code: TransportErrorCode, message: string, cause?: unknown): void {
+    this.counters.errors++;
+    const detail = cause instanceof Error ? `: ${cause.message}` : "";
+    this.safeEmit("error", new TransportError(code, `[${this.label}] ${message}${detail}`, { cause }));
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.chain = this.chain.then(async () => {
+      if (this.closing) return;
+      try {
+        await step();
+      } catch (err) {
+        if (!this.closing) this.report("NEGOTIATION_FAILED", "a signaling step failed", err);
+      }
+    });
+  }
+
+  private async sendOffer(iceRestart: boolean): Promise<void> {
+    const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
+    await this.publishLocal(offer.sdp, "offer");
+  }
+
+  private async answerOffer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: "offer", sdp });
+    const answer = await this.pc.createAnswer();
+    await this.publishLocal(answer.sdp, "answer");
+    this.resumeIceAfterRestart();
+  }
+
+  /**
+   * Trickle: the description goes out before gathering, candidates follow as
+   * werift finds them. Otherwise the description goes out after gathering,
+   * with every candidate inside it.
+   */
+  private async publishLocal(sdp: string, kind: "offer" | "answer"): Promise<void> {
+    if (this.trickle) {
+      this.emitSignal({ kind, sdp });
+      await this.pc.setLocalDescription({ type: kind, sdp });
+    } else {
+      await this.pc.setLocalDescription({ type: kind, sdp });
+      const full = this.pc.localDescription?.sdp;
+      if (full === undefined) throw new TransportError("NEGOTIATION_FAILED", "no local description after gathering");
+      this.emitSignal({ kind, sdp: this.loopbackOnly ? keepLoopbackCandidates(full) : full });
+    }
+  }
+
+  private async acceptAnswer(sdp: string): Promise<void> {
+    if (this.pc.signalingState !== "have-local-offer") {
+      this.report("UNEXPECTED_SIGNAL", `an answer in signaling state ${this.pc.signalingState}`);
+      return;
+    }
+    await this.pc.setRemoteDescription({ type: "answer", sdp });
+    this.resumeIceAfterRestart();
+  }
+
+  /**
+   * werift 0.24 restarts the ICE agent on new credentials but then skips the
+   * checks because DTLS is still connected (`RTCPeerConnection.connect`
+   * returns early), leaving no nominated pair: media stops for good. We run
+   * the checks ourselves when a live DTLS sits on an ICE agent with no
+   * nominated pair and no checks running. (werift's agent reports
+   * "completed" as soon as gathering ends, so its state cannot tell.)
+   */
+  private resumeIceAfterRestart(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      const ice = dtls.iceTransport;
+      if (dtls.state !== "connected" || ice.state === "checking" || ice.connection.nominated) continue;
+      ice.start().catch((err: unknown) => {
+        if (!this.closing) this.report("NEGOTIATION_FAILED", "ICE checks after a restart failed", err);
+      });
+    }
+  }
+
+  private async addCandidate(candidate: CandidateInit): Promise<void> {
+    await this.pc.addIceCandidate({
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? undefined,
+      sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+      usernameFragment: candidate.usernameFragment ?? undefined,
+    });
+  }
+}
+
+function isLoopbackCandidate(line: string): boolean {
+  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ ...
+  return line.split(" ")[4] === "127.0.0.1";
+}
+
+function keepLoopbackCandidates(sdp: string): string {
+  return sdp
+    .split("\r\n")
+    .filter((l) => !l.startsWith("a=candidate:") || isLoopbackCandidate(l.slice(2)))
+    .join("\r\n");
+}
