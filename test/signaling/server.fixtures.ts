@@ -1,4 +1,5 @@
 /** Shared fixtures of the signaling tests: a real server on port 0 and real socket.io clients. */
+import http from "node:http";
 import { io as connect, type Socket } from "socket.io-client";
 import { setLogLevel } from "../../signaling/src/log.js";
 import type { JoinedMessage, ServerMessage, TreeMessage } from "../../signaling/src/protocol.js";
@@ -103,7 +104,18 @@ export function toldMatchesTree(server: SignalingServer, room: string, clients: 
   return wrong;
 }
 
-export async function httpGet(url: string): Promise<{ status: number; body: string; type: string | null }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.text(), type: res.headers.get("content-type") };
+/** A GET with the path sent exactly as given (no client-side normalisation of "..", "%2e"). */
+export function httpGet(url: string): Promise<{ status: number; body: string; type: string | null }> {
+  const u = new URL(url);
+  const rawPath = url.slice(u.origin.length) || "/";
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: "GET" }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, type: res.headers["content-type"] ?? null }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
