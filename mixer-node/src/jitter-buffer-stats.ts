@@ -1,0 +1,113 @@
+/**
+ * Options, defaults, tuning and statistics of the jitter buffer (kept apart from the buffer
+ * itself so that jitter-buffer.ts holds only the play-out logic).
+ */
+
+/** Defaults of every optional JitterBufferOptions field. */
+export const JITTER_BUFFER_DEFAULTS = {
+  /** The target depth never goes below this many frames (a frame played at the next tick = 1). */
+  minDepthFrames: 1,
+  /** The target depth never goes above this (200 ms at 10 ms frames). */
+  maxDepthFrames: 20,
+  /** Target depth before any lateness has been measured, and the fixed depth when not adaptive. */
+  initialDepthFrames: 2,
+  /** Adapt the target depth to the measured arrival lateness. */
+  adaptive: true,
+  /** Ring slots; also the largest reorder/late window in frames. Sized once. */
+  capacityFrames: 64,
+  /** After this many consecutive missing frames, stop concealing and report "silence". */
+  silenceAfterLostFrames: 10,
+} as const;
+
+/**
+ * Internal tuning. Every value here was chosen for a reason written beside it; none is exposed
+ * as an option because a caller has no better information than these.
+ */
+export const JITTER_BUFFER_TUNING = {
+  /** The share of packets the target delay is meant to cover ("underruns rare" = 1 %). */
+  quantile: 0.99,
+  /** Added to the lateness quantile: timer and scheduling noise that the histogram under-samples. */
+  marginMs: 1,
+  /** Lateness histogram half-life: long enough for a stable 99th percentile (~700 samples at 10 ms). */
+  histogramHalfLifeMs: 5000,
+  /** Lateness histogram resolution. */
+  binsPerFrame: 8,
+  /** Samples (decayed) needed before the histogram replaces the initial depth. */
+  minSamplesForTarget: 50,
+  /** Clock-offset minimum is taken per block of this length; the drift slope is fitted over blocks. */
+  clockBlockMs: 500,
+  /** Blocks used for the drift fit (4 s), and for the running minimum (1.5 s plus the open block). */
+  clockFitBlocks: 8,
+  clockMinBlocks: 3,
+  /** The largest clock drift believed (4 %); a fit beyond it is noise or a route change. */
+  maxDrift: 0.04,
+  /** How often the target is recomputed from the histogram. */
+  targetUpdateMs: 100,
+  /** A drop or an insertion needs the condition to hold this long (filters estimator noise). */
+  adjustPersistMs: 50,
+  /** Drop hysteresis above target + one frame, as a fraction of a frame. */
+  dropHysteresisFrames: 0.25,
+  /** Miss events (underrun, late packet) are scored with this half-life ... */
+  missHalfLifeMs: 1000,
+  /** ... and this score (misses clustered within ~1 s) raises the target at once by one frame. */
+  missBoostScore: 3,
+  /** One boost frame is given back after this long without a further boost ("shrink slowly"). */
+  boostDecayMs: 4000,
+  /** A timestamp this many frames away from what the sequence number implies is another stream. */
+  tsToleranceFrames: 64,
+} as const;
+
+export interface JitterBufferStats {
+  /** Frames from the play-out point to the newest packet (present or not). */
+  depth: number;
+  /** Frames in the buffer at play time that the target delay corresponds to. */
+  targetDepth: number;
+  /** The play-out delay aimed at, beyond the earliest-arriving packets (ms). */
+  targetDelayMs: number;
+  /** The play-out delay of the last pop, beyond the earliest-arriving packets (ms). */
+  delayMs: number;
+  /** The measured lateness quantile (ms), or -1 before enough samples. */
+  latenessP99Ms: number;
+  /** Sender clock against receiver clock, parts per million (+ = sender faster). */
+  driftPpm: number;
+  /** Extra target frames given after clustered misses. */
+  boostFrames: number;
+  /** Valid packets pushed (including duplicates and late ones). */
+  received: number;
+  /** Pushes rejected as garbage (bad seq, timestamp, payload or time). */
+  invalid: number;
+  /** Frames returned as "packet". */
+  played: number;
+  /** Packets that arrived after their frame had been played, concealed or skipped. */
+  late: number;
+  duplicates: number;
+  /** Packets accepted although a later sequence number had already arrived. */
+  reordered: number;
+  /** Pops that found nothing at or after the play-out point (while still concealing). */
+  underruns: number;
+  /** "conceal" results (losses, underruns and insertions). */
+  concealed: number;
+  /** "fec" results. */
+  fecRecovered: number;
+  /** Present frames thrown away: drift or shrinking target (one at a time), overflow, restart. */
+  dropped: number;
+  /** Missing frames passed over without output to catch up after an outage. */
+  skipped: number;
+  /** Concealments inserted on purpose to grow the delay (sender slower, target raised). */
+  inserted: number;
+  /** Restarts: reset() calls, new streams and resyncs after a jump. */
+  resets: number;
+  /** "silence" results. */
+  silenceFrames: number;
+}
+
+/** A jitter buffer configuration error, with a stable code. */
+export class JitterBufferError extends Error {
+  override readonly name = "JitterBufferError";
+  constructor(
+    readonly code: "BAD_OPTION",
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}

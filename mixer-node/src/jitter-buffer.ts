@@ -1,0 +1,496 @@
+/**
+ * The jitter buffer: one per input stream. A pure module (packets and ticks in, frames out; time
+ * only from the arguments), with no allocation on push() or pop(): a ring of slots preallocated at
+ * construction, indexed by the extended sequence number. Payloads are stored by reference, not
+ * copied: the transport hands over a fresh Buffer per packet and must not reuse it afterwards.
+ *
+ * Timing model. Each packet's lateness is measured against the earliest a packet of its stream
+ * arrives (ArrivalClock: a minimum-filtered clock offset whose slope tracks sender drift). The
+ * play-out delay D of the frame at the play-out point is measured against the same line, so a
+ * frame is on time exactly when its lateness is <= D. The target delay is the 99th percentile of
+ * lateness plus a margin (decaying histogram), raised at once by a frame after clustered misses
+ * and lowered slowly. The buffer keeps D in [target, target + one frame + hysteresis): above it,
+ * it drops a frame; below it, it inserts a concealed frame. Clock drift is absorbed by exactly
+ * those drops and insertions; an empty buffer conceals without advancing (an underrun), which
+ * raises D by a frame, so a late packet is still played once it comes.
+ */
+import type { FrameMs } from "./codec/types.js";
+import { FRAME_MS_ALLOWED, MAX_PACKET_BYTES, SAMPLE_RATE } from "./codec/types.js";
+import { ArrivalClock, LatenessHistogram } from "./jitter-buffer-clock.js";
+import {
+  JITTER_BUFFER_DEFAULTS,
+  JITTER_BUFFER_TUNING as TUNE,
+  JitterBufferError,
+  type JitterBufferStats,
+} from "./jitter-buffer-stats.js";
+
+export { JITTER_BUFFER_DEFAULTS, JitterBufferError, type JitterBufferStats } from "./jitter-buffer-stats.js";
+
+export interface JitterBufferOptions {
+  /** 2.5 | 5 | 10 | 20; one RTP packet carries one frame (48 kHz clock). */
+  frameMs: FrameMs;
+  /** Default 1. */
+  minDepthFrames?: number;
+  /** Default 20. */
+  maxDepthFrames?: number;
+  /** Default 2. */
+  initialDepthFrames?: number;
+  /** Default true. */
+  adaptive?: boolean;
+  /** Ring slots, default 64 (sized once). */
+  capacityFrames?: number;
+  /** After this many consecutive missing frames stop concealing and report "silence" (default 10). */
+  silenceAfterLostFrames?: number;
+}
+
+export type PopKind = "packet" | "fec" | "conceal" | "silence";
+
+const IDLE = 0;
+const BUFFERING = 1;
+const PLAYING = 2;
+const EMPTY = 0;
+const PRESENT = 1;
+const CONSUMED = 2;
+const SEQ_ORIGIN = 65536; // first extended sequence number: stays positive after reordering back
+
+export class JitterBuffer {
+  readonly frameMs: FrameMs;
+  readonly frameSamples: number;
+  private readonly minDepth: number;
+  private readonly maxDepth: number;
+  private readonly initialDepth: number;
+  private readonly adaptive: boolean;
+  private readonly cap: number;
+  private readonly silenceAfter: number;
+  private readonly persistPops: number;
+  private readonly hystMs: number;
+  private readonly tsTolerance: number;
+
+  private readonly slotExt: Float64Array;
+  private readonly slotState: Uint8Array;
+  private readonly slotPayload: (Uint8Array | null)[];
+  private readonly clock: ArrivalClock;
+  private readonly hist: LatenessHistogram;
+
+  private state = IDLE;
+  private playExt = 0;
+  private highestExt = 0;
+  private refExt = 0;
+  private highestTs = 0;
+  private t0 = 0;
+  private lastNow = 0;
+  private out: Uint8Array | null = null;
+
+  private targetDelay = 0;
+  private target = 0;
+  private delay = 0;
+  private q99 = -1;
+  private lastTargetT = Number.NEGATIVE_INFINITY;
+  private boost = 0;
+  private lastBoostT = 0;
+  private missScore = 0;
+  private lastMissT = 0;
+  private inUnderrun = false;
+  private adjust = 0;
+  private missingRun = 0;
+  private lastWasFec = false;
+  private histFitted = false;
+
+  private hasCand = false;
+  private candSeq = 0;
+  private candTs = 0;
+  private candPayload: Uint8Array | null = null;
+  private candArrival = 0;
+
+  private s = {
+    received: 0, invalid: 0, played: 0, late: 0, duplicates: 0, reordered: 0, underruns: 0,
+    concealed: 0, fecRecovered: 0, dropped: 0, skipped: 0, inserted: 0, resets: 0, silenceFrames: 0,
+  };
+
+  constructor(opts: JitterBufferOptions) {
+    const d = JITTER_BUFFER_DEFAULTS;
+    if (!opts || !FRAME_MS_ALLOWED.includes(opts.frameMs)) {
+      throw new JitterBufferError("BAD_OPTION", `frameMs must be one of ${FRAME_MS_ALLOWED.join(", ")}`);
+    }
+    this.frameMs = opts.frameMs;
+    this.frameSamples = (SAMPLE_RATE / 1000) * opts.frameMs;
+    this.minDepth = intOption("minDepthFrames", opts.minDepthFrames ?? d.minDepthFrames, 1);
+    this.maxDepth = intOption("maxDepthFrames", opts.maxDepthFrames ?? d.maxDepthFrames, this.minDepth);
+    const initial = intOption("initialDepthFrames", opts.initialDepthFrames ?? d.initialDepthFrames, 1);
+    this.initialDepth = Math.min(this.maxDepth, Math.max(this.minDepth, initial));
+    this.adaptive = opts.adaptive ?? d.adaptive;
+    // The ring must hold the deepest target plus room for reordering and a tick's worth of arrivals.
+    this.cap = intOption("capacityFrames", opts.capacityFrames ?? d.capacityFrames, this.maxDepth + 4);
+    this.silenceAfter = intOption("silenceAfterLostFrames", opts.silenceAfterLostFrames ?? d.silenceAfterLostFrames, 0);
+
+    const F = this.frameMs;
+    this.persistPops = Math.max(1, Math.ceil(TUNE.adjustPersistMs / F));
+    this.hystMs = TUNE.dropHysteresisFrames * F;
+    this.tsTolerance = TUNE.tsToleranceFrames * this.frameSamples;
+    this.slotExt = new Float64Array(this.cap).fill(-1);
+    this.slotState = new Uint8Array(this.cap);
+    this.slotPayload = new Array<Uint8Array | null>(this.cap).fill(null);
+    this.clock = new ArrivalClock(TUNE.clockBlockMs, TUNE.clockFitBlocks, TUNE.clockMinBlocks, TUNE.maxDrift);
+    this.hist = new LatenessHistogram(
+      F / TUNE.binsPerFrame,
+      TUNE.binsPerFrame * (this.maxDepth + 1),
+      TUNE.histogramHalfLifeMs / F,
+    );
+    this.restartTiming();
+  }
+
+  /** Valid after pop() returned "packet" or "fec", until the next push/pop. */
+  get payload(): Uint8Array | null {
+    return this.out;
+  }
+
+  /** Frames from the play-out point to the newest packet (0 when idle). */
+  get depth(): number {
+    return this.state === IDLE ? 0 : Math.max(0, this.highestExt - this.playExt + 1);
+  }
+
+  /** Never throws, whatever the input (it comes from the network). */
+  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number): void {
+    try {
+      if (
+        !Number.isInteger(seq) || seq < 0 || seq > 0xffff ||
+        !Number.isInteger(timestamp) || timestamp < 0 || timestamp > 0xffffffff ||
+        !(payload instanceof Uint8Array) || payload.length === 0 || payload.length > MAX_PACKET_BYTES ||
+        typeof arrivalMs !== "number" || !Number.isFinite(arrivalMs)
+      ) {
+        this.s.invalid++;
+        return;
+      }
+      this.s.received++;
+      this.accept(seq, timestamp, payload, arrivalMs);
+    } catch {
+      // Unreachable with the checks above; kept so that no input can ever reach the caller.
+      this.s.invalid++;
+    }
+  }
+
+  /** Called once per tick; see PopKind. */
+  pop(nowMs: number): PopKind {
+    const now = typeof nowMs === "number" && Number.isFinite(nowMs) ? nowMs : this.lastNow;
+    this.lastNow = now;
+    this.out = null;
+    const wasFec = this.lastWasFec;
+    this.lastWasFec = false;
+    if (this.state === IDLE) return this.silence();
+
+    const F = this.frameMs;
+    const t = now - this.t0;
+    if (t - this.lastTargetT >= TUNE.targetUpdateMs) this.updateTarget(t);
+    let D = t - this.clock.base(t) - (this.playExt - this.refExt) * F;
+
+    if (this.state === BUFFERING) {
+      if (D < this.targetDelay) {
+        this.delay = D;
+        return this.silence();
+      }
+      this.state = PLAYING;
+      this.adjust = 0;
+    }
+
+    // Overflow (a stalled consumer, a long outage): far too much delay goes at once.
+    let excess = Math.floor((D - this.targetDelay) / F);
+    if (excess > this.maxDepth) {
+      // Never past the newest packet: frames after it may still come and must not count as late.
+      for (; excess > 0 && this.playExt < this.highestExt; excess--) {
+        this.discard(this.playExt++);
+        D -= F;
+      }
+    }
+    // Missing frames are passed over freely while the delay is above the band.
+    const high = this.targetDelay + F + this.hystMs;
+    while (D >= high && this.playExt < this.highestExt && !this.present(this.playExt)) {
+      this.playExt++;
+      this.s.skipped++;
+      D -= F;
+    }
+    if (D >= high) this.adjust = this.adjust > 0 ? this.adjust + 1 : 1;
+    else if (D < this.targetDelay) this.adjust = this.adjust < 0 ? this.adjust - 1 : -1;
+    else this.adjust = 0;
+
+    if (this.adjust >= this.persistPops && !wasFec && this.present(this.playExt) && this.present(this.playExt + 1)) {
+      this.discard(this.playExt++);
+      D -= F;
+      this.adjust = 0;
+    } else if (this.adjust <= -this.persistPops && this.highestExt >= this.playExt) {
+      this.adjust = 0;
+      this.delay = D + F; // the frame at the play-out point now plays one tick later
+      this.s.inserted++;
+      this.s.concealed++;
+      return "conceal";
+    }
+    this.delay = D;
+
+    const slot = this.playExt % this.cap;
+    if (this.present(this.playExt)) {
+      this.out = this.slotPayload[slot];
+      this.consume(slot);
+      this.playExt++;
+      this.s.played++;
+      this.missingRun = 0;
+      this.inUnderrun = false;
+      return "packet";
+    }
+    if (this.highestExt > this.playExt) {
+      // Lost (or still on its way while later ones are here): it is not waited for.
+      this.playExt++;
+      this.inUnderrun = false;
+      if (this.present(this.playExt)) {
+        this.out = this.slotPayload[this.playExt % this.cap];
+        this.s.fecRecovered++;
+        this.missingRun = 0;
+        this.lastWasFec = true;
+        return "fec";
+      }
+      return this.missing();
+    }
+    // Nothing at or after the play-out point: hold it, so that a late packet still plays.
+    if (!this.inUnderrun) this.missEvent(t);
+    this.inUnderrun = true;
+    if (this.missingRun < this.silenceAfter) this.s.underruns++;
+    return this.missing();
+  }
+
+  /** Forgets the stream (buffer, timing, target); the counters are kept and `resets` counts it. */
+  reset(): void {
+    this.s.resets++;
+    this.flush();
+    this.state = IDLE;
+    this.hasCand = false;
+    this.candPayload = null;
+    this.out = null;
+    this.restartTiming();
+  }
+
+  toJSON(): JitterBufferStats {
+    return {
+      depth: this.depth,
+      targetDepth: this.target,
+      targetDelayMs: round3(this.targetDelay),
+      delayMs: round3(this.delay),
+      latenessP99Ms: round3(this.q99),
+      driftPpm: Math.round(-this.clock.slope * 1e6),
+      boostFrames: this.boost,
+      ...this.s,
+    };
+  }
+
+  private accept(seq: number, ts: number, payload: Uint8Array, arrival: number): void {
+    if (this.state === IDLE) {
+      this.startStream(seq, ts, arrival);
+      this.store(this.playExt, ts, payload, arrival);
+      return;
+    }
+    let d = (seq - (this.highestExt % 65536)) & 0xffff;
+    if (d >= 0x8000) d -= 0x10000;
+    const ext = this.highestExt + d;
+    const expectedTs = this.highestTs + d * this.frameSamples;
+    if (Math.abs((ts - expectedTs) | 0) > this.tsTolerance) {
+      this.candidate(seq, ts, payload, arrival);
+      return;
+    }
+    this.hasCand = false;
+    this.candPayload = null;
+
+    if (ext < this.playExt) {
+      if (this.state === BUFFERING && this.highestExt - ext < this.cap - 1) {
+        // Before play-out starts the first packet to arrive need not be the first one sent.
+        this.playExt = ext;
+      } else {
+        const slot = ext % this.cap;
+        if (this.slotExt[slot] === ext && this.slotState[slot] === CONSUMED) this.s.duplicates++;
+        else {
+          this.s.late++;
+          this.observe(ext, arrival);
+          this.missEvent(arrival - this.t0);
+        }
+        return;
+      }
+    }
+    if (ext >= this.playExt + this.cap) {
+      // The same stream, but beyond the ring (an outage, or ticks stopped): start over from here,
+      // keeping the clock and the learned target.
+      this.s.resets++;
+      this.flush();
+      this.state = BUFFERING;
+      this.playExt = ext;
+    }
+    const slot = ext % this.cap;
+    if (this.slotExt[slot] === ext && this.slotState[slot] !== EMPTY) {
+      this.s.duplicates++;
+      return;
+    }
+    this.store(ext, ts, payload, arrival);
+  }
+
+  private store(ext: number, ts: number, payload: Uint8Array, arrival: number): void {
+    const slot = ext % this.cap;
+    this.slotExt[slot] = ext;
+    this.slotState[slot] = PRESENT;
+    this.slotPayload[slot] = payload;
+    if (ext > this.highestExt) {
+      this.highestExt = ext;
+      this.highestTs = ts;
+    } else if (ext < this.highestExt) this.s.reordered++;
+    this.observe(ext, arrival);
+  }
+
+  private observe(ext: number, arrival: number): void {
+    const t = arrival - this.t0;
+    const late = this.clock.observe(t, t - (ext - this.refExt) * this.frameMs);
+    if (!this.histFitted && this.clock.fitted) {
+      // Lateness measured before the first drift fit is biased by up to drift x 1 s: forget it.
+      this.hist.reset();
+      this.histFitted = true;
+    }
+    this.hist.add(late);
+  }
+
+  /**
+   * A packet whose timestamp does not fit the stream: garbage, or the first packet of a new stream
+   * (the sender restarted or re-parented). A second packet that continues it confirms a new stream.
+   */
+  private candidate(seq: number, ts: number, payload: Uint8Array, arrival: number): void {
+    if (this.hasCand) {
+      const d = (seq - this.candSeq) & 0xffff;
+      if (d >= 1 && d <= 3 && Math.abs((ts - this.candTs - d * this.frameSamples) | 0) <= this.tsTolerance) {
+        const cSeq = this.candSeq;
+        const cTs = this.candTs;
+        const cPayload = this.candPayload as Uint8Array;
+        const cArrival = this.candArrival;
+        this.s.resets++;
+        this.flush();
+        this.hasCand = false;
+        this.candPayload = null;
+        this.restartTiming();
+        this.startStream(cSeq, cTs, cArrival);
+        this.store(this.playExt, cTs, cPayload, cArrival);
+        this.accept(seq, ts, payload, arrival);
+        return;
+      }
+    }
+    this.hasCand = true;
+    this.candSeq = seq;
+    this.candTs = ts;
+    this.candPayload = payload;
+    this.candArrival = arrival;
+  }
+
+  private startStream(seq: number, ts: number, arrival: number): void {
+    this.state = BUFFERING;
+    this.playExt = this.highestExt = this.refExt = SEQ_ORIGIN + seq;
+    this.highestTs = ts;
+    this.t0 = arrival;
+    this.lastNow = arrival;
+  }
+
+  private restartTiming(): void {
+    this.clock.reset();
+    this.hist.reset();
+    this.histFitted = false;
+    this.q99 = -1;
+    this.boost = 0;
+    this.missScore = 0;
+    this.inUnderrun = false;
+    this.adjust = 0;
+    this.missingRun = 0;
+    this.lastWasFec = false;
+    this.lastTargetT = Number.NEGATIVE_INFINITY;
+    this.delay = 0;
+    this.setTargetDelay((this.initialDepth - 1) * this.frameMs);
+  }
+
+  private updateTarget(t: number): void {
+    this.lastTargetT = t;
+    if (!this.adaptive) return;
+    if (this.boost > 0 && t - this.lastBoostT >= TUNE.boostDecayMs) {
+      this.boost--;
+      this.lastBoostT = t;
+    }
+    const F = this.frameMs;
+    let base: number;
+    if (this.hist.samples >= TUNE.minSamplesForTarget) {
+      this.q99 = this.hist.quantile(TUNE.quantile);
+      base = this.q99 + TUNE.marginMs;
+    } else base = (this.initialDepth - 1) * F;
+    this.setTargetDelay(base + this.boost * F);
+  }
+
+  private setTargetDelay(ms: number): void {
+    const F = this.frameMs;
+    const lo = (this.minDepth - 1) * F;
+    const hi = (this.maxDepth - 1) * F;
+    this.targetDelay = ms < lo ? lo : ms > hi ? hi : ms;
+    // Frames in the buffer at play time whatever the phase of arrivals against ticks.
+    this.target = 1 + Math.ceil(this.targetDelay / F - 1e-9);
+  }
+
+  /** A packet missed its play time (an underrun begins, or a late arrival). Clustered misses raise the target. */
+  private missEvent(t: number): void {
+    if (!this.adaptive) return;
+    this.missScore = this.missScore * Math.pow(2, -(t - this.lastMissT) / TUNE.missHalfLifeMs) + 1;
+    this.lastMissT = t;
+    if (this.missScore >= TUNE.missBoostScore && this.boost < this.maxDepth) {
+      this.missScore = 0;
+      this.boost++;
+      this.lastBoostT = t;
+      this.updateTarget(t);
+    }
+  }
+
+  private missing(): PopKind {
+    this.missingRun++;
+    if (this.missingRun > this.silenceAfter) return this.silence();
+    this.s.concealed++;
+    return "conceal";
+  }
+
+  private silence(): PopKind {
+    this.s.silenceFrames++;
+    return "silence";
+  }
+
+  private present(ext: number): boolean {
+    const slot = ext % this.cap;
+    return this.slotExt[slot] === ext && this.slotState[slot] === PRESENT;
+  }
+
+  private consume(slot: number): void {
+    this.slotState[slot] = CONSUMED;
+    this.slotPayload[slot] = null; // the payload is the caller's now; do not keep it alive
+  }
+
+  /** Throws away the frame `ext` if present (counted as dropped). */
+  private discard(ext: number): void {
+    if (!this.present(ext)) {
+      this.s.skipped++;
+      return;
+    }
+    this.consume(ext % this.cap);
+    this.s.dropped++;
+  }
+
+  private flush(): void {
+    for (let i = 0; i < this.cap; i++) {
+      if (this.slotState[i] === PRESENT) this.s.dropped++;
+      this.slotState[i] = EMPTY;
+      this.slotExt[i] = -1;
+      this.slotPayload[i] = null;
+    }
+  }
+}
+
+function intOption(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) {
+    throw new JitterBufferError("BAD_OPTION", `${name} must be an integer >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
