@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { PlcGuard } from "./conceal.js";
 import { OPUS_APPLICATION_CODE, checkBitrate, checkComplexity, checkLoss, resolveEncoderOptions } from "./defaults.js";
 import {
   CodecError,
@@ -126,6 +127,7 @@ class NativeEncoder implements Encoder {
 
 class NativeDecoder implements Decoder {
   readonly frameSamples: number;
+  readonly #guard = new PlcGuard();
   readonly #h: NativeDecoderHandle;
   readonly #b: NativeBinding;
 
@@ -153,7 +155,9 @@ class NativeDecoder implements Decoder {
     } catch (e) {
       throw wrapDestroyed(e);
     }
-    return this.#check(n);
+    this.#check(n);
+    this.#guard.decoded(packet, out, n);
+    return n;
   }
 
   conceal(out: Float32Array): number {
@@ -163,7 +167,9 @@ class NativeDecoder implements Decoder {
     } catch (e) {
       throw wrapDestroyed(e);
     }
-    return this.#check(n);
+    this.#check(n);
+    this.#guard.concealed(out, n);
+    return n;
   }
 
   decodeFec(nextPacket: Uint8Array, out: Float32Array): number {
@@ -173,7 +179,11 @@ class NativeDecoder implements Decoder {
     } catch (e) {
       throw wrapDestroyed(e);
     }
-    return this.#check(n);
+    this.#check(n);
+    // A CELT-only packet carries no FEC data: libopus concealed instead.
+    if (nextPacket[0] >> 3 >= 16) this.#guard.concealed(out, n);
+    else this.#guard.decoded(nextPacket, out, n);
+    return n;
   }
 
   destroy(): void {
