@@ -44,6 +44,7 @@ export interface PeerLinkStats {
   rttMs: number | null;
   /** Loss the peer reports for our stream (RTCP receiver reports, 0..1). */
   remoteFractionLost: number | null;
+  /** ICE restarts this end started (offerer) or asked for (answerer). */
   iceRestarts: number;
   errors: number;
   listenerErrors: number;
@@ -320,7 +321,9 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
       bytesReceived: c.bytesReceived,
       lastSentMs: c.lastSentMs >= 0 ? c.lastSentMs : null,
       lastReceivedMs: c.lastReceivedMs >= 0 ? c.lastReceivedMs : null,
-      rttMs: typeof sender.rtt === "number" ? sender.rtt * 1000 : null,
+      // werift times RTT with Date.now() (1 ms steps), so on loopback it can
+      // come out slightly negative: clamp.
+      rttMs: typeof sender.rtt === "number" ? Math.max(0, sender.rtt * 1000) : null,
       remoteFractionLost: sender.roundTripTimeMeasurements > 0 ? sender.remoteFractionLost ?? null : null,
       iceRestarts: c.iceRestarts,
       errors: c.errors,

@@ -57,6 +57,9 @@ export function parseSignal(input: unknown, maxSdpChars: number): SignalCheck {
       if (idx !== undefined && idx !== null && !(Number.isInteger(idx) && (idx as number) >= 0 && (idx as number) < 16)) {
         return { ok: false, reason: "candidate.sdpMLineIndex must be a small integer" };
       }
+      if (cand.candidate !== "" && (mid === undefined || mid === null) && (idx === undefined || idx === null)) {
+        return { ok: false, reason: "candidate needs sdpMid or sdpMLineIndex" };
+      }
       const ufrag = cand.usernameFragment;
       if (ufrag !== undefined && ufrag !== null && (typeof ufrag !== "string" || ufrag.length > 256)) {
         return { ok: false, reason: "candidate.usernameFragment must be a short string" };
