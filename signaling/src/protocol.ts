@@ -118,6 +118,8 @@ export interface JoinedMessage {
   parent: NodeId | null;
   backup: NodeId | null;
   children: NodeId[];
+  /** True when no hub has a free slot yet: the node waits, parent null, and a tree-update places it. */
+  waiting: boolean;
   media: MediaSettings;
   /** Present this in a later join's `resume` to get this id and place back. */
   resumeToken: string;
@@ -133,6 +135,7 @@ export interface TreeUpdateMessage {
   parent: NodeId | null;
   backup: NodeId | null;
   children: NodeId[];
+  waiting: boolean;
   reason: "join" | "leave" | "rebalance" | "repair" | "backup";
   epoch: number;
 }
@@ -152,7 +155,9 @@ export interface TreeNodeInfo {
   parent: NodeId | null;
   backup: NodeId | null;
   children: NodeId[];
+  /** -1 while waiting. */
   depth: number;
+  waiting: boolean;
   hasVoice: boolean;
   canHub: boolean;
 }

@@ -39,6 +39,8 @@ interface Neighbourhood {
   parent: NodeId | null;
   backup: NodeId | null;
   children: NodeId[];
+  /** Placed nowhere yet (no hub with a free slot): parent null without being the root. */
+  waiting: boolean;
 }
 
 /** Process-local state of a room: which socket speaks for which node. */
@@ -77,7 +79,9 @@ class TokenBucket {
 export { TokenBucket };
 
 function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): boolean {
-  if (!a || a.parent !== b.parent || a.backup !== b.backup || a.children.length !== b.children.length) return false;
+  if (!a || a.parent !== b.parent || a.backup !== b.backup || a.waiting !== b.waiting || a.children.length !== b.children.length) {
+    return false;
+  }
   for (let i = 0; i < a.children.length; i++) if (a.children[i] !== b.children[i]) return false;
   return true;
 }
@@ -194,6 +198,7 @@ export class Rooms {
       parent: mine.parent,
       backup: mine.backup,
       children: mine.children,
+      waiting: mine.waiting,
       media: { ...room.media },
       resumeToken: this.resumeToken(msg.room, id, now),
       resumed: resumeId === id,
@@ -229,6 +234,7 @@ export class Rooms {
       parent: mine.parent,
       backup: mine.backup,
       children: mine.children,
+      waiting: mine.waiting,
       media: { ...rt.state.media },
       resumeToken: this.resumeToken(msg.room, id, now),
       resumed: true,
@@ -309,7 +315,15 @@ export class Rooms {
 
   private neighbourhood(rt: RoomRuntime, id: NodeId): Neighbourhood {
     const p = rt.state.planner;
-    return { parent: p.parentOf(id), backup: p.backupOf(id), children: [...p.childrenOf(id)] };
+    return { parent: p.parentOf(id), backup: this.backupOf(rt, id), children: [...p.childrenOf(id)], waiting: p.isWaiting(id) };
+  }
+
+  /** The planner's backup, unless it names a node no longer in the room: never send a node to fail over to a ghost. */
+  private backupOf(rt: RoomRuntime, id: NodeId): NodeId | null {
+    const b = rt.state.planner.backupOf(id);
+    if (b === null || rt.state.planner.has(b)) return b;
+    log.warn("planner named a removed node as backup; announcing none", { room: rt.state.name, node: id, backup: b });
+    return null;
   }
 
   /**
@@ -340,7 +354,15 @@ export class Rooms {
       }
       const peer = rt.peers.get(id);
       if (!peer) continue;
-      const update: TreeUpdateMessage = { type: "tree-update", parent: now.parent, backup: now.backup, children: now.children, reason, epoch };
+      const update: TreeUpdateMessage = {
+        type: "tree-update",
+        parent: now.parent,
+        backup: now.backup,
+        children: now.children,
+        waiting: now.waiting,
+        reason,
+        epoch,
+      };
       this.metrics.moves.inc();
       peer.send(update);
     }
@@ -423,11 +445,12 @@ export class Rooms {
       nodes: snap.nodes.map((n) => ({
         id: n.id,
         name: rt.state.member(n.id)?.name ?? "",
-        section: n.section,
+        section: rt.state.member(n.id)?.section ?? n.section,
         parent: n.parent,
-        backup: n.backup,
+        backup: n.backup !== null && rt.state.planner.has(n.backup) ? n.backup : null,
         children: [...n.children],
         depth: n.depth,
+        waiting: n.waiting === true,
         hasVoice: n.hasVoice,
         canHub: n.canHub,
       })),

@@ -26,6 +26,7 @@ beforeAll(async () => {
   await foreign.join("elsewhere", HUB);
   stranger = await TestClient.connect(server.url);
   await Promise.all([hub, singer, sibling, foreign].map(roundTrip));
+  for (const c of [hub, singer, sibling, foreign, stranger]) c.inbox.length = 0;
 });
 afterAll(async () => {
   for (const c of [hub, singer, sibling, stranger, foreign]) c?.close();

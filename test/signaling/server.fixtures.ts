@@ -19,15 +19,15 @@ export class TestClient {
   private waiters: Waiter[] = [];
   id: string | undefined;
   /** The neighbourhood as this client was told it (joined, then tree-updates). */
-  known: { parent: string | null; backup: string | null; children: string[] } | undefined;
+  known: { parent: string | null; backup: string | null; children: string[]; waiting: boolean } | undefined;
 
   private constructor(readonly socket: Socket) {
     socket.on("msg", (m: ServerMessage) => {
       if (m.type === "joined") {
         this.id = m.id;
-        this.known = { parent: m.parent, backup: m.backup, children: m.children };
+        this.known = { parent: m.parent, backup: m.backup, children: m.children, waiting: m.waiting };
       } else if (m.type === "tree-update") {
-        this.known = { parent: m.parent, backup: m.backup, children: m.children };
+        this.known = { parent: m.parent, backup: m.backup, children: m.children, waiting: m.waiting };
       }
       const i = this.waiters.findIndex((w) => w.pred(m));
       if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
@@ -48,16 +48,21 @@ export class TestClient {
     this.socket.emit("msg", msg);
   }
 
-  /** The next message of `type` (skipping none: earlier messages of other types stay queued). */
+  /** The next message of `type` (earlier messages of other types stay queued). */
   next<T extends ServerMessage["type"]>(type: T, timeoutMs = 3000): Promise<Extract<ServerMessage, { type: T }>> {
-    const pred = (m: ServerMessage) => m.type === type;
+    return this.nextOf([type], timeoutMs) as Promise<Extract<ServerMessage, { type: T }>>;
+  }
+
+  /** The next message of any of `types`. */
+  nextOf(types: ServerMessage["type"][], timeoutMs = 3000): Promise<ServerMessage> {
+    const pred = (m: ServerMessage) => types.includes(m.type);
     const i = this.inbox.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<ServerMessage, { type: T }>);
+    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const w: Waiter = { pred, resolve: (m) => (clearTimeout(t), resolve(m as Extract<ServerMessage, { type: T }>)) };
+      const w: Waiter = { pred, resolve: (m) => (clearTimeout(t), resolve(m)) };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`no "${type}" message within ${timeoutMs} ms (inbox: ${JSON.stringify(this.inbox).slice(0, 300)})`));
+        reject(new Error(`no ${types.join("/")} message within ${timeoutMs} ms (inbox: ${JSON.stringify(this.inbox).slice(0, 300)})`));
       }, timeoutMs);
       this.waiters.push(w);
     });
@@ -71,8 +76,9 @@ export class TestClient {
 
   async join(room: string, extra: Record<string, unknown> = {}): Promise<JoinedMessage> {
     this.send({ type: "join", v: 1, room, name: "singer", section: "alto", canHub: false, uploadKbps: 1000, hasVoice: true, ...extra });
-    const m = await Promise.race([this.next("joined"), this.next("error").then((e) => Promise.reject(new Error(`join refused: ${e.code} ${e.message}`)))]);
-    return m;
+    const m = await this.nextOf(["joined", "error"]);
+    if (m.type === "error") throw new Error(`join refused: ${m.code} ${m.message}`);
+    return m as JoinedMessage;
   }
 
   close(): void {
@@ -97,8 +103,8 @@ export function toldMatchesTree(server: SignalingServer, room: string, clients: 
     if (!c.id || !byId.has(c.id)) continue;
     const n = byId.get(c.id)!;
     const k = c.known!;
-    if (k.parent !== n.parent || k.backup !== n.backup || JSON.stringify([...k.children].sort()) !== JSON.stringify([...n.children].sort())) {
-      wrong.push(`${c.id}: told ${JSON.stringify(k)} but tree has ${JSON.stringify({ parent: n.parent, backup: n.backup, children: n.children })}`);
+    if (k.parent !== n.parent || k.backup !== n.backup || k.waiting !== n.waiting || JSON.stringify([...k.children].sort()) !== JSON.stringify([...n.children].sort())) {
+      wrong.push(`${c.id}: told ${JSON.stringify(k)} but tree has ${JSON.stringify({ parent: n.parent, backup: n.backup, children: n.children, waiting: n.waiting })}`);
     }
   }
   return wrong;

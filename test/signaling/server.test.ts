@@ -48,12 +48,12 @@ describe("join flow", () => {
     const all: TestClient[] = [];
     for (let i = 0; i < 3; i++) {
       const h = await client();
-      await h.join("churn", { ...HUB, name: `hub${i}` });
+      await h.join("churn", { ...HUB, dedicated: false, name: `hub${i}` });
       all.push(h);
     }
     for (let i = 0; i < 6; i++) {
       const s = await client();
-      await s.join("churn", { name: `s${i}`, section: i % 2 ? "alto" : "bass" });
+      await s.join("churn", { name: `s${i}`, section: i % 2 ? "alto" : "bass", canHub: true, uploadKbps: 2000 });
       all.push(s);
     }
     await Promise.all(all.map(roundTrip));
@@ -66,6 +66,7 @@ describe("join flow", () => {
     const inner = tree.nodes.find((n) => n.parent !== null && n.children.length > 0)!;
     expect(inner).toBeDefined();
     const orphans = all.filter((c) => inner.children.includes(c.id!));
+    for (const c of all) c.inbox.length = 0;
     all.find((c) => c.id === inner.id)!.close();
     for (const o of orphans) {
       const u = await o.next("tree-update");
@@ -78,7 +79,7 @@ describe("join flow", () => {
     expect(toldMatchesTree(server, "churn", rest)).toEqual([]);
     const after = server.tree("churn");
     expect(after.nodes).toHaveLength(8);
-    expect(after.nodes.some((n) => n.id === inner.id || n.children.includes(inner.id) || n.backup === inner.id)).toBe(false);
+    expect(after.nodes.filter((n) => n.id === inner.id || n.children.includes(inner.id) || n.backup === inner.id)).toEqual([]);
 
     // The root leaves explicitly: it gets "left", and the room keeps one root.
     const root = rest.find((c) => c.id === after.root)!;
