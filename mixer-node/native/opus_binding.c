@@ -309,7 +309,7 @@ static float *get_out(napi_env env, napi_value v, Dec *d) {
 static int check_packet(const unsigned char *p, size_t len, int frame) {
   if (len == 0 || len > (size_t)INT32_MAX) return OPUS_INVALID_PACKET;
   int n = opus_packet_get_nb_samples(p, (opus_int32)len, SAMPLE_RATE);
-  if (n < 0) return n;
+  if (n <= 0) return n < 0 ? n : OPUS_INVALID_PACKET;
   return n == frame ? 0 : OPUS_BAD_ARG;
 }
 
