@@ -3,6 +3,8 @@
  * nodes in the mixing tree and returns the moves the server must announce.
  */
 
+import type { VivaldiOptions } from "../latency/vivaldi.js";
+
 export type NodeId = string;
 
 export interface GeoPoint {
@@ -36,6 +38,12 @@ export interface Move {
   /** Backup parent outside the node's subtree, null when none exists. */
   backup: NodeId | null;
   reason: "join" | "leave" | "rebalance" | "repair" | "backup";
+  /**
+   * True when the node is placed nowhere for now: parent null and not the root. It waits
+   * for capacity (a non-hub first joiner, or a room whose hubs are all full) and gets a
+   * "join" move when a slot appears. Absent or false otherwise.
+   */
+  waiting?: boolean;
 }
 
 export interface PlannerOptions {
@@ -47,6 +55,22 @@ export interface PlannerOptions {
   hubDelayMs: number;
   /** Default one-way access delay of a home connection in ms. */
   defaultAccessMs: number;
+  /** One-way access delay of a dedicated hub in a data centre (default 0.5). */
+  dedicatedAccessMs?: number;
+  /** Link estimate when neither coordinates nor locations are known (default 25). */
+  defaultLinkMs?: number;
+  /** Child cap of dedicated hubs (servers have more CPU than singers' machines; default 256). */
+  maxFanoutDedicated?: number;
+  /** How many ms of link latency a hub full of the joiner's own section is worth (default 6). */
+  sectionWeightMs?: number;
+  /** Extra ms a joiner pays for a weak hub, to keep weak hubs childless and replaceable (default 4). */
+  weakHubWeightMs?: number;
+  /** Others a join may move (displaced leaves, adopted children of a replaced hub); default 4. */
+  joinMoveBudget?: number;
+  /** Nodes that may name one hub as backup, per spare slot of that hub (default 2). */
+  backupUsersPerSlot?: number;
+  /** Vivaldi network coordinates (see latency/vivaldi.ts). */
+  vivaldi?: Partial<VivaldiOptions>;
 }
 
 export interface TreeNodeView {
@@ -59,9 +83,13 @@ export interface TreeNodeView {
   hasVoice: boolean;
   canHub: boolean;
   maxChildren: number;
+  /** True while the node waits for a place (then parent is null, depth is -1). */
+  waiting?: boolean;
 }
 
 export interface TreeSnapshot {
   root: NodeId | null;
   nodes: TreeNodeView[];
+  /** Nodes (or fragments' top nodes) waiting for capacity, in arrival order. */
+  waiting?: NodeId[];
 }

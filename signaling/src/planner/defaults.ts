@@ -1,0 +1,63 @@
+/**
+ * Planner defaults, each with the reasoning behind it. Derived figures are computed from
+ * their parts so that the simulator and the engine can recompute them for other settings.
+ */
+import type { PlannerOptions } from "./types.js";
+import { DEFAULT_VIVALDI_OPTIONS, type VivaldiOptions } from "../latency/vivaldi.js";
+
+/** Per-packet header bytes of an Opus RTP packet: IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10. */
+export const PACKET_OVERHEAD_BYTES = 50;
+
+/** Bitrate of one stream on the wire (kbit/s): Opus payload plus one packet's headers per frame. */
+export function streamKbpsFor(opusKbps = 64, frameMs = 10): number {
+  return opusKbps + ((1000 / frameMs) * PACKET_OVERHEAD_BYTES * 8) / 1000;
+}
+
+export interface HubTiming {
+  /** Frame (tick) period: a mix waits up to one frame for its inputs' frames. */
+  frameMs: number;
+  /** Jitter-buffer depth at the hub's inputs. */
+  jitterBufferMs: number;
+  /** Opus look-ahead of the re-encode (2.5 ms with RESTRICTED_LOWDELAY). */
+  lookaheadMs: number;
+  /** Decode, sum and encode. */
+  processingMs: number;
+}
+
+export const DEFAULT_HUB_TIMING: HubTiming = { frameMs: 10, jitterBufferMs: 10, lookaheadMs: 2.5, processingMs: 1 };
+
+/** A hub's own delay per hop: frame + jitter buffer + look-ahead + processing (23.5 ms by default). */
+export function hubDelayFromTiming(t: Partial<HubTiming> = {}): number {
+  const f = { ...DEFAULT_HUB_TIMING, ...t };
+  return f.frameMs + f.jitterBufferMs + f.lookaheadMs + f.processingMs;
+}
+
+export type ResolvedPlannerOptions = Required<Omit<PlannerOptions, "vivaldi">> & { vivaldi: VivaldiOptions };
+
+export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
+  /** 64 kbit/s Opus in 10 ms frames: 104 kbit/s on the wire. */
+  streamKbps: streamKbpsFor(64, 10),
+  /**
+   * A singer's machine mixes for at most 32 children: each child costs one decode and one
+   * encode of its own down mix, about 55 us per 10 ms frame with libopus here (see
+   * shared/FEASIBILITY.md), so 32 children take ~18% of a core next to the singer's own audio.
+   */
+  maxFanout: 32,
+  hubDelayMs: hubDelayFromTiming(),
+  defaultAccessMs: 3,
+  dedicatedAccessMs: 0.5,
+  defaultLinkMs: 25,
+  maxFanoutDedicated: 256,
+  sectionWeightMs: 6,
+  weakHubWeightMs: 4,
+  joinMoveBudget: 4,
+  backupUsersPerSlot: 2,
+  vivaldi: DEFAULT_VIVALDI_OPTIONS,
+};
+
+export function resolvePlannerOptions(opts: Partial<PlannerOptions> = {}): ResolvedPlannerOptions {
+  const out = { ...DEFAULT_PLANNER_OPTIONS } as ResolvedPlannerOptions;
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  out.vivaldi = { ...DEFAULT_VIVALDI_OPTIONS, ...(opts.vivaldi ?? {}) };
+  return out;
+}

@@ -1,0 +1,390 @@
+/**
+ * The planner's state and its primitives: attach and detach subtrees, keep depths, modelled
+ * delays and indexes current, choose parents and backups, and record the moves of one
+ * operation. TreePlanner (tree-planner.ts) builds joins, leaves and rebalancing on these.
+ */
+import { VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
+import { DepthBuckets } from "./buckets.js";
+import { childCap } from "./caps.js";
+import { type ResolvedPlannerOptions } from "./defaults.js";
+import { PlannerError } from "./errors.js";
+import { type PNode, cellOf, inSubtree, newSlot } from "./node.js";
+import type { Move, PlannerNodeInfo } from "./types.js";
+
+type Reason = Move["reason"];
+/** When one operation changes a node twice, the move carries the weightiest reason. */
+const REASON_RANK: Record<Reason, number> = { backup: 0, leave: 1, rebalance: 2, repair: 3, join: 4 };
+
+export class PlannerState {
+  protected readonly nodes = new Map<string, PNode>();
+  protected root: PNode | null = null;
+  /** Tops of waiting nodes or fragments, in arrival order. */
+  protected waiting: PNode[] = [];
+  /** Hubs with a free slot, by depth and place. */
+  protected readonly open = new DepthBuckets((n) => n.openSlot);
+  /** Childless weak nodes (non-hubs first of all) that a stronger joining hub may take the place of. */
+  protected readonly leaves = new DepthBuckets((n) => n.leafSlot);
+  protected readonly vivaldi: VivaldiSpace;
+  protected readonly weakCap: number;
+  private seq = 0;
+  /** Smallest access delay of any node seen, for cost lower bounds. */
+  protected minAccessMs = Infinity;
+  /** Set once any node's Vivaldi coordinate is trusted. */
+  protected anyTrusted = false;
+  private touched = new Map<PNode, Reason>();
+  private backupDirty = new Set<PNode>();
+  /** Placed non-root nodes without a backup, retried when capacity appears. */
+  protected readonly noBackup = new Set<PNode>();
+
+  constructor(protected readonly opts: ResolvedPlannerOptions) {
+    this.vivaldi = new VivaldiSpace(opts.vivaldi);
+    this.weakCap = Math.max(2, Math.floor(opts.maxFanout / 2));
+  }
+
+  protected createNode(info: PlannerNodeInfo): PNode {
+    if (typeof info?.id !== "string" || info.id.length === 0) throw new PlannerError("INVALID_NODE", "node id must be a non-empty string");
+    if (this.nodes.has(info.id)) throw new PlannerError("DUPLICATE_NODE", `node ${info.id} is already in the tree`);
+    const loc = info.location;
+    const hasLoc = loc !== undefined && Number.isFinite(loc.lat) && Number.isFinite(loc.lon) && Math.abs(loc.lat) <= 90;
+    const access = Number.isFinite(info.accessMs) && (info.accessMs as number) >= 0
+      ? (info.accessMs as number)
+      : info.dedicated ? this.opts.dedicatedAccessMs : this.opts.defaultAccessMs;
+    this.minAccessMs = Math.min(this.minAccessMs, access);
+    const n: PNode = {
+      id: info.id,
+      pos: hasLoc ? toUnitVec(loc) : null,
+      accessMs: access,
+      info: { ...info, section: typeof info.section === "string" ? info.section : "" },
+      cap: childCap(info, this.opts),
+      parent: null,
+      children: [],
+      backup: null,
+      backupUsers: new Set(),
+      depth: -1,
+      up: 0,
+      cell: hasLoc ? cellOf(loc.lat, loc.lon) : -1,
+      sectionCount: new Map(),
+      seq: this.seq++,
+      waiting: false,
+      openSlot: newSlot(),
+      leafSlot: newSlot(),
+    };
+    this.nodes.set(n.id, n);
+    this.vivaldi.add(n.id);
+    n.viv = this.vivaldi.coordOf(n.id);
+    return n;
+  }
+
+  protected get(id: string): PNode {
+    const n = this.nodes.get(id);
+    if (!n) throw new PlannerError("UNKNOWN_NODE", `no node ${id}`);
+    return n;
+  }
+
+  // ---- estimates and costs -------------------------------------------------------------
+
+  protected link(a: PNode, b: PNode): number {
+    return estimateOneWayMs(a, b, this.vivaldi, this.opts.defaultLinkMs);
+  }
+
+  /** Cost of n under hub p: n's modelled delay to the root's mix, plus nudges for sections and weak hubs. */
+  protected placeCost(n: PNode, p: PNode): number {
+    let c = p.up + this.opts.hubDelayMs + this.link(p, n);
+    const sec = n.info.section;
+    if (sec !== "") {
+      const own = p.info.hasVoice ? 1 : 0;
+      const total = p.children.length + own;
+      const same = (p.sectionCount.get(sec) ?? 0) + (own && p.info.section === sec ? 1 : 0);
+      c += this.opts.sectionWeightMs * (total === 0 ? 0.5 : 1 - same / total);
+    }
+    if (p.cap < this.opts.maxFanout) c += this.opts.weakHubWeightMs * (1 - p.cap / this.opts.maxFanout);
+    return c;
+  }
+
+  /**
+   * The best open hub for n (n's subtree excluded when it has one), searched near n in the
+   * shallowest level with free slots and the one below it.
+   */
+  protected findParent(n: PNode, exclude: PNode | null, accept?: (p: PNode) => boolean): PNode | null {
+    const from = this.open.minDepth();
+    if (from < 0) return null;
+    let best: PNode | null = null;
+    let bestCost = Infinity;
+    let firstHit = -1;
+    const max = this.open.maxDepth();
+    for (let d = from; d <= max; d++) {
+      if (firstHit >= 0 && (d > firstHit + 1 || bestCost <= this.depthLowerBound(d))) break;
+      this.open.visitNear(d, n, (p) => {
+        if (p === n || (exclude !== null && inSubtree(p, exclude)) || (accept && !accept(p))) return;
+        const c = this.placeCost(n, p);
+        if (c < bestCost) {
+          bestCost = c;
+          best = p;
+        }
+      });
+      if (best !== null && firstHit < 0) firstHit = d;
+    }
+    return best;
+  }
+
+  /**
+   * No hub at depth d can offer a cost below this: its own path to the root crosses d hubs
+   * and d links, and the new link adds one more hub. Geographic links cost at least both
+   * ends' access delays; Vivaldi estimates can be lower, so once any coordinate is trusted
+   * the links count as free.
+   */
+  protected depthLowerBound(d: number): number {
+    const perLink = this.anyTrusted ? 0 : 2 * this.minAccessMs;
+    return (d + 1) * (this.opts.hubDelayMs + perLink);
+  }
+
+  /** A childless weak node at depth <= maxDepth whose place hub n could take, nearest the top. */
+  protected findDisplaceable(n: PNode, maxDepth: number): PNode | null {
+    const last = Math.min(maxDepth, this.leaves.maxDepth());
+    for (let d = 1; d <= last; d++) {
+      if (this.leaves.count(d) === 0) continue;
+      let best: PNode | null = null;
+      let bestCost = Infinity;
+      this.leaves.visitNear(d, n, (y) => {
+        if (y.cap + 2 > n.cap || y.parent === null || inSubtree(y, n)) return;
+        const c = this.placeCost(n, y.parent) + this.link(n, y);
+        if (c < bestCost) {
+          bestCost = c;
+          best = y;
+        }
+      });
+      if (best !== null) return best;
+    }
+    return null;
+  }
+
+  // ---- structure -------------------------------------------------------------------------
+
+  protected refreshIndexes(n: PNode): void {
+    const placed = n.depth >= 0;
+    if (placed && n.cap > n.children.length) {
+      if (n.openSlot.depth !== n.depth) this.open.add(n, n.depth);
+    } else this.open.remove(n);
+    if (placed && n.depth > 0 && n.children.length === 0 && n.cap < this.weakCap && !n.info.dedicated) {
+      if (n.leafSlot.depth !== n.depth) this.leaves.add(n, n.depth);
+    } else this.leaves.remove(n);
+    this.checkBackupLoad(n);
+  }
+
+  /** Keep a backup hub's users within its spare slots; the evicted choose again. */
+  private checkBackupLoad(b: PNode): void {
+    if (b.backupUsers.size === 0) return;
+    const spare = b.depth >= 0 ? b.cap - b.children.length : 0;
+    const limit = spare * this.opts.backupUsersPerSlot;
+    if (b.backupUsers.size <= limit) return;
+    let excess = b.backupUsers.size - limit;
+    for (const u of b.backupUsers) {
+      if (excess-- <= 0) break;
+      this.setBackup(u, null);
+      this.backupDirty.add(u);
+    }
+  }
+
+  /** Depth and modelled delay of a subtree after its top moved. */
+  protected settleSubtree(top: PNode): void {
+    const stack = [top];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      const p = n.parent;
+      if (n === this.root) {
+        n.depth = 0;
+        n.up = 0;
+      } else if (p === null || p.depth < 0) {
+        n.depth = -1;
+        n.up = 0;
+      } else {
+        n.depth = p.depth + 1;
+        n.up = p.up + this.link(p, n) + this.opts.hubDelayMs;
+      }
+      this.refreshIndexes(n);
+      for (const c of n.children) stack.push(c);
+    }
+  }
+
+  protected addChild(p: PNode, c: PNode, at = -1): void {
+    c.parent = p;
+    if (at >= 0) p.children.splice(at, 0, c);
+    else p.children.push(c);
+    const s = c.info.section;
+    if (s !== "") p.sectionCount.set(s, (p.sectionCount.get(s) ?? 0) + 1);
+  }
+
+  /** Unlink c from its parent; returns c's former index among the parent's children. */
+  protected removeChild(c: PNode): number {
+    const p = c.parent;
+    if (p === null) return -1;
+    const i = p.children.indexOf(c);
+    if (i >= 0) p.children.splice(i, 1);
+    const s = c.info.section;
+    if (s !== "") {
+      const k = (p.sectionCount.get(s) ?? 1) - 1;
+      if (k > 0) p.sectionCount.set(s, k);
+      else p.sectionCount.delete(s);
+    }
+    c.parent = null;
+    this.refreshIndexes(p);
+    return i;
+  }
+
+  /** Move subtree s under p, keeping s's subtree as it is. */
+  protected attach(s: PNode, p: PNode, reason: Reason): void {
+    if (s.parent !== null) this.removeChild(s);
+    this.addChild(p, s);
+    s.waiting = false;
+    this.settleSubtree(s);
+    this.refreshIndexes(p);
+    this.touch(s, reason);
+    this.afterMove(s);
+  }
+
+  /**
+   * Hub n takes y's place: n gets y's parent (or becomes the root) and y's children, and y
+   * becomes n's child. n must be detached and able to hold y's children plus y.
+   */
+  protected takePlace(n: PNode, y: PNode, reason: Reason): void {
+    const p = y.parent;
+    if (p !== null) {
+      const at = this.removeChild(y);
+      this.addChild(p, n, at);
+    } else {
+      this.root = n;
+      n.parent = null;
+    }
+    const kids = y.children.slice();
+    for (const k of kids) {
+      this.removeChild(k);
+      this.addChild(n, k);
+      this.touch(k, reason);
+    }
+    this.addChild(n, y);
+    n.waiting = false;
+    this.settleSubtree(n);
+    if (p !== null) this.refreshIndexes(p);
+    this.touch(n, reason === "rebalance" ? "rebalance" : "join");
+    this.touch(y, reason);
+    this.afterMove(n);
+    if (n.backup !== null && inSubtree(n.backup, n)) this.invalidateBackup(n);
+    this.backupDirty.add(y);
+    for (const k of kids) this.backupDirty.add(k);
+  }
+
+  protected makeRoot(n: PNode, reason: Reason): void {
+    if (n.parent !== null) this.removeChild(n);
+    this.root = n;
+    n.waiting = false;
+    this.setBackup(n, null);
+    this.noBackup.delete(n);
+    this.settleSubtree(n);
+    this.touch(n, reason);
+  }
+
+  /** After s's subtree moved: its own backup and its new ancestors' backups may now be invalid. */
+  private afterMove(s: PNode): void {
+    this.backupDirty.add(s);
+    for (let a = s.parent; a !== null; a = a.parent) {
+      if (a.backup !== null && inSubtree(a.backup, s)) this.invalidateBackup(a);
+    }
+  }
+
+  protected invalidateBackup(n: PNode): void {
+    this.setBackup(n, null);
+    this.backupDirty.add(n);
+  }
+
+  // ---- backups ---------------------------------------------------------------------------
+
+  protected setBackup(n: PNode, b: PNode | null): void {
+    if (n.backup === b) return;
+    if (n.backup !== null) n.backup.backupUsers.delete(n);
+    n.backup = b;
+    if (b !== null) b.backupUsers.add(n);
+    this.touch(n, "backup");
+  }
+
+  /** A valid backup: placed, another node, not n's parent, outside n's subtree, with a free slot. */
+  protected validBackup(n: PNode, b: PNode | null): b is PNode {
+    return (
+      b !== null && b !== n && b !== n.parent && b.depth >= 0 && b.cap > b.children.length &&
+      this.nodes.get(b.id) === b && !inSubtree(b, n)
+    );
+  }
+
+  private chooseBackup(n: PNode): PNode | null {
+    const parent = n.parent;
+    let best: PNode | null = null;
+    let bestCost = Infinity;
+    const from = this.open.minDepth();
+    if (from < 0) return null;
+    const max = this.open.maxDepth();
+    let firstHit = -1;
+    for (let d = from; d <= max; d++) {
+      if (firstHit >= 0 && (d > firstHit + 1 || bestCost <= this.depthLowerBound(d) - this.opts.hubDelayMs)) break;
+      this.open.visitNear(d, n, (b) => {
+        if (b === n || b === parent || b.backupUsers.size >= (b.cap - b.children.length) * this.opts.backupUsersPerSlot) return;
+        if (inSubtree(b, n)) return;
+        // A backup in a sibling's subtree falls with the parent: only when nothing else exists.
+        const shared = parent !== null && inSubtree(b, parent) ? 1000 : 0;
+        const c = b.up + this.link(b, n) + shared;
+        if (c < bestCost) {
+          bestCost = c;
+          best = b;
+        }
+      });
+      if (best !== null && firstHit < 0) firstHit = d;
+    }
+    return best;
+  }
+
+  private refreshBackup(n: PNode): void {
+    if (this.nodes.get(n.id) !== n) return;
+    if (n.depth <= 0) {
+      this.setBackup(n, null);
+      this.noBackup.delete(n);
+      return;
+    }
+    if (!this.validBackup(n, n.backup)) this.setBackup(n, this.chooseBackup(n));
+    if (n.backup === null) this.noBackup.add(n);
+    else this.noBackup.delete(n);
+  }
+
+  // ---- moves -----------------------------------------------------------------------------
+
+  protected touch(n: PNode, reason: Reason): void {
+    const prev = this.touched.get(n);
+    if (prev === undefined || REASON_RANK[reason] > REASON_RANK[prev]) this.touched.set(n, reason);
+  }
+
+  protected markBackupDirty(n: PNode): void {
+    this.backupDirty.add(n);
+  }
+
+  /** Settle backups and turn the operation's changes into moves (the first touched first). */
+  protected finish(): Move[] {
+    for (let guard = 0; this.backupDirty.size > 0 && guard < 8; guard++) {
+      const dirty = [...this.backupDirty];
+      this.backupDirty.clear();
+      for (const n of dirty) this.refreshBackup(n);
+    }
+    if (this.noBackup.size > 0 && this.open.size > 0) {
+      let budget = 64;
+      for (const n of [...this.noBackup]) {
+        if (budget-- <= 0) break;
+        this.refreshBackup(n);
+      }
+    }
+    const moves: Move[] = [];
+    for (const [n, reason] of this.touched) {
+      if (this.nodes.get(n.id) !== n) continue;
+      const m: Move = { node: n.id, parent: n.parent?.id ?? null, backup: n.backup?.id ?? null, reason };
+      if (n.waiting || (n.depth < 0 && n !== this.root)) m.waiting = true;
+      moves.push(m);
+    }
+    this.touched = new Map();
+    return moves;
+  }
+}
