@@ -411,13 +411,11 @@ export class JitterBuffer {
       this.boost--;
       this.lastBoostT = t;
     }
-    const F = this.frameMs;
-    let base: number;
-    if (this.hist.samples >= TUNE.minSamplesForTarget) {
-      this.q99 = this.hist.quantile(TUNE.quantile);
-      base = this.q99 + TUNE.marginMs;
-    } else base = (this.initialDepth - 1) * F;
-    this.setTargetDelay(base + this.boost * F);
+    // Until enough samples, the last quantile stands (or the initial depth before the first one):
+    // falling back to the initial depth after the histogram restarts would grow, then shrink again.
+    if (this.hist.samples >= TUNE.minSamplesForTarget) this.q99 = this.hist.quantile(TUNE.quantile);
+    const base = this.q99 >= 0 ? this.q99 + TUNE.marginMs : (this.initialDepth - 1) * this.frameMs;
+    this.setTargetDelay(base + this.boost * this.frameMs);
   }
 
   private setTargetDelay(ms: number): void {

@@ -1,0 +1,499 @@
+import { describe, expect, it } from "vitest";
+import type { FrameMs } from "../../mixer-node/src/codec/types.js";
+import { JitterBuffer, JitterBufferError, type JitterBufferOptions, type PopKind } from "../../mixer-node/src/jitter-buffer.js";
+
+// A virtual network and clock: every arrival is computed up front from a seeded PRNG, then
+// replayed against ticks at phase + n * frameMs. Arrivals at or before a tick are pushed before it.
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Pkt { k: number; seq: number; ts: number; arrival: number; payload: Uint8Array }
+
+interface StreamSpec {
+  frameMs: FrameMs;
+  frames: number;
+  seed?: number;
+  startSeq?: number;
+  startTs?: number;
+  /** Written into every payload, so that the output tells which stream a frame came from. */
+  streamId?: number;
+  startMs?: number;
+  baseDelayMs?: number;
+  /** Sender clock rate against the receiver's (1.01: the sender runs 1 % fast). */
+  senderRate?: number;
+  /** Extra one-way delay of frame k (ms). */
+  jitter?: (k: number, rng: () => number) => number;
+  lose?: (k: number) => boolean;
+}
+
+function stream(s: StreamSpec): Pkt[] {
+  const rng = mulberry32(s.seed ?? 1);
+  const fs = 48 * s.frameMs;
+  const out: Pkt[] = [];
+  for (let k = 0; k < s.frames; k++) {
+    const j = s.jitter ? s.jitter(k, rng) : 0;
+    if (s.lose?.(k)) continue;
+    const payload = new Uint8Array(5);
+    new DataView(payload.buffer).setUint32(0, k);
+    payload[4] = s.streamId ?? 1;
+    out.push({
+      k,
+      seq: ((s.startSeq ?? 1000) + k) & 0xffff,
+      ts: ((s.startTs ?? 5000) + k * fs) >>> 0,
+      arrival: (s.startMs ?? 0) + (k * s.frameMs) / (s.senderRate ?? 1) + (s.baseDelayMs ?? 5) + j,
+      payload,
+    });
+  }
+  return out;
+}
+
+interface Run { kinds: PopKind[]; frames: number[]; streams: number[]; depths: number[] }
+
+function replay(
+  jb: JitterBuffer,
+  pkts: Pkt[],
+  frameMs: number,
+  endMs: number,
+  phaseMs = 0.3,
+  onTick?: (tMs: number, n: number) => void,
+): Run {
+  const order = pkts.map((p, i) => ({ p, i }));
+  order.sort((a, b) => a.p.arrival - b.p.arrival || a.i - b.i);
+  const r: Run = { kinds: [], frames: [], streams: [], depths: [] };
+  let next = 0;
+  for (let n = 0; ; n++) {
+    const t = phaseMs + n * frameMs;
+    if (t > endMs) break;
+    while (next < order.length && order[next].p.arrival <= t) {
+      const p = order[next++].p;
+      jb.push(p.seq, p.ts, p.payload, p.arrival);
+    }
+    const kind = jb.pop(t);
+    const pl = jb.payload;
+    r.kinds.push(kind);
+    r.frames.push(pl ? new DataView(pl.buffer, pl.byteOffset).getUint32(0) : -1);
+    r.streams.push(pl ? pl[4] : 0);
+    r.depths.push(jb.depth);
+    onTick?.(t, n);
+  }
+  return r;
+}
+
+function count(kinds: PopKind[], kind: PopKind): number {
+  return kinds.filter((k) => k === kind).length;
+}
+
+/** The frames played as "packet", in output order. */
+function playedFrames(r: Run): number[] {
+  return r.frames.filter((_, i) => r.kinds[i] === "packet");
+}
+
+/** Kinds from the first "packet" to the last one (the span where the stream is live). */
+function liveKinds(r: Run): PopKind[] {
+  return r.kinds.slice(r.kinds.indexOf("packet"), r.kinds.lastIndexOf("packet") + 1);
+}
+
+const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
+
+/** Time by which every packet has arrived and had time to play. */
+function drained(pkts: Pkt[], frameMs: number): number {
+  return Math.max(...pkts.map((p) => p.arrival)) + 4 * frameMs;
+}
+
+/**
+ * `played` is `expected` in order, less at most `maxDropped` frames, all before `beforeFrame`:
+ * an adaptive buffer that starts at the initial depth drops one frame when its target settles lower.
+ */
+function expectInOrderWithSettlingDrops(played: number[], expected: number[], maxDropped: number, beforeFrame: number): void {
+  const gone = expected.filter((k) => !played.includes(k));
+  expect(played).toEqual(expected.filter((k) => !gone.includes(k)));
+  expect(gone.length).toBeLessThanOrEqual(maxDropped);
+  for (const k of gone) expect(k - expected[0]).toBeLessThan(beforeFrame);
+}
+
+describe("JitterBuffer: clean link", () => {
+  for (const F of [2.5, 5, 10, 20] as const) {
+    for (const phase of [0, 0.03, 0.5, 0.77]) {
+      it(`plays every frame in order as a packet at depth 1-2 (${F} ms, tick phase ${phase} frame)`, () => {
+        const N = 2000;
+        const jb = new JitterBuffer({ frameMs: F });
+        const oneSecond = Math.ceil(1000 / F);
+        const pk = stream({ frameMs: F, frames: N });
+        const r = replay(jb, pk, F, drained(pk, F), phase * F);
+        const s = jb.toJSON();
+        expect(new Set(liveKinds(r))).toEqual(new Set(["packet"]));
+        // At most one frame is dropped, once, when the target settles from the initial 2 frames
+        // (after the first drift fit at 1 s and 50 more lateness samples).
+        expectInOrderWithSettlingDrops(playedFrames(r), range(0, N), 1, Math.ceil(1000 / F) + 60);
+        expect(s.played + s.dropped).toBe(N);
+        expect(s.fecRecovered + s.late + s.skipped + s.inserted).toBe(0);
+        expect([1, 2]).toContain(s.targetDepth);
+        expect(Math.max(...r.depths.slice(oneSecond))).toBeLessThanOrEqual(2);
+      });
+    }
+  }
+});
+
+describe("JitterBuffer: reordering, duplicates, late packets", () => {
+  const F = 10 as const;
+  const N = 1000;
+
+  it("absorbs adjacent swaps at a fixed depth that covers them", () => {
+    const jb = new JitterBuffer({ frameMs: F, adaptive: false, initialDepthFrames: 3 });
+    const pk = stream({ frameMs: F, frames: N, jitter: (k) => (k % 2 === 0 ? 1.2 * F : 0) });
+    const r = replay(jb, pk, F, N * F + 40);
+    expect(playedFrames(r)).toEqual(range(0, N));
+    expect(new Set(liveKinds(r))).toEqual(new Set(["packet"]));
+    expect(jb.toJSON().reordered).toBe(N / 2);
+  });
+
+  it("learns the depth that covers adjacent swaps (adaptive) and then loses nothing", () => {
+    const jb = new JitterBuffer({ frameMs: F });
+    const pk = stream({ frameMs: F, frames: N, jitter: (k) => (k % 2 === 0 ? 1.2 * F : 0) });
+    const r = replay(jb, pk, F, N * F + 40);
+    // Lateness 12 ms -> histogram bin edge 12.5 + 1 ms margin = 13.5 ms -> 1 + ceil(1.35) = 3 frames.
+    expect(jb.toJSON().targetDepth).toBe(3);
+    const afterTwoSeconds = r.kinds.slice(200, r.kinds.lastIndexOf("packet") + 1);
+    expect(new Set(afterTwoSeconds)).toEqual(new Set(["packet"]));
+    const played = playedFrames(r);
+    expect(played.every((k, i) => i === 0 || k > played[i - 1])).toBe(true);
+  });
+
+  it("absorbs a seeded shuffle within blocks of 3 frames", () => {
+    const rng = mulberry32(42);
+    const slotOf = new Map<number, number>();
+    for (let b = 0; b < N; b += 3) {
+      const slots = [0, 1, 2];
+      for (let i = 2; i > 0; i--) {
+        const j = Math.floor(rng() * (i + 1));
+        [slots[i], slots[j]] = [slots[j], slots[i]];
+      }
+      for (let i = 0; i < 3; i++) slotOf.set(b + i, slots[i]);
+    }
+    // Each block of 3 is held until its last packet is in, then let out in a shuffled order:
+    // frame k arrives in its block's slot slotOf(k), so lateness spans 0..4 frames: depth 5 covers it.
+    // The first block comes in order at the fastest path's delay: play-out is measured from the
+    // earliest packet seen, and a stream that starts with its late packets costs a frame or two.
+    const pk = stream({ frameMs: F, frames: N, jitter: (k) => (k < 3 ? 0 : (slotOf.get(k)! - (k % 3) + 2) * F) });
+    const jb = new JitterBuffer({ frameMs: F, adaptive: false, initialDepthFrames: 5 });
+    const r = replay(jb, pk, F, drained(pk, F));
+    expect(playedFrames(r)).toEqual(range(0, N));
+    expect(new Set(liveKinds(r))).toEqual(new Set(["packet"]));
+    const byArrival = [...pk].sort((a, b) => a.arrival - b.arrival || a.k - b.k);
+    let maxSoFar = -1;
+    let expectedReordered = 0;
+    for (const p of byArrival) {
+      if (p.k < maxSoFar) expectedReordered++;
+      maxSoFar = Math.max(maxSoFar, p.k);
+    }
+    expect(expectedReordered).toBeGreaterThan(200);
+    expect(jb.toJSON().reordered).toBe(expectedReordered);
+  });
+
+  it("drops and counts duplicates without changing the output", () => {
+    const base = stream({ frameMs: F, frames: N, seed: 5, jitter: (_, rng) => rng() * 4 });
+    const dups: Pkt[] = [];
+    for (const p of base) {
+      if (p.k % 3 === 0) dups.push({ ...p }); // same moment
+      if (p.k % 7 === 0) dups.push({ ...p, arrival: p.arrival + 4 * F }); // after it was played
+    }
+    const clean = new JitterBuffer({ frameMs: F });
+    const dupd = new JitterBuffer({ frameMs: F });
+    const a = replay(clean, base, F, N * F + 40);
+    const b = replay(dupd, [...base, ...dups], F, N * F + 40);
+    expect(b.kinds).toEqual(a.kinds);
+    expect(b.frames).toEqual(a.frames);
+    expect(dupd.toJSON().duplicates).toBe(dups.length);
+    expect(dupd.toJSON().late).toBe(0);
+    expect(dupd.toJSON().received).toBe(base.length + dups.length);
+  });
+
+  it("counts late packets, drops them, and never plays out of order", () => {
+    const lateFrames = new Set([100, 200, 300]);
+    const jb = new JitterBuffer({ frameMs: F, adaptive: false });
+    const pk = stream({ frameMs: F, frames: N, jitter: (k) => (lateFrames.has(k) ? 5 * F : 0) });
+    const r = replay(jb, pk, F, drained(pk, F));
+    for (const k of lateFrames) {
+      const i = r.frames.indexOf(k - 1);
+      expect(r.kinds.slice(i, i + 3)).toEqual(["packet", "fec", "packet"]);
+      expect(r.frames.slice(i, i + 3)).toEqual([k - 1, k + 1, k + 1]);
+    }
+    expect(playedFrames(r)).toEqual(range(0, N).filter((k) => !lateFrames.has(k)));
+    const s = jb.toJSON();
+    expect([s.late, s.fecRecovered, count(liveKinds(r), "conceal")]).toEqual([3, 3, 0]);
+  });
+});
+
+describe("JitterBuffer: losses", () => {
+  const F = 10 as const;
+  const N = 1000;
+
+  it("asks for FEC on single losses, conceals a double loss, then plays the next packet normally", () => {
+    const lost = new Set([50, 120, 333, 334]);
+    const jb = new JitterBuffer({ frameMs: F, adaptive: false });
+    const r = replay(jb, stream({ frameMs: F, frames: N, lose: (k) => lost.has(k) }), F, N * F + 40);
+    for (const k of [50, 120]) {
+      const i = r.frames.indexOf(k - 1);
+      expect(r.kinds.slice(i, i + 3)).toEqual(["packet", "fec", "packet"]);
+      expect(r.frames.slice(i, i + 3)).toEqual([k - 1, k + 1, k + 1]);
+    }
+    const i = r.frames.indexOf(332);
+    expect(r.kinds.slice(i, i + 4)).toEqual(["packet", "conceal", "fec", "packet"]);
+    expect(r.frames.slice(i + 2, i + 4)).toEqual([335, 335]);
+    expect(jb.toJSON().fecRecovered).toBe(3);
+  });
+
+  it("conceals a burst up to the limit, then reports silence, then recovers", () => {
+    const jb = new JitterBuffer({ frameMs: F, adaptive: false });
+    const pk = stream({ frameMs: F, frames: N, lose: (k) => k >= 500 && k < 515 });
+    const r = replay(jb, pk, F, drained(pk, F));
+    const i = r.frames.indexOf(499);
+    // 15 ticks without packets: 10 concealed (the limit), 4 silent; on the 15th tick frame 515 is
+    // here, so frame 514 comes from its FEC and 515 plays normally.
+    expect(r.kinds.slice(i + 1, i + 17)).toEqual([
+      ...Array<PopKind>(10).fill("conceal"),
+      ...Array<PopKind>(4).fill("silence"),
+      "fec",
+      "packet",
+    ]);
+    expect(r.frames[i + 16]).toBe(515);
+    expect(playedFrames(r)).toEqual(range(0, N).filter((k) => k < 500 || k >= 515));
+    const s = jb.toJSON();
+    const live = liveKinds(r);
+    expect([count(live, "conceal"), count(live, "silence"), s.skipped, s.fecRecovered]).toEqual([10, 4, 14, 1]);
+  });
+
+  it("honours silenceAfterLostFrames", () => {
+    const jb = new JitterBuffer({ frameMs: F, adaptive: false, silenceAfterLostFrames: 3 });
+    const r = replay(jb, stream({ frameMs: F, frames: N, lose: (k) => k >= 500 && k < 508 }), F, N * F);
+    const i = r.frames.indexOf(499);
+    expect(r.kinds.slice(i + 1, i + 10)).toEqual(["conceal", "conceal", "conceal", "silence", "silence", "silence", "silence", "fec", "packet"]);
+  });
+
+  it("resynchronises after an outage longer than the ring, keeping the stream", () => {
+    const jb = new JitterBuffer({ frameMs: F });
+    const pk = stream({ frameMs: F, frames: N, lose: (k) => k >= 300 && k < 450 });
+    const r = replay(jb, pk, F, drained(pk, F));
+    expect(jb.toJSON().resets).toBe(1);
+    expectInOrderWithSettlingDrops(playedFrames(r), range(0, N).filter((k) => k < 300 || k >= 450), 1, 300);
+  });
+});
+
+describe("JitterBuffer: adaptive depth under jitter", () => {
+  it("grows to cover uniform 0-30 ms jitter, underruns stay rare, then shrinks on a clean link", () => {
+    const F = 10 as const;
+    const N = 11_000; // 10 s clean, 40 s jitter, 60 s clean
+    const jb = new JitterBuffer({ frameMs: F });
+    const pk = stream({ frameMs: F, frames: N, seed: 7, jitter: (k, rng) => (k >= 1000 && k < 5000 ? rng() * 30 : 0) });
+    const at = new Map<number, ReturnType<JitterBuffer["toJSON"]>>();
+    let delaySum = 0;
+    let delayN = 0;
+    replay(jb, pk, F, N * F, 0.3, (t, n) => {
+      if (n % 500 === 0) at.set(n / 100, jb.toJSON());
+      if (t >= 15_000 && t < 50_000) {
+        delaySum += jb.toJSON().delayMs;
+        delayN++;
+      }
+    });
+    expect(at.get(10)!.targetDepth).toBe(2);
+    const jittery = at.get(50)!;
+    // The 99th percentile of U(0, 30) is 29.7 ms: its histogram bin ends at 30 ms; + 1 ms margin.
+    expect(jittery.latenessP99Ms).toBe(30);
+    expect(jittery.targetDepth).toBe(5);
+    // Settled (from 15 s to 50 s): at most 0.2 % of 3500 frames missed.
+    const missedAfterSettling = jittery.underruns + jittery.late - (at.get(15)!.underruns + at.get(15)!.late);
+    expect(missedAfterSettling).toBeLessThanOrEqual(7);
+    // Not oversized: mean play-out delay within one frame and a half of the 31 ms target.
+    expect(delaySum / delayN).toBeLessThan(31 + 1.5 * F);
+    expect(delaySum / delayN).toBeGreaterThanOrEqual(31);
+    const end = jb.toJSON();
+    expect(end.targetDepth).toBe(2);
+    expect(end.depth).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("JitterBuffer: clock drift", () => {
+  const cases: [FrameMs, number][] = [[2.5, 1.01], [2.5, 0.99], [10, 1.01], [10, 0.99], [20, 1.01], [20, 0.99]];
+  for (const [F, rate] of cases) {
+    it(`absorbs ${rate > 1 ? "a faster" : "a slower"} sender (${Math.round((rate - 1) * 100)} %) at ${F} ms frames over 60 s`, () => {
+      const durationMs = 60_000;
+      const jb = new JitterBuffer({ frameMs: F });
+      const pk = stream({ frameMs: F, frames: Math.floor((durationMs / F) * rate), seed: 11, senderRate: rate, jitter: (_, rng) => rng() * 2 });
+      let maxDepth = 0;
+      const r = replay(jb, pk, F, durationMs, 0.3, (t) => {
+        if (t > 3000) maxDepth = Math.max(maxDepth, jb.depth);
+      });
+      const s = jb.toJSON();
+      const drift = Math.round((durationMs / F) * (rate - 1)); // frames the sender gains (+) or loses (-)
+      // Every frame gained must be dropped and every frame lost must be filled in. The buffered
+      // delay is bounded (target band < 2 frames, start-up settling <= 2 frames), so the count
+      // matches the drift to within a few frames.
+      if (drift > 0) {
+        expect(s.dropped).toBeGreaterThanOrEqual(drift - 2);
+        expect(s.dropped).toBeLessThanOrEqual(drift + 3);
+        expect(s.inserted + s.underruns).toBeLessThanOrEqual(3);
+      } else {
+        expect(s.inserted + s.underruns).toBeGreaterThanOrEqual(-drift - 2);
+        expect(s.inserted + s.underruns).toBeLessThanOrEqual(-drift + 3);
+        expect(s.dropped).toBeLessThanOrEqual(3);
+      }
+      expect(maxDepth).toBeLessThanOrEqual(s.targetDepth + 2);
+      expect(Math.abs(s.driftPpm - (rate - 1) * 1e6)).toBeLessThan(1000);
+      expect(count(liveKinds(r), "silence")).toBe(0);
+    });
+  }
+
+  it("absorbs 100 ppm over 10 minutes with a handful of drops", () => {
+    const F = 10 as const;
+    const durationMs = 600_000;
+    const jb = new JitterBuffer({ frameMs: F });
+    const pk = stream({ frameMs: F, frames: Math.floor((durationMs / F) * 1.0001), seed: 2, senderRate: 1.0001, jitter: (_, rng) => rng() * 2 });
+    replay(jb, pk, F, durationMs);
+    const s = jb.toJSON();
+    expect(s.dropped).toBeGreaterThanOrEqual(4);
+    expect(s.dropped).toBeLessThanOrEqual(9);
+    expect(s.underruns + s.inserted).toBeLessThanOrEqual(2);
+    expect(s.depth).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("JitterBuffer: wrap-around, restarts, garbage", () => {
+  const F = 10 as const;
+  const N = 1000;
+
+  it("plays through a 16-bit sequence wrap and a 32-bit timestamp wrap without a glitch", () => {
+    const swap = (k: number): number => (k % 2 === 0 ? 1.2 * F : 0);
+    const opts: JitterBufferOptions = { frameMs: F, adaptive: false, initialDepthFrames: 3 };
+    const ref = new JitterBuffer(opts);
+    const a = replay(ref, stream({ frameMs: F, frames: N, jitter: swap }), F, N * F + 40);
+    // Sequence numbers wrap between frames 299 and 300 (swapped on the wire), timestamps at 700.
+    const jb = new JitterBuffer(opts);
+    const b = replay(jb, stream({ frameMs: F, frames: N, jitter: swap, startSeq: 65536 - 300, startTs: 2 ** 32 - 700 * 480 }), F, N * F + 40);
+    expect(b.kinds).toEqual(a.kinds);
+    expect(playedFrames(b)).toEqual(range(0, N));
+    expect(jb.toJSON()).toEqual(ref.toJSON());
+  });
+
+  it("resets cleanly on a restarted stream (new sequence and timestamp) and plays it", () => {
+    const a = stream({ frameMs: F, frames: 500, streamId: 1, startSeq: 100, startTs: 5000 });
+    const b = stream({ frameMs: F, frames: 500, streamId: 2, startSeq: 40000, startTs: 123_456_789, startMs: 500 * F + 20 });
+    const jb = new JitterBuffer({ frameMs: F });
+    const r = replay(jb, [...a, ...b], F, 1000 * F + 100);
+    expect(jb.toJSON().resets).toBe(1);
+    const fromB = playedFrames({ ...r, frames: r.frames.map((f, i) => (r.streams[i] === 2 ? f : -1)) }).filter((f) => f >= 0);
+    expectInOrderWithSettlingDrops(fromB, range(0, 500), 1, 300);
+    const switchAt = r.streams.indexOf(2);
+    expect(r.streams.slice(switchAt).every((id) => id !== 1)).toBe(true);
+  });
+
+  it("detects a restart whose sequence numbers happen to continue (the timestamp gives it away)", () => {
+    const a = stream({ frameMs: F, frames: 500, streamId: 1, startSeq: 100, startTs: 5000 });
+    const b = stream({ frameMs: F, frames: 300, streamId: 2, startSeq: 600, startTs: 987_654_321, startMs: 500 * F + 20 });
+    const jb = new JitterBuffer({ frameMs: F });
+    const r = replay(jb, [...a, ...b], F, 800 * F + 100);
+    expect(jb.toJSON().resets).toBe(1);
+    expectInOrderWithSettlingDrops(r.frames.filter((f, i) => r.streams[i] === 2 && r.kinds[i] === "packet"), range(0, 300), 1, 300);
+  });
+
+  it("ignores stray packets of no stream (valid fields, wrong seq/timestamp)", () => {
+    const base = stream({ frameMs: F, frames: N });
+    const rng = mulberry32(9);
+    const strays: Pkt[] = [];
+    for (let i = 0; i < 50; i++) {
+      strays.push({ k: -1, seq: Math.floor(rng() * 65536), ts: Math.floor(rng() * 2 ** 32), arrival: 200 + i * 173.3, payload: new Uint8Array([0, 0, 0, 0, 9]) });
+    }
+    const ref = replay(new JitterBuffer({ frameMs: F }), base, F, N * F + 40);
+    const jb = new JitterBuffer({ frameMs: F });
+    const r = replay(jb, [...base, ...strays], F, N * F + 40);
+    expect(r.kinds).toEqual(ref.kinds);
+    expect(r.frames).toEqual(ref.frames);
+    expect(jb.toJSON().resets).toBe(0);
+  });
+
+  it("never throws on garbage, counts it, and plays the stream around it unchanged", () => {
+    const throwing = new Proxy(new Uint8Array(4), {
+      getPrototypeOf() {
+        throw new Error("hostile payload");
+      },
+    });
+    const badSeq: unknown[] = [Number.NaN, -1, 65536, 1.5, Infinity, "12", null, undefined, {}, 2 ** 53];
+    const badTs: unknown[] = [Number.NaN, -1, 2 ** 32, 0.5, -Infinity, "7", null];
+    const badPayload: unknown[] = [null, undefined, new Uint8Array(0), [1, 2, 3], "abc", new Uint8Array(1276), throwing, new Float32Array(4), 42];
+    const badTime: unknown[] = [Number.NaN, Infinity, -Infinity, "5", null, undefined];
+    const rng = mulberry32(13);
+    const pick = <T,>(xs: T[]): T => xs[Math.floor(rng() * xs.length)];
+    const base = stream({ frameMs: F, frames: N });
+    const ref = replay(new JitterBuffer({ frameMs: F }), base, F, N * F + 40);
+
+    const jb = new JitterBuffer({ frameMs: F });
+    const push = jb.push.bind(jb) as (...a: unknown[]) => void;
+    let junk = 0;
+    const r = replay(jb, base, F, N * F + 40, 0.3, () => {
+      for (let i = 0; i < 5; i++) {
+        const which = Math.floor(rng() * 4);
+        const good = base[Math.floor(rng() * base.length)];
+        const args: unknown[] = [good.seq, good.ts, good.payload, 10];
+        args[which] = pick([badSeq, badTs, badPayload, badTime][which]);
+        expect(() => push(...args)).not.toThrow();
+        junk++;
+      }
+    });
+    expect(r.kinds).toEqual(ref.kinds);
+    expect(r.frames).toEqual(ref.frames);
+    expect(jb.toJSON().invalid).toBe(junk);
+    for (const now of [Number.NaN, Infinity, -1e300]) expect(["packet", "fec", "conceal", "silence"]).toContain(jb.pop(now));
+  });
+});
+
+describe("JitterBuffer: lifecycle and options", () => {
+  const F = 10 as const;
+
+  it("is silent before the first packet and after reset(), then plays a new stream", () => {
+    const jb = new JitterBuffer({ frameMs: F });
+    expect(jb.pop(0)).toBe("silence");
+    expect(jb.payload).toBeNull();
+    replay(jb, stream({ frameMs: F, frames: 200 }), F, 200 * F);
+    jb.reset();
+    expect(jb.pop(2000)).toBe("silence");
+    expect(jb.toJSON().depth).toBe(0);
+    const r = replay(jb, stream({ frameMs: F, frames: 200, startSeq: 7, startTs: 99, startMs: 3000 }), F, 5100, 0.3);
+    expectInOrderWithSettlingDrops(playedFrames(r), range(0, 200), 1, 200);
+    expect(jb.toJSON().resets).toBe(1);
+  });
+
+  it("keeps a fixed depth when not adaptive", () => {
+    const jb = new JitterBuffer({ frameMs: F, adaptive: false, initialDepthFrames: 4 });
+    const r = replay(jb, stream({ frameMs: F, frames: 1000, seed: 4, jitter: (_, rng) => rng() * 5 }), F, 10_000);
+    expect(jb.toJSON().targetDepth).toBe(4);
+    expect(Math.min(...r.depths.slice(100, 900))).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...r.depths.slice(100, 900))).toBeLessThanOrEqual(5);
+  });
+
+  it("rejects bad options with a coded error", () => {
+    const bad: JitterBufferOptions[] = [
+      { frameMs: 7 as FrameMs },
+      { frameMs: F, minDepthFrames: 0 },
+      { frameMs: F, minDepthFrames: 5, maxDepthFrames: 4 },
+      { frameMs: F, capacityFrames: 10 },
+      { frameMs: F, silenceAfterLostFrames: -1 },
+      { frameMs: F, maxDepthFrames: 2.5 },
+    ];
+    for (const o of bad) {
+      expect(() => new JitterBuffer(o)).toThrow(JitterBufferError);
+      try {
+        new JitterBuffer(o);
+      } catch (e) {
+        expect((e as JitterBufferError).code).toBe("BAD_OPTION");
+      }
+    }
+  });
+});
