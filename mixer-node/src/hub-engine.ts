@@ -1,0 +1,362 @@
+import { CODEC_DEFAULTS } from "./codec/defaults.js";
+import {
+  MAX_PACKET_BYTES,
+  SAMPLE_RATE,
+  type CodecBackend,
+  type Decoder,
+  type Encoder,
+  type EncoderOptions,
+  type FrameMs,
+} from "./codec/types.js";
+import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
+import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
+import type { LimiterOptions } from "./limiter.js";
+import { EngineError, MixMinus, type MixInput } from "./mixer.js";
+
+/** Where a packet goes or comes from: the parent, or a child by slot. */
+export type LinkTarget = "parent" | number;
+
+/**
+ * Receives each packet the engine produces during tick(). `bytes[0..length)` is the Opus packet;
+ * the buffer belongs to the engine and is overwritten on the next tick: copy it or send it now.
+ * `seq` (16-bit) and `timestamp` (32-bit, 48 kHz) are the link's outgoing RTP numbering.
+ */
+export type PacketSink = (target: LinkTarget, bytes: Uint8Array, length: number, seq: number, timestamp: number) => void;
+
+export interface HubEngineOptions {
+  backend: CodecBackend;
+  /** Child slots 0..maxChildren-1. */
+  maxChildren: number;
+  /** Default 10 (CODEC_DEFAULTS.frameMs). */
+  frameMs?: FrameMs;
+  /** The node sings (false for a dedicated hub); default true. */
+  hasVoice?: boolean;
+  /** Encoder options for every outgoing stream (defaults: CODEC_DEFAULTS). */
+  encoder?: Omit<EncoderOptions, "frameMs">;
+  /** Jitter buffer options for every incoming stream (defaults: JITTER_BUFFER_DEFAULTS). */
+  jitter?: Omit<JitterBufferOptions, "frameMs">;
+  /** Output limiter options, or false for none; default on. */
+  limiter?: LimiterOptions | false;
+  onPacket?: PacketSink;
+  /** A packet sink that throws is reported here (default: counted only); the tick goes on. */
+  onError?: (err: unknown, target: LinkTarget) => void;
+  /** Tick durations kept for p50/p99; default 1024. */
+  tickTimeWindow?: number;
+}
+
+/** One link's codec state: its incoming stream (jitter buffer, decoder) and outgoing one (encoder). */
+class Link {
+  readonly jb: JitterBuffer;
+  readonly dec: Decoder;
+  readonly enc: Encoder;
+  readonly out = new Uint8Array(MAX_PACKET_BYTES);
+  outLength = 0;
+  seq = Math.floor(Math.random() * 0x10000);
+  ts = Math.floor(Math.random() * 0x100000000);
+  last: PopKind = "silence";
+  pops = { packet: 0, fec: 0, conceal: 0, silence: 0 };
+  decodeErrors = 0;
+  encodeErrors = 0;
+  sinkErrors = 0;
+  sent = 0;
+  bytesSent = 0;
+
+  constructor(backend: CodecBackend, frameMs: FrameMs, enc: EncoderOptions, jb: Omit<JitterBufferOptions, "frameMs">) {
+    this.jb = new JitterBuffer({ ...jb, frameMs });
+    this.dec = backend.createDecoder(frameMs);
+    this.enc = backend.createEncoder({ ...enc, frameMs });
+  }
+
+  destroy(): void {
+    this.dec.destroy();
+    this.enc.destroy();
+  }
+
+  toJSON(): object {
+    return {
+      jitter: this.jb.toJSON(),
+      pops: { ...this.pops },
+      decodeErrors: this.decodeErrors,
+      encodeErrors: this.encodeErrors,
+      sinkErrors: this.sinkErrors,
+      sent: this.sent,
+      bytesSent: this.bytesSent,
+    };
+  }
+}
+
+/**
+ * The per-tick work of a node: for the parent's down stream and each child's up stream a jitter
+ * buffer and a decoder feeding the mix-minus mixer; the up mix encoded for the parent and each
+ * child's down mix encoded for that child. The caller writes its singer's voice into `voiceIn`
+ * before each tick and may read `hearOut` after it.
+ *
+ * tick() neither allocates nor awaits: packet buffers, mixer arrays and codec state are made
+ * when a link attaches. A link that goes away is faded out over one frame of concealment, and a
+ * stream that starts or resumes after silence is faded in, so neither clicks.
+ */
+export class HubEngine {
+  readonly frameMs: FrameMs;
+  readonly frameSamples: number;
+  readonly backend: CodecBackend;
+  readonly mixer: MixMinus;
+  /** The node's own voice for the next tick (ignored for a dedicated hub). */
+  readonly voiceIn: Float32Array;
+  /** What the node's singer hears, after each tick. */
+  readonly hearOut: Float32Array;
+
+  private readonly encOpts: EncoderOptions;
+  private readonly jbOpts: Omit<JitterBufferOptions, "frameMs">;
+  private readonly onPacket: PacketSink | undefined;
+  private readonly onError: ((err: unknown, target: LinkTarget) => void) | undefined;
+  private parent: Link | null = null;
+  private fadingParent: Link | null = null;
+  private readonly children: (Link | null)[];
+  private readonly fading: (Link | null)[];
+  /** Slots with an active child link, and with a fading one: dense, rebuilt on attach/detach. */
+  private readonly activeSlots: Int32Array;
+  private activeCount = 0;
+  private readonly fadingSlots: Int32Array;
+  private fadingCount = 0;
+  private readonly tickUs: Float64Array;
+  private ticks = 0;
+  private unroutable = 0;
+
+  constructor(opts: HubEngineOptions) {
+    this.backend = opts.backend;
+    this.frameMs = opts.frameMs ?? CODEC_DEFAULTS.frameMs;
+    this.frameSamples = (SAMPLE_RATE / 1000) * this.frameMs;
+    this.encOpts = { ...(opts.encoder ?? {}), frameMs: this.frameMs };
+    this.jbOpts = opts.jitter ?? {};
+    this.onPacket = opts.onPacket;
+    this.onError = opts.onError;
+    this.mixer = new MixMinus({
+      frameSamples: this.frameSamples,
+      maxChildren: opts.maxChildren,
+      hasParent: false,
+      hasVoice: opts.hasVoice ?? HUB_ENGINE_DEFAULTS.hasVoice,
+      limiter: opts.limiter,
+    });
+    this.voiceIn = this.mixer.voiceIn;
+    this.hearOut = this.mixer.hearOut;
+    this.children = new Array<Link | null>(opts.maxChildren).fill(null);
+    this.fading = new Array<Link | null>(opts.maxChildren).fill(null);
+    this.activeSlots = new Int32Array(opts.maxChildren);
+    this.fadingSlots = new Int32Array(opts.maxChildren);
+    this.tickUs = new Float64Array(opts.tickTimeWindow ?? HUB_ENGINE_DEFAULTS.tickTimeWindow);
+  }
+
+  get hasParent(): boolean {
+    return this.parent !== null;
+  }
+
+  get childCount(): number {
+    return this.activeCount;
+  }
+
+  /** A new parent link (the old one, if any, fades out over the next tick). */
+  attachParent(): void {
+    if (this.parent) this.detachParent();
+    this.parent = this.newLink();
+    if (!this.mixer.hasParent) this.mixer.setParent(true);
+  }
+
+  /** The parent link is gone: its stream fades out over the next tick; the node is a root after. */
+  detachParent(): void {
+    const p = this.parent;
+    if (!p) throw new EngineError("NO_LINK", "no parent attached");
+    this.parent = null;
+    if (p.last !== "silence" && !this.fadingParent) this.fadingParent = p;
+    else {
+      p.destroy();
+      if (!this.fadingParent) this.mixer.setParent(false);
+    }
+  }
+
+  attachChild(slot: number): void {
+    this.mixer.childIn(slot); // validates the slot
+    if (this.children[slot]) throw new EngineError("SLOT_IN_USE", `child slot ${slot} is attached`);
+    this.children[slot] = this.newLink();
+    if (!this.mixer.isAttached(slot)) this.mixer.attachChild(slot);
+    this.rebuildLists();
+  }
+
+  /** The child link is gone: its stream fades out over the next tick, then the slot is free. */
+  detachChild(slot: number): void {
+    this.mixer.childIn(slot);
+    const c = this.children[slot];
+    if (!c) throw new EngineError("SLOT_FREE", `child slot ${slot} is not attached`);
+    this.children[slot] = null;
+    if (c.last !== "silence" && !this.fading[slot]) this.fading[slot] = c;
+    else {
+      c.destroy();
+      if (!this.fading[slot]) this.mixer.detachChild(slot);
+    }
+    this.rebuildLists();
+  }
+
+  isChildAttached(slot: number): boolean {
+    return this.children[slot] != null;
+  }
+
+  /** An incoming packet from the parent's down stream or a child's up stream. Never throws. */
+  receive(from: LinkTarget, seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number): void {
+    const link = from === "parent" ? this.parent : this.children[from as number];
+    if (!link) {
+      this.unroutable++;
+      return;
+    }
+    link.jb.push(seq, timestamp, payload, arrivalMs);
+  }
+
+  /** The last packet produced for a link (valid until the next tick). */
+  packetFor(target: LinkTarget): Uint8Array | null {
+    const link = target === "parent" ? this.parent : this.children[target];
+    return link && link.outLength > 0 ? link.out.subarray(0, link.outLength) : null;
+  }
+
+  /** One tick: pull every input, mix, encode and hand out every output. */
+  tick(nowMs: number): void {
+    const t0 = performance.now();
+    const mixer = this.mixer;
+    if (this.fadingParent) this.fadeOut(this.fadingParent, mixer.downIn, "down");
+    else if (this.parent) this.pull(this.parent, mixer.downIn, "down", nowMs);
+    for (let i = 0; i < this.fadingCount; i++) {
+      const slot = this.fadingSlots[i];
+      this.fadeOut(this.fading[slot]!, mixer.childIn(slot), slot);
+    }
+    for (let i = 0; i < this.activeCount; i++) {
+      const slot = this.activeSlots[i];
+      // A slot re-attached while its old link fades starts on the next tick.
+      if (!this.fading[slot]) this.pull(this.children[slot]!, mixer.childIn(slot), slot, nowMs);
+    }
+
+    mixer.mix();
+
+    if (this.parent && !this.fadingParent) this.send(this.parent, mixer.upOut, "parent");
+    for (let i = 0; i < this.activeCount; i++) {
+      const slot = this.activeSlots[i];
+      if (!this.fading[slot]) this.send(this.children[slot]!, mixer.childDownOut(slot), slot);
+    }
+    if (this.fadingParent || this.fadingCount > 0) this.endFades();
+    this.tickUs[this.ticks++ % this.tickUs.length] = (performance.now() - t0) * 1000;
+  }
+
+  private pull(link: Link, into: Float32Array, which: MixInput, nowMs: number): void {
+    const kind = link.jb.pop(nowMs);
+    const n = this.frameSamples;
+    let got = n;
+    try {
+      if (kind === "packet") got = link.dec.decode(link.jb.payload!, into);
+      else if (kind === "fec") got = link.dec.decodeFec(link.jb.payload!, into);
+      else if (kind === "conceal") got = link.dec.conceal(into);
+      else into.fill(0);
+    } catch {
+      // A packet from the network that libopus rejects: conceal it like a lost one.
+      link.decodeErrors++;
+      try {
+        got = link.dec.conceal(into);
+      } catch {
+        got = 0;
+      }
+    }
+    if (got < n) into.fill(0, Math.max(0, got), n);
+    if (link.last === "silence" && kind !== "silence") this.mixer.fadeNext(which, "in");
+    link.last = kind;
+    link.pops[kind]++;
+  }
+
+  private fadeOut(link: Link, into: Float32Array, which: MixInput): void {
+    try {
+      const got = link.dec.conceal(into);
+      if (got < this.frameSamples) into.fill(0, Math.max(0, got));
+    } catch {
+      into.fill(0);
+    }
+    this.mixer.fadeNext(which, "out");
+  }
+
+  private send(link: Link, pcm: Float32Array, target: LinkTarget): void {
+    let len = 0;
+    try {
+      len = link.enc.encode(pcm, link.out);
+    } catch {
+      link.encodeErrors++;
+      link.outLength = 0;
+      return;
+    }
+    link.outLength = len;
+    link.seq = (link.seq + 1) & 0xffff;
+    link.ts = (link.ts + this.frameSamples) >>> 0;
+    link.sent++;
+    link.bytesSent += len;
+    if (!this.onPacket) return;
+    try {
+      this.onPacket(target, link.out, len, link.seq, link.ts);
+    } catch (err) {
+      link.sinkErrors++;
+      this.onError?.(err, target);
+    }
+  }
+
+  /** After the tick that faded them out: free the old links, and the mixer slots nobody took. */
+  private endFades(): void {
+    if (this.fadingParent) {
+      this.fadingParent.destroy();
+      this.fadingParent = null;
+      if (!this.parent) this.mixer.setParent(false);
+    }
+    for (let i = 0; i < this.fadingCount; i++) {
+      const slot = this.fadingSlots[i];
+      this.fading[slot]!.destroy();
+      this.fading[slot] = null;
+      if (!this.children[slot]) this.mixer.detachChild(slot);
+    }
+    this.rebuildLists();
+  }
+
+  private newLink(): Link {
+    return new Link(this.backend, this.frameMs, this.encOpts, this.jbOpts);
+  }
+
+  private rebuildLists(): void {
+    let a = 0;
+    let f = 0;
+    for (let s = 0; s < this.children.length; s++) {
+      if (this.children[s]) this.activeSlots[a++] = s;
+      if (this.fading[s]) this.fadingSlots[f++] = s;
+    }
+    this.activeCount = a;
+    this.fadingCount = f;
+  }
+
+  /** Frees every codec object. The engine is unusable afterwards. */
+  destroy(): void {
+    for (const l of [this.parent, this.fadingParent, ...this.children, ...this.fading]) l?.destroy();
+    this.parent = this.fadingParent = null;
+    this.children.fill(null);
+    this.fading.fill(null);
+    this.rebuildLists();
+  }
+
+  toJSON(): object {
+    const n = Math.min(this.ticks, this.tickUs.length);
+    const sorted = this.tickUs.slice(0, n).sort();
+    const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(p * n))]);
+    const children: Record<number, object> = {};
+    for (let i = 0; i < this.activeCount; i++) {
+      const s = this.activeSlots[i];
+      children[s] = this.children[s]!.toJSON();
+    }
+    return {
+      backend: this.backend.name,
+      frameMs: this.frameMs,
+      ticks: this.ticks,
+      tickUs: { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : sorted[n - 1] },
+      unroutable: this.unroutable,
+      parent: this.parent ? this.parent.toJSON() : null,
+      children,
+      mixer: this.mixer.toJSON(),
+    };
+  }
+}
