@@ -34,6 +34,8 @@ interface ClientsResult {
   joinMs: number[];
   totalMs: number;
   failures: string[];
+  /** CPU time of the client process during the joins, ms. */
+  cpuMs: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -66,6 +68,7 @@ async function runClients(url: string): Promise<{ result: ClientsResult; sockets
   const joinMs: number[] = [];
   const failures: string[] = [];
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let next = 0;
   let lastPlaced = t0;
   const one = (i: number) =>
@@ -99,7 +102,8 @@ async function runClients(url: string): Promise<{ result: ClientsResult; sockets
   // The first client opens the room as its root hub before the crowd arrives.
   await one(next++);
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, N) }, worker));
-  return { result: { joinMs, totalMs: lastPlaced - t0, failures }, sockets };
+  const cpu = process.cpuUsage(cpu0);
+  return { result: { joinMs, totalMs: lastPlaced - t0, failures, cpuMs: (cpu.user + cpu.system) / 1000 }, sockets };
 }
 
 async function clientsRole(): Promise<void> {
@@ -124,16 +128,20 @@ async function main(): Promise<void> {
     execArgv: process.execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  const cpu0 = process.cpuUsage();
   const result = await new Promise<ClientsResult>((resolve, reject) => {
     child.once("message", (m) => resolve((m as { result: ClientsResult }).result));
     child.once("exit", (code) => reject(new Error(`client process exited with ${code}`)));
   });
+  const serverCpu = process.cpuUsage(cpu0);
+  const serverCpuMs = Math.round((serverCpu.user + serverCpu.system) / 1000);
   const tree = server.tree("bench");
   const placed = tree.nodes.filter((n) => n.parent !== null || n.id === tree.root).length;
   const depth = Math.max(0, ...tree.nodes.map((n) => n.depth));
+  // Server first: a closing server announces nothing, so 1000 leaves do not churn the tree.
+  await server.close();
   child.send("close");
   await new Promise((r) => child.once("exit", r));
-  await server.close();
 
   const sorted = [...result.joinMs].sort((a, b) => a - b);
   const round = (x: number) => Math.round(x * 10) / 10;
@@ -146,7 +154,8 @@ async function main(): Promise<void> {
   console.log(
     `signaling: ${N} clients, ${placed} placed in the tree (depth ${depth}), ${result.failures.length} failures; ` +
       `join p50 ${out.joinP50Ms} ms, p99 ${out.joinP99Ms} ms, max ${round(sorted[sorted.length - 1] ?? NaN)} ms; ` +
-      `all placed in ${out.totalMs} ms (target 5000), concurrency ${CONCURRENCY}`,
+      `all placed in ${out.totalMs} ms (target 5000), concurrency ${CONCURRENCY}; ` +
+      `CPU: server ${serverCpuMs} ms, clients ${Math.round(result.cpuMs)} ms`,
   );
   for (const f of result.failures.slice(0, 5)) console.log(`  failure ${f}`);
   if (values.json) console.log(JSON.stringify(out));
