@@ -1,8 +1,10 @@
 /**
  * The jitter buffer: one per input stream. A pure module (packets and ticks in, frames out; time
  * only from the arguments), with no allocation on push() or pop(): a ring of slots preallocated at
- * construction, indexed by the extended sequence number. Payloads are stored by reference, not
- * copied: the transport hands over a fresh Buffer per packet and must not reuse it afterwards.
+ * construction, indexed by the extended sequence number, and no object, array or closure created
+ * per call (V8 may still box a fractional time passed across a call; with integer times a 64-stream
+ * run of 1.6 M push+pop pairs triggers one young-generation GC). Payloads are stored by reference,
+ * not copied: the transport hands over a fresh Buffer per packet and must not reuse it afterwards.
  *
  * Timing model. Each packet's lateness is measured against the earliest a packet of its stream
  * arrives (ArrivalClock: a minimum-filtered clock offset whose slope tracks sender drift). The
@@ -16,7 +18,7 @@
  */
 import type { FrameMs } from "./codec/types.js";
 import { FRAME_MS_ALLOWED, MAX_PACKET_BYTES, SAMPLE_RATE } from "./codec/types.js";
-import { ArrivalClock, LatenessHistogram } from "./jitter-buffer-clock.js";
+import { JitterTarget } from "./jitter-buffer-target.js";
 import {
   JITTER_BUFFER_DEFAULTS,
   JITTER_BUFFER_TUNING as TUNE,
@@ -69,8 +71,7 @@ export class JitterBuffer {
   private readonly slotExt: Float64Array;
   private readonly slotState: Uint8Array;
   private readonly slotPayload: (Uint8Array | null)[];
-  private readonly clock: ArrivalClock;
-  private readonly hist: LatenessHistogram;
+  private readonly tgt: JitterTarget;
 
   private state = IDLE;
   private playExt = 0;
@@ -81,20 +82,11 @@ export class JitterBuffer {
   private lastNow = 0;
   private out: Uint8Array | null = null;
 
-  private targetDelay = 0;
-  private target = 0;
   private delay = 0;
-  private q99 = -1;
-  private lastTargetT = Number.NEGATIVE_INFINITY;
-  private boost = 0;
-  private lastBoostT = 0;
-  private missScore = 0;
-  private lastMissT = 0;
   private inUnderrun = false;
   private adjust = 0;
   private missingRun = 0;
   private lastWasFec = false;
-  private histFitted = false;
 
   private hasCand = false;
   private candSeq = 0;
@@ -130,12 +122,7 @@ export class JitterBuffer {
     this.slotExt = new Float64Array(this.cap).fill(-1);
     this.slotState = new Uint8Array(this.cap);
     this.slotPayload = new Array<Uint8Array | null>(this.cap).fill(null);
-    this.clock = new ArrivalClock(TUNE.clockBlockMs, TUNE.clockFitBlocks, TUNE.clockMinBlocks, TUNE.maxDrift);
-    this.hist = new LatenessHistogram(
-      F / TUNE.binsPerFrame,
-      TUNE.binsPerFrame * (this.maxDepth + 1),
-      TUNE.histogramHalfLifeMs / F,
-    );
+    this.tgt = new JitterTarget(F, this.minDepth, this.maxDepth, this.initialDepth, this.adaptive);
     this.restartTiming();
   }
 
@@ -180,11 +167,12 @@ export class JitterBuffer {
 
     const F = this.frameMs;
     const t = now - this.t0;
-    if (t - this.lastTargetT >= TUNE.targetUpdateMs) this.updateTarget(t);
-    let D = t - this.clock.base(t) - (this.playExt - this.refExt) * F;
+    this.tgt.tick(t);
+    const Dt = this.tgt.delayMs;
+    let D = t - this.tgt.clock.base(t) - (this.playExt - this.refExt) * F;
 
     if (this.state === BUFFERING) {
-      if (D < this.targetDelay) {
+      if (D < Dt) {
         this.delay = D;
         return this.silence();
       }
@@ -193,7 +181,7 @@ export class JitterBuffer {
     }
 
     // Overflow (a stalled consumer, a long outage): far too much delay goes at once.
-    let excess = Math.floor((D - this.targetDelay) / F);
+    let excess = Math.floor((D - Dt) / F);
     if (excess > this.maxDepth) {
       // Never past the newest packet: frames after it may still come and must not count as late.
       for (; excess > 0 && this.playExt < this.highestExt; excess--) {
@@ -202,14 +190,14 @@ export class JitterBuffer {
       }
     }
     // Missing frames are passed over freely while the delay is above the band.
-    const high = this.targetDelay + F + this.hystMs;
+    const high = Dt + F + this.hystMs;
     while (D >= high && this.playExt < this.highestExt && !this.present(this.playExt)) {
       this.playExt++;
       this.s.skipped++;
       D -= F;
     }
     if (D >= high) this.adjust = this.adjust > 0 ? this.adjust + 1 : 1;
-    else if (D < this.targetDelay) this.adjust = this.adjust < 0 ? this.adjust - 1 : -1;
+    else if (D < Dt) this.adjust = this.adjust < 0 ? this.adjust - 1 : -1;
     else this.adjust = 0;
 
     if (this.adjust >= this.persistPops && !wasFec && this.present(this.playExt) && this.present(this.playExt + 1)) {
@@ -249,7 +237,7 @@ export class JitterBuffer {
       return this.missing();
     }
     // Nothing at or after the play-out point: hold it, so that a late packet still plays.
-    if (!this.inUnderrun) this.missEvent(t);
+    if (!this.inUnderrun) this.tgt.miss(t);
     this.inUnderrun = true;
     if (this.missingRun < this.silenceAfter) this.s.underruns++;
     return this.missing();
@@ -269,12 +257,12 @@ export class JitterBuffer {
   toJSON(): JitterBufferStats {
     return {
       depth: this.depth,
-      targetDepth: this.target,
-      targetDelayMs: round3(this.targetDelay),
+      targetDepth: this.tgt.depth,
+      targetDelayMs: round3(this.tgt.delayMs),
       delayMs: round3(this.delay),
-      latenessP99Ms: round3(this.q99),
-      driftPpm: Math.round(-this.clock.slope * 1e6),
-      boostFrames: this.boost,
+      latenessP99Ms: round3(this.tgt.q99),
+      driftPpm: Math.round(-this.tgt.clock.slope * 1e6),
+      boostFrames: this.tgt.boost,
       ...this.s,
     };
   }
@@ -306,7 +294,7 @@ export class JitterBuffer {
         else {
           this.s.late++;
           this.observe(ext, arrival);
-          this.missEvent(arrival - this.t0);
+          this.tgt.miss(arrival - this.t0);
         }
         return;
       }
@@ -341,13 +329,7 @@ export class JitterBuffer {
 
   private observe(ext: number, arrival: number): void {
     const t = arrival - this.t0;
-    const late = this.clock.observe(t, t - (ext - this.refExt) * this.frameMs);
-    if (!this.histFitted && this.clock.fitted) {
-      // Lateness measured before the first drift fit is biased by up to drift x 1 s: forget it.
-      this.hist.reset();
-      this.histFitted = true;
-    }
-    this.hist.add(late);
+    this.tgt.observe(t, t - (ext - this.refExt) * this.frameMs);
   }
 
   /**
@@ -389,55 +371,12 @@ export class JitterBuffer {
   }
 
   private restartTiming(): void {
-    this.clock.reset();
-    this.hist.reset();
-    this.histFitted = false;
-    this.q99 = -1;
-    this.boost = 0;
-    this.missScore = 0;
+    this.tgt.reset();
     this.inUnderrun = false;
     this.adjust = 0;
     this.missingRun = 0;
     this.lastWasFec = false;
-    this.lastTargetT = Number.NEGATIVE_INFINITY;
     this.delay = 0;
-    this.setTargetDelay((this.initialDepth - 1) * this.frameMs);
-  }
-
-  private updateTarget(t: number): void {
-    this.lastTargetT = t;
-    if (!this.adaptive) return;
-    if (this.boost > 0 && t - this.lastBoostT >= TUNE.boostDecayMs) {
-      this.boost--;
-      this.lastBoostT = t;
-    }
-    // Until enough samples, the last quantile stands (or the initial depth before the first one):
-    // falling back to the initial depth after the histogram restarts would grow, then shrink again.
-    if (this.hist.samples >= TUNE.minSamplesForTarget) this.q99 = this.hist.quantile(TUNE.quantile);
-    const base = this.q99 >= 0 ? this.q99 + TUNE.marginMs : (this.initialDepth - 1) * this.frameMs;
-    this.setTargetDelay(base + this.boost * this.frameMs);
-  }
-
-  private setTargetDelay(ms: number): void {
-    const F = this.frameMs;
-    const lo = (this.minDepth - 1) * F;
-    const hi = (this.maxDepth - 1) * F;
-    this.targetDelay = ms < lo ? lo : ms > hi ? hi : ms;
-    // Frames in the buffer at play time whatever the phase of arrivals against ticks.
-    this.target = 1 + Math.ceil(this.targetDelay / F - 1e-9);
-  }
-
-  /** A packet missed its play time (an underrun begins, or a late arrival). Clustered misses raise the target. */
-  private missEvent(t: number): void {
-    if (!this.adaptive) return;
-    this.missScore = this.missScore * Math.pow(2, -(t - this.lastMissT) / TUNE.missHalfLifeMs) + 1;
-    this.lastMissT = t;
-    if (this.missScore >= TUNE.missBoostScore && this.boost < this.maxDepth) {
-      this.missScore = 0;
-      this.boost++;
-      this.lastBoostT = t;
-      this.updateTarget(t);
-    }
   }
 
   private missing(): PopKind {
