@@ -76,7 +76,10 @@ export interface SignalingOptions {
   maxDepth: number;
   /** Largest opaque signal payload (offer/answer SDP, ICE candidate), bytes. Default 32768. */
   maxSignalBytes: number;
-  /** Messages per socket. Default burst 200, 100 per second. */
+  /**
+   * Messages per socket. Default burst 200, 100 per second. Each message over the limit gets
+   * `rate-limited`; a socket that sends more than `burst` of them in a row is disconnected.
+   */
   messageRate: RateLimit;
   /** Joins per client IP address. Default burst 30, 10 per second. */
   joinRatePerIp: RateLimit;

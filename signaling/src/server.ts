@@ -139,6 +139,7 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
   io.on("connection", (socket: Socket) => {
     const now0 = clock();
     const bucket = new TokenBucket(opts.messageRate.burst, opts.messageRate.perSec, now0);
+    let dropped = 0;
     const peer: Peer = {
       ip: socket.handshake.address,
       send: (msg) => {
@@ -151,7 +152,16 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
     socket.onAny((event: unknown, ...args: unknown[]) => {
       try {
         const now = clock();
-        if (!bucket.take(now)) return rooms.error(peer, "rate-limited", "too many messages", undefined);
+        if (!bucket.take(now)) {
+          // A client that ignores its refusals would make us spend on error replies forever.
+          if (++dropped > opts.messageRate.burst) {
+            log.warn("disconnecting a flooding socket", { ip: peer.ip, room: peer.room, node: peer.node });
+            socket.disconnect(true);
+            return;
+          }
+          return rooms.error(peer, "rate-limited", "too many messages", undefined);
+        }
+        dropped = 0;
         if (event !== SIGNALING_EVENT) {
           const shown = typeof event === "string" ? JSON.stringify(event.slice(0, 32)) : typeof event;
           return rooms.error(peer, "unknown-event", `unknown event ${shown}; the protocol uses "${SIGNALING_EVENT}"`, undefined);

@@ -117,6 +117,29 @@ describe("bad input over real sockets", () => {
     expect(sender.socket.connected).toBe(true);
   });
 
+  it.each([
+    ["garbage", "garbage", "transport close"],
+    ["broken JSON", '2["msg",{"type":', "transport close"],
+    ["unknown packet type", "9[]", "transport close"],
+    ["event without a name", "2[]", "transport close"],
+    ["event name not a string", '2[{"a":1},2]', "transport close"],
+    ["a second connect", "0", "transport close"],
+    // socket.io waits for the announced attachments; nothing reaches the protocol meanwhile.
+    ["binary event whose attachments never come", '51-["msg",{"_placeholder":true,"num":0}]', "still open"],
+  ])("raw socket.io packet: %s", async (_name, raw, expected) => {
+    const c = await TestClient.connect(server.url);
+    const closed = new Promise<string>((r) => c.socket.once("disconnect", (reason) => r(reason)));
+    const engine = (c.socket.io as unknown as { engine: { send(d: string): void } }).engine;
+    engine.send(raw);
+    const reason = await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r("still open"), 1500))]);
+    c.close();
+    expect(reason).toBe(expected);
+    // Nothing else changed.
+    await Promise.all([hub, sibling, foreign].map(roundTrip));
+    for (const x of [hub, sibling, foreign, singer, stranger]) expect(x.inbox).toEqual([]);
+    expect(server.tree("bad").nodes).toHaveLength(3);
+  });
+
   it("left the server serving and the sockets usable", async () => {
     expect((await httpGet(`${server.url}/healthz`)).status).toBe(200);
     const j = await stranger.join("bad");

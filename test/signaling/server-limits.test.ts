@@ -83,6 +83,11 @@ describe("limits", () => {
     for (let i = 0; i < 8; i++) codes.push((await spam.next("error")).code);
     expect(codes).toEqual([...Array(5).fill("not-joined"), ...Array(3).fill("rate-limited")]);
     expect((await calm.join("r", HUB)).parent).toBe(null);
+    // Ignoring the refusals: more than `burst` of them in a row closes the connection.
+    const closed = new Promise<string>((r) => spam.socket.once("disconnect", (reason) => r(reason)));
+    for (let i = 0; i < 5; i++) spam.send({ type: "leave" });
+    expect(await closed).toBe("io server disconnect");
+    expect(calm.socket.connected).toBe(true);
   });
 
   it("limits joins per address", async () => {
