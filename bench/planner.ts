@@ -13,6 +13,7 @@
  * done before). Pair figures: --pairs distinct pairs drawn uniformly (seeded).
  */
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import {
   TreePlanner,
   bfsFillBaseline,
@@ -126,4 +127,4 @@ function main(): void {
   console.log(JSON.stringify(result));
 }
 
-main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -33,6 +33,8 @@ export class PlannerState {
   protected anyTrusted = false;
   private touched = new Map<PNode, Reason>();
   private backupDirty = new Set<PNode>();
+  /** Hubs whose spare slots shrank: their backup users may be too many. */
+  private loadDirty = new Set<PNode>();
   /** Placed non-root nodes without a backup, retried when capacity appears. */
   protected readonly noBackup = new Set<PNode>();
 
@@ -161,17 +163,20 @@ export class PlannerState {
   // ---- structure -------------------------------------------------------------------------
 
   protected refreshIndexes(n: PNode): void {
-    const placed = n.depth >= 0;
+    const placed = n.depth >= 0 && this.nodes.get(n.id) === n;
     if (placed && n.cap > n.children.length) {
       if (n.openSlot.depth !== n.depth) this.open.add(n, n.depth);
     } else this.open.remove(n);
     if (placed && n.depth > 0 && n.children.length === 0 && n.cap < this.weakCap && !n.info.dedicated) {
       if (n.leafSlot.depth !== n.depth) this.leaves.add(n, n.depth);
     } else this.leaves.remove(n);
-    this.checkBackupLoad(n);
+    if (n.backupUsers.size > 0) this.loadDirty.add(n);
   }
 
-  /** Keep a backup hub's users within its spare slots; the evicted choose again. */
+  /**
+   * Keep a backup hub's users within its spare slots; the evicted choose again. Checked at the
+   * end of an operation, so that orphans of a leave still find the backup they were promised.
+   */
   private checkBackupLoad(b: PNode): void {
     if (b.backupUsers.size === 0) return;
     const spare = b.depth >= 0 ? b.cap - b.children.length : 0;
@@ -244,7 +249,8 @@ export class PlannerState {
 
   /**
    * Hub n takes y's place: n gets y's parent (or becomes the root) and y's children, and y
-   * becomes n's child. n must be detached and able to hold y's children plus y.
+   * becomes n's child; n keeps any children of its own. n must be detached and able to hold
+   * them all.
    */
   protected takePlace(n: PNode, y: PNode, reason: Reason): void {
     const p = y.parent;
@@ -365,6 +371,8 @@ export class PlannerState {
 
   /** Settle backups and turn the operation's changes into moves (the first touched first). */
   protected finish(): Move[] {
+    for (const b of this.loadDirty) this.checkBackupLoad(b);
+    this.loadDirty.clear();
     for (let guard = 0; this.backupDirty.size > 0 && guard < 8; guard++) {
       const dirty = [...this.backupDirty];
       this.backupDirty.clear();

@@ -214,6 +214,14 @@ export class TreePlanner extends PlannerState {
 
   /** Place a new, childless node; false when there is no room anywhere. */
   private place(n: PNode): boolean {
+    const budget = this.opts.joinMoveBudget;
+    const canReplace = (y: PNode) =>
+      n.cap > y.cap + 1 && y.children.length + 1 <= budget && n.cap >= y.children.length + 1 && !y.info.dedicated;
+    const root = this.root!;
+    if (canReplace(root)) {
+      this.takePlace(n, root, "rebalance");
+      return true;
+    }
     const shallowestFree = this.open.minDepth();
     if (n.cap >= 2) {
       const y = this.findDisplaceable(n, shallowestFree < 0 ? Infinity : shallowestFree);
@@ -223,16 +231,9 @@ export class TreePlanner extends PlannerState {
       }
     }
     const p = this.findParent(n, null);
-    const budget = this.opts.joinMoveBudget;
-    const root = this.root!;
-    for (const y of p === null ? [root] : [root, p]) {
-      if (n.cap > y.cap + 1 && y.children.length + 1 <= budget && n.cap >= y.children.length + 1 && !y.info.dedicated) {
-        this.takePlace(n, y, "rebalance");
-        return true;
-      }
-    }
     if (p === null) return false;
-    this.attach(n, p, "join");
+    if (canReplace(p)) this.takePlace(n, p, "rebalance");
+    else this.attach(n, p, "join");
     return true;
   }
 
@@ -282,13 +283,14 @@ export class TreePlanner extends PlannerState {
   // ---- rebalancing -----------------------------------------------------------------------
 
   /**
-   * Near the top, a weak hub costs every node below it a level: let the strongest childless
-   * hub that would fit take the place of the weakest hub at depth 0 or 1.
+   * Near the top, a weak hub costs every node below it a level: let the strongest hub that
+   * has room for the weak hub's children take the weak hub's place at depth 0 or 1 (it keeps
+   * its own children, which move up with it).
    */
   private promoteNearTop(budget: number): number {
     let used = 0;
     const top: PNode[] = this.root === null ? [] : [this.root, ...this.root.children];
-    top.sort((a, b) => a.cap - b.cap || a.seq - b.seq);
+    top.sort((a, b) => a.depth - b.depth || a.cap - b.cap || a.seq - b.seq);
     for (const y of top) {
       if (y.cap >= this.opts.maxFanout || y.info.dedicated || this.nodes.get(y.id) !== y) continue;
       const need = y.children.length + 2;
@@ -296,7 +298,7 @@ export class TreePlanner extends PlannerState {
       let best: PNode | null = null;
       for (let d = Math.max(1, y.depth + 1); d <= this.open.maxDepth(); d++) {
         for (const x of this.open.nodesAt(d)) {
-          if (x.children.length === 0 && x.cap > y.cap + 1 && x.cap >= y.children.length + 1 && !inSubtree(y, x)) {
+          if (x.cap > y.cap + 1 && x.cap >= x.children.length + y.children.length + 1 && !inSubtree(y, x)) {
             if (best === null || x.cap > best.cap) best = x;
           }
         }
