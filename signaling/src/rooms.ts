@@ -8,10 +8,12 @@ import type { SignalingOptions } from "./defaults.js";
 import type { ErrorCode } from "./errors.js";
 import { createLogger } from "./log.js";
 import type { SignalingMetrics } from "./metrics.js";
+import { KeyedRateLimiter } from "./rate-limit.js";
 import type { NodeId, Move } from "./planner/types.js";
 import {
   PROTOCOL_VERSION,
   type JoinMessage,
+  type JoinedMessage,
   type Ref,
   type RttMessage,
   type ServerMessage,
@@ -53,31 +55,6 @@ interface RoomRuntime {
   away: Map<NodeId, NodeJS.Timeout>;
 }
 
-class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly burst: number,
-    private readonly perSec: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
-  take(now: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSec);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-  full(now: number): boolean {
-    return this.tokens + ((now - this.last) / 1000) * this.perSec >= this.burst;
-  }
-}
-
-export { TokenBucket };
-
 function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): boolean {
   if (!a || a.parent !== b.parent || a.backup !== b.backup || a.waiting !== b.waiting || a.children.length !== b.children.length) {
     return false;
@@ -88,7 +65,7 @@ function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): bool
 
 export class Rooms {
   private readonly runtimes = new Map<string, RoomRuntime>();
-  private readonly joinBuckets = new Map<string, TokenBucket>();
+  private readonly joinLimiter: KeyedRateLimiter;
   private readonly resumeKey: string;
   private closing = false;
 
@@ -98,6 +75,7 @@ export class Rooms {
     private readonly metrics: SignalingMetrics,
   ) {
     this.resumeKey = opts.resumeSecret ?? opts.secret ?? randomBytes(32).toString("hex");
+    this.joinLimiter = new KeyedRateLimiter(opts.joinRatePerIp);
   }
 
   get nodeCount(): number {
@@ -117,12 +95,7 @@ export class Rooms {
   join(peer: Peer, msg: JoinMessage, now: number): void {
     const ref = msg.ref;
     if (peer.node !== undefined) return this.error(peer, "already-joined", `already joined as ${peer.node}`, ref);
-    let bucket = this.joinBuckets.get(peer.ip);
-    if (!bucket) {
-      bucket = new TokenBucket(this.opts.joinRatePerIp.burst, this.opts.joinRatePerIp.perSec, now);
-      this.joinBuckets.set(peer.ip, bucket);
-    }
-    if (!bucket.take(now)) return this.error(peer, "join-rate-limited", "too many joins from this address", ref);
+    if (!this.joinLimiter.take(peer.ip, now)) return this.error(peer, "join-rate-limited", "too many joins from this address", ref);
 
     // A valid resume token is access in itself: a room token may expire mid-rehearsal.
     let resumeId: NodeId | undefined;
@@ -189,21 +162,7 @@ export class Rooms {
     rt.told.set(id, mine);
     const epoch = room.bumpEpoch();
     log.info("join", { room: msg.room, node: id, name: msg.name, section: msg.section, parent: mine.parent, resumed: resumeId === id });
-    peer.send({
-      type: "joined",
-      v: PROTOCOL_VERSION,
-      ...(ref === undefined ? {} : { ref }),
-      room: msg.room,
-      id,
-      parent: mine.parent,
-      backup: mine.backup,
-      children: mine.children,
-      waiting: mine.waiting,
-      media: { ...room.media },
-      resumeToken: this.resumeToken(msg.room, id, now),
-      resumed: resumeId === id,
-      epoch,
-    });
+    peer.send(this.joinedMessage(rt, id, mine, ref, resumeId === id, now));
     this.announce(rt, moves, [], id, epoch);
   }
 
@@ -225,25 +184,23 @@ export class Rooms {
     const mine = this.neighbourhood(rt, id);
     rt.told.set(id, mine);
     log.info("resume", { room: msg.room, node: id, parent: mine.parent });
-    peer.send({
-      type: "joined",
-      v: PROTOCOL_VERSION,
-      ...(msg.ref === undefined ? {} : { ref: msg.ref }),
-      room: msg.room,
-      id,
-      parent: mine.parent,
-      backup: mine.backup,
-      children: mine.children,
-      waiting: mine.waiting,
-      media: { ...rt.state.media },
-      resumeToken: this.resumeToken(msg.room, id, now),
-      resumed: true,
-      epoch: rt.state.epoch,
-    });
+    peer.send(this.joinedMessage(rt, id, mine, msg.ref, true, now));
   }
 
-  private resumeToken(room: string, node: NodeId, now: number): string {
-    return createResumeToken({ room, node, secret: this.resumeKey, ttlSec: this.opts.resumeTtlSec, nowMs: now });
+  private joinedMessage(rt: RoomRuntime, id: NodeId, mine: Neighbourhood, ref: Ref | undefined, resumed: boolean, now: number): JoinedMessage {
+    const room = rt.state.name;
+    return {
+      type: "joined",
+      v: PROTOCOL_VERSION,
+      ...(ref === undefined ? {} : { ref }),
+      room,
+      id,
+      ...mine,
+      media: { ...rt.state.media },
+      resumeToken: createResumeToken({ room, node: id, secret: this.resumeKey, ttlSec: this.opts.resumeTtlSec, nowMs: now }),
+      resumed,
+      epoch: rt.state.epoch,
+    };
   }
 
   // ------------------------------------------------------------------ leave
@@ -459,7 +416,7 @@ export class Rooms {
 
   /** Forgets join-rate buckets that have refilled, so the map stays small. */
   pruneBuckets(now: number): void {
-    for (const [ip, b] of this.joinBuckets) if (b.full(now)) this.joinBuckets.delete(ip);
+    this.joinLimiter.prune(now);
   }
 
   shutdown(): void {

@@ -12,7 +12,8 @@ import { createLogger, setLogLevel } from "./log.js";
 import { createSignalingMetrics, PROMETHEUS_CONTENT_TYPE, type SignalingMetrics } from "./metrics.js";
 import { parseClientMessage, SIGNALING_EVENT, type TreeMessage } from "./protocol.js";
 import { InMemoryRoomStore, type RoomStore } from "./room-store.js";
-import { Rooms, TokenBucket, type Peer } from "./rooms.js";
+import { TokenBucket } from "./rate-limit.js";
+import { Rooms, type Peer } from "./rooms.js";
 
 const log = createLogger("signaling");
 
