@@ -305,6 +305,35 @@ describe("PeerLink over werift on loopback", () => {
     expect(gap).toBeLessThan(500);
   });
 
+  it("comes back to connected, with media, when an ICE restart repairs a failed link", async () => {
+    const { offerer: a, answerer: b } = await pair();
+    // Consent expiry takes werift 30 s: force its failure report instead.
+    const failWerift = (l: PeerLink) =>
+      (l as unknown as { pc: { secureManager: { setConnectionState(s: string): void } } }).pc.secureManager.setConnectionState(
+        "failed",
+      );
+    failWerift(a);
+    failWerift(b);
+    expect([a.state, b.state]).toEqual(["failed", "failed"]);
+    expect(a.sendOpus(makePayload(0), 480)).toBe(false);
+    const back = Promise.all([waitForState(a, "connected", 3000), waitForState(b, "connected", 3000)]);
+    const atB = record(b);
+    const t0 = performance.now();
+    a.restartIce();
+    await back;
+    const stateMs = performance.now() - t0;
+    // werift reports "connected" as soon as the descriptions are applied; media
+    // resumes once the new pair is nominated.
+    await stream(a, 60, 5);
+    await sleep(50);
+    const firstMs = atB.length > 0 ? atB[0].arrivalMs - t0 : NaN;
+    console.log(`failed -> "connected" after ${stateMs.toFixed(0)} ms, first packet after ${firstMs.toFixed(0)} ms`);
+    expect(atB.length).toBeGreaterThan(30);
+    const tail = atB.slice(-30).map((g) => g.i);
+    expect(tail).toEqual(Array.from({ length: 30 }, (_, i) => 30 + i));
+    expect(firstMs).toBeLessThan(300);
+  });
+
   it("tells the peer when one side closes, and close is idempotent", async () => {
     const { offerer: a, answerer: b } = await pair();
     const t0 = performance.now();

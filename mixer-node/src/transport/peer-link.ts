@@ -516,6 +516,9 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
    * the checks ourselves when a live DTLS sits on an ICE agent with no
    * nominated pair and no checks running. (werift's agent reports
    * "completed" as soon as gathering ends, so its state cannot tell.)
+   * Note: that skipped connect() still reports "connected" at once, so the
+   * link says "connected" through a restart (even out of "failed") while
+   * werift drops sends until the new pair is nominated (tens of ms here).
    */
   private resumeIceAfterRestart(): void {
     for (const dtls of this.pc.dtlsTransports) {
