@@ -2,7 +2,7 @@
  * Signaling benchmark: N real socket.io clients (websocket transport, in a child process so
  * that they do not share the server's event loop) join one room.
  *
- *   npm run bench:signaling -- [--clients 1000] [--concurrency 100] [--json]
+ *   npm run bench:signaling -- [--clients 1000] [--concurrency 200] [--json]
  *
  * joinMs is the time from emitting a join to receiving its `joined` reply; totalMs runs from the
  * first connect to the last client placed. Clients connect in a bounded window of `concurrency`
@@ -19,7 +19,7 @@ import type { JoinedMessage, ServerMessage } from "../signaling/src/protocol.js"
 const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "1000" },
-    concurrency: { type: "string", default: "100" },
+    concurrency: { type: "string", default: "200" },
     json: { type: "boolean", default: false },
     role: { type: "string", default: "main" },
     url: { type: "string" },
@@ -63,7 +63,23 @@ function joinMessage(i: number): Record<string, unknown> {
   };
 }
 
+/** One join and leave in a room of its own, so that lazy module loading and JIT warm-up stay out of the figures. */
+async function warmUp(url: string): Promise<void> {
+  const s = connect(url, { transports: ["websocket"], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    s.once("connect", () => s.emit("msg", { ...joinMessage(0), room: "warm-up" }));
+    s.on("msg", (m: ServerMessage) => {
+      if (m.type === "joined") s.emit("msg", { type: "leave" });
+      else if (m.type === "left") resolve();
+      else if (m.type === "error") reject(new Error(`warm-up: ${m.code} ${m.message}`));
+    });
+    s.once("connect_error", reject);
+  });
+  s.disconnect();
+}
+
 async function runClients(url: string): Promise<{ result: ClientsResult; sockets: Socket[] }> {
+  await warmUp(url);
   const sockets: Socket[] = [];
   const joinMs: number[] = [];
   const failures: string[] = [];
@@ -128,6 +144,7 @@ async function main(): Promise<void> {
     execArgv: process.execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  await warmUp(server.url);
   const cpu0 = process.cpuUsage();
   const result = await new Promise<ClientsResult>((resolve, reject) => {
     child.once("message", (m) => resolve((m as { result: ClientsResult }).result));
