@@ -9,6 +9,7 @@ import type { ErrorCode } from "./errors.js";
 import { createLogger } from "./log.js";
 import type { SignalingMetrics } from "./metrics.js";
 import { KeyedRateLimiter } from "./rate-limit.js";
+import { PlannerError } from "./planner/index.js";
 import type { NodeId, Move } from "./planner/types.js";
 import {
   PROTOCOL_VERSION,
@@ -147,8 +148,9 @@ export class Rooms {
         accessMs: msg.latency?.accessMs,
       });
     } catch (e) {
-      log.error("planner refused a join", { room: msg.room, error: String(e) });
       if (room.size === 0) this.closeRoom(rt);
+      if (e instanceof PlannerError && e.code === "INVALID_NODE") return this.error(peer, "invalid-message", e.message, ref);
+      log.error("planner refused a join", { room: msg.room, error: String(e) });
       return this.error(peer, "internal", "could not place the node", ref);
     }
     room.addMember(member);

@@ -93,6 +93,21 @@ describe("join flow", () => {
     expect(final.nodes.filter((n) => n.parent === null).map((n) => n.id)).toEqual([final.root]);
   });
 
+  it("lets a singer wait until a hub arrives, then places it", async () => {
+    const s = await client();
+    const js = await s.join("wait", { canHub: false, uploadKbps: 500 });
+    expect(js).toMatchObject({ parent: null, waiting: true, children: [] });
+    expect(server.tree("wait").root).toBe(null);
+    const h = await client();
+    const jh = await h.join("wait", HUB);
+    expect(jh).toMatchObject({ parent: null, waiting: false });
+    const u = await s.next("tree-update");
+    expect(u).toMatchObject({ parent: jh.id, waiting: false, reason: "join" });
+    await roundTrip(h);
+    expect(h.known!.children).toEqual([js.id]);
+    expect(toldMatchesTree(server, "wait", [s, h])).toEqual([]);
+  });
+
   it("closes an empty room and lets a socket join again after leave", async () => {
     const a = await client();
     await a.join("again", HUB);
