@@ -52,6 +52,7 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   weakHubWeightMs: 4,
   joinMoveBudget: 4,
   backupUsersPerSlot: 2,
+  smallRoomSize: 24,
   vivaldi: DEFAULT_VIVALDI_OPTIONS,
 };
 

@@ -20,6 +20,7 @@
 import { type ResolvedPlannerOptions, resolvePlannerOptions } from "./defaults.js";
 import { type TreeDiameterView, treeDiameterMs, treePairDelayMs } from "./delay.js";
 import { type PNode, inSubtree } from "./node.js";
+import { type SmallTree, improveSmallTree } from "./local-search.js";
 import { PlannerState } from "./state.js";
 import type { Move, NodeId, PlannerNodeInfo, PlannerOptions, TreeNodeView, TreeSnapshot } from "./types.js";
 
@@ -101,6 +102,10 @@ export class TreePlanner extends PlannerState {
     let budget = Number.isFinite(maxMoves) ? Math.max(0, Math.floor(maxMoves)) : 0;
     if (this.root !== null) this.settleSubtree(this.root);
     if (budget > 0 && this.waiting.length > 0) budget -= this.drainWaiting(budget);
+    if (this.root !== null && this.waiting.length === 0 && this.nodes.size <= this.opts.smallRoomSize) {
+      this.optimizeSmallRoom(budget);
+      return this.finish();
+    }
     budget -= this.promoteNearTop(budget);
     if (budget > 0 && this.root !== null) budget -= this.reparentByGain(budget);
     return this.finish();
@@ -281,6 +286,37 @@ export class TreePlanner extends PlannerState {
   }
 
   // ---- rebalancing -----------------------------------------------------------------------
+
+  /** Small rooms: hill-climb on the exact objective (worst pair, then mean pair delay). */
+  private optimizeSmallRoom(budget: number): void {
+    const list = [...this.nodes.values()];
+    const n = list.length;
+    const index = new Map(list.map((x, i) => [x, i]));
+    const link = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) link[i * n + j] = link[j * n + i] = this.link(list[i], list[j]);
+    const tree: SmallTree = {
+      parent: Int32Array.from(list, (x) => (x.parent === null ? -1 : index.get(x.parent)!)),
+      cap: Int32Array.from(list, (x) => x.cap),
+      voice: Uint8Array.from(list, (x) => (x.info.hasVoice ? 1 : 0)),
+      link,
+      hubMs: this.opts.hubDelayMs,
+    };
+    const next = improveSmallTree(tree, budget);
+    const moved = list.filter((_, i) => next[i] !== tree.parent[i]);
+    if (moved.length === 0) return;
+    for (const x of moved) if (x.parent !== null) this.removeChild(x);
+    const rootIdx = next.indexOf(-1);
+    this.root = list[rootIdx];
+    // Attach top-down so that every parent is in place before its children.
+    const childrenOf: number[][] = list.map(() => []);
+    for (let i = 0; i < n; i++) if (next[i] >= 0) childrenOf[next[i]].push(i);
+    const order = [rootIdx];
+    for (let k = 0; k < order.length; k++) for (const c of childrenOf[order[k]]) order.push(c);
+    for (const i of order) if (next[i] >= 0 && next[i] !== tree.parent[i]) this.addChild(list[next[i]], list[i]);
+    this.settleSubtree(this.root);
+    for (const x of moved) this.touch(x, "rebalance");
+    for (const x of list) this.markBackupDirty(x);
+  }
 
   /**
    * Near the top, a weak hub costs every node below it a level: let the strongest hub that

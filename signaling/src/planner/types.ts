@@ -69,6 +69,8 @@ export interface PlannerOptions {
   joinMoveBudget?: number;
   /** Nodes that may name one hub as backup, per spare slot of that hub (default 2). */
   backupUsersPerSlot?: number;
+  /** Rooms up to this size are rebalanced by local search on the exact pair delays (default 24). */
+  smallRoomSize?: number;
   /** Vivaldi network coordinates (see latency/vivaldi.ts). */
   vivaldi?: Partial<VivaldiOptions>;
 }
