@@ -101,7 +101,7 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 export function createSignalingMetrics(read: { rooms: () => number; nodes: () => number; connections: () => number }) {
   const registry = new MetricsRegistry();
   registry.gauge("choirmesh_signaling_rooms", "Open rooms.", read.rooms);
-  registry.gauge("choirmesh_signaling_nodes", "Nodes placed in a tree, all rooms.", read.nodes);
+  registry.gauge("choirmesh_signaling_nodes", "Nodes in rooms (placed or waiting for a slot), all rooms.", read.nodes);
   registry.gauge("choirmesh_signaling_connections", "Open socket.io connections.", read.connections);
   return {
     registry,

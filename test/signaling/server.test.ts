@@ -210,6 +210,8 @@ describe("tree request, rtt, http", () => {
     expect(m.status).toBe(200);
     expect(m.body).toMatch(/^choirmesh_signaling_rooms \d+$/m);
     expect(m.body).toMatch(/^choirmesh_signaling_joins_total \d+$/m);
+    expect(m.body).toMatch(/^choirmesh_signaling_errors_total\{code="not-neighbour"\} 4$/m);
+    expect(m.body).toMatch(/^choirmesh_signaling_signals_relayed_total\{kind="offer"\} [1-9]\d*$/m);
     for (const p of ["/../package.json", "/..%2fpackage.json", "/%2e%2e/%2e%2e/package.json", "/..%5c..%5cpackage.json", "/.git/config", "/%00", "/%E0%A4%A"]) {
       const r = await httpGet(`${server.url}${p}`);
       expect([400, 404]).toContain(r.status);
