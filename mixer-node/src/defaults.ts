@@ -49,6 +49,8 @@ export const TICK_CLOCK_DEFAULTS = {
 export const HUB_ENGINE_DEFAULTS = {
   /** Whether the node sings (false for a dedicated hub). */
   hasVoice: true,
+  /** Time each tick for toJSON() (performance.now() allocates a boxed double per call). */
+  measureTicks: false,
   /** Tick durations kept for the p50/p99 statistics. */
   tickTimeWindow: 1024,
 } as const;

@@ -40,6 +40,11 @@ export interface HubEngineOptions {
   onPacket?: PacketSink;
   /** A packet sink that throws is reported here (default: counted only); the tick goes on. */
   onError?: (err: unknown, target: LinkTarget) => void;
+  /**
+   * Time each tick and report p50/p99 in toJSON(); default false. Off by default because
+   * performance.now() returns a boxed double: two small allocations per tick.
+   */
+  measureTicks?: boolean;
   /** Tick durations kept for p50/p99; default 1024. */
   tickTimeWindow?: number;
 }
@@ -119,6 +124,7 @@ export class HubEngine {
   private readonly fadingSlots: Int32Array;
   private fadingCount = 0;
   private readonly tickUs: Float64Array;
+  private readonly measureTicks: boolean;
   private ticks = 0;
   private unroutable = 0;
 
@@ -143,7 +149,8 @@ export class HubEngine {
     this.fading = new Array<Link | null>(opts.maxChildren).fill(null);
     this.activeSlots = new Int32Array(opts.maxChildren);
     this.fadingSlots = new Int32Array(opts.maxChildren);
-    this.tickUs = new Float64Array(opts.tickTimeWindow ?? HUB_ENGINE_DEFAULTS.tickTimeWindow);
+    this.measureTicks = opts.measureTicks ?? HUB_ENGINE_DEFAULTS.measureTicks;
+    this.tickUs = new Float64Array(this.measureTicks ? (opts.tickTimeWindow ?? HUB_ENGINE_DEFAULTS.tickTimeWindow) : 0);
   }
 
   get hasParent(): boolean {
@@ -217,7 +224,7 @@ export class HubEngine {
 
   /** One tick: pull every input, mix, encode and hand out every output. */
   tick(nowMs: number): void {
-    const t0 = performance.now();
+    const t0 = this.measureTicks ? performance.now() : 0;
     const mixer = this.mixer;
     if (this.fadingParent) this.fadeOut(this.fadingParent, mixer.downIn, "down");
     else if (this.parent) this.pull(this.parent, mixer.downIn, "down", nowMs);
@@ -239,7 +246,8 @@ export class HubEngine {
       if (!this.fading[slot]) this.send(this.children[slot]!, mixer.childDownOut(slot), slot);
     }
     if (this.fadingParent || this.fadingCount > 0) this.endFades();
-    this.tickUs[this.ticks++ % this.tickUs.length] = (performance.now() - t0) * 1000;
+    if (this.measureTicks) this.tickUs[this.ticks % this.tickUs.length] = (performance.now() - t0) * 1000;
+    this.ticks++;
   }
 
   private pull(link: Link, into: Float32Array, which: MixInput, nowMs: number): void {
@@ -340,7 +348,7 @@ export class HubEngine {
   }
 
   toJSON(): object {
-    const n = Math.min(this.ticks, this.tickUs.length);
+    const n = this.measureTicks ? Math.min(this.ticks, this.tickUs.length) : 0;
     const sorted = this.tickUs.slice(0, n).sort();
     const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(p * n))]);
     const children: Record<number, object> = {};
@@ -352,7 +360,7 @@ export class HubEngine {
       backend: this.backend.name,
       frameMs: this.frameMs,
       ticks: this.ticks,
-      tickUs: { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : sorted[n - 1] },
+      tickUs: this.measureTicks ? { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : sorted[n - 1] } : null,
       unroutable: this.unroutable,
       parent: this.parent ? this.parent.toJSON() : null,
       children,

@@ -69,15 +69,19 @@ export class Limiter {
 
   /** Limits `buf[0..n)` in place (n <= maxFrameSamples). */
   process(buf: Float32Array, n: number): void {
-    this.processWithPeaks(buf, n, writeSubBlockPeaks(buf, n, this.subPeaks));
+    writeSubBlockPeaks(buf, n, this.subPeaks);
+    this.processWithPeaks(buf, n);
   }
 
   /**
-   * Limits `buf[0..n)` in place when `subPeaks` already holds the peak of every sub-block of
-   * `buf` and `peak` is the largest of them.
+   * Limits `buf[0..n)` in place when `subPeaks` already holds the peak of every sub-block of `buf`.
    */
-  processWithPeaks(buf: Float32Array, n: number, peak: number): void {
+  processWithPeaks(buf: Float32Array, n: number): void {
     const thr = this.threshold;
+    const blocks = Math.ceil(n / SUB_BLOCK);
+    const pk = this.subPeaks;
+    let peak = 0;
+    for (let j = 0; j < blocks; j++) if (pk[j] > peak) peak = pk[j];
     const env0 = this.env;
     if (env0 <= thr && peak <= thr) {
       // Transparent frame. The envelope only matters once it crosses the threshold, so a
@@ -92,8 +96,6 @@ export class Limiter {
       return;
     }
     this.engagedBlocks++;
-    const blocks = Math.ceil(n / SUB_BLOCK);
-    const pk = this.subPeaks;
     pk[blocks] = 0;
     const knee = this.knee;
     const range = this.kneeRange;
@@ -159,15 +161,12 @@ export class Limiter {
   }
 }
 
-/** Writes the peak |x| of every sub-block of `x[0..n)` into `peaks`; returns the frame's peak. */
-export function writeSubBlockPeaks(x: Float32Array, n: number, peaks: Float64Array): number {
-  let peak = 0;
+/** Writes the peak |x| of every sub-block of `x[0..n)` into `peaks`. */
+export function writeSubBlockPeaks(x: Float32Array, n: number, peaks: Float64Array): void {
   for (let j = 0, s = 0; s < n; j++) {
     let m = 0;
     const end = Math.min(n, s + SUB_BLOCK);
     for (; s < end; s++) m = Math.max(m, Math.abs(x[s]));
     peaks[j] = m;
-    if (m > peak) peak = m;
   }
-  return peak;
 }

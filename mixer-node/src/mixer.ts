@@ -238,10 +238,9 @@ export class MixMinus {
       const out = this.outputs[i];
       const lim = this.limiters[i];
       const pk = lim ? lim.subPeaks : this.scratchPeaks;
-      const peak =
-        this.present[i] && !this.silent[i] ? subtract(out, t, this.inputs[i], n, pk) : copy(out, t, n, pk);
-      this.peaks[i] = peak;
-      lim?.processWithPeaks(out, n, peak);
+      if (this.present[i] && !this.silent[i]) subtract(out, t, this.inputs[i], n, pk, this.peaks, i);
+      else copy(out, t, n, pk, this.peaks, i);
+      lim?.processWithPeaks(out, n);
     }
     this.mixes++;
   }
@@ -326,8 +325,11 @@ export class MixMinus {
   }
 }
 
-/** out = t - x; writes each sub-block's peak |out| into pk and returns the frame's. */
-function subtract(out: Float32Array, t: Float64Array, x: Float32Array, n: number, pk: Float64Array): number {
+// The helpers below return their peaks through arrays, not as return values: a double returned
+// from (or passed to) a call V8 does not inline is boxed, i.e. allocated, on every call.
+
+/** out = t - x; writes each sub-block's peak |out| into pk and the frame's into peaks[at]. */
+function subtract(out: Float32Array, t: Float64Array, x: Float32Array, n: number, pk: Float64Array, peaks: Float64Array, at: number): void {
   let peak = 0;
   for (let j = 0, s = 0; s < n; j++) {
     let m = 0;
@@ -340,11 +342,11 @@ function subtract(out: Float32Array, t: Float64Array, x: Float32Array, n: number
     pk[j] = m;
     if (m > peak) peak = m;
   }
-  return peak;
+  peaks[at] = peak;
 }
 
-/** out = t; writes each sub-block's peak |out| into pk and returns the frame's. */
-function copy(out: Float32Array, t: Float64Array, n: number, pk: Float64Array): number {
+/** out = t; writes each sub-block's peak |out| into pk and the frame's into peaks[at]. */
+function copy(out: Float32Array, t: Float64Array, n: number, pk: Float64Array, peaks: Float64Array, at: number): void {
   let peak = 0;
   for (let j = 0, s = 0; s < n; j++) {
     let m = 0;
@@ -357,5 +359,5 @@ function copy(out: Float32Array, t: Float64Array, n: number, pk: Float64Array): 
     pk[j] = m;
     if (m > peak) peak = m;
   }
-  return peak;
+  peaks[at] = peak;
 }
