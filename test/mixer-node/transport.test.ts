@@ -114,14 +114,14 @@ describe("PeerLink over werift on loopback", () => {
   async function setupTimes(): Promise<void> {
     const trickle: number[] = [];
     for (let k = 0; k < 5; k++) {
-      const p = await pair({ timeoutMs: 2000 });
+      const p = await pair({ offerer: { trickle: true }, answerer: { trickle: true }, timeoutMs: 2000 });
       trickle.push(p.setupMs);
       expect(p.offerer.getStats().setupMs).not.toBeNull();
       await p.close();
     }
     const full: number[] = [];
     for (let k = 0; k < 3; k++) {
-      const p = await pair({ offerer: { trickle: false }, answerer: { trickle: false }, timeoutMs: 2000 });
+      const p = await pair({ timeoutMs: 2000 }); // the default: no trickle without ICE servers
       full.push(p.setupMs);
       await p.close();
     }
@@ -263,19 +263,38 @@ describe("PeerLink over werift on loopback", () => {
   it("a 300 ms cut shows as a 300 ms gap in arrivals", async () => {
     const { offerer: a, answerer: b } = await pair();
     const atB = record(b);
-    setTimeout(() => a.cut(300), 300);
-    await stream(a, 100, 10);
+    const sentAt: number[] = [];
+    let cutAt = 0;
+    setTimeout(() => {
+      cutAt = performance.now();
+      a.cut(300);
+    }, 300);
+    const t0 = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const wait = t0 + i * 10 - performance.now();
+      if (wait > 1) await sleep(wait);
+      sentAt.push(performance.now());
+      a.sendOpus(makePayload(i), 480);
+    }
     await sleep(50);
     const cutDrops = a.getStats().impairment.send!.dropped.cut;
     let gap = 0;
     for (let k = 1; k < atB.length; k++) gap = Math.max(gap, atB[k].arrivalMs - atB[k - 1].arrivalMs);
     console.log(`300 ms cut: ${cutDrops} packets dropped, largest arrival gap ${gap.toFixed(1)} ms`);
     expect(atB.length).toBe(100 - cutDrops);
-    expect(cutDrops).toBeGreaterThanOrEqual(29);
+    // Exactly the packets sent inside the window are missing (those within
+    // 0.1 ms of an edge are left out: their fate depends on microseconds).
+    const got = new Set(atB.map((g) => g.i));
+    for (let i = 0; i < 100; i++) {
+      const t = sentAt[i];
+      if (Math.abs(t - cutAt) < 0.1 || Math.abs(t - cutAt - 300) < 0.1) continue;
+      expect([i, got.has(i)]).toEqual([i, !(t >= cutAt && t < cutAt + 300)]);
+    }
+    expect(cutDrops).toBeGreaterThanOrEqual(28);
     expect(cutDrops).toBeLessThanOrEqual(31);
-    // The gap is the cut plus up to one frame, with a little timer slack.
+    // The gap is the cut plus up to one frame, with timer slack on busy cores.
     expect(gap).toBeGreaterThan(295);
-    expect(gap).toBeLessThan(330);
+    expect(gap).toBeLessThan(350);
   });
 
   it("repairs in place with an ICE restart from either side", async () => {

@@ -40,7 +40,11 @@ export interface PeerLinkOptions {
   loopbackOnly?: boolean;
   /**
    * Trickle ICE: send the description before gathering ends and each
-   * candidate as found. Default true (see the report in peer-link.ts).
+   * candidate as found. Default: only when STUN/TURN servers are configured.
+   * With host candidates only, gathering takes a few ms and sending it all in
+   * the description connects faster: on loopback, median 146 ms vs 172 ms
+   * with trickle (8 pairs each, interleaved), because werift's checks then
+   * start with the peer's candidates in hand instead of waiting for them.
    */
   trickle?: boolean;
   /** Opus payload type offered. Default 111 (what browsers use). */
@@ -57,7 +61,6 @@ export const PEER_LINK_DEFAULTS = {
   iceAdditionalHostAddresses: ["127.0.0.1"],
   iceUseIpv6: false,
   loopbackOnly: false,
-  trickle: true,
   payloadType: 111,
   maxSdpChars: 65_536,
 } as const;

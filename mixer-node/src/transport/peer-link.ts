@@ -122,7 +122,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     }
     this.role = options.role;
     this.label = options.label ?? PEER_LINK_DEFAULTS.label;
-    this.trickle = options.trickle ?? PEER_LINK_DEFAULTS.trickle;
+    this.trickle = options.trickle ?? (options.iceServers ?? PEER_LINK_DEFAULTS.iceServers).length > 0;
     this.loopbackOnly = options.loopbackOnly ?? PEER_LINK_DEFAULTS.loopbackOnly;
     this.maxSdpChars = options.maxSdpChars ?? PEER_LINK_DEFAULTS.maxSdpChars;
     this.pc = createPeerConnection(options);
