@@ -47,8 +47,9 @@ export function evaluate(
   singers: readonly Singer[],
   sets: PairSets,
   thresholdsMs: readonly number[],
-): { metrics: TopologyMetrics; allDelays: Float64Array } {
+): { metrics: TopologyMetrics; allDelays: Float64Array; neighbourDelays: Float64Array } {
   const allDelays = pairDelays(t, sets.all);
+  const neighbourDelays = pairDelays(t, sets.neighbours);
   let overloaded = 0;
   let maxCores = 0;
   for (let i = 0; i < singers.length; i++) {
@@ -57,11 +58,12 @@ export function evaluate(
   }
   return {
     allDelays,
+    neighbourDelays,
     metrics: {
       title: t.title,
       pairs: {
         all: summarizeDelays(allDelays, thresholdsMs),
-        neighbours: summarizeDelays(pairDelays(t, sets.neighbours), thresholdsMs),
+        neighbours: summarizeDelays(neighbourDelays, thresholdsMs),
         section: summarizeDelays(pairDelays(t, sets.section), thresholdsMs),
       },
       uploadKbps: summarizeValues(t.uploadKbps),

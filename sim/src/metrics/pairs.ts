@@ -3,7 +3,6 @@
  * neighbours, and pairs from the same section. Pairs are flat [a0, b0, a1, b1, ...] indices.
  */
 import type { Rng } from "../ports.js";
-import { unitVector } from "../model/geo-delay.js";
 import type { Singer } from "../model/population.js";
 
 export function randomInt(rng: Rng, n: number): number {
@@ -74,10 +73,9 @@ export function neighbourPairs(singers: readonly Singer[], k: number, m: number,
       p = members.length;
       placeOf.set(key, p);
       members.push([]);
-      const [x, y, z] = unitVector(s);
-      vx.push(x);
-      vy.push(y);
-      vz.push(z);
+      vx.push(s.pos.x);
+      vy.push(s.pos.y);
+      vz.push(s.pos.z);
     }
     members[p].push(s.idx);
     singerPlace[s.idx] = p;

@@ -1,3 +1,5 @@
+import { DEFAULT_PLANNER_OPTIONS } from "../../../signaling/src/planner/defaults.js";
+
 /**
  * The simulator's stated assumptions, in one place. Every distribution is drawn from the run's
  * seeded random source, so the same seed gives the same choir.
@@ -42,7 +44,7 @@ export const NETWORK_DEFAULTS = {
   routeFactor: 2.1,
   kmPerMs: 200,
   /** A dedicated hub in a data centre: next to no access delay. */
-  dataCentreAccessMs: 0.25,
+  dataCentreAccessMs: DEFAULT_PLANNER_OPTIONS.dedicatedAccessMs,
   /** Upload of a dedicated hub (kbit/s): a 10 Gbit/s port. */
   dataCentreUploadKbps: 10_000_000,
 } as const;

@@ -1,18 +1,17 @@
 /**
- * The delay model every topology prices its paths with. Links: one-way access at each end plus
- * fibre in between; hubs: the engine's per-hop delay. Until the planner exports its own link
- * estimate this is the same formula (great-circle x 2.1 / 200 km per ms + access delays).
+ * The delay model every topology prices its paths with: the planner's own (signaling/src/latency
+ * for links, signaling/src/planner/delay.ts for paths through a tree). Links cost both ends'
+ * access delay plus fibre (great-circle x 2.1 / 200 km per ms); each hub passed costs the
+ * engine's per-hop delay.
  */
-import { fibreMs, type Located } from "./geo-delay.js";
+import { estimateOneWayMs, toUnitVec, type LinkEnd } from "../../../signaling/src/latency/index.js";
+import { DEFAULT_PLANNER_OPTIONS } from "../../../signaling/src/planner/defaults.js";
 
-export interface Endpoint extends Located {
-  /** One-way access delay this endpoint's connection adds to every stream in or out (ms). */
-  accessMs: number;
-}
+export type { LinkEnd };
 
 export interface DelayModel {
   /** One-way delay of a direct link between two endpoints, both access delays included. */
-  linkMs(a: Endpoint, b: Endpoint): number;
+  linkMs(a: LinkEnd, b: LinkEnd): number;
   /** A hub's own delay per hop: frame + jitter buffer + lookahead + processing. */
   hubMs: number;
 }
@@ -20,6 +19,11 @@ export interface DelayModel {
 export function makeDelayModel(hubMs: number): DelayModel {
   return {
     hubMs,
-    linkMs: (a, b) => a.accessMs + fibreMs(a, b) + b.accessMs,
+    // No RTT probes in a model run: the planner's estimate falls back to geography.
+    linkMs: (a, b) => estimateOneWayMs(a, b, null, DEFAULT_PLANNER_OPTIONS.defaultLinkMs),
   };
+}
+
+export function linkEnd(id: string, lat: number, lon: number, accessMs: number): LinkEnd {
+  return { id, pos: toUnitVec({ lat, lon }), accessMs };
 }

@@ -1,14 +1,16 @@
 /**
- * The engine's timing, as the simulator prices one hop through a hub. The values belong to
- * mixer-node (frame, jitter buffer, lookahead, processing); until mixer-node exports them, the
- * stand-ins below are used and reported as such (`source`).
+ * The engine's timing, as the simulator prices one hop through a hub. The frame and bitrate come
+ * from mixer-node's codec defaults; the hop formula and the stream's wire rate from the planner's
+ * defaults (the one delay model). Figures the engine does not export yet (jitter-buffer depth,
+ * processing, children per core) use the planner's stand-ins and are reported as such (`source`).
  */
 import { CODEC_DEFAULTS } from "../../../mixer-node/src/codec/defaults.js";
+import { DEFAULT_HUB_TIMING, hubDelayFromTiming, streamKbpsFor } from "../../../signaling/src/planner/defaults.js";
 
 /** Opus algorithmic delay with RESTRICTED_LOWDELAY (120 samples at 48 kHz); other modes add 4 ms. */
 const LOWDELAY_LOOKAHEAD_MS = 2.5;
-/** IPv4 + UDP + RTP + SRTP auth tag, bytes per packet. */
-const PACKET_OVERHEAD_BYTES = 20 + 8 + 12 + 10;
+/** The issue-2 target for the engine benchmark's childrenPerCore (native backend, 10 ms frames). */
+const CHILDREN_PER_CORE_TARGET = 150;
 
 export interface EngineTiming {
   frameMs: number;
@@ -20,7 +22,7 @@ export interface EngineTiming {
   processingMs: number;
   /** Children one core serves in real time (the engine benchmark's childrenPerCore). */
   childrenPerCore: number;
-  /** Bitrate of one Opus stream including packet overhead, kbit/s. */
+  /** Bitrate of one Opus stream including packet headers, kbit/s. */
   streamKbps: number;
   /** Where each figure came from, for the report. */
   source: Record<string, string>;
@@ -28,30 +30,34 @@ export interface EngineTiming {
 
 /** frame + jitter buffer + lookahead + processing: what every hub hop costs (DESIGN, Timing). */
 export function hubDelayMs(t: EngineTiming): number {
-  return t.frameMs + t.jitterBufferMs + t.lookaheadMs + t.processingMs;
+  return hubDelayFromTiming(t);
 }
 
-export function engineTiming(overrides: Partial<Pick<EngineTiming, "frameMs" | "jitterBufferMs" | "childrenPerCore">> = {}): EngineTiming {
-  const frameMs = overrides.frameMs ?? CODEC_DEFAULTS.frameMs;
-  const t: EngineTiming = {
+export interface TimingOverrides {
+  frameMs?: number;
+  jitterBufferMs?: number;
+  childrenPerCore?: number;
+  processingMs?: number;
+}
+
+export function engineTiming(o: TimingOverrides = {}): EngineTiming {
+  const frameMs = o.frameMs ?? CODEC_DEFAULTS.frameMs;
+  const lookaheadMs = CODEC_DEFAULTS.application === "restricted-lowdelay" ? LOWDELAY_LOOKAHEAD_MS : LOWDELAY_LOOKAHEAD_MS + 4;
+  return {
     frameMs,
-    // One frame of buffering: the smallest depth that absorbs ordinary home-link jitter.
-    jitterBufferMs: overrides.jitterBufferMs ?? frameMs,
-    lookaheadMs: CODEC_DEFAULTS.application === "restricted-lowdelay" ? LOWDELAY_LOOKAHEAD_MS : LOWDELAY_LOOKAHEAD_MS + 4,
-    // The issue-2 target: p99 of a 64-child tick under half a frame; typical ticks are far less.
-    processingMs: 0.5,
-    // Issue-2 target (>= 150 per core with the native backend at 10 ms frames).
-    childrenPerCore: overrides.childrenPerCore ?? 150,
-    // The codec's bitrate plus one packet's headers per frame (at 10 ms: 64 + 40 kbit/s).
-    streamKbps: CODEC_DEFAULTS.bitrate / 1000 + (PACKET_OVERHEAD_BYTES * 8) / frameMs,
+    // One frame of buffering at the hub's inputs, as the planner's default assumes.
+    jitterBufferMs: o.jitterBufferMs ?? (DEFAULT_HUB_TIMING.jitterBufferMs / DEFAULT_HUB_TIMING.frameMs) * frameMs,
+    lookaheadMs,
+    processingMs: o.processingMs ?? DEFAULT_HUB_TIMING.processingMs,
+    childrenPerCore: o.childrenPerCore ?? CHILDREN_PER_CORE_TARGET,
+    streamKbps: streamKbpsFor(CODEC_DEFAULTS.bitrate / 1000, frameMs),
     source: {
-      frameMs: overrides.frameMs !== undefined ? "option" : "mixer-node CODEC_DEFAULTS.frameMs",
-      jitterBufferMs: overrides.jitterBufferMs !== undefined ? "option" : "stand-in: one frame",
-      lookaheadMs: `Opus lookahead for CODEC_DEFAULTS.application (${CODEC_DEFAULTS.application})`,
-      streamKbps: "CODEC_DEFAULTS.bitrate + IPv4/UDP/RTP/SRTP headers per frame",
-      processingMs: "stand-in: 0.5 ms",
-      childrenPerCore: overrides.childrenPerCore !== undefined ? "option" : "stand-in: issue-2 target 150",
+      frameMs: o.frameMs !== undefined ? "--frame-ms" : "mixer-node CODEC_DEFAULTS.frameMs",
+      jitterBufferMs: o.jitterBufferMs !== undefined ? "--jitter-buffer-ms" : "planner DEFAULT_HUB_TIMING: one frame",
+      lookaheadMs: `Opus lookahead of CODEC_DEFAULTS.application (${CODEC_DEFAULTS.application})`,
+      processingMs: o.processingMs !== undefined ? "option" : "planner DEFAULT_HUB_TIMING.processingMs",
+      childrenPerCore: o.childrenPerCore !== undefined ? "engine benchmark (bench:mixer)" : "issue-2 target (bench:mixer not available)",
+      streamKbps: "CODEC_DEFAULTS.bitrate + per-packet headers (planner streamKbpsFor)",
     },
   };
-  return t;
 }

@@ -5,13 +5,17 @@
 import { type Rng, sampleSingers } from "../ports.js";
 import { POPULATION_DEFAULTS } from "./defaults.js";
 import type { EngineTiming } from "./engine-timing.js";
+import { toUnitVec, type UnitVec } from "../../../signaling/src/latency/index.js";
 
+/** A singer; also a link end for the delay model (id, place, access delay). */
 export interface Singer {
   /** Index in the population; ids are `s<index>`. */
   idx: number;
   id: string;
   lat: number;
   lon: number;
+  /** Place on the unit sphere. */
+  pos: UnitVec;
   city: string;
   country: string;
   /** Drawn one-way access delay of the home connection (ms). */
@@ -84,6 +88,7 @@ export function makePopulation(region: string, n: number, rng: Rng, timing: Engi
       id: `s${i}`,
       lat: p.lat,
       lon: p.lon,
+      pos: toUnitVec(p),
       city: p.city,
       country: p.country,
       rawAccessMs,

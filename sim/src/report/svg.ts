@@ -103,13 +103,14 @@ export function lineChart(spec: ChartSpec): string {
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`,
     `<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.y.label)}</text>`,
   );
-  for (const g of spec.guides ?? []) {
+  // Guide labels alternate between two rows so that close guides stay readable.
+  (spec.guides ?? []).forEach((g, i) => {
     const x = fmt(sx(g.x));
     parts.push(
       `<line x1="${x}" y1="${m.t}" x2="${x}" y2="${H - m.b}" stroke="#c33" stroke-dasharray="3 3"/>`,
-      `<text x="${x}" y="${m.t - 4}" text-anchor="middle" fill="#c33" font-size="10">${escapeXml(g.label)}</text>`,
+      `<text x="${x}" y="${m.t - 4 - (i % 2) * 10}" text-anchor="middle" fill="#c33" font-size="10">${escapeXml(g.label)}</text>`,
     );
-  }
+  });
   const clipId = `c${Math.abs(hash(spec.title))}`;
   parts.push(`<clipPath id="${clipId}"><rect x="${m.l}" y="${m.t}" width="${W - m.r - m.l}" height="${H - m.b - m.t}"/></clipPath>`);
   spec.series.forEach((s, i) => {
@@ -183,7 +184,7 @@ export function mapDrawing(spec: MapSpec): string {
     `<text x="${(W - m.r) / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
     `<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="#f6f8fb" stroke="#ccc"/>`,
   ];
-  for (const p of spec.backdrop) parts.push(`<circle cx="${fmt(px(p.lon))}" cy="${fmt(py(p.lat))}" r="1" fill="#b8c4d0"/>`);
+  for (const p of spec.backdrop) parts.push(`<circle cx="${fmt(px(p.lon))}" cy="${fmt(py(p.lat))}" r="1.6" fill="#8fa3b8" fill-opacity="0.6"/>`);
   const line = (a: MapNode, b: MapNode, extra: string) =>
     `<line x1="${fmt(px(a.lon))}" y1="${fmt(py(a.lat))}" x2="${fmt(px(b.lon))}" y2="${fmt(py(b.lat))}" ${extra}/>`;
   for (const [a, b] of spec.meshEdges ?? []) {
@@ -196,7 +197,8 @@ export function mapDrawing(spec: MapSpec): string {
     const nb = byId.get(b);
     if (na && nb) parts.push(line(na, nb, `stroke="${LEVEL_COLORS[Math.min(nb.level, LEVEL_COLORS.length - 1)]}" stroke-opacity="0.6"`));
   }
-  const sorted = [...spec.nodes].sort((a, b) => b.level - a.level);
+  // Deeper levels first, dedicated hubs last, so that the upper structure stays on top.
+  const sorted = [...spec.nodes].sort((a, b) => Number(a.dedicated) - Number(b.dedicated) || b.level - a.level);
   for (const n of sorted) {
     const c = LEVEL_COLORS[Math.min(n.level, LEVEL_COLORS.length - 1)];
     const x = px(n.lon);
@@ -221,7 +223,7 @@ export function mapDrawing(spec: MapSpec): string {
   parts.push(
     `<rect x="${W - m.r + 13}" y="${ly - 5}" width="10" height="10" fill="#fff" stroke="#000"/>`,
     `<text x="${W - m.r + 30}" y="${ly}" dominant-baseline="middle">dedicated hub</text>`,
-    `<circle cx="${W - m.r + 18}" cy="${ly + 18}" r="1.5" fill="#b8c4d0"/>`,
+    `<circle cx="${W - m.r + 18}" cy="${ly + 18}" r="1.6" fill="#8fa3b8"/>`,
     `<text x="${W - m.r + 30}" y="${ly + 18}" dominant-baseline="middle">singers (sample)</text>`,
   );
   parts.push("</svg>");

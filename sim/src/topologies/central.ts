@@ -2,21 +2,35 @@
  * The designs without a tree of singers: a central mixing server (Jamulus), a full P2P mesh
  * (SonoBus), and a chain of buckets (Bucket Brigade).
  */
-import type { DelayModel, Endpoint } from "../model/delay.js";
+import { linkEnd, type DelayModel, type LinkEnd } from "../model/delay.js";
 import type { Singer } from "../model/population.js";
 import type { CloudRegion } from "../model/cloud-regions.js";
 import type { EngineTiming } from "../model/engine-timing.js";
 import { NETWORK_DEFAULTS, TOPOLOGY_DEFAULTS } from "../model/defaults.js";
 import { quantileSorted } from "../metrics/quantiles.js";
+import { treePairDelayMs, type TreeDelayView } from "../../../signaling/src/planner/delay.js";
 import type { Rng } from "../ports.js";
 import { noServers, type Topology } from "./types.js";
 
-export function regionEndpoint(r: CloudRegion): Endpoint {
-  return { lat: r.lat, lon: r.lon, accessMs: NETWORK_DEFAULTS.dataCentreAccessMs };
+export function regionEndpoint(r: CloudRegion): LinkEnd {
+  return linkEnd(`server-${r.id}`, r.lat, r.lon, NETWORK_DEFAULTS.dataCentreAccessMs);
 }
 
-function starDelay(model: DelayModel, s: Endpoint, a: Singer, b: Singer): number {
+function starDelay(model: DelayModel, s: LinkEnd, a: Singer, b: Singer): number {
   return model.linkMs(a, s) + model.hubMs + model.linkMs(s, b);
+}
+
+/**
+ * A central server is the root of a depth-1 tree: the planner's path delay gives the star's
+ * pair delays (node -1 is the server).
+ */
+function starView(model: DelayModel, s: LinkEnd, singers: readonly Singer[]): TreeDelayView<number> {
+  return {
+    parent: (n) => (n < 0 ? null : -1),
+    depth: (n) => (n < 0 ? 0 : 1),
+    linkMs: (child) => model.linkMs(singers[child], s),
+    hubMs: () => model.hubMs,
+  };
 }
 
 /** The cloud region whose server gives the lowest median delay over the given pairs. */
@@ -57,11 +71,11 @@ function serverCost(n: number, timing: EngineTiming, r: CloudRegion) {
 
 export function starTopology(singers: readonly Singer[], model: DelayModel, timing: EngineTiming, server: CloudRegion): Topology {
   const n = singers.length;
-  const s = regionEndpoint(server);
+  const view = starView(model, regionEndpoint(server), singers);
   return {
     name: "star",
     title: `Central server in ${server.city} (Jamulus)`,
-    pairDelayMs: (a, b) => starDelay(model, s, singers[a], singers[b]),
+    pairDelayMs: (a, b) => treePairDelayMs(view, a, b),
     uploadKbps: new Float64Array(n).fill(timing.streamKbps),
     downloadKbps: new Float64Array(n).fill(timing.streamKbps),
     singerCores: new Float64Array(n),
