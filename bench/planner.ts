@@ -3,7 +3,7 @@
  * population join one by one; then pair delays on sampled pairs, against a breadth-first fill
  * in join order with the same caps.
  *
- *   npm run bench:planner -- [--singers 10000] [--region europe] [--seed 1] [--pairs 20000] [--json]
+ *   npm run bench:planner -- [--singers 10000] [--region europe] [--seed 1] [--pairs 20000] [--fanout 32] [--json]
  *
  * Singers (stated, seeded): section uniform over soprano/alto/tenor/bass; 20% cannot act as a
  * hub (phones, browsers, strict NATs); upload capacity log-uniform between 1 and 20 Mbit/s
@@ -15,6 +15,7 @@
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import {
+  DEFAULT_PLANNER_OPTIONS,
   TreePlanner,
   bfsFillBaseline,
   snapshotDelayView,
@@ -40,6 +41,14 @@ function quantile(sorted: Float64Array | number[], q: number): number {
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
+/** JSON on one line with a space after each colon and comma, as the report format shows it. */
+function flatJson(v: unknown): string {
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${flatJson(x)}`).join(", ")}}`;
+  }
+  return JSON.stringify(v);
+}
+
 export function makeSingers(n: number, region: string, seed: number): PlannerNodeInfo[] {
   const rng = new Rng(seed);
   const places = sampleSingers(parseRegion(region), n, rng.fork(1));
@@ -62,7 +71,7 @@ function main(): void {
   const json = process.argv.includes("--json");
 
   const infos = makeSingers(singers, regionSpec, seed);
-  const planner = new TreePlanner({ maxFanout: Number(arg("fanout", "32")) });
+  const planner = new TreePlanner({ maxFanout: Number(arg("fanout", String(DEFAULT_PLANNER_OPTIONS.maxFanout))) });
   const joinUs = new Float64Array(infos.length);
   let movedOthers = 0;
   let maxOthers = 0;
@@ -124,7 +133,7 @@ function main(): void {
     console.log(`  depths       planner ${fmt(depths)} | baseline ${fmt(baseDepths)}`);
     console.log(`  backups      coverage ${result.backupCoverage}; ${JSON.stringify(planner.toJSON())}`);
   }
-  console.log(JSON.stringify(result));
+  console.log(flatJson(result));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
