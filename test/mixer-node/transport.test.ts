@@ -6,7 +6,8 @@ import dns from "node:dns";
 import { isIP } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectLoopbackPair, type LinkPair } from "../../mixer-node/src/transport/loopback.js";
-import { PeerLink, type LinkState } from "../../mixer-node/src/transport/peer-link.js";
+import { PeerLink } from "../../mixer-node/src/transport/peer-link.js";
+import type { LinkState } from "../../mixer-node/src/transport/types.js";
 import type { TransportError } from "../../mixer-node/src/transport/errors.js";
 
 const open: LinkPair[] = [];

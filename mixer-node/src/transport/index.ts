@@ -1,4 +1,5 @@
-export { PeerLink, type LinkState, type PeerLinkEvents, type PeerLinkStats } from "./peer-link.js";
+export { PeerLink } from "./peer-link.js";
+export type { LinkState, PeerLinkEvents, PeerLinkStats } from "./types.js";
 export {
   PEER_LINK_DEFAULTS,
   type IceServerOption,

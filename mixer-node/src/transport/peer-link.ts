@@ -10,47 +10,11 @@ import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket 
 import { PEER_LINK_DEFAULTS, type LinkImpairment, type LinkRole, type PeerLinkOptions } from "./defaults.js";
 import { TransportError, type TransportErrorCode } from "./errors.js";
 import { SafeEmitter } from "./events.js";
-import { DROPPED, NOW, ImpairedPath, ImpairmentCore, realClock, type ImpairmentStats } from "./impairment.js";
-import { parseSignal, type CandidateInit, type Signal } from "./signal.js";
+import { DROPPED, NOW, ImpairedPath, ImpairmentCore, realClock } from "./impairment.js";
+import { Negotiation } from "./negotiation.js";
+import { parseSignal, type Signal } from "./signal.js";
+import type { LinkState, PeerLinkEvents, PeerLinkStats } from "./types.js";
 import { createPeerConnection } from "./werift-setup.js";
-
-export type LinkState = "new" | "connecting" | "connected" | "disconnected" | "failed" | "closed";
-
-export type PeerLinkEvents = {
-  /** A signal to relay to the peer (plain JSON). */
-  signal: [signal: Signal];
-  state: [state: LinkState, previous: LinkState];
-  error: [error: TransportError];
-  /** One received Opus packet; `payload` belongs to the listener (werift allocates it per packet). */
-  opus: [seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number];
-};
-
-export interface PeerLinkStats {
-  label: string;
-  role: LinkRole;
-  state: LinkState;
-  /** Who closed the link: this end, or the peer through a `bye` signal. */
-  closedBy: "local" | "remote" | null;
-  /** Time from `start()` (or the first signal) to the first "connected", ms. */
-  setupMs: number | null;
-  packetsSent: number;
-  bytesSent: number;
-  packetsReceived: number;
-  bytesReceived: number;
-  /** performance.now() of the last packet handed to werift / received from it. */
-  lastSentMs: number | null;
-  lastReceivedMs: number | null;
-  /** Smoothed RTT from RTCP sender/receiver reports, ms; null until the first report pair. */
-  rttMs: number | null;
-  /** Loss the peer reports for our stream (RTCP receiver reports, 0..1). */
-  remoteFractionLost: number | null;
-  /** ICE restarts this end started (offerer) or asked for (answerer). */
-  iceRestarts: number;
-  errors: number;
-  listenerErrors: number;
-  sendFailures: number;
-  impairment: { send: ImpairmentStats | null; receive: ImpairmentStats | null };
-}
 
 interface SenderRtcpFields {
   rtt?: number;
@@ -78,15 +42,12 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   readonly label: string;
   private readonly pc: RTCPeerConnection;
   private readonly transceiver: RTCRtpTransceiver;
-  private readonly trickle: boolean;
-  private readonly loopbackOnly: boolean;
+  private readonly negotiation: Negotiation;
   private readonly maxSdpChars: number;
   private _state: LinkState = "new";
   private started = false;
   private closedBy: "local" | "remote" | null = null;
   private closing: Promise<void> | null = null;
-  // Signaling steps run one at a time, in arrival order.
-  private chain: Promise<void> = Promise.resolve();
 
   // Send state: the link owns sequence numbers and timestamps; werift adds
   // constant offsets of its own, so receivers see a consistent stream.
@@ -122,26 +83,17 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     }
     this.role = options.role;
     this.label = options.label ?? PEER_LINK_DEFAULTS.label;
-    this.trickle = options.trickle ?? (options.iceServers ?? PEER_LINK_DEFAULTS.iceServers).length > 0;
-    this.loopbackOnly = options.loopbackOnly ?? PEER_LINK_DEFAULTS.loopbackOnly;
     this.maxSdpChars = options.maxSdpChars ?? PEER_LINK_DEFAULTS.maxSdpChars;
     this.pc = createPeerConnection(options);
     this.transceiver = this.pc.addTransceiver("audio", { direction: "sendrecv" });
     this.transceiver.onTrack.subscribe(this.onTrack);
     this.pc.connectionStateChange.subscribe((s) => this.setState(s));
-    this.pc.onIceCandidate.subscribe((c) => {
-      if (!c || !this.trickle || this.closing) return;
-      const json = c.toJSON();
-      if (this.loopbackOnly && !isLoopbackCandidate(json.candidate)) return;
-      this.emitSignal({
-        kind: "candidate",
-        candidate: {
-          candidate: json.candidate,
-          sdpMid: json.sdpMid ?? null,
-          sdpMLineIndex: json.sdpMLineIndex ?? null,
-          ...(json.usernameFragment ? { usernameFragment: json.usernameFragment } : {}),
-        },
-      });
+    this.negotiation = new Negotiation(this.pc, {
+      trickle: options.trickle ?? (options.iceServers ?? PEER_LINK_DEFAULTS.iceServers).length > 0,
+      loopbackOnly: options.loopbackOnly ?? PEER_LINK_DEFAULTS.loopbackOnly,
+      emitSignal: (signal) => this.emitSignal(signal),
+      report: (code, message, cause) => this.report(code, message, cause),
+      isClosing: () => this.closing !== null,
     });
     if (options.impairment) this.impair(options.impairment);
   }
@@ -155,7 +107,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (this.started || this.closing) return;
     this.started = true;
     this.counters.startedMs = performance.now();
-    if (this.role === "offerer") this.enqueue(() => this.sendOffer(false));
+    if (this.role === "offerer") this.negotiation.offer(false);
   }
 
   /** Takes one signal from the peer. Never throws: problems become `error` events. */
@@ -174,14 +126,14 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     switch (signal.kind) {
       case "offer":
         if (this.role !== "answerer") return this.report("UNEXPECTED_SIGNAL", "an offerer got an offer");
-        this.enqueue(() => this.answerOffer(signal.sdp));
+        this.negotiation.answer(signal.sdp);
         return;
       case "answer":
         if (this.role !== "offerer") return this.report("UNEXPECTED_SIGNAL", "an answerer got an answer");
-        this.enqueue(() => this.acceptAnswer(signal.sdp));
+        this.negotiation.acceptAnswer(signal.sdp);
         return;
       case "candidate":
-        this.enqueue(() => this.addCandidate(signal.candidate));
+        this.negotiation.addCandidate(signal.candidate);
         return;
       case "restart":
         if (this.role !== "offerer") return this.report("UNEXPECTED_SIGNAL", "an answerer got a restart request");
@@ -207,7 +159,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
       return true;
     }
     this.started = true;
-    this.enqueue(() => this.sendOffer(true));
+    this.negotiation.offer(true);
     return true;
   }
 
@@ -459,95 +411,4 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     const detail = cause instanceof Error ? `: ${cause.message}` : "";
     this.safeEmit("error", new TransportError(code, `[${this.label}] ${message}${detail}`, { cause }));
   }
-
-  private enqueue(step: () => Promise<void>): void {
-    this.chain = this.chain.then(async () => {
-      if (this.closing) return;
-      try {
-        await step();
-      } catch (err) {
-        if (!this.closing) this.report("NEGOTIATION_FAILED", "a signaling step failed", err);
-      }
-    });
-  }
-
-  private async sendOffer(iceRestart: boolean): Promise<void> {
-    const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
-    await this.publishLocal(offer.sdp, "offer");
-  }
-
-  private async answerOffer(sdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: "offer", sdp });
-    const answer = await this.pc.createAnswer();
-    await this.publishLocal(answer.sdp, "answer");
-    this.resumeIceAfterRestart();
-  }
-
-  /**
-   * Trickle: the description goes out before gathering, candidates follow as
-   * werift finds them. Otherwise the description goes out after gathering,
-   * with every candidate inside it.
-   */
-  private async publishLocal(sdp: string, kind: "offer" | "answer"): Promise<void> {
-    if (this.trickle) {
-      this.emitSignal({ kind, sdp });
-      await this.pc.setLocalDescription({ type: kind, sdp });
-    } else {
-      await this.pc.setLocalDescription({ type: kind, sdp });
-      const full = this.pc.localDescription?.sdp;
-      if (full === undefined) throw new TransportError("NEGOTIATION_FAILED", "no local description after gathering");
-      this.emitSignal({ kind, sdp: this.loopbackOnly ? keepLoopbackCandidates(full) : full });
-    }
-  }
-
-  private async acceptAnswer(sdp: string): Promise<void> {
-    if (this.pc.signalingState !== "have-local-offer") {
-      this.report("UNEXPECTED_SIGNAL", `an answer in signaling state ${this.pc.signalingState}`);
-      return;
-    }
-    await this.pc.setRemoteDescription({ type: "answer", sdp });
-    this.resumeIceAfterRestart();
-  }
-
-  /**
-   * werift 0.24 restarts the ICE agent on new credentials but then skips the
-   * checks because DTLS is still connected (`RTCPeerConnection.connect`
-   * returns early), leaving no nominated pair: media stops for good. We run
-   * the checks ourselves when a live DTLS sits on an ICE agent with no
-   * nominated pair and no checks running. (werift's agent reports
-   * "completed" as soon as gathering ends, so its state cannot tell.)
-   * Note: that skipped connect() still reports "connected" at once, so the
-   * link says "connected" through a restart (even out of "failed") while
-   * werift drops sends until the new pair is nominated (tens of ms here).
-   */
-  private resumeIceAfterRestart(): void {
-    for (const dtls of this.pc.dtlsTransports) {
-      const ice = dtls.iceTransport;
-      if (dtls.state !== "connected" || ice.state === "checking" || ice.connection.nominated) continue;
-      ice.start().catch((err: unknown) => {
-        if (!this.closing) this.report("NEGOTIATION_FAILED", "ICE checks after a restart failed", err);
-      });
-    }
-  }
-
-  private async addCandidate(candidate: CandidateInit): Promise<void> {
-    await this.pc.addIceCandidate({
-      candidate: candidate.candidate,
-      sdpMid: candidate.sdpMid ?? undefined,
-      sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
-      usernameFragment: candidate.usernameFragment ?? undefined,
-    });
-  }
-}
-
-function isLoopbackCandidate(line: string): boolean {
-  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ ...
-  return line.split(" ")[4] === "127.0.0.1";
-}
-
-function keepLoopbackCandidates(sdp: string): string {
-  return sdp
-    .split("\r\n")
-    .filter((l) => !l.startsWith("a=candidate:") || isLoopbackCandidate(l.slice(2)))
-    .join("\r\n");
 }
