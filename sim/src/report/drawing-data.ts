@@ -12,10 +12,14 @@ export interface DrawingData {
   /** Deepest level drawn, and how many nodes sit on each level of the whole tree. */
   levelsDrawn: number;
   levelCounts: number[];
+  /** Top hubs meshed (drawn only when few). */
+  meshHubs: number;
 }
 
 const MAX_NODES = 450;
 const MAX_BACKDROP = 2500;
+/** Beyond this many top hubs their full mesh is a solid smear: it is described, not drawn. */
+const MAX_MESH_DRAWN = 40;
 
 export function drawingData(b: BuiltTree, singers: readonly Singer[], rng: Rng, meshIds: readonly string[] = []): DrawingData {
   const levelCounts: number[] = [];
@@ -53,12 +57,13 @@ export function drawingData(b: BuiltTree, singers: readonly Singer[], rng: Rng, 
   const edges: Array<[string, string]> = [];
   for (const v of b.snapshot.nodes) if (v.parent !== null && ids.has(v.id) && ids.has(v.parent)) edges.push([v.parent, v.id]);
   const meshEdges: Array<[string, string]> = [];
-  for (let i = 0; i < meshIds.length; i++) for (let j = i + 1; j < meshIds.length; j++) meshEdges.push([meshIds[i], meshIds[j]]);
+  if (meshIds.length <= MAX_MESH_DRAWN)
+    for (let i = 0; i < meshIds.length; i++) for (let j = i + 1; j < meshIds.length; j++) meshEdges.push([meshIds[i], meshIds[j]]);
   const backdrop: Array<{ lat: number; lon: number }> = [];
   const take = Math.min(singers.length, MAX_BACKDROP);
   for (let i = 0; i < take; i++) {
     const s = singers[Math.floor(rng.next() * singers.length)];
     backdrop.push({ lat: s.lat, lon: s.lon });
   }
-  return { nodes, edges, meshEdges, backdrop, levelsDrawn, levelCounts };
+  return { nodes, edges, meshEdges, backdrop, levelsDrawn, levelCounts, meshHubs: meshIds.length };
 }

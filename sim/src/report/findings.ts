@@ -28,8 +28,13 @@ export function findings(r: RunResult): string[] {
   }
   if (t.hybrid && t.tree) {
     out.push(
-      `Dedicated hubs on top (hybrid, ${t.hybrid.servers.count} hubs, ${t.hybrid.servers.cores.toFixed(1)} cores) take the median from ${ms(t.tree.pairs.all.p50)} to ${ms(t.hybrid.pairs.all.p50)}; meshing the ${String(t.topMesh?.extra?.topHubs ?? "?")} top hubs gives ${t.topMesh ? ms(t.topMesh.pairs.all.p50) : "—"}.`,
+      `Dedicated hubs on top (hybrid, ${t.hybrid.servers.count} hubs, ${t.hybrid.servers.cores.toFixed(1)} cores) take the median from ${ms(t.tree.pairs.all.p50)} to ${ms(t.hybrid.pairs.all.p50)} (depth median ${t.hybrid.depth?.p50}, max ${t.hybrid.depth?.maxLevel}); meshing the ${String(t.topMesh?.extra?.topHubs ?? "?")} top hubs gives ${t.topMesh ? ms(t.topMesh.pairs.all.p50) : "—"}.`,
     );
+    if (t.star && t.topMesh && t.topMesh.pairs.all.p50 > t.star.pairs.all.p50) {
+      out.push(
+        `Even meshed, the dedicated tier loses to one central server for all pairs (${ms(t.topMesh.pairs.all.p50)} against ${ms(t.star.pairs.all.p50)}): a cross-region pair passes at least two hubs (${ms(2 * r.timing.hubDelayMs)}), one more than the star, and singers below singer hubs pay a home-connection hop on top. It wins on server cost per site and on not putting ${r.singers.toLocaleString("en-US")} streams through one machine.`,
+      );
+    }
   }
   if (t.star) {
     out.push(

@@ -98,7 +98,7 @@ ${table(["topology", "upload p50 kbit/s", "p95", "max", "download max", "singers
 <figure>${svgs["upload.svg"]}</figure>
 <h2>The trees' upper levels</h2>
 <div class="plots"><figure>${svgs["tree-upper.svg"]}</figure><figure>${svgs["hybrid-upper.svg"]}</figure></div>
-<p class="small">Nodes per level, tree: ${r.drawings.tree.levelCounts.join(" / ")}; hybrid: ${r.drawings.hybrid.levelCounts.join(" / ")}. The hybrid drawing shows the top hubs' mesh (dashed) used by topMesh.</p>
+<p class="small">Nodes per level, tree: ${r.drawings.tree.levelCounts.join(" / ")}; hybrid: ${r.drawings.hybrid.levelCounts.join(" / ")}. topMesh joins the hybrid's top hubs (the root and its dedicated children) in a full mesh.</p>
 <h2>Churn on the tree</h2>
 ${churnHtml}
 <h2>Model</h2>
@@ -118,7 +118,10 @@ export function writeReport(dir: string, r: RunResult): string[] {
     "latency-cdf-neighbours.svg": neighbourCdfSvg(r),
     "upload.svg": uploadSvg(r),
     "tree-upper.svg": treeSvg(`Tree of singers: top ${r.drawings.tree.levelsDrawn + 1} levels`, r.drawings.tree),
-    "hybrid-upper.svg": treeSvg(`Hybrid: top ${r.drawings.topMesh.levelsDrawn + 1} levels, top-hub mesh dashed`, r.drawings.topMesh),
+    "hybrid-upper.svg": treeSvg(
+      `Hybrid: top ${r.drawings.topMesh.levelsDrawn + 1} levels; ${r.drawings.topMesh.meshHubs} top hubs${r.drawings.topMesh.meshEdges.length ? ", their mesh dashed" : " (mesh not drawn)"}`,
+      r.drawings.topMesh,
+    ),
   };
   const files: string[] = [];
   for (const [name, text] of Object.entries(svgs)) {
