@@ -1,0 +1,303 @@
+/**
+ * A local choir on loopback: a signaling server, singers with signature voices (and, in star
+ * mode, one dedicated hub as the central server), all over real WebRTC. After the tree settles,
+ * every node records what it hears; the recordings tell who heard whom, how loud, and with what
+ * delay. The demo (`npm start`) and the integration tests both run this.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
+import type { CodecBackend, FrameMs } from "../../mixer-node/src/codec/types.js";
+import { ChoirNode } from "../../mixer-node/src/runtime/choir-node.js";
+import { SignatureVoice, estimateDelay } from "../../mixer-node/src/signature.js";
+import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
+import type { TreeMessage } from "../../signaling/src/protocol.js";
+import { startSignalingServer, type SignalingServer } from "../../signaling/src/server.js";
+import { writeWav } from "./wav.js";
+
+export type Topology = "tree" | "star";
+
+export interface ChoirRunOptions {
+  singers: number;
+  /** Children per hub in tree mode (the planner's maxFanout). */
+  fanout: number;
+  /** Seconds recorded once the tree has settled. */
+  seconds: number;
+  frameMs: FrameMs;
+  topology: Topology;
+  backend?: CodecBackend;
+  /** Write one WAV per singer plus the root's mix.wav here. */
+  recordDir?: string;
+  /** Give up waiting for every link to connect after this long, ms (default 20000). */
+  settleTimeoutMs?: number;
+  /** Progress lines (stderr in the demo). */
+  log?: (line: string) => void;
+  /** Use an existing server instead of starting one (its planner options then apply). */
+  server?: SignalingServer;
+  room?: string;
+}
+
+export interface PairResult {
+  from: string;
+  to: string;
+  heard: boolean;
+  delayMs: number;
+  /** Hubs the sound passes through between the two (0 between a parent and its child). */
+  hubs: number;
+  correlation: number;
+}
+
+export interface ChoirRunResult {
+  topology: Topology;
+  singers: number;
+  frameMs: number;
+  backend: string;
+  depth: number;
+  tree: TreeMessage;
+  names: Map<string, string>;
+  pairs: PairResult[];
+  heardAll: boolean;
+  /** Loudest own voice in anyone's ears relative to the median level of the others, dB. */
+  selfLeakDb: number;
+  /** Every voice found in the root's full mix. */
+  rootMixHasAll: boolean;
+  latencyMs: { p50: number; p95: number; max: number };
+  /** Least-squares slope of pair delay against hubs passed, and its intercept. */
+  perHopMs: number;
+  baseMs: number;
+  setupMs: number;
+  concealedShare: number;
+  tickLateP99Ms: number;
+  /** CPU of the whole process (every node) while recording, share of one core. */
+  processCpu: number;
+  /** Jitter-buffer play-out delay over every input of every node at the end, ms. */
+  jitterDelayMs: { p50: number; max: number };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Hubs strictly between a and b on the tree path. */
+export function hubsBetween(tree: TreeMessage, a: string, b: string): number {
+  const parent = new Map(tree.nodes.map((n) => [n.id, n.parent] as const));
+  const up = (x: string): string[] => {
+    const path = [x];
+    let cur: string | null | undefined = parent.get(x);
+    while (cur) {
+      path.push(cur);
+      cur = parent.get(cur);
+    }
+    return path;
+  };
+  const pa = up(a);
+  const pb = up(b);
+  const inB = new Set(pb);
+  const lcaIdx = pa.findIndex((x) => inB.has(x));
+  const lca = pa[lcaIdx];
+  const hopsA = lcaIdx; // edges from a up to the LCA
+  const hopsB = pb.indexOf(lca);
+  // Nodes on the path: hopsA + hopsB + 1; minus the two ends.
+  return Math.max(0, hopsA + hopsB - 1);
+}
+
+export function renderTree(tree: TreeMessage, label: (id: string) => string): string {
+  const byId = new Map(tree.nodes.map((n) => [n.id, n]));
+  const lines: string[] = [];
+  const walk = (id: string, prefix: string, last: boolean, top: boolean) => {
+    const n = byId.get(id);
+    if (!n) return;
+    lines.push(`${top ? "" : prefix + (last ? "└─ " : "├─ ")}${label(id)}`);
+    const kids = n.children;
+    kids.forEach((c, i) => walk(c, top ? "" : prefix + (last ? "   " : "│  "), i === kids.length - 1, false));
+  };
+  if (tree.root) walk(tree.root, "", true, true);
+  return lines.join("\n");
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
+  const log = opts.log ?? (() => {});
+  if (opts.singers < 2 || opts.singers > 38) throw new RangeError("singers must be 2..38 (one signature tone each)");
+  const backend = opts.backend ?? loadCodecBackend();
+  const room = opts.room ?? `demo-${opts.topology}`;
+  const ownServer = !opts.server;
+  const server =
+    opts.server ??
+    (await startSignalingServer({
+      port: 0,
+      host: "127.0.0.1",
+      media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs },
+      planner: { maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout },
+    }));
+  const nodes: ChoirNode[] = [];
+  const singerNodes: ChoirNode[] = [];
+  const names = new Map<string, string>();
+  const common = { url: server.url, room, backend, link: { loopbackOnly: true }, rttReportMs: 1000 };
+  try {
+    const t0 = performance.now();
+    if (opts.topology === "star") {
+      const hub = new ChoirNode({ ...common, name: "server", hasVoice: false, canHub: true, dedicated: true, uploadKbps: 1_000_000 });
+      await hub.start();
+      nodes.push(hub);
+      names.set(hub.id!, "server");
+    }
+    for (let i = 0; i < opts.singers; i++) {
+      const name = `s${i}`;
+      const node = new ChoirNode({
+        ...common,
+        name,
+        section: ["soprano", "alto", "tenor", "bass"][i % 4],
+        canHub: opts.topology === "tree",
+        uploadKbps: opts.topology === "tree" ? 20_000 : 2_000,
+        voice: new SignatureVoice(i),
+      });
+      await node.start();
+      nodes.push(node);
+      singerNodes.push(node);
+      names.set(node.id!, name);
+    }
+    log(`${nodes.length} nodes joined; connecting links`);
+    await waitFor(
+      () => nodes.every((n) => n.allLinksConnected()) && nodes.filter((n) => n.parentId === null).length === 1,
+      opts.settleTimeoutMs ?? 20_000,
+      "every link to connect",
+    );
+    const setupMs = performance.now() - t0;
+    log(`all links connected after ${setupMs.toFixed(0)} ms; letting jitter buffers settle`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const tree = server.tree(room);
+    const recs = nodes.map((n) => n.startRecording(opts.seconds + 1));
+    const pre = nodes.map((n) => n.toJSON());
+    log(`recording ${opts.seconds} s`);
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    await new Promise((r) => setTimeout(r, opts.seconds * 1000 + 300));
+    const cpu1 = process.cpuUsage(cpu0);
+    const processCpu = (cpu1.user + cpu1.system) / 1000 / (performance.now() - wall0);
+    const post = nodes.map((n) => n.toJSON());
+
+    // Analysis: every listener against every other singer.
+    const pairs: PairResult[] = [];
+    let selfLeakDb = -Infinity;
+    for (let b = 0; b < singerNodes.length; b++) {
+      const rec = singerNodes[b].recorder!;
+      const heard = rec.hear.subarray(0, Math.min(rec.length, opts.seconds * 48_000));
+      const levels: number[] = [];
+      for (let a = 0; a < singerNodes.length; a++) {
+        if (a === b) continue;
+        const est = estimateDelay(heard, rec.startAbs, a, { maxDelayMs: 400, skipMs: 100 });
+        levels.push(est.gainDb);
+        pairs.push({
+          from: singerNodes[a].id!,
+          to: singerNodes[b].id!,
+          heard: est.heard,
+          delayMs: est.delayMs,
+          hubs: hubsBetween(tree, singerNodes[a].id!, singerNodes[b].id!),
+          correlation: est.correlation,
+        });
+      }
+      levels.sort((x, y) => x - y);
+      const own = estimateDelay(heard, rec.startAbs, b, { maxDelayMs: 400, skipMs: 100 }).gainDb;
+      selfLeakDb = Math.max(selfLeakDb, own - quantile(levels, 0.5));
+    }
+    const rootNode = nodes.find((n) => n.parentId === null)!;
+    const rootRec = rootNode.recorder!;
+    const rootMix = rootRec.mix.subarray(0, Math.min(rootRec.length, opts.seconds * 48_000));
+    const rootMixHasAll = singerNodes.every((_, i) => estimateDelay(rootMix, rootRec.startAbs, i, { maxDelayMs: 400, skipMs: 100 }).heard);
+
+    const delays = pairs.filter((p) => p.heard).map((p) => p.delayMs).sort((x, y) => x - y);
+    // perHop: least squares of delay on hubs passed.
+    const hp = pairs.filter((p) => p.heard);
+    const mx = hp.reduce((s, p) => s + p.hubs, 0) / Math.max(1, hp.length);
+    const my = hp.reduce((s, p) => s + p.delayMs, 0) / Math.max(1, hp.length);
+    const sxx = hp.reduce((s, p) => s + (p.hubs - mx) ** 2, 0);
+    const sxy = hp.reduce((s, p) => s + (p.hubs - mx) * (p.delayMs - my), 0);
+    const perHopMs = sxx > 0 ? sxy / sxx : NaN;
+    const baseMs = sxx > 0 ? my - perHopMs * mx : my;
+
+    // Concealment and tick lateness over the recording window.
+    let frames = 0;
+    let concealed = 0;
+    let lateP99 = 0;
+    for (let i = 0; i < nodes.length; i++) {
+      const c = countPops(post[i]);
+      const p = countPops(pre[i]);
+      frames += c.total - p.total;
+      concealed += c.conceal - p.conceal;
+      const lat = (post[i] as { clock?: { latenessMs?: { p99: number } } }).clock?.latenessMs?.p99 ?? 0;
+      lateP99 = Math.max(lateP99, lat);
+    }
+    const depth = Math.max(...tree.nodes.map((n) => n.depth));
+    const jitterDelays: number[] = [];
+    for (const j of post) {
+      const eng = (j as { engine?: { parent?: { jitter?: { delayMs: number } } | null; children?: Record<string, { jitter?: { delayMs: number } }> } }).engine;
+      if (eng?.parent?.jitter) jitterDelays.push(eng.parent.jitter.delayMs);
+      for (const c of Object.values(eng?.children ?? {})) if (c.jitter) jitterDelays.push(c.jitter.delayMs);
+    }
+    jitterDelays.sort((x, y) => x - y);
+
+    if (opts.recordDir) {
+      mkdirSync(opts.recordDir, { recursive: true });
+      for (const n of singerNodes) writeWav(join(opts.recordDir, `${opts.topology}-${n.opts.name}.wav`), n.recorder!.hear.subarray(0, n.recorder!.length));
+      writeWav(join(opts.recordDir, `${opts.topology}-mix.wav`), rootMix);
+    }
+    void recs;
+    return {
+      topology: opts.topology,
+      singers: opts.singers,
+      frameMs: opts.frameMs,
+      backend: backend.name,
+      depth,
+      tree,
+      names,
+      pairs,
+      heardAll: pairs.every((p) => p.heard),
+      selfLeakDb,
+      rootMixHasAll,
+      latencyMs: { p50: quantile(delays, 0.5), p95: quantile(delays, 0.95), max: delays[delays.length - 1] ?? NaN },
+      perHopMs,
+      baseMs,
+      setupMs,
+      concealedShare: frames > 0 ? concealed / frames : 0,
+      tickLateP99Ms: lateP99,
+      processCpu,
+      jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
+    };
+  } finally {
+    await Promise.allSettled(nodes.map((n) => n.stop()));
+    if (ownServer) await server.close();
+  }
+}
+
+interface PopCounts {
+  total: number;
+  conceal: number;
+}
+
+/** Frames each input played, and how many of them were concealed, from a node's stats. */
+function countPops(nodeJson: unknown): PopCounts {
+  const out = { total: 0, conceal: 0 };
+  const engine = (nodeJson as { engine?: { parent?: unknown; children?: Record<string, unknown> } }).engine;
+  if (!engine) return out;
+  const add = (l: unknown) => {
+    const pops = (l as { pops?: { packet: number; fec: number; conceal: number } } | null)?.pops;
+    if (!pops) return;
+    out.total += pops.packet + pops.fec + pops.conceal;
+    out.conceal += pops.conceal;
+  };
+  add(engine.parent);
+  for (const c of Object.values(engine.children ?? {})) add(c);
+  return out;
+}

@@ -1,0 +1,395 @@
+/**
+ * A node of the live mixing tree: a singer, a singer who is also a hub, or a dedicated hub.
+ *
+ * The flow of one frame through a node:
+ *   parent's down stream and each child's up stream arrive as RTP over a PeerLink
+ *   -> HubEngine.receive() puts each packet in that input's jitter buffer
+ *   -> on each tick of the TickClock: the voice source writes this frame into engine.voiceIn,
+ *      engine.tick() pops every jitter buffer, decodes (or conceals), mixes (mix-minus) and
+ *      encodes the up mix for the parent and one down mix per child
+ *   -> the engine's packet sink hands each packet to its PeerLink (sendOpus)
+ *   -> what the singer hears (engine.hearOut) goes to the recorder.
+ *
+ * The node follows the signaling server: `joined` and `tree-update` give it its whole
+ * neighbourhood, and it reconciles its links to match (the child offers to its parent).
+ * Everything from the network is contained at the link: a bad link or a bad signal is
+ * reported as an event and never takes the node down.
+ */
+import { loadCodecBackend } from "../codec/index.js";
+import type { CodecBackend, EncoderOptions, FrameMs } from "../codec/types.js";
+import { HubEngine, type LinkTarget } from "../hub-engine.js";
+import { TickClock } from "../tick-clock.js";
+import { SafeEmitter } from "../transport/events.js";
+import { PeerLink } from "../transport/peer-link.js";
+import type { LinkState, PeerLinkOptions } from "../transport/index.js";
+import type { MediaSettings } from "../../../signaling/src/defaults.js";
+import type { JoinedMessage, RelayedSignalMessage, TreeUpdateMessage } from "../../../signaling/src/protocol.js";
+import { NODE_DEFAULTS } from "./defaults.js";
+import { Recorder } from "./recorder.js";
+import { SignalingClient } from "./signaling-client.js";
+
+/** Writes `length` samples of the singer's voice for absolute sample positions [abs, abs+length). */
+export interface VoiceSource {
+  render(abs: number, out: Float32Array, length?: number): void;
+}
+
+export interface ChoirNodeOptions {
+  /** Signaling server URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+  room: string;
+  name: string;
+  section?: string;
+  canHub?: boolean;
+  uploadKbps?: number;
+  /** False for a dedicated hub. */
+  hasVoice?: boolean;
+  dedicated?: boolean;
+  location?: { lat: number; lon: number };
+  accessMs?: number;
+  token?: string;
+  /** The singer's voice; silence when absent. */
+  voice?: VoiceSource | null;
+  /** Keep what the node hears (and the full mix) in memory for this many seconds; 0 = off. */
+  recordSeconds?: number;
+  /** Child slots in the engine (default 64). */
+  maxChildren?: number;
+  /** Codec backend (default: the best available). */
+  backend?: CodecBackend;
+  /** Options for every PeerLink (e.g. loopbackOnly for local runs). */
+  link?: Omit<PeerLinkOptions, "role" | "label">;
+  /** Report link RTTs to the server this often, ms (default 2000; 0 = never). */
+  rttReportMs?: number;
+}
+
+export interface NodeLinkInfo {
+  peer: string;
+  role: "parent" | "child";
+  state: LinkState;
+  rttMs: number | null;
+}
+
+export type ChoirNodeEvents = {
+  joined: [msg: JoinedMessage];
+  /** The node's neighbourhood changed (after the links were reconciled). */
+  neighbours: [parent: string | null, children: string[]];
+  "link-state": [peer: string, state: LinkState];
+  /** A contained failure: a link, a signal, a server message. Never fatal. */
+  problem: [where: string, message: string];
+};
+
+interface LinkEntry {
+  peer: string;
+  link: PeerLink;
+  target: LinkTarget;
+}
+
+export function encoderOptionsFromMedia(media: MediaSettings): Omit<EncoderOptions, "frameMs"> {
+  return {
+    application: media.application === "restricted_lowdelay" ? "restricted-lowdelay" : media.application,
+    bitrate: media.bitrate,
+    complexity: media.complexity,
+    fec: media.fec,
+    expectedLossPct: media.expectedLossPct,
+  };
+}
+
+export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
+  readonly opts: ChoirNodeOptions;
+  id: string | null = null;
+  media: MediaSettings | null = null;
+  engine: HubEngine | null = null;
+  clock: TickClock | null = null;
+  recorder: Recorder | null = null;
+  backup: string | null = null;
+  /** Absolute sample index of tick 0's frame. */
+  absOrigin = 0;
+
+  private signaling: SignalingClient | null = null;
+  private parent: LinkEntry | null = null;
+  private readonly children = new Map<string, LinkEntry>();
+  private readonly freeSlots: number[] = [];
+  private readonly pending = new Map<string, { at: number; data: Record<string, unknown> }[]>();
+  private rttTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private frameSamples = 480;
+  private readonly problems = { links: 0, signals: 0, server: 0, slots: 0 };
+
+  constructor(opts: ChoirNodeOptions) {
+    super();
+    this.opts = opts;
+  }
+
+  get parentId(): string | null {
+    return this.parent?.peer ?? null;
+  }
+
+  get childIds(): string[] {
+    return [...this.children.keys()];
+  }
+
+  get frameMs(): FrameMs {
+    return (this.media?.frameMs ?? 10) as FrameMs;
+  }
+
+  /** Connects, joins, builds the engine and starts ticking. Resolves once joined. */
+  async start(): Promise<JoinedMessage> {
+    const o = this.opts;
+    const sig = new SignalingClient(o.url);
+    this.signaling = sig;
+    sig.on("signal", (m) => this.onSignal(m));
+    sig.on("tree-update", (m) => this.applyNeighbourhood(m));
+    sig.on("bad-message", (reason) => this.problem("server", `bad message: ${reason}`));
+    sig.on("server-error", (m) => this.problem("server", `${m.code}: ${m.message}`));
+    const joined = await sig.join(
+      {
+        room: o.room,
+        name: o.name,
+        section: o.section ?? NODE_DEFAULTS.section,
+        canHub: o.canHub ?? NODE_DEFAULTS.canHub,
+        uploadKbps: o.uploadKbps ?? NODE_DEFAULTS.uploadKbps,
+        hasVoice: o.hasVoice ?? NODE_DEFAULTS.hasVoice,
+        ...(o.dedicated ? { dedicated: true } : {}),
+        ...(o.location || o.accessMs !== undefined
+          ? { latency: { ...(o.location ? { location: o.location } : {}), ...(o.accessMs !== undefined ? { accessMs: o.accessMs } : {}) } }
+          : {}),
+        ...(o.token ? { token: o.token } : {}),
+      },
+      NODE_DEFAULTS.joinTimeoutMs,
+    );
+    this.id = joined.id;
+    this.media = joined.media;
+    this.buildEngine(joined.media);
+    this.safeEmit("joined", joined);
+    this.applyNeighbourhood(joined);
+    const every = o.rttReportMs ?? NODE_DEFAULTS.rttReportMs;
+    if (every > 0) {
+      this.rttTimer = setInterval(() => this.reportRtts(), every);
+      this.rttTimer.unref();
+    }
+    return joined;
+  }
+
+  private buildEngine(media: MediaSettings): void {
+    const backend = this.opts.backend ?? loadCodecBackend();
+    const maxChildren = this.opts.maxChildren ?? NODE_DEFAULTS.maxChildren;
+    for (let s = maxChildren - 1; s >= 0; s--) this.freeSlots.push(s);
+    const engine = new HubEngine({
+      backend,
+      maxChildren,
+      frameMs: media.frameMs as FrameMs,
+      hasVoice: this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice,
+      encoder: encoderOptionsFromMedia(media),
+      onPacket: (target, bytes, length) => this.sendPacket(target, bytes, length),
+      onError: (err, target) => this.problem("engine", `${String(target)}: ${(err as Error)?.message ?? String(err)}`),
+    });
+    this.engine = engine;
+    this.frameSamples = engine.frameSamples;
+    const voice = this.opts.voice ?? null;
+    const voiceIn = engine.voiceIn;
+    const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
+    const clock = new TickClock(
+      { periodMs: media.frameMs, onError: (err) => this.problem("tick", (err as Error)?.message ?? String(err)) },
+      (k: number, deadline: number) => {
+        const abs = this.absOrigin + k * this.frameSamples;
+        if (hasVoice) voice!.render(abs, voiceIn, this.frameSamples);
+        engine.tick(deadline);
+        if (this.recorder) this.recorder.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
+      },
+    );
+    this.clock = clock;
+    clock.start();
+    // Tick k's frame is stamped with its deadline, origin + (k+1)·F, on the absolute clock.
+    this.absOrigin = Math.round((performance.timeOrigin + clock.deadline(0)) * 48);
+    const seconds = this.opts.recordSeconds ?? 0;
+    if (seconds > 0) this.recorder = new Recorder(seconds, this.absOrigin);
+  }
+
+  /** Starts a fresh recording at the next tick (e.g. once the tree has settled). */
+  startRecording(seconds: number): Recorder {
+    const clock = this.clock;
+    if (!clock) throw new Error("node not started");
+    const nextAbs = this.absOrigin + clock.nextTick * this.frameSamples;
+    this.recorder = new Recorder(seconds, nextAbs);
+    return this.recorder;
+  }
+
+  private sendPacket(target: LinkTarget, bytes: Uint8Array, length: number): void {
+    const entry = target === "parent" ? this.parent : this.childBySlot[target as number];
+    if (entry) entry.link.sendOpus(bytes.subarray(0, length), this.frameSamples);
+  }
+
+  private readonly childBySlot: (LinkEntry | undefined)[] = [];
+
+  /** Reconciles links with the neighbourhood the server announced. */
+  private applyNeighbourhood(m: JoinedMessage | TreeUpdateMessage): void {
+    if (this.stopped || !this.engine) return;
+    this.backup = m.backup;
+    if (m.parent !== this.parentId) {
+      if (this.parent) this.dropParent();
+      if (m.parent) this.addParent(m.parent);
+    }
+    const wanted = new Set(m.children);
+    for (const peer of [...this.children.keys()]) if (!wanted.has(peer)) this.dropChild(peer);
+    for (const peer of m.children) if (!this.children.has(peer)) this.addChild(peer);
+    this.safeEmit("neighbours", this.parentId, this.childIds);
+  }
+
+  private newLink(peer: string, role: "offerer" | "answerer", target: LinkTarget): LinkEntry {
+    const link = new PeerLink({ ...(this.opts.link ?? {}), role, label: peer });
+    const entry: LinkEntry = { peer, link, target };
+    link.on("signal", (s) => {
+      const kind = s.kind === "offer" || s.kind === "answer" || s.kind === "candidate" ? s.kind : "other";
+      this.signaling?.send({ type: "signal", to: peer, kind, data: s as unknown as Record<string, unknown> });
+    });
+    link.on("error", (e) => this.problem(`link ${peer}`, `${e.code}: ${e.message}`));
+    link.on("state", (st) => this.safeEmit("link-state", peer, st));
+    const engine = this.engine!;
+    link.onOpus((seq, ts, payload, arrivalMs) => {
+      // A link replaced meanwhile must not feed its successor's jitter buffer.
+      if (entry.link === link) engine.receive(entry.target, seq, ts, payload, arrivalMs);
+    });
+    return entry;
+  }
+
+  private addParent(peer: string): void {
+    const entry = this.newLink(peer, "offerer", "parent");
+    this.parent = entry;
+    this.engine!.attachParent();
+    entry.link.start();
+    this.flushPending(peer, entry);
+  }
+
+  private dropParent(): void {
+    const p = this.parent!;
+    this.parent = null;
+    this.engine!.detachParent();
+    void p.link.close();
+  }
+
+  private addChild(peer: string): void {
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      this.problems.slots++;
+      this.problem("engine", `no free child slot for ${peer}`);
+      return;
+    }
+    const entry = this.newLink(peer, "answerer", slot);
+    this.children.set(peer, entry);
+    this.childBySlot[slot] = entry;
+    this.engine!.attachChild(slot);
+    entry.link.start();
+    this.flushPending(peer, entry);
+  }
+
+  private dropChild(peer: string): void {
+    const c = this.children.get(peer)!;
+    this.children.delete(peer);
+    const slot = c.target as number;
+    this.childBySlot[slot] = undefined;
+    this.engine!.detachChild(slot);
+    this.freeSlots.push(slot);
+    void c.link.close();
+  }
+
+  private onSignal(m: RelayedSignalMessage): void {
+    const entry = this.parent?.peer === m.from ? this.parent : this.children.get(m.from);
+    if (entry) {
+      entry.link.handleSignal(m.data);
+      return;
+    }
+    // An offer can overtake the tree-update that makes its sender our child: keep it briefly.
+    const now = performance.now();
+    const list = this.pending.get(m.from) ?? [];
+    while (list.length > 0 && now - list[0].at > NODE_DEFAULTS.pendingSignalMs) list.shift();
+    if (list.length >= NODE_DEFAULTS.pendingSignalMax) {
+      this.problems.signals++;
+      return;
+    }
+    list.push({ at: now, data: m.data });
+    this.pending.set(m.from, list);
+  }
+
+  private flushPending(peer: string, entry: LinkEntry): void {
+    const list = this.pending.get(peer);
+    if (!list) return;
+    this.pending.delete(peer);
+    const now = performance.now();
+    for (const p of list) if (now - p.at <= NODE_DEFAULTS.pendingSignalMs) entry.link.handleSignal(p.data);
+  }
+
+  private reportRtts(): void {
+    const samples: { to: string; rttMs: number }[] = [];
+    for (const e of this.links()) {
+      const rtt = e.link.getStats().rttMs;
+      if (rtt !== null && Number.isFinite(rtt)) samples.push({ to: e.peer, rttMs: Math.max(0, Math.min(10_000, rtt)) });
+    }
+    if (samples.length > 0 && this.signaling) this.signaling.send({ type: "rtt", samples: samples.slice(0, 32) });
+  }
+
+  private *links(): Iterable<LinkEntry> {
+    if (this.parent) yield this.parent;
+    yield* this.children.values();
+  }
+
+  linkInfo(): NodeLinkInfo[] {
+    const out: NodeLinkInfo[] = [];
+    for (const e of this.links()) {
+      out.push({ peer: e.peer, role: e === this.parent ? "parent" : "child", state: e.link.state, rttMs: e.link.getStats().rttMs });
+    }
+    return out;
+  }
+
+  /** True when every link of the node is connected. */
+  allLinksConnected(): boolean {
+    for (const e of this.links()) if (e.link.state !== "connected") return false;
+    return true;
+  }
+
+  /** The PeerLink to a neighbour (tests use it to impair or cut a link). */
+  linkTo(peer: string): PeerLink | null {
+    return (this.parent?.peer === peer ? this.parent.link : this.children.get(peer)?.link) ?? null;
+  }
+
+  private problem(where: string, message: string): void {
+    if (where.startsWith("link")) this.problems.links++;
+    else if (where === "server") this.problems.server++;
+    this.safeEmit("problem", where, message);
+  }
+
+  toJSON(): object {
+    return {
+      id: this.id,
+      name: this.opts.name,
+      parent: this.parentId,
+      backup: this.backup,
+      children: this.childIds,
+      frameMs: this.frameMs,
+      backend: this.engine?.backend.name ?? null,
+      problems: { ...this.problems },
+      clock: this.clock?.toJSON() ?? null,
+      engine: this.engine?.toJSON() ?? null,
+      links: this.linkInfo(),
+    };
+  }
+
+  /** Leaves the room, stops ticking and closes every link. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.rttTimer) clearInterval(this.rttTimer);
+    this.clock?.stop();
+    try {
+      this.signaling?.send({ type: "leave" });
+    } catch {
+      // The socket may already be gone.
+    }
+    const closing: Promise<void>[] = [];
+    for (const e of this.links()) closing.push(e.link.close());
+    this.parent = null;
+    this.children.clear();
+    await Promise.allSettled(closing);
+    this.signaling?.close();
+    this.signaling = null;
+    this.engine?.destroy();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Runs one ChoirNode in its own process, driven over Node's IPC channel by a parent (the demo,
+ * tests and benchmarks start each singer and hub as a separate process, as they would be on
+ * separate machines). Messages are requests `{ rid, cmd, ... }` answered by `{ rid, ok, ... }`.
+ *
+ * Start it with `fork(node-host.ts, { serialization: "advanced" })` so recordings travel as
+ * Float32Arrays rather than JSON.
+ */
+import { loadCodecBackend } from "../codec/index.js";
+import { SignatureVoice } from "../signature.js";
+import { ChoirNode, type ChoirNodeOptions } from "./choir-node.js";
+
+export type HostNodeOptions = Omit<ChoirNodeOptions, "voice" | "backend"> & {
+  /** Sing signature voice i (see signature.ts); no voice when absent. */
+  voiceIndex?: number;
+  backend?: "auto" | "native" | "fallback";
+};
+
+export type HostRequest =
+  | { rid: number; cmd: "start"; opts: HostNodeOptions }
+  | { rid: number; cmd: "record"; seconds: number }
+  | { rid: number; cmd: "recording" }
+  | { rid: number; cmd: "stats" }
+  | { rid: number; cmd: "state" }
+  | { rid: number; cmd: "link"; peer: string; action: "cut" | "restore" | "impair"; durationMs?: number; lossRate?: number }
+  | { rid: number; cmd: "stop" };
+
+export interface HostState {
+  id: string | null;
+  parent: string | null;
+  children: string[];
+  connected: boolean;
+}
+
+let node: ChoirNode | null = null;
+const problems: string[] = [];
+
+function reply(rid: number, body: Record<string, unknown>): void {
+  process.send?.({ rid, ...body });
+}
+
+async function handle(req: HostRequest): Promise<Record<string, unknown>> {
+  switch (req.cmd) {
+    case "start": {
+      if (node) throw new Error("already started");
+      const { voiceIndex, backend, ...rest } = req.opts;
+      node = new ChoirNode({
+        ...rest,
+        backend: loadCodecBackend(backend ?? "auto"),
+        voice: voiceIndex === undefined ? null : new SignatureVoice(voiceIndex),
+      });
+      node.on("problem", (where, message) => {
+        if (problems.length < 200) problems.push(`${where}: ${message}`);
+      });
+      const joined = await node.start();
+      return { id: joined.id, joined };
+    }
+    case "record": {
+      const rec = need().startRecording(req.seconds);
+      return { startAbs: rec.startAbs };
+    }
+    case "recording": {
+      const rec = need().recorder;
+      if (!rec) throw new Error("not recording");
+      return { startAbs: rec.startAbs, length: rec.length, hear: rec.hear.slice(0, rec.length), mix: rec.mix.slice(0, rec.length) };
+    }
+    case "stats":
+      return { stats: need().toJSON(), cpu: process.cpuUsage(), uptimeMs: performance.now(), problems: problems.slice() };
+    case "state": {
+      const n = need();
+      const state: HostState = { id: n.id, parent: n.parentId, children: n.childIds, connected: n.allLinksConnected() };
+      return { state };
+    }
+    case "link": {
+      const link = need().linkTo(req.peer);
+      if (!link) throw new Error(`no link to ${req.peer}`);
+      if (req.action === "cut") link.cut(req.durationMs ?? Infinity);
+      else if (req.action === "restore") link.restore();
+      else link.impair({ receive: { lossRate: req.lossRate ?? 0 } });
+      return {};
+    }
+    case "stop": {
+      await node?.stop();
+      setTimeout(() => process.exit(0), 20);
+      return {};
+    }
+  }
+}
+
+function need(): ChoirNode {
+  if (!node) throw new Error("not started");
+  return node;
+}
+
+if (process.send) {
+  process.on("message", (req: HostRequest) => {
+    if (typeof req !== "object" || req === null || typeof req.rid !== "number") return;
+    handle(req).then(
+      (body) => reply(req.rid, { ok: true, ...body }),
+      (err: unknown) => reply(req.rid, { ok: false, error: (err as Error)?.message ?? String(err) }),
+    );
+  });
+  // The parent went away: leave quietly rather than sing to nobody.
+  process.on("disconnect", () => {
+    void (node?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
+  process.send({ rid: 0, ok: true, ready: true });
+}

@@ -1,0 +1,129 @@
+/**
+ * The node's side of the signaling protocol (docs/protocol.md): a thin adapter over a
+ * socket.io client. What the server sends is checked for shape before anyone sees it; a
+ * malformed message is reported as an error event, never thrown.
+ */
+import { io, type Socket } from "socket.io-client";
+import type {
+  ClientMessage,
+  ErrorMessage,
+  JoinMessage,
+  JoinedMessage,
+  RelayedSignalMessage,
+  TreeMessage,
+  TreeUpdateMessage,
+} from "../../../signaling/src/protocol.js";
+import { PROTOCOL_VERSION, SIGNALING_EVENT } from "../../../signaling/src/protocol.js";
+import { SafeEmitter } from "../transport/events.js";
+
+export type SignalingClientEvents = {
+  joined: [msg: JoinedMessage];
+  "tree-update": [msg: TreeUpdateMessage];
+  signal: [msg: RelayedSignalMessage];
+  tree: [msg: TreeMessage];
+  "server-error": [msg: ErrorMessage];
+  /** A message from the server that does not fit the protocol. */
+  "bad-message": [reason: string];
+  connect: [];
+  disconnect: [reason: string];
+};
+
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isId = (v: unknown): v is string => isStr(v) && v.length > 0 && v.length <= 64;
+const isIdOrNull = (v: unknown): v is string | null => v === null || isId(v);
+const isIdList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 4096 && v.every(isId);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Checks a server message's shape; returns a reason when it does not fit. */
+export function checkServerMessage(m: unknown): string | null {
+  if (!isObj(m)) return "not an object";
+  switch (m.type) {
+    case "joined":
+      if (!isId(m.id) || !isIdOrNull(m.parent) || !isIdOrNull(m.backup) || !isIdList(m.children) || !isObj(m.media)) return "joined: bad fields";
+      if (![2.5, 5, 10, 20].includes(m.media.frameMs as number)) return "joined: bad media.frameMs";
+      return null;
+    case "tree-update":
+      return isIdOrNull(m.parent) && isIdOrNull(m.backup) && isIdList(m.children) ? null : "tree-update: bad fields";
+    case "signal":
+      return isId(m.from) && isStr(m.kind) && isObj(m.data) ? null : "signal: bad fields";
+    case "tree":
+      return Array.isArray(m.nodes) ? null : "tree: bad fields";
+    case "error":
+      return isStr(m.code) && isStr(m.message) ? null : "error: bad fields";
+    case "left":
+      return null;
+    default:
+      return `unknown type ${JSON.stringify(String(m.type)).slice(0, 40)}`;
+  }
+}
+
+export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
+  readonly socket: Socket;
+
+  constructor(url: string, opts: { reconnection?: boolean } = {}) {
+    super();
+    this.socket = io(url, {
+      transports: ["websocket"],
+      reconnection: opts.reconnection ?? true,
+      reconnectionDelay: 200,
+      reconnectionDelayMax: 2000,
+      timeout: 5000,
+    });
+    this.socket.on("connect", () => this.safeEmit("connect"));
+    this.socket.on("disconnect", (reason) => this.safeEmit("disconnect", String(reason)));
+    this.socket.on(SIGNALING_EVENT, (m: unknown) => {
+      const bad = checkServerMessage(m);
+      if (bad) return this.safeEmit("bad-message", bad);
+      const msg = m as { type: string };
+      switch (msg.type) {
+        case "joined": return this.safeEmit("joined", msg as JoinedMessage);
+        case "tree-update": return this.safeEmit("tree-update", msg as TreeUpdateMessage);
+        case "signal": return this.safeEmit("signal", msg as RelayedSignalMessage);
+        case "tree": return this.safeEmit("tree", msg as TreeMessage);
+        case "error": return this.safeEmit("server-error", msg as ErrorMessage);
+      }
+    });
+  }
+
+  send(msg: ClientMessage): void {
+    this.socket.emit(SIGNALING_EVENT, msg);
+  }
+
+  /** Sends a join and resolves with the reply (rejects on an error reply or timeout). */
+  join(fields: Omit<JoinMessage, "type" | "v" | "ref">, timeoutMs = 10_000): Promise<JoinedMessage> {
+    const ref = `join-${Math.random().toString(36).slice(2, 10)}`;
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        offJoined();
+        offErr();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`join timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const offJoined = this.on("joined", (m) => {
+        if (m.ref !== ref) return;
+        done();
+        resolve(m);
+      });
+      const offErr = this.on("server-error", (m) => {
+        if (m.ref !== ref) return;
+        done();
+        const err = new Error(`join refused: ${m.code}: ${m.message}`) as Error & { code: string };
+        err.code = m.code;
+        reject(err);
+      });
+      this.send({ type: "join", v: PROTOCOL_VERSION, ref, ...fields } as JoinMessage);
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+    this.removeAllListeners();
+  }
+
+  protected override onListenerError(): void {
+    // Listener failures are the runtime's own bugs; they never reach socket.io.
+  }
+}
