@@ -76,7 +76,7 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
       if (!link) throw new Error(`no link to ${req.peer}`);
       if (req.action === "cut") link.cut(req.durationMs ?? Infinity);
       else if (req.action === "restore") link.restore();
-      else link.impair({ receive: { lossRate: req.lossRate ?? 0 } });
+      else link.impair({ receive: { loss: req.lossRate ?? 0 } });
       return {};
     }
     case "stop": {
