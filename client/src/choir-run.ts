@@ -7,12 +7,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
-import type { CodecBackend, FrameMs } from "../../mixer-node/src/codec/types.js";
-import { ChoirNode } from "../../mixer-node/src/runtime/choir-node.js";
-import { SignatureVoice, estimateDelay } from "../../mixer-node/src/signature.js";
+import type { FrameMs } from "../../mixer-node/src/codec/types.js";
+import { estimateDelay } from "../../mixer-node/src/signature.js";
 import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
 import type { TreeMessage } from "../../signaling/src/protocol.js";
 import { startSignalingServer, type SignalingServer } from "../../signaling/src/server.js";
+import { RemoteNode, type RemoteRecording } from "./remote-node.js";
 import { writeWav } from "./wav.js";
 
 export type Topology = "tree" | "star";
@@ -25,7 +25,7 @@ export interface ChoirRunOptions {
   seconds: number;
   frameMs: FrameMs;
   topology: Topology;
-  backend?: CodecBackend;
+  backend?: "auto" | "native" | "fallback";
   /** Write one WAV per singer plus the root's mix.wav here. */
   recordDir?: string;
   /** Give up waiting for every link to connect after this long, ms (default 20000). */
@@ -68,8 +68,8 @@ export interface ChoirRunResult {
   setupMs: number;
   concealedShare: number;
   tickLateP99Ms: number;
-  /** CPU of the whole process (every node) while recording, share of one core. */
-  processCpu: number;
+  /** CPU of the busiest node process while recording, share of one core. */
+  nodeCpuMax: number;
   /** Jitter-buffer play-out delay over every input of every node at the end, ms. */
   jitterDelayMs: { p50: number; max: number };
 }
@@ -119,9 +119,9 @@ export function renderTree(tree: TreeMessage, label: (id: string) => string): st
   return lines.join("\n");
 }
 
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const t0 = performance.now();
-  while (!cond()) {
+  while (!(await cond())) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -130,7 +130,7 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
 export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
   const log = opts.log ?? (() => {});
   if (opts.singers < 2 || opts.singers > 38) throw new RangeError("singers must be 2..38 (one signature tone each)");
-  const backend = opts.backend ?? loadCodecBackend();
+  const backendName = loadCodecBackend(opts.backend ?? "auto").name;
   const room = opts.room ?? `demo-${opts.topology}`;
   const ownServer = !opts.server;
   const server =
@@ -141,36 +141,36 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs },
       planner: { maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout },
     }));
-  const nodes: ChoirNode[] = [];
-  const singerNodes: ChoirNode[] = [];
+  // Every node is a process of its own; start them all at once (each takes ~0.5 s to load).
+  const hub = opts.topology === "star" ? new RemoteNode("server") : null;
+  const singers = Array.from({ length: opts.singers }, (_, i) => new RemoteNode(`s${i}`));
+  const nodes = hub ? [hub, ...singers] : singers;
   const names = new Map<string, string>();
-  const common = { url: server.url, room, backend, link: { loopbackOnly: true }, rttReportMs: 1000 };
+  const common = { url: server.url, room, backend: opts.backend ?? "auto", link: { loopbackOnly: true }, rttReportMs: 1000 } as const;
   try {
     const t0 = performance.now();
-    if (opts.topology === "star") {
-      const hub = new ChoirNode({ ...common, name: "server", hasVoice: false, canHub: true, dedicated: true, uploadKbps: 1_000_000 });
-      await hub.start();
-      nodes.push(hub);
+    if (hub) {
+      await hub.start({ ...common, name: "server", hasVoice: false, canHub: true, dedicated: true, uploadKbps: 1_000_000 });
       names.set(hub.id!, "server");
     }
-    for (let i = 0; i < opts.singers; i++) {
-      const name = `s${i}`;
-      const node = new ChoirNode({
+    // Joins in order, so that the planner builds the tree as singers arrive.
+    for (let i = 0; i < singers.length; i++) {
+      await singers[i].start({
         ...common,
-        name,
+        name: singers[i].name,
         section: ["soprano", "alto", "tenor", "bass"][i % 4],
         canHub: opts.topology === "tree",
         uploadKbps: opts.topology === "tree" ? 20_000 : 2_000,
-        voice: new SignatureVoice(i),
+        voiceIndex: i,
       });
-      await node.start();
-      nodes.push(node);
-      singerNodes.push(node);
-      names.set(node.id!, name);
+      names.set(singers[i].id!, singers[i].name);
     }
     log(`${nodes.length} nodes joined; connecting links`);
     await waitFor(
-      () => nodes.every((n) => n.allLinksConnected()) && nodes.filter((n) => n.parentId === null).length === 1,
+      async () => {
+        const states = await Promise.all(nodes.map((n) => n.state()));
+        return states.every((st) => st.connected) && states.filter((st) => st.parent === null).length === 1;
+      },
       opts.settleTimeoutMs ?? 20_000,
       "every link to connect",
     );
@@ -178,33 +178,32 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     log(`all links connected after ${setupMs.toFixed(0)} ms; letting jitter buffers settle`);
     await new Promise((r) => setTimeout(r, 1500));
     const tree = server.tree(room);
-    const recs = nodes.map((n) => n.startRecording(opts.seconds + 1));
-    const pre = nodes.map((n) => n.toJSON());
+    await Promise.all(nodes.map((n) => n.startRecording(opts.seconds + 1)));
+    const pre = await Promise.all(nodes.map((n) => n.stats()));
     log(`recording ${opts.seconds} s`);
-    const cpu0 = process.cpuUsage();
-    const wall0 = performance.now();
     await new Promise((r) => setTimeout(r, opts.seconds * 1000 + 300));
-    const cpu1 = process.cpuUsage(cpu0);
-    const processCpu = (cpu1.user + cpu1.system) / 1000 / (performance.now() - wall0);
-    const post = nodes.map((n) => n.toJSON());
+    const post = await Promise.all(nodes.map((n) => n.stats()));
+    const recs = await Promise.all(nodes.map((n) => n.recording()));
+    const singerRecs = hub ? recs.slice(1) : recs;
+    const window = (r: RemoteRecording, which: "hear" | "mix") => r[which].subarray(0, Math.min(r.length, opts.seconds * 48_000));
 
     // Analysis: every listener against every other singer.
     const pairs: PairResult[] = [];
     let selfLeakDb = -Infinity;
-    for (let b = 0; b < singerNodes.length; b++) {
-      const rec = singerNodes[b].recorder!;
-      const heard = rec.hear.subarray(0, Math.min(rec.length, opts.seconds * 48_000));
+    for (let b = 0; b < singers.length; b++) {
+      const rec = singerRecs[b];
+      const heard = window(rec, "hear");
       const levels: number[] = [];
-      for (let a = 0; a < singerNodes.length; a++) {
+      for (let a = 0; a < singers.length; a++) {
         if (a === b) continue;
         const est = estimateDelay(heard, rec.startAbs, a, { maxDelayMs: 400, skipMs: 100 });
         levels.push(est.gainDb);
         pairs.push({
-          from: singerNodes[a].id!,
-          to: singerNodes[b].id!,
+          from: singers[a].id!,
+          to: singers[b].id!,
           heard: est.heard,
           delayMs: est.delayMs,
-          hubs: hubsBetween(tree, singerNodes[a].id!, singerNodes[b].id!),
+          hubs: hubsBetween(tree, singers[a].id!, singers[b].id!),
           correlation: est.correlation,
         });
       }
@@ -212,53 +211,53 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       const own = estimateDelay(heard, rec.startAbs, b, { maxDelayMs: 400, skipMs: 100 }).gainDb;
       selfLeakDb = Math.max(selfLeakDb, own - quantile(levels, 0.5));
     }
-    const rootNode = nodes.find((n) => n.parentId === null)!;
-    const rootRec = rootNode.recorder!;
-    const rootMix = rootRec.mix.subarray(0, Math.min(rootRec.length, opts.seconds * 48_000));
-    const rootMixHasAll = singerNodes.every((_, i) => estimateDelay(rootMix, rootRec.startAbs, i, { maxDelayMs: 400, skipMs: 100 }).heard);
+    const rootIdx = nodes.findIndex((n) => n.id === tree.root);
+    const rootRec = recs[rootIdx];
+    const rootMix = window(rootRec, "mix");
+    const rootMixHasAll = singers.every((_, i) => estimateDelay(rootMix, rootRec.startAbs, i, { maxDelayMs: 400, skipMs: 100 }).heard);
 
-    const delays = pairs.filter((p) => p.heard).map((p) => p.delayMs).sort((x, y) => x - y);
+    const heardPairs = pairs.filter((p) => p.heard);
+    const delays = heardPairs.map((p) => p.delayMs).sort((x, y) => x - y);
     // perHop: least squares of delay on hubs passed.
-    const hp = pairs.filter((p) => p.heard);
-    const mx = hp.reduce((s, p) => s + p.hubs, 0) / Math.max(1, hp.length);
-    const my = hp.reduce((s, p) => s + p.delayMs, 0) / Math.max(1, hp.length);
-    const sxx = hp.reduce((s, p) => s + (p.hubs - mx) ** 2, 0);
-    const sxy = hp.reduce((s, p) => s + (p.hubs - mx) * (p.delayMs - my), 0);
+    const mx = heardPairs.reduce((acc, p) => acc + p.hubs, 0) / Math.max(1, heardPairs.length);
+    const my = heardPairs.reduce((acc, p) => acc + p.delayMs, 0) / Math.max(1, heardPairs.length);
+    const sxx = heardPairs.reduce((acc, p) => acc + (p.hubs - mx) ** 2, 0);
+    const sxy = heardPairs.reduce((acc, p) => acc + (p.hubs - mx) * (p.delayMs - my), 0);
     const perHopMs = sxx > 0 ? sxy / sxx : NaN;
     const baseMs = sxx > 0 ? my - perHopMs * mx : my;
 
-    // Concealment and tick lateness over the recording window.
+    // Concealment, tick lateness, CPU and jitter-buffer delay over the recording window.
     let frames = 0;
     let concealed = 0;
     let lateP99 = 0;
+    let cpuMax = 0;
+    const jitterDelays: number[] = [];
     for (let i = 0; i < nodes.length; i++) {
-      const c = countPops(post[i]);
-      const p = countPops(pre[i]);
+      const c = countPops(post[i].stats);
+      const p = countPops(pre[i].stats);
       frames += c.total - p.total;
       concealed += c.conceal - p.conceal;
-      const lat = (post[i] as { clock?: { latenessMs?: { p99: number } } }).clock?.latenessMs?.p99 ?? 0;
-      lateP99 = Math.max(lateP99, lat);
-    }
-    const depth = Math.max(...tree.nodes.map((n) => n.depth));
-    const jitterDelays: number[] = [];
-    for (const j of post) {
-      const eng = (j as { engine?: { parent?: { jitter?: { delayMs: number } } | null; children?: Record<string, { jitter?: { delayMs: number } }> } }).engine;
+      const clock = (post[i].stats as { clock?: { latenessMs?: { p99: number } } }).clock;
+      lateP99 = Math.max(lateP99, clock?.latenessMs?.p99 ?? 0);
+      const cpuUs = post[i].cpu.user + post[i].cpu.system - pre[i].cpu.user - pre[i].cpu.system;
+      cpuMax = Math.max(cpuMax, cpuUs / 1000 / (post[i].uptimeMs - pre[i].uptimeMs));
+      const eng = (post[i].stats as { engine?: { parent?: { jitter?: { delayMs: number } } | null; children?: Record<string, { jitter?: { delayMs: number } }> } }).engine;
       if (eng?.parent?.jitter) jitterDelays.push(eng.parent.jitter.delayMs);
-      for (const c of Object.values(eng?.children ?? {})) if (c.jitter) jitterDelays.push(c.jitter.delayMs);
+      for (const ch of Object.values(eng?.children ?? {})) if (ch.jitter) jitterDelays.push(ch.jitter.delayMs);
     }
     jitterDelays.sort((x, y) => x - y);
+    const depth = Math.max(...tree.nodes.map((n) => n.depth));
 
     if (opts.recordDir) {
       mkdirSync(opts.recordDir, { recursive: true });
-      for (const n of singerNodes) writeWav(join(opts.recordDir, `${opts.topology}-${n.opts.name}.wav`), n.recorder!.hear.subarray(0, n.recorder!.length));
+      singers.forEach((n, i) => writeWav(join(opts.recordDir!, `${opts.topology}-${n.name}.wav`), window(singerRecs[i], "hear")));
       writeWav(join(opts.recordDir, `${opts.topology}-mix.wav`), rootMix);
     }
-    void recs;
     return {
       topology: opts.topology,
       singers: opts.singers,
       frameMs: opts.frameMs,
-      backend: backend.name,
+      backend: backendName,
       depth,
       tree,
       names,
@@ -272,7 +271,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       setupMs,
       concealedShare: frames > 0 ? concealed / frames : 0,
       tickLateP99Ms: lateP99,
-      processCpu,
+      nodeCpuMax: cpuMax,
       jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
     };
   } finally {

@@ -26,11 +26,27 @@ export interface SignatureOptions {
   rampMs?: number;
 }
 
-const DEFAULTS = { amplitude: 0.08, chipMs: 40, rampMs: 10 };
+const DEFAULTS = { amplitude: 0.08, chipMs: 20, rampMs: 5 };
 
-/** Frequency of voice i: 400, 600, 800, ... Hz (multiples of 200 Hz) (index 0..37 stays under 8 kHz). */
+/**
+ * Voice i's frequency: one voice per Opus (CELT) band, near its middle, so that when a voice is
+ * absent its band carries no codec noise from the others (CELT spreads quantisation noise across
+ * a band; two voices in one band would put noise at each other's frequency). Every frequency is a
+ * multiple of 100 Hz, so the analysis filters null all the others exactly.
+ * Band edges (Hz): 200, 400, ..., 1600 (200 wide), 2000 .. 3200 (400), 4000 .. 5600 (800),
+ * 6800, 8000, 9600, 12000, 15600, 20000.
+ */
+export const SIGNATURE_FREQUENCIES: readonly number[] = [
+  300, 700, 1100, 1500, 2200, 3000, 4400, 6200, 8800, 13800, 500, 900, 1300, 1800, 2600, 3600, 5200, 7400, 10800, 17800,
+];
+
+/** How many distinct signature voices exist. */
+export const MAX_SIGNATURE_VOICES = SIGNATURE_FREQUENCIES.length;
+
 export function signatureFrequency(index: number): number {
-  return 400 + 200 * index;
+  const f = SIGNATURE_FREQUENCIES[index];
+  if (f === undefined) throw new RangeError(`signature index ${index} out of 0..${MAX_SIGNATURE_VOICES - 1}`);
+  return f;
 }
 
 /** The absolute sample clock: wall-clock ms x 48, the same in every process on a machine. */
@@ -60,7 +76,7 @@ export class SignatureVoice {
 
   constructor(index: number, opts: SignatureOptions = {}) {
     const o = { ...DEFAULTS, ...opts };
-    if (!Number.isInteger(index) || index < 0 || index > 37) throw new RangeError(`signature index ${index} out of 0..37`);
+    if (!Number.isInteger(index)) throw new RangeError(`signature index ${index} is not an integer`);
     this.index = index;
     this.frequency = signatureFrequency(index);
     this.amplitude = o.amplitude;
