@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
 import type { FrameMs } from "../../mixer-node/src/codec/types.js";
-import { estimateDelay } from "../../mixer-node/src/signature.js";
+import { MAX_SIGNATURE_VOICES, estimateDelay } from "../../mixer-node/src/signature.js";
 import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
 import type { TreeMessage } from "../../signaling/src/protocol.js";
 import { startSignalingServer, type SignalingServer } from "../../signaling/src/server.js";
@@ -35,6 +35,11 @@ export interface ChoirRunOptions {
   /** Use an existing server instead of starting one (its planner options then apply). */
   server?: SignalingServer;
   room?: string;
+  /**
+   * Node processes to reuse (one per node: the hub first in star mode); they leave the room at
+   * the end instead of exiting, so that another run can use them without starting processes.
+   */
+  pool?: RemoteNode[];
 }
 
 export interface PairResult {
@@ -129,7 +134,7 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: st
 
 export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
   const log = opts.log ?? (() => {});
-  if (opts.singers < 2 || opts.singers > 38) throw new RangeError("singers must be 2..38 (one signature tone each)");
+  if (opts.singers < 2 || opts.singers > MAX_SIGNATURE_VOICES) throw new RangeError(`singers must be 2..${MAX_SIGNATURE_VOICES} (one signature tone each)`);
   const backendName = loadCodecBackend(opts.backend ?? "auto").name;
   const room = opts.room ?? `demo-${opts.topology}`;
   const ownServer = !opts.server;
@@ -142,8 +147,11 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       planner: { maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout },
     }));
   // Every node is a process of its own; start them all at once (each takes ~0.5 s to load).
-  const hub = opts.topology === "star" ? new RemoteNode("server") : null;
-  const singers = Array.from({ length: opts.singers }, (_, i) => new RemoteNode(`s${i}`));
+  const pool = opts.pool ?? [];
+  const proc = (i: number, name: string) => pool[i] ?? new RemoteNode(name);
+  const hub = opts.topology === "star" ? proc(0, "server") : null;
+  const off = hub ? 1 : 0;
+  const singers = Array.from({ length: opts.singers }, (_, i) => proc(i + off, `s${i}`));
   const nodes = hub ? [hub, ...singers] : singers;
   const names = new Map<string, string>();
   const common = { url: server.url, room, backend: opts.backend ?? "auto", link: { loopbackOnly: true }, rttReportMs: 1000 } as const;
@@ -157,13 +165,13 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     for (let i = 0; i < singers.length; i++) {
       await singers[i].start({
         ...common,
-        name: singers[i].name,
+        name: `s${i}`,
         section: ["soprano", "alto", "tenor", "bass"][i % 4],
         canHub: opts.topology === "tree",
         uploadKbps: opts.topology === "tree" ? 20_000 : 2_000,
         voiceIndex: i,
       });
-      names.set(singers[i].id!, singers[i].name);
+      names.set(singers[i].id!, `s${i}`);
     }
     log(`${nodes.length} nodes joined; connecting links`);
     await waitFor(
@@ -250,7 +258,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
 
     if (opts.recordDir) {
       mkdirSync(opts.recordDir, { recursive: true });
-      singers.forEach((n, i) => writeWav(join(opts.recordDir!, `${opts.topology}-${n.name}.wav`), window(singerRecs[i], "hear")));
+      singers.forEach((_, i) => writeWav(join(opts.recordDir!, `${opts.topology}-s${i}.wav`), window(singerRecs[i], "hear")));
       writeWav(join(opts.recordDir, `${opts.topology}-mix.wav`), rootMix);
     }
     return {
@@ -275,7 +283,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
     };
   } finally {
-    await Promise.allSettled(nodes.map((n) => n.stop()));
+    await Promise.allSettled(nodes.map((n) => (pool.includes(n) ? n.leave() : n.stop())));
     if (ownServer) await server.close();
   }
 }

@@ -106,6 +106,12 @@ export class RemoteNode {
     await this.request({ cmd: "link", peer, action, ...extra });
   }
 
+  /** The node leaves its room; the process stays for another start(). */
+  async leave(): Promise<void> {
+    await this.request({ cmd: "leave" });
+    this.id = null;
+  }
+
   /** Asks the node to leave and exit; kills it if it does not within `graceMs`. */
   async stop(graceMs = 3000): Promise<void> {
     if (this.exited) return;

@@ -23,6 +23,7 @@ export type HostRequest =
   | { rid: number; cmd: "stats" }
   | { rid: number; cmd: "state" }
   | { rid: number; cmd: "link"; peer: string; action: "cut" | "restore" | "impair"; durationMs?: number; lossRate?: number }
+  | { rid: number; cmd: "leave" }
   | { rid: number; cmd: "stop" };
 
 export interface HostState {
@@ -77,6 +78,13 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
       if (req.action === "cut") link.cut(req.durationMs ?? Infinity);
       else if (req.action === "restore") link.restore();
       else link.impair({ receive: { loss: req.lossRate ?? 0 } });
+      return {};
+    }
+    case "leave": {
+      // The node leaves the room; the process stays, ready to start another node.
+      await node?.stop();
+      node = null;
+      problems.length = 0;
       return {};
     }
     case "stop": {

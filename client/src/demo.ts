@@ -1,0 +1,147 @@
+/**
+ * `npm start`: a local demo choir on loopback. A signaling server, singers with distinct
+ * signature voices, each node a process of its own over real WebRTC; first as the planner's
+ * tree (singers are hubs too), then as a central server (one dedicated hub, every singer its
+ * child). Prints the tree, who hears whom, the per-pair delays and both runs' figures; with
+ * --json the last line is one JSON object.
+ */
+import { parseArgs } from "node:util";
+import type { FrameMs } from "../../mixer-node/src/codec/types.js";
+import { MAX_SIGNATURE_VOICES } from "../../mixer-node/src/signature.js";
+import { configureLogging } from "../../signaling/src/log.js";
+import { renderTree, runChoir, type ChoirRunResult } from "./choir-run.js";
+import { RemoteNode } from "./remote-node.js";
+
+const USAGE = `usage: npm start -- [--singers N] [--fanout K] [--seconds S] [--frame-ms 2.5|5|10|20]
+                     [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]`;
+
+function fail(msg: string): never {
+  console.error(`error: ${msg}\n${USAGE}`);
+  process.exit(2);
+}
+
+function num(v: string | undefined, name: string, def: number, ok: (n: number) => boolean): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !ok(n)) fail(`bad --${name} ${JSON.stringify(v)}`);
+  return n;
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        singers: { type: "string" },
+        fanout: { type: "string" },
+        seconds: { type: "string" },
+        "frame-ms": { type: "string" },
+        "record-dir": { type: "string" },
+        backend: { type: "string" },
+        "no-star": { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+})();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const singers = num(values.singers, "singers", 9, (n) => Number.isInteger(n) && n >= 2 && n <= MAX_SIGNATURE_VOICES);
+const fanout = num(values.fanout, "fanout", 3, (n) => Number.isInteger(n) && n >= 1 && n <= 64);
+const seconds = num(values.seconds, "seconds", 4, (n) => n >= 1 && n <= 120);
+const frameMs = num(values["frame-ms"], "frame-ms", 10, (n) => [2.5, 5, 10, 20].includes(n)) as FrameMs;
+const backend = (values.backend ?? "auto") as "auto" | "native" | "fallback";
+if (!["auto", "native", "fallback"].includes(backend)) fail(`bad --backend ${backend}`);
+const json = values.json ?? false;
+
+// Progress and tables go to stderr with --json, so that stdout's last line is the JSON.
+const out = (line = "") => (json ? console.error(line) : console.log(line));
+configureLogging(process.env.CHOIRMESH_LOG ?? "warn");
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "—";
+}
+
+function printRun(r: ChoirRunResult): void {
+  const label = (id: string) => r.names.get(id) ?? id;
+  out(renderTree(r.tree, (id) => {
+    const n = r.tree.nodes.find((x) => x.id === id)!;
+    return `${label(id)}${n.hasVoice ? "" : " (hub, no voice)"}${n.section ? ` [${n.section}]` : ""}`;
+  }));
+  out();
+  const names = [...r.names.entries()].filter(([id]) => r.tree.nodes.find((n) => n.id === id)?.hasVoice).map(([id, name]) => ({ id, name }));
+  out(`who hears whom (delay in ms; rows listen, columns sing; ✗ = not heard):`);
+  out(`        ${names.map((n) => n.name.padStart(6)).join("")}`);
+  for (const listener of names) {
+    const cells = names.map((singer) => {
+      if (singer.id === listener.id) return "     ·";
+      const p = r.pairs.find((x) => x.from === singer.id && x.to === listener.id);
+      return (p?.heard ? fmt(p.delayMs, 0) : "✗").padStart(6);
+    });
+    out(`  ${listener.name.padEnd(6)}${cells.join("")}`);
+  }
+  out();
+  const byHubs = new Map<number, number[]>();
+  for (const p of r.pairs) if (p.heard) byHubs.set(p.hubs, [...(byHubs.get(p.hubs) ?? []), p.delayMs]);
+  for (const [h, d] of [...byHubs].sort((a, b) => a[0] - b[0])) {
+    d.sort((a, b) => a - b);
+    out(`  pairs through ${h} hub${h === 1 ? "" : "s"}: ${d.length}, delay median ${fmt(d[Math.floor(d.length / 2)])} ms (min ${fmt(d[0])}, max ${fmt(d[d.length - 1])})`);
+  }
+  out(
+    `  heard all: ${r.heardAll}; own voice at most ${fmt(r.selfLeakDb)} dB; root mix holds every voice: ${r.rootMixHasAll}; ` +
+      `delay p50 ${fmt(r.latencyMs.p50)} / p95 ${fmt(r.latencyMs.p95)} / max ${fmt(r.latencyMs.max)} ms; ` +
+      `per hub hop ${fmt(r.perHopMs)} ms (base ${fmt(r.baseMs)} ms)`,
+  );
+  out(
+    `  concealed ${fmt(r.concealedShare * 100, 2)}% of frames; tick lateness p99 ${fmt(r.tickLateP99Ms)} ms; ` +
+      `busiest node ${fmt(r.nodeCpuMax * 100, 0)}% of a core; jitter buffers ${fmt(r.jitterDelayMs.p50)} ms median; setup ${fmt(r.setupMs / 1000)} s`,
+  );
+}
+
+const started = performance.now();
+// One process per node, started at once and reused by both runs (the star needs one more: its hub).
+const pool = Array.from({ length: singers + 1 }, (_, i) => new RemoteNode(`node${i}`));
+try {
+  out(`choirmesh demo: ${singers} singers, fan-out ${fanout}, ${frameMs} ms frames, ${seconds} s recorded per run`);
+  out(`\n== tree: the planner's tree, singers are hubs too ==`);
+  const tree = await runChoir({ singers, fanout, seconds, frameMs, topology: "tree", backend, recordDir: values["record-dir"], pool: pool.slice(1), log: (l) => out(`  … ${l}`) });
+  printRun(tree);
+  let star: ChoirRunResult | null = null;
+  if (!values["no-star"]) {
+    out(`\n== star: one central server (a dedicated hub), every singer its child ==`);
+    star = await runChoir({ singers, fanout, seconds, frameMs, topology: "star", backend, recordDir: values["record-dir"], pool, log: (l) => out(`  … ${l}`) });
+    printRun(star);
+  }
+  out(`\nbackend ${tree.backend}; total ${fmt((performance.now() - started) / 1000)} s`);
+  if (values["record-dir"]) out(`recordings in ${values["record-dir"]}`);
+  const summary = {
+    singers,
+    depth: tree.depth,
+    heardAll: tree.heardAll,
+    selfLeakDb: Number(tree.selfLeakDb.toFixed(1)),
+    latencyMs: { p50: Number(tree.latencyMs.p50.toFixed(1)), p95: Number(tree.latencyMs.p95.toFixed(1)), max: Number(tree.latencyMs.max.toFixed(1)) },
+    perHopMs: Number(tree.perHopMs.toFixed(1)),
+    star: star
+      ? {
+          heardAll: star.heardAll,
+          selfLeakDb: Number(star.selfLeakDb.toFixed(1)),
+          latencyMs: { p50: Number(star.latencyMs.p50.toFixed(1)), p95: Number(star.latencyMs.p95.toFixed(1)), max: Number(star.latencyMs.max.toFixed(1)) },
+        }
+      : null,
+    frameMs,
+    concealedShare: Number(tree.concealedShare.toFixed(4)),
+    backend: tree.backend,
+  };
+  if (json) console.log(JSON.stringify(summary));
+  await Promise.allSettled(pool.map((p) => p.stop()));
+  process.exit(tree.heardAll && (!star || star.heardAll) ? 0 : 1);
+} catch (err) {
+  console.error(`demo failed: ${(err as Error)?.stack ?? String(err)}`);
+  for (const p of pool) p.kill();
+  process.exit(1);
+}
