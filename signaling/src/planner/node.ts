@@ -5,7 +5,8 @@ import type { PlannerNodeInfo } from "./types.js";
 export interface IndexSlot {
   depth: number;
   pos: number;
-  cellPos: number;
+  /** Position in the node's cell list at each grid level (see buckets.ts). */
+  cellPos: [number, number, number];
 }
 
 /** The planner's record of a node. Implements LinkEnd so that latency estimates take it as is. */
@@ -32,7 +33,7 @@ export interface PNode extends LinkEnd {
 }
 
 export function newSlot(): IndexSlot {
-  return { depth: -1, pos: -1, cellPos: -1 };
+  return { depth: -1, pos: -1, cellPos: [-1, -1, -1] };
 }
 
 export const CELL_DEG = 2;
