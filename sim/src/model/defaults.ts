@@ -47,6 +47,11 @@ export const NETWORK_DEFAULTS = {
   dataCentreAccessMs: DEFAULT_PLANNER_OPTIONS.dedicatedAccessMs,
   /** Upload of a dedicated hub (kbit/s): a 10 Gbit/s port. */
   dataCentreUploadKbps: 10_000_000,
+  /**
+   * Packet loss of a home connection, per crossing (%): a clean residential line. Only the
+   * emulated runs lose packets; a data centre's connection loses none.
+   */
+  homeLossPct: 0.1,
 } as const;
 
 export const TOPOLOGY_DEFAULTS = {
