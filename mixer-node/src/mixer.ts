@@ -183,7 +183,8 @@ export class MixMinus {
 
   private setPresent(i: number, present: boolean): void {
     this.present[i] = present ? 1 : 0;
-    this.inputs[i].fill(0);
+    // Attaching clears a stale input; detaching leaves the last (faded) input in place to inspect.
+    if (present) this.inputs[i].fill(0);
     this.outputs[i].fill(0);
     this.limiters[i]?.reset();
     this.fade[i] = 0;

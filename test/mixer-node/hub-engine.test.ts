@@ -187,9 +187,19 @@ describe.each(backends)("HubEngine with the %s codec", (name) => {
     expect(engine.isChildAttached(1)).toBe(false);
     run(1);
     const fade = Float32Array.from(engine.mixer.upOut);
-    // Continuous with the frame before (child 1 concealed, child 0 decoded) ...
+    // Child 1's input in the fade frame (gains are applied in place): its stream concealed, at
+    // full level at the start and ramped to zero at the end.
+    const gone = engine.mixer.childIn(1);
+    const rmsOf = (x: Float32Array, from: number, to: number) => {
+      let e = 0;
+      for (let i = from; i < to; i++) e += x[i] * x[i];
+      return Math.sqrt(e / (to - from));
+    };
+    expect(rmsOf(gone, 0, 48)).toBeGreaterThan(0.15 * Math.SQRT1_2 * 0.7);
+    expect(rmsOf(gone, N - 48, N)).toBeLessThan(0.15 * Math.SQRT1_2 * 0.15);
+    expect(gone[N - 1]).toBe(0);
+    // The mix is continuous with the frame before and with the frame after.
     expect(Math.abs(fade[0] - before[N - 1])).toBeLessThan(0.05);
-    // ... and only child 0 left at the end of the fade frame: the difference is child 1's share.
     run(1);
     const after = Float32Array.from(engine.mixer.upOut);
     expect(Math.abs(after[0] - fade[N - 1])).toBeLessThan(0.05);

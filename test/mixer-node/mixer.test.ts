@@ -132,6 +132,25 @@ describe("MixMinus", () => {
     expect(maxStep).toBeLessThan(0.5 / N + 1e-6);
   });
 
+  it("fades an input out or in over the next frame only", () => {
+    const m = new MixMinus({ frameSamples: N, maxChildren: 1, hasParent: false, hasVoice: false, limiter: false });
+    m.attachChild(0);
+    m.fadeNext(0, "out");
+    m.childIn(0).fill(0.4);
+    m.mix();
+    expect(m.upOut[0]).toBeCloseTo(0.4 * (1 - 1 / N), 6);
+    expect(m.upOut[N / 2 - 1]).toBeCloseTo(0.2, 6);
+    expect(m.upOut[N - 1]).toBe(0);
+    m.fadeNext(0, "in");
+    m.childIn(0).fill(0.4);
+    m.mix();
+    expect(m.upOut[0]).toBeCloseTo(0.4 / N, 6);
+    expect(m.upOut[N - 1]).toBeCloseTo(0.4, 6);
+    m.childIn(0).fill(0.4);
+    m.mix();
+    expect(m.upOut.every((v) => v === Math.fround(0.4))).toBe(true);
+  });
+
   it("removes a detached child from every mix and stops its down mix", () => {
     const m = hub();
     run(m, 3, feedAll(m), []);
