@@ -215,6 +215,8 @@ window.choirmesh = {
   hearingLevels: (freqs: number[]) => (hearing ? { frames: hearing.framesAveraged, levels: hearing.levels(freqs) } : null),
   /** The strongest components of what the singer hears since the last reset: [Hz, dBFS]. */
   hearingPeaks: (n = 8) => hearing?.peaks(n) ?? [],
+  /** The session descriptions of the link to the parent as applied (Opus settings show there). */
+  sdp: () => session?.linkSdp() ?? null,
   /** The last WebRTC stats of the link to the parent (RTT, packets, concealment). */
   stats: () => session?.linkStats ?? null,
 };

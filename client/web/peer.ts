@@ -142,6 +142,11 @@ export class ParentLink extends SafeEmitter<ParentLinkEvents> {
     }
   }
 
+  descriptions(): { local: string | null; remote: string | null } {
+    const pc = this.peer._pc;
+    return { local: pc.localDescription?.sdp ?? null, remote: pc.remoteDescription?.sdp ?? null };
+  }
+
   async stats(): Promise<ParentLinkStats> {
     const out: ParentLinkStats = {
       state: this._state,

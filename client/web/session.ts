@@ -342,6 +342,11 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
     }
   }
 
+  /** The local and remote descriptions of the link to the parent, as the browser applied them. */
+  linkSdp(): { local: string | null; remote: string | null } | null {
+    return this.link?.descriptions() ?? null;
+  }
+
   /** Switches voice processing: a new microphone track replaces the old one on the link. */
   async setVoiceProcessing(on: boolean): Promise<void> {
     if (this.request) this.request.voiceProcessing = on;

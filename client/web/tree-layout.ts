@@ -104,7 +104,8 @@ export function layoutTree(nodes: readonly TreeNodeInfo[], opts: LayoutOptions =
   });
   const columns = Math.max(nextLeaf, waiting.length, 1);
   const width = 2 * margin + (columns - 1) * col;
-  const height = 2 * margin + waitingRow * row;
+  // Names and sections hang below each node.
+  const height = 2 * margin + waitingRow * row + 24;
   const self = opts.self ?? null;
   const out: LaidOutNode[] = nodes
     .filter((n) => xs.has(n.id))

@@ -39,7 +39,7 @@ export class TreeView {
     if (key === this.lastKey) return;
     this.lastKey = key;
     const layout = layoutTree(tree.nodes, { self, frameMs, measured });
-    const svg = el("svg", { viewBox: `0 0 ${layout.width} ${layout.height}`, role: "img", "aria-label": `tree of room ${tree.room}`, class: "tree" });
+    const svg = el("svg", { viewBox: `0 0 ${layout.width} ${layout.height}`, width: layout.width, height: layout.height, role: "img", "aria-label": `tree of room ${tree.room}`, class: "tree" });
     svg.dataset.nodes = String(layout.nodes.length);
     for (const l of layout.links) {
       const line = el("line", { x1: l.x1, y1: l.y1, x2: l.x2, y2: l.y2, stroke: l.colour, "stroke-width": l.measured ? 4 : 3, class: "link" }, svg);
