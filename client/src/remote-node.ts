@@ -31,7 +31,8 @@ export class RemoteNode {
   constructor(name: string) {
     this.name = name;
     this.child = fork(HOST, [], {
-      execArgv: ["--import", "tsx"],
+      // CHOIRMESH_NODE_ARGS adds Node flags to every node process (e.g. --cpu-prof for profiling).
+      execArgv: ["--import", "tsx", ...(process.env.CHOIRMESH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])],
       serialization: "advanced",
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       env: { ...process.env, CHOIRMESH_LOG: process.env.CHOIRMESH_LOG ?? "warn" },

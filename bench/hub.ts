@@ -1,0 +1,144 @@
+/**
+ * `npm run bench:hub -- --json`: one dedicated hub with 16 children over real WebRTC on loopback.
+ * The hub runs in a process of its own; the children share another process (so that the hub's
+ * CPU is its own). After the links settle, the hub's CPU, tick lateness and concealment are
+ * measured over a window. Last line:
+ *   {"children": 16, "hubCpu": .., "tickLateP99Ms": .., "concealedShare": ..}
+ */
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { RemoteNode } from "../client/src/remote-node.js";
+import { startSignalingServer } from "../signaling/src/server.js";
+import { DEFAULT_MEDIA } from "../signaling/src/defaults.js";
+import { configureLogging } from "../signaling/src/log.js";
+import type { FrameMs } from "../mixer-node/src/codec/types.js";
+
+const { values } = parseArgs({
+  options: {
+    children: { type: "string", default: "16" },
+    seconds: { type: "string", default: "10" },
+    "frame-ms": { type: "string", default: "10" },
+    backend: { type: "string", default: "auto" },
+    json: { type: "boolean", default: false },
+    "children-process": { type: "boolean", default: false },
+    url: { type: "string" },
+    room: { type: "string" },
+  },
+});
+configureLogging(process.env.CHOIRMESH_LOG ?? "warn");
+
+if (values["children-process"]) {
+  // The children's side: N singers in this one process, each with a signature voice.
+  const { ChoirNode } = await import("../mixer-node/src/runtime/choir-node.js");
+  const { SignatureVoice, MAX_SIGNATURE_VOICES } = await import("../mixer-node/src/signature.js");
+  const n = Number(values.children);
+  const nodes: InstanceType<typeof ChoirNode>[] = [];
+  for (let i = 0; i < n; i++) {
+    const node = new ChoirNode({
+      url: values.url!,
+      room: values.room!,
+      name: `child${i}`,
+      canHub: false,
+      uploadKbps: 1000,
+      voice: new SignatureVoice(i % MAX_SIGNATURE_VOICES),
+      link: { loopbackOnly: true },
+      rttReportMs: 0,
+    });
+    await node.start();
+    nodes.push(node);
+  }
+  process.send?.({ started: n });
+  const timer = setInterval(() => {
+    if (nodes.every((x) => x.allLinksConnected())) {
+      clearInterval(timer);
+      process.send?.({ connected: true });
+    }
+  }, 50);
+  process.on("message", async (m: { stop?: boolean }) => {
+    if (m?.stop) {
+      await Promise.allSettled(nodes.map((x) => x.stop()));
+      process.exit(0);
+    }
+  });
+} else {
+  const children = Number(values.children);
+  const seconds = Number(values.seconds);
+  const frameMs = Number(values["frame-ms"]) as FrameMs;
+  const out = (s: string) => (values.json ? console.error(s) : console.log(s));
+  const server = await startSignalingServer({
+    port: 0,
+    host: "127.0.0.1",
+    media: { ...DEFAULT_MEDIA, frameMs },
+    planner: { maxFanout: Math.max(children, 2) },
+  });
+  const hub = new RemoteNode("hub");
+  const kids = fork(fileURLToPath(import.meta.url), ["--children-process", "--children", String(children), "--url", server.url, "--room", "bench"], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  try {
+    await hub.start({
+      url: server.url,
+      room: "bench",
+      name: "hub",
+      hasVoice: false,
+      canHub: true,
+      dedicated: true,
+      uploadKbps: 1_000_000,
+      link: { loopbackOnly: true },
+      backend: values.backend as "auto" | "native" | "fallback",
+      rttReportMs: 0,
+    });
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("children did not connect within 60 s")), 60_000);
+      kids.on("message", (m: { connected?: boolean }) => {
+        if (m?.connected) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      kids.once("exit", (code) => reject(new Error(`children process exited (${code})`)));
+    });
+    out(`${children} children connected after ${((performance.now() - t0) / 1000).toFixed(1)} s; settling 2 s, measuring ${seconds} s`);
+    await new Promise((r) => setTimeout(r, 2000));
+    const a = await hub.stats();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const b = await hub.stats();
+    const cpu = (b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1000 / (b.uptimeMs - a.uptimeMs);
+    const pops = (s: Record<string, unknown>) => {
+      const e = s.engine as { children?: Record<string, { pops: { packet: number; fec: number; conceal: number } }> };
+      let total = 0;
+      let conceal = 0;
+      for (const c of Object.values(e.children ?? {})) {
+        total += c.pops.packet + c.pops.fec + c.pops.conceal;
+        conceal += c.pops.conceal;
+      }
+      return { total, conceal };
+    };
+    const pa = pops(a.stats);
+    const pb = pops(b.stats);
+    const concealedShare = pb.total > pa.total ? (pb.conceal - pa.conceal) / (pb.total - pa.total) : NaN;
+    const clock = b.stats.clock as { latenessMs: { p50: number; p99: number; max: number }; skipped: number; ticks: number };
+    const engine = b.stats.engine as { backend: string };
+    out(`hub CPU ${(cpu * 100).toFixed(1)}% of a core; tick lateness p50 ${clock.latenessMs.p50.toFixed(2)} ms, p99 ${clock.latenessMs.p99.toFixed(2)} ms, max ${clock.latenessMs.max.toFixed(2)} ms; skipped ${clock.skipped}`);
+    out(`frames from children ${pb.total - pa.total}, concealed ${pb.conceal - pa.conceal}; backend ${engine.backend}`);
+    const result = {
+      children,
+      frameMs,
+      hubCpu: Number(cpu.toFixed(4)),
+      tickLateP99Ms: Number(clock.latenessMs.p99.toFixed(3)),
+      concealedShare: Number(concealedShare.toFixed(5)),
+      backend: engine.backend,
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    kids.send({ stop: true });
+    await hub.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    if (kids.exitCode === null) kids.kill("SIGKILL");
+    await server.close();
+  }
+  process.exit(0);
+}
