@@ -48,6 +48,7 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   dedicatedAccessMs: 0.5,
   defaultLinkMs: 25,
   maxFanoutDedicated: 256,
+  dedicatedPreferenceMs: 20,
   sectionWeightMs: 6,
   weakHubWeightMs: 4,
   joinMoveBudget: 4,

@@ -30,6 +30,8 @@ export interface PNode extends LinkEnd {
   waiting: boolean;
   openSlot: IndexSlot;
   leafSlot: IndexSlot;
+  /** Slot in the index of dedicated hubs with a free slot. */
+  dedSlot: IndexSlot;
 }
 
 export function newSlot(): IndexSlot {

@@ -24,6 +24,8 @@ export class PlannerState {
   protected readonly open = new DepthBuckets((n) => n.openSlot);
   /** Childless weak nodes (non-hubs first of all) that a stronger joining hub may take the place of. */
   protected readonly leaves = new DepthBuckets((n) => n.leafSlot);
+  /** Dedicated hubs with a free slot: singers go there first (see findParent). */
+  protected readonly openDedicated = new DepthBuckets((n) => n.dedSlot);
   protected readonly vivaldi: VivaldiSpace;
   protected readonly weakCap: number;
   private seq = 0;
@@ -70,6 +72,7 @@ export class PlannerState {
       waiting: false,
       openSlot: newSlot(),
       leafSlot: newSlot(),
+      dedSlot: newSlot(),
     };
     this.nodes.set(n.id, n);
     this.vivaldi.add(n.id);
@@ -105,18 +108,34 @@ export class PlannerState {
 
   /**
    * The best open hub for n (n's subtree excluded when it has one), searched near n in the
-   * shallowest level with free slots and the one below it.
+   * shallowest level with free slots and the one below it. While a dedicated hub has a free
+   * slot, a node that is not itself dedicated goes under one unless a singer's hub is better
+   * by more than dedicatedPreferenceMs: a data-centre hub costs no access delay on either
+   * side, needs no singer's upload and does not go away with a singer.
    */
   protected findParent(n: PNode, exclude: PNode | null, accept?: (p: PNode) => boolean): PNode | null {
-    const from = this.open.minDepth();
-    if (from < 0) return null;
+    const best = this.bestOpen(this.open, n, exclude, accept);
+    if (this.openDedicated.size === 0 || n.info.dedicated || (best !== null && best.info.dedicated)) return best;
+    const bestCost = this.lastCost;
+    const ded = this.bestOpen(this.openDedicated, n, exclude, accept);
+    if (ded !== null && (best === null || this.lastCost <= bestCost + this.opts.dedicatedPreferenceMs)) return ded;
+    return best;
+  }
+
+  /** Cost of the last bestOpen result. */
+  private lastCost = Infinity;
+
+  private bestOpen(index: DepthBuckets, n: PNode, exclude: PNode | null, accept?: (p: PNode) => boolean): PNode | null {
     let best: PNode | null = null;
     let bestCost = Infinity;
+    this.lastCost = Infinity;
+    const from = index.minDepth();
+    if (from < 0) return null;
     let firstHit = -1;
-    const max = this.open.maxDepth();
+    const max = index.maxDepth();
     for (let d = from; d <= max; d++) {
       if (firstHit >= 0 && (d > firstHit + 1 || bestCost <= this.depthLowerBound(d))) break;
-      this.open.visitNear(d, n, (p) => {
+      index.visitNear(d, n, (p) => {
         if (p === n || (exclude !== null && inSubtree(p, exclude)) || (accept && !accept(p))) return;
         const c = this.placeCost(n, p);
         if (c < bestCost) {
@@ -126,6 +145,7 @@ export class PlannerState {
       });
       if (best !== null && firstHit < 0) firstHit = d;
     }
+    this.lastCost = bestCost;
     return best;
   }
 
@@ -166,7 +186,11 @@ export class PlannerState {
     const placed = n.depth >= 0 && this.nodes.get(n.id) === n;
     if (placed && n.cap > n.children.length) {
       if (n.openSlot.depth !== n.depth) this.open.add(n, n.depth);
-    } else this.open.remove(n);
+      if (n.info.dedicated && n.dedSlot.depth !== n.depth) this.openDedicated.add(n, n.depth);
+    } else {
+      this.open.remove(n);
+      this.openDedicated.remove(n);
+    }
     if (placed && n.depth > 0 && n.children.length === 0 && n.cap < this.weakCap && !n.info.dedicated) {
       if (n.leafSlot.depth !== n.depth) this.leaves.add(n, n.depth);
     } else this.leaves.remove(n);

@@ -228,7 +228,8 @@ export class TreePlanner extends PlannerState {
       return true;
     }
     const shallowestFree = this.open.minDepth();
-    if (n.cap >= 2) {
+    // With dedicated capacity left, a singer's hub does not push others under itself.
+    if (n.cap >= 2 && (this.openDedicated.size === 0 || n.info.dedicated)) {
       const y = this.findDisplaceable(n, shallowestFree < 0 ? Infinity : shallowestFree);
       if (y !== null) {
         this.takePlace(n, y, "rebalance");

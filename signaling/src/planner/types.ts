@@ -59,6 +59,12 @@ export interface PlannerOptions {
   dedicatedAccessMs?: number;
   /** Link estimate when neither coordinates nor locations are known (default 25). */
   defaultLinkMs?: number;
+  /**
+   * While a dedicated hub has a free slot, a singer goes under a singer's hub only when that
+   * is better by more than this many ms of modelled delay (default 20): a home hub's jitter,
+   * upload and staying power are not in the delay model.
+   */
+  dedicatedPreferenceMs?: number;
   /** Child cap of dedicated hubs (servers have more CPU than singers' machines; default 256). */
   maxFanoutDedicated?: number;
   /** How many ms of link latency a hub full of the joiner's own section is worth (default 6). */

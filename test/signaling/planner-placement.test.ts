@@ -1,0 +1,63 @@
+/**
+ * Where the planner puts singers at scale: dedicated hubs first, nearest neighbours low in the
+ * tree, and joins that stay fast as the room grows.
+ */
+import { describe, expect, it } from "vitest";
+import { TreePlanner, type PlannerNodeInfo } from "../../signaling/src/planner/index.js";
+import { toUnitVec } from "../../signaling/src/latency/index.js";
+import { Rng } from "../../sim/src/rng.js";
+import { checkTree, randomNodes } from "./planner-helpers.js";
+
+const DATA_CENTRES: [string, number, number][] = [
+  ["Frankfurt", 50.11, 8.68],
+  ["London", 51.51, -0.13],
+  ["Paris", 48.85, 2.35],
+  ["Amsterdam", 52.37, 4.9],
+  ["Stockholm", 59.33, 18.06],
+  ["Milan", 45.46, 9.19],
+  ["Madrid", 40.42, -3.7],
+];
+
+const dedicated = ([city, lat, lon]: [string, number, number]): PlannerNodeInfo => ({
+  id: `dc-${city}`,
+  section: "",
+  canHub: true,
+  uploadKbps: 10_000_000,
+  hasVoice: false,
+  dedicated: true,
+  location: { lat, lon },
+  accessMs: 0.5,
+});
+
+describe("dedicated hubs", () => {
+  it("takes singers under dedicated hubs while those have free slots, singer hubs only after", () => {
+    const p = new TreePlanner();
+    for (const dc of DATA_CENTRES) p.addNode(dedicated(dc));
+    const singers = randomNodes(500, 5);
+    for (const s of singers) p.addNode(s);
+    const snap = p.snapshot();
+    const byId = new Map(snap.nodes.map((v) => [v.id, v]));
+    const free = DATA_CENTRES.reduce((a, [c]) => a + byId.get(`dc-${c}`)!.maxChildren - byId.get(`dc-${c}`)!.children.length, 0);
+    expect(free).toBeGreaterThan(1000); // 7 x 256 slots for 500 singers and 6 hubs
+    const underSingers = singers.filter((s) => byId.get(byId.get(s.id)!.parent!)!.hasVoice);
+    expect(underSingers.map((s) => s.id)).toEqual([]);
+    expect(checkTree(snap)).toEqual([]);
+    expect(p.backupCoverage()).toBe(1);
+  });
+
+  it("puts singer hubs under dedicated hubs once dedicated capacity runs out", () => {
+    const p = new TreePlanner({ maxFanoutDedicated: 20 });
+    for (const dc of DATA_CENTRES.slice(0, 3)) p.addNode(dedicated(dc));
+    // 3 x 20 slots, 2 taken by the other dedicated hubs: 58 singers fill them.
+    const singers = randomNodes(200, 6, { hubShare: 1, minCap: 4, maxCap: 8 });
+    for (const s of singers.slice(0, 58)) p.addNode(s);
+    for (const s of singers.slice(0, 58)) expect(p.parentOf(s.id)).toMatch(/^dc-/);
+    for (const s of singers.slice(58)) p.addNode(s);
+    const snap = p.snapshot();
+    const byId = new Map(snap.nodes.map((v) => [v.id, v]));
+    // Singer hubs sit directly below the dedicated tier, never above it.
+    for (const v of snap.nodes) if (v.id.startsWith("dc-") && v.parent !== null) expect(byId.get(v.parent)!.hasVoice).toBe(false);
+    expect(Math.max(...snap.nodes.map((v) => v.depth))).toBeLessThanOrEqual(3);
+    expect(checkTree(snap)).toEqual([]);
+  });
+});
