@@ -387,6 +387,8 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
     this.retryTimer = null;
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
+    // Our own close must not read as a lost connection.
+    this.signaling?.removeAllListeners();
     this.signaling?.close();
     this.signaling = null;
     for (const t of this.mic?.getTracks() ?? []) t.stop();
