@@ -1,0 +1,67 @@
+/**
+ * Defaults of self-healing (failure detection, link repair, re-parenting, signaling resume), in
+ * one place. docs/lifecycle.md explains how they fit together.
+ */
+export const HEALING_DEFAULTS = {
+  /**
+   * A link that has carried media is "stalled" after this long without a packet. Every node
+   * sends a frame on every link each tick (silence is encoded too), so a quiet link means a dead
+   * peer or a cut path: 12 frames at 10 ms, well past any jitter seen on loopback or the loss
+   * bursts of a 10 %-loss link (12 losses in a row: 1e-12).
+   */
+  silenceMs: 120,
+  /**
+   * A stalled parent link is reported to the server (`link-lost`) after this long: the server
+   * then moves this node, with its subtree, to its backup parent. ICE restarts run before and
+   * meanwhile; a link that comes back in time keeps the node where it is.
+   */
+  reparentAfterMs: 400,
+  /**
+   * When the server says the peer's socket is gone (`peer-away`), a parent link silent for this
+   * long is reported at once: a vanished socket and vanished media together mean a dead node.
+   */
+  awaySilenceMs: 40,
+  /** How often links are checked, ms (a timer, not the tick path). */
+  checkEveryMs: 20,
+  /** Keep a connected, media-less link to the backup parent, so that failover needs no setup. */
+  warmStandby: true,
+  /** At most this many standby links a node answers for others (beyond: ordinary pending signals). */
+  maxStandbyPeers: 32,
+  /** ICE restarts of a stalled parent link: soon, then backing off; give up after 10 s. */
+  iceRetry: {
+    delaysMs: [0, 250, 500, 1000, 2000],
+    jitter: 0.2,
+    maxElapsedMs: 10_000,
+    maxAttempts: Infinity,
+    fatalCodes: [] as readonly string[],
+  },
+  /**
+   * Reconnecting to the signaling server: audio keeps flowing meanwhile, so retry quickly at
+   * first (a restart takes well under a second) and keep trying, slower, for ten minutes.
+   */
+  signalingRetry: {
+    delaysMs: [50, 100, 200, 400, 800, 1600, 3200, 5000],
+    jitter: 0.25,
+    maxElapsedMs: 600_000,
+    maxAttempts: Infinity,
+    fatalCodes: [
+      "token-required",
+      "token-invalid",
+      "token-expired",
+      "token-wrong-room",
+      "unsupported-version",
+      "room-full",
+      "server-full",
+      "invalid-message",
+    ] as readonly string[],
+  },
+} as const;
+
+export interface HealingOptions {
+  silenceMs?: number;
+  reparentAfterMs?: number;
+  awaySilenceMs?: number;
+  checkEveryMs?: number;
+  warmStandby?: boolean;
+  maxStandbyPeers?: number;
+}
