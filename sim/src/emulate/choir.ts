@@ -67,8 +67,11 @@ export interface ChoirResult {
   packetsSent: number;
   packetsLost: number;
   events: number;
-  /** Real time spent in HubEngine.tick (µs): over all ticks of all nodes. */
-  tickUs: { p50: number; p99: number; max: number };
+  /**
+   * Real time spent in HubEngine.tick (µs): over all ticks of all nodes, and the median tick of
+   * the node with the most children (with their count). Wall-clock: not part of the exact result.
+   */
+  tickUs: { p50: number; p99: number; max: number; busiestHubP50: number; busiestHubChildren: number };
   /**
    * Jitter buffers at the end of the run: the median play-out delay D (ms, the jitter buffer's
    * delayMs: from a frame's earliest possible arrival to its play-out, tick wait included) over
@@ -184,6 +187,9 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
     q.push({ t: p / 48, order: 0, kind: TICK, node: i, from: 0, seq: 0, ts: 0, payload: null, k: 0 });
   }
 
+  let busiest = 0;
+  for (let i = 1; i < n; i++) if (children[i].length > children[busiest].length) busiest = i;
+  const busiestUs: number[] = [];
   const totalTicks = Math.ceil((endMs / F) * n) + n;
   const tickUs = new Float64Array(totalTicks);
   let ticks = 0;
@@ -200,7 +206,9 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
     voices[i]?.render(abs, engine.voiceIn, FS);
     const a = performance.now();
     engine.tick(e.t);
-    if (ticks < totalTicks) tickUs[ticks] = (performance.now() - a) * 1000;
+    const us = (performance.now() - a) * 1000;
+    if (ticks < totalTicks) tickUs[ticks] = us;
+    if (i === busiest) busiestUs.push(us);
     ticks++;
     if (plan.nodes[i].listen && e.t >= warmupMs) {
       let rec = recorders.get(i);
@@ -250,7 +258,13 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
     packetsSent: sent,
     packetsLost: lost,
     events: q.total,
-    tickUs: { p50: pct(0.5), p99: pct(0.99), max: tu.length ? round(tu[tu.length - 1]) : 0 },
+    tickUs: {
+      p50: pct(0.5),
+      p99: pct(0.99),
+      max: tu.length ? round(tu[tu.length - 1]) : 0,
+      busiestHubP50: round(median(busiestUs)),
+      busiestHubChildren: children[busiest].length,
+    },
     jitterBuffer: {
       hubInputDelayMsP50: round(median(jb.hub)),
       leafInputDelayMsP50: round(median(jb.leaf)),
