@@ -75,6 +75,28 @@ describe("a browser singer when things go wrong", () => {
     return { node: l.levels[0], own: l.levels[1] };
   }
 
+  it("says so when there is no microphone, or its permission is denied", async () => {
+    const server = await serverWith();
+    // This machine has no sound card: without the fake device Chromium finds no microphone.
+    const none = await launchSinger({});
+    cleanup.push(() => none.close());
+    page = none.page;
+    await joinFromPage(page, server.url, { room: "quiet", name: "anna" });
+    const missing = await statusBecomes("mic-missing");
+    expect(missing).toMatchObject({ level: "error", state: "failed" });
+    expect(missing.text).toMatch(/No microphone was found/);
+
+    const denied = await launchSinger({ wavFile: writeSignatureWav(tmp.dir, OWN_VOICE, 2), grantMicrophone: false });
+    cleanup.push(() => denied.close());
+    page = denied.page;
+    await joinFromPage(page, server.url, { room: "quiet", name: "anna" });
+    const refused = await statusBecomes("mic-denied");
+    expect(refused).toMatchObject({ level: "error", state: "failed" });
+    expect(refused.text).toMatch(/permission was denied/);
+    // Nobody joined: the page does not enter the room without a voice.
+    expect(server.tree("quiet").nodes).toHaveLength(0);
+  });
+
   it("says so when the token is missing, wrong, or for another room, and joins with the right one", async () => {
     const secret = "browser-test-secret";
     const server = await serverWith({ secret });

@@ -40,8 +40,20 @@ export interface BrowserSinger {
   close(): Promise<void>;
 }
 
-export async function launchSinger(wavFile: string): Promise<BrowserSinger> {
+export interface LaunchOptions {
+  /** The fake microphone; without it Chromium has no microphone at all on a machine without one. */
+  wavFile?: string;
+  /** Grant the microphone without asking (default true); false: permission prompts are denied. */
+  grantMicrophone?: boolean;
+}
+
+export async function launchSinger(wavFileOrOptions: string | LaunchOptions): Promise<BrowserSinger> {
+  const o: LaunchOptions = typeof wavFileOrOptions === "string" ? { wavFile: wavFileOrOptions } : wavFileOrOptions;
   const profile = tempDir("choirmesh-chromium-");
+  const media = [
+    ...(o.grantMicrophone === false ? ["--deny-permission-prompts"] : ["--use-fake-ui-for-media-stream"]),
+    ...(o.wavFile ? ["--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${o.wavFile}`] : []),
+  ];
   const context = await chromium.launchPersistentContext(profile.dir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -53,9 +65,7 @@ export async function launchSinger(wavFile: string): Promise<BrowserSinger> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      "--use-fake-ui-for-media-stream",
-      "--use-fake-device-for-media-stream",
-      `--use-file-for-fake-audio-capture=${wavFile}`,
+      ...media,
       "--autoplay-policy=no-user-gesture-required",
       "--disable-features=WebRtcHideLocalIpsWithMdns",
     ],
@@ -81,12 +91,12 @@ export async function startServer(opts: StartOptions = {}): Promise<SignalingSer
 }
 
 /**
- * Node nodes for rooms with browsers: links are not loopback-only, because Chromium gathers
- * no 127.0.0.1 candidate when the machine has another interface; its host candidate is this
- * machine's own address, so traffic still never leaves the machine.
+ * Node hubs and singers for rooms with browsers. Their links pair 127.0.0.1 only: Chromium
+ * offers no loopback candidate, but its checks to the hub's 127.0.0.1 candidate arrive from
+ * 127.0.0.1 (a peer-reflexive candidate), so browser links stay on loopback too.
  */
 export async function startHub(url: string, room: string, name = "hub", extra: { token?: string; recordSeconds?: number } = {}): Promise<ChoirNode> {
-  const node = new ChoirNode({ url, room, name, canHub: true, hasVoice: false, uploadKbps: 100_000, link: {}, rttReportMs: 0, ...extra });
+  const node = new ChoirNode({ url, room, name, canHub: true, hasVoice: false, uploadKbps: 100_000, link: { loopbackOnly: true }, rttReportMs: 0, ...extra });
   await node.start();
   return node;
 }
@@ -100,7 +110,7 @@ export async function startNodeSinger(url: string, room: string, name: string, i
     canHub: false,
     hasVoice: true,
     voice: new SignatureVoice(index),
-    link: {},
+    link: { loopbackOnly: true },
     rttReportMs: 0,
     ...extra,
   });

@@ -188,6 +188,24 @@ describe("browser singers under a Node hub", () => {
       expect(links.sort()).toEqual(ids.filter((id) => id !== hub.id).map((id) => `${hub.id}>${id}`).sort());
       expect(await b.page.textContent("#delay")).toMatch(/ms one way/);
     }
+    // The director's view: the same tree, from a page that watches without joining.
+    const director = await browsers[1].context.newPage();
+    try {
+      await director.goto(`${server.url}/?room=${ROOM}`);
+      await director.click("#watch");
+      const watched = await waitFor(
+        "the director's tree view",
+        async () => {
+          const got = (await director.$$eval("#tree svg g.node", (gs) => gs.map((g) => (g as SVGGElement).dataset.id!))).sort();
+          return JSON.stringify(got) === JSON.stringify(ids) ? got : null;
+        },
+        5000,
+      );
+      expect(watched).toEqual(ids);
+      expect(server.tree(ROOM).nodes).toHaveLength(ids.length);
+    } finally {
+      await director.close();
+    }
     mkdirSync(ARTIFACTS, { recursive: true });
     const file = path.join(ARTIFACTS, "singer.png");
     await browsers[0].page.screenshot({ path: file, fullPage: true });
