@@ -50,6 +50,7 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   maxFanoutDedicated: 256,
   dedicatedPreferenceMs: 20,
   sectionWeightMs: 6,
+  regionWeight: 0.5,
   weakHubWeightMs: 4,
   joinMoveBudget: 4,
   backupUsersPerSlot: 2,

@@ -22,6 +22,8 @@ export interface PNode extends LinkEnd {
   depth: number;
   /** Modelled delay from this node's voice to the root's mix, the placement cost's base. */
   up: number;
+  /** The depth-1 ancestor (the node itself at depth 1), whose subtree is the node's region; null at the root or waiting. */
+  top: PNode | null;
   /** Grid cell of the location, -1 when unknown. */
   cell: number;
   /** Sections of the children, for keeping sections together. */

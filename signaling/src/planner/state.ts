@@ -3,7 +3,7 @@
  * delays and indexes current, choose parents and backups, and record the moves of one
  * operation. TreePlanner (tree-planner.ts) builds joins, leaves and rebalancing on these.
  */
-import { VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
+import { type UnitVec, VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
 import { DepthBuckets } from "./buckets.js";
 import { childCap } from "./caps.js";
 import { type ResolvedPlannerOptions } from "./defaults.js";
@@ -66,6 +66,7 @@ export class PlannerState {
       backupUsers: new Set(),
       depth: -1,
       up: 0,
+      top: null,
       cell: hasLoc ? cellOf(loc.lat, loc.lon) : -1,
       sectionCount: new Map(),
       seq: this.seq++,
@@ -75,9 +76,31 @@ export class PlannerState {
       dedSlot: newSlot(),
     };
     this.nodes.set(n.id, n);
+    if (n.pos !== null) {
+      this.posSum.x += n.pos.x;
+      this.posSum.y += n.pos.y;
+      this.posSum.z += n.pos.z;
+    }
     this.vivaldi.add(n.id);
     n.viv = this.vivaldi.coordOf(n.id);
     return n;
+  }
+
+  /** Sum of the unit vectors of all nodes with a place (their centroid's direction). */
+  private readonly posSum = { x: 0, y: 0, z: 0 };
+
+  protected forgetPlace(n: PNode): void {
+    if (n.pos === null) return;
+    this.posSum.x -= n.pos.x;
+    this.posSum.y -= n.pos.y;
+    this.posSum.z -= n.pos.z;
+  }
+
+  /** The middle of the room's places on the sphere, null when unknown or ambiguous. */
+  protected centroid(): UnitVec | null {
+    const { x, y, z } = this.posSum;
+    const len = Math.hypot(x, y, z);
+    return len < 1e-9 ? null : { x: x / len, y: y / len, z: z / len };
   }
 
   protected get(id: string): PNode {
@@ -95,6 +118,9 @@ export class PlannerState {
   /** Cost of n under hub p: n's modelled delay to the root's mix, plus nudges for sections and weak hubs. */
   protected placeCost(n: PNode, p: PNode): number {
     let c = p.up + this.opts.hubDelayMs + this.link(p, n);
+    // Regions: a subtree whose top is near n is where n's neighbours go too, so that they
+    // meet low in the tree.
+    if (p.top !== null && p.top !== p) c += this.opts.regionWeight * this.link(p.top, n);
     const sec = n.info.section;
     if (sec !== "") {
       const own = p.info.hasVoice ? 1 : 0;
@@ -223,12 +249,15 @@ export class PlannerState {
       if (n === this.root) {
         n.depth = 0;
         n.up = 0;
+        n.top = null;
       } else if (p === null || p.depth < 0) {
         n.depth = -1;
         n.up = 0;
+        n.top = null;
       } else {
         n.depth = p.depth + 1;
         n.up = p.up + this.link(p, n) + this.opts.hubDelayMs;
+        n.top = p.top ?? n;
       }
       this.refreshIndexes(n);
       for (const c of n.children) stack.push(c);

@@ -69,6 +69,12 @@ export interface PlannerOptions {
   maxFanoutDedicated?: number;
   /** How many ms of link latency a hub full of the joiner's own section is worth (default 6). */
   sectionWeightMs?: number;
+  /**
+   * Weight of the link from a joiner to the top of the region (the depth-1 subtree) it would
+   * join, on top of its own delay to the root (default 0.5): neighbours then join the same
+   * region and meet low in the tree.
+   */
+  regionWeight?: number;
   /** Extra ms a joiner pays for a weak hub, to keep weak hubs childless and replaceable (default 4). */
   weakHubWeightMs?: number;
   /** Others a join may move (displaced leaves, adopted children of a replaced hub); default 4. */
