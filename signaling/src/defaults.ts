@@ -88,6 +88,11 @@ export interface SignalingOptions {
    * (same as leave). Default 0.
    */
   disconnectGraceMs: number;
+  /**
+   * After a restart, how long the server waits for a room's nodes to report their places
+   * (joins with `resume` and `restore`) before placing the rest anew. Default 3000.
+   */
+  restoreWindowMs: number;
   /** Log level of the server's loggers; undefined keeps the process-wide level. */
   logLevel: "debug" | "info" | "warn" | "error" | "silent" | undefined;
 }
@@ -109,6 +114,7 @@ export const DEFAULT_SIGNALING_OPTIONS: Readonly<Omit<SignalingOptions, "publicD
   messageRate: Object.freeze({ burst: 200, perSec: 100 }),
   joinRatePerIp: Object.freeze({ burst: 30, perSec: 10 }),
   disconnectGraceMs: 0,
+  restoreWindowMs: 3000,
   logLevel: undefined,
 });
 

@@ -33,6 +33,8 @@ const token = z.string().min(1).max(L.tokenMaxLen);
 const rttMs = z.number().min(0).max(L.maxRttMs);
 
 const rttSample = z.strictObject({ to: nodeId, rttMs });
+/** Children a restoring node may list (a hub's cap is far below). */
+export const MAX_RESTORE_CHILDREN = 256;
 
 export const joinSchema = z.strictObject({
   type: z.literal("join"),
@@ -54,6 +56,17 @@ export const joinSchema = z.strictObject({
     .optional(),
   token: token.optional(),
   resume: token.optional(),
+  /**
+   * With `resume`: where the node is now (its links). A server that no longer knows the node
+   * (it restarted) puts it back there instead of placing it anew.
+   */
+  restore: z
+    .strictObject({
+      parent: nodeId.nullable(),
+      backup: nodeId.nullable(),
+      children: z.array(nodeId).max(MAX_RESTORE_CHILDREN),
+    })
+    .optional(),
 });
 
 export const SIGNAL_KINDS = ["offer", "answer", "candidate", "other"] as const;
@@ -88,12 +101,22 @@ export const leaveSchema = z.strictObject({
   ref: ref.optional(),
 });
 
+/** The media from a tree neighbour stopped (see docs/lifecycle.md); the server may move the sender. */
+export const linkLostSchema = z.strictObject({
+  type: z.literal("link-lost"),
+  ref: ref.optional(),
+  peer: nodeId,
+  /** Move me to my backup even if the peer is still connected to the server. */
+  move: z.boolean().optional(),
+});
+
 export type JoinMessage = z.infer<typeof joinSchema>;
 export type SignalMessage = z.infer<typeof signalSchema>;
 export type RttMessage = z.infer<typeof rttSchema>;
 export type TreeRequestMessage = z.infer<typeof treeRequestSchema>;
 export type LeaveMessage = z.infer<typeof leaveSchema>;
-export type ClientMessage = JoinMessage | SignalMessage | RttMessage | TreeRequestMessage | LeaveMessage;
+export type LinkLostMessage = z.infer<typeof linkLostSchema>;
+export type ClientMessage = JoinMessage | SignalMessage | RttMessage | TreeRequestMessage | LeaveMessage | LinkLostMessage;
 export type ClientMessageType = ClientMessage["type"];
 
 const SCHEMAS: Record<ClientMessageType, z.ZodType<ClientMessage>> = {
@@ -102,6 +125,7 @@ const SCHEMAS: Record<ClientMessageType, z.ZodType<ClientMessage>> = {
   rtt: rttSchema,
   tree: treeRequestSchema,
   leave: leaveSchema,
+  "link-lost": linkLostSchema,
 };
 
 // ---------------------------------------------------------------- server -> client

@@ -15,6 +15,7 @@ import {
   PROTOCOL_VERSION,
   type JoinMessage,
   type JoinedMessage,
+  type LinkLostMessage,
   type Ref,
   type RttMessage,
   type ServerMessage,
@@ -23,6 +24,7 @@ import {
   type TreeRequestMessage,
   type TreeUpdateMessage,
 } from "./protocol.js";
+import { RoomRebuild, type RestoreReport } from "./room-rebuild.js";
 import type { MemberRecord, RoomState, RoomStore } from "./room-store.js";
 import { createResumeToken, verifyResumeToken, verifyRoomToken } from "./tokens.js";
 
@@ -54,6 +56,8 @@ interface RoomRuntime {
   told: Map<NodeId, Neighbourhood>;
   /** Nodes whose socket dropped, kept in place until the grace period ends. */
   away: Map<NodeId, NodeJS.Timeout>;
+  /** Set while the room is rebuilt from its nodes' reports after a restart (room-rebuild.ts). */
+  rebuild?: { state: RoomRebuild; timer: NodeJS.Timeout };
 }
 
 function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): boolean {
@@ -113,14 +117,19 @@ export class Rooms {
 
     let rt = this.runtimes.get(msg.room);
     if (resumeId !== undefined && rt?.state.planner.has(resumeId)) return this.rebind(peer, rt, resumeId, msg, now);
+    if (resumeId !== undefined && msg.restore !== undefined && rt?.state.member(resumeId) === undefined) {
+      // A room this server does not know yet is being rebuilt from its nodes' reports.
+      if (!rt && this.store.size < this.opts.maxRooms) rt = this.openRoom(msg.room, true);
+      if (rt?.rebuild || (msg.restore.parent !== null && rt?.state.planner.has(msg.restore.parent))) {
+        return this.restore(peer, rt, resumeId, msg, msg.restore, now);
+      }
+    }
     if (rt && rt.state.size >= this.opts.maxRoomSize) {
       return this.error(peer, "room-full", `room holds at most ${this.opts.maxRoomSize} nodes`, ref);
     }
     if (!rt) {
       if (this.store.size >= this.opts.maxRooms) return this.error(peer, "server-full", "no room for another room", ref);
-      rt = { state: this.store.create(msg.room, this.opts.media, this.opts.planner), peers: new Map(), told: new Map(), away: new Map() };
-      this.runtimes.set(msg.room, rt);
-      log.info("room opened", { room: msg.room });
+      rt = this.openRoom(msg.room, false);
     }
     const room = rt.state;
     const id = resumeId !== undefined && room.member(resumeId) === undefined ? resumeId : room.newNodeId();
@@ -168,6 +177,75 @@ export class Rooms {
     this.announce(rt, moves, [], id, epoch);
   }
 
+  private openRoom(name: string, rebuilding: boolean): RoomRuntime {
+    const rt: RoomRuntime = { state: this.store.create(name, this.opts.media, this.opts.planner), peers: new Map(), told: new Map(), away: new Map() };
+    this.runtimes.set(name, rt);
+    if (rebuilding) {
+      const timer = setTimeout(() => this.endRebuild(rt), this.opts.restoreWindowMs);
+      timer.unref?.();
+      rt.rebuild = { state: new RoomRebuild(rt.state.planner), timer };
+    }
+    log.info("room opened", { room: name, rebuilding });
+    return rt;
+  }
+
+  /**
+   * A node the server does not know comes back with its place (after a restart, or after its
+   * grace period): it goes back under its reported parent. While the room is being rebuilt the
+   * node is told its own report back, so that nobody's links change until every report is in.
+   */
+  private restore(peer: Peer, rt: RoomRuntime, id: NodeId, msg: JoinMessage, report: RestoreReport, now: number): void {
+    const room = rt.state;
+    const info = {
+      id,
+      name: msg.name,
+      section: msg.section,
+      canHub: msg.canHub,
+      uploadKbps: msg.uploadKbps,
+      hasVoice: msg.hasVoice,
+      dedicated: msg.dedicated,
+      location: msg.latency?.location,
+      accessMs: msg.latency?.accessMs,
+    };
+    let moves: Move[];
+    try {
+      moves = rt.rebuild ? rt.rebuild.state.add(info, report) : room.planner.restoreNode(info, report.parent);
+    } catch (e) {
+      log.error("planner refused a restore", { room: room.name, node: id, error: String(e) });
+      return this.error(peer, "internal", "could not restore the node", msg.ref);
+    }
+    room.addMember({ id, name: msg.name, section: msg.section, canHub: msg.canHub, uploadKbps: msg.uploadKbps, hasVoice: msg.hasVoice, dedicated: msg.dedicated ?? false, joinedAt: now });
+    peer.room = room.name;
+    peer.node = id;
+    rt.peers.set(id, peer);
+    this.metrics.joins.inc();
+    const mine: Neighbourhood = rt.rebuild
+      ? { parent: report.parent, backup: report.backup, children: [...report.children], waiting: false }
+      : this.neighbourhood(rt, id);
+    rt.told.set(id, mine);
+    const epoch = room.bumpEpoch();
+    log.info("restore", { room: room.name, node: id, parent: mine.parent, rebuilding: rt.rebuild !== undefined });
+    peer.send(this.joinedMessage(rt, id, mine, msg.ref, true, now));
+    if (rt.rebuild?.state.complete) this.endRebuild(rt);
+    else this.announce(rt, moves, [], id, epoch);
+  }
+
+  /** The rebuild is over: place what never found its parent, then tell everyone whose place differs. */
+  private endRebuild(rt: RoomRuntime): void {
+    const rb = rt.rebuild;
+    if (!rb || this.runtimes.get(rt.state.name) !== rt) return;
+    clearTimeout(rb.timer);
+    rt.rebuild = undefined;
+    let moves: Move[] = [];
+    try {
+      moves = rb.state.finish();
+    } catch (e) {
+      log.error("placing unrestored nodes failed", { room: rt.state.name, error: String(e) });
+    }
+    log.info("room rebuilt", { room: rt.state.name, restored: rb.state.restored, placed: moves.length });
+    this.announce(rt, moves, [...rt.peers.keys()], undefined, rt.state.bumpEpoch(), "repair");
+  }
+
   /** A resume while the node still holds its place: same id, same place, new socket. */
   private rebind(peer: Peer, rt: RoomRuntime, id: NodeId, msg: JoinMessage, now: number): void {
     const timer = rt.away.get(id);
@@ -183,7 +261,7 @@ export class Rooms {
     peer.node = id;
     rt.peers.set(id, peer);
     this.metrics.joins.inc();
-    const mine = this.neighbourhood(rt, id);
+    const mine = rt.rebuild ? (rt.told.get(id) ?? this.neighbourhood(rt, id)) : this.neighbourhood(rt, id);
     rt.told.set(id, mine);
     log.info("resume", { room: msg.room, node: id, parent: mine.parent });
     peer.send(this.joinedMessage(rt, id, mine, msg.ref, true, now));
@@ -248,6 +326,7 @@ export class Rooms {
       log.error("planner failed to remove a node", { room: room.name, node: id, error: String(e) });
     }
     room.removeMember(id);
+    rt.rebuild?.state.drop(id);
     rt.peers.delete(id);
     rt.told.delete(id);
     const t = rt.away.get(id);
@@ -265,6 +344,7 @@ export class Rooms {
 
   private closeRoom(rt: RoomRuntime): void {
     for (const t of rt.away.values()) clearTimeout(t);
+    if (rt.rebuild) clearTimeout(rt.rebuild.timer);
     this.runtimes.delete(rt.state.name);
     this.store.delete(rt.state.name);
     log.info("room closed", { room: rt.state.name });
@@ -289,8 +369,16 @@ export class Rooms {
    * Tells every node whose parent, backup or children changed. The moved nodes, their old and
    * new parents are the only candidates; each gets its whole new neighbourhood.
    */
-  private announce(rt: RoomRuntime, moves: readonly Move[], extra: readonly NodeId[], skip: NodeId | undefined, epoch: number): void {
-    if (this.closing) return;
+  private announce(
+    rt: RoomRuntime,
+    moves: readonly Move[],
+    extra: readonly NodeId[],
+    skip: NodeId | undefined,
+    epoch: number,
+    extraReason: Move["reason"] = "leave",
+  ): void {
+    // While a room is rebuilt nobody is told anything: endRebuild tells everyone at once.
+    if (this.closing || rt.rebuild) return;
     const planner = rt.state.planner;
     const reasons = new Map<NodeId, Move["reason"]>();
     const consider = (id: NodeId | null | undefined, reason: Move["reason"]) => {
@@ -301,7 +389,7 @@ export class Rooms {
       consider(rt.told.get(m.node)?.parent, m.reason);
       consider(m.parent, m.reason);
     }
-    for (const id of extra) consider(id, "leave");
+    for (const id of extra) consider(id, extraReason);
     for (const [id, reason] of reasons) {
       if (!planner.has(id)) continue;
       const now = this.neighbourhood(rt, id);
@@ -354,10 +442,16 @@ export class Rooms {
     const p = rt.state.planner;
     const to = msg.to;
     // Only tree neighbours, in both directions; ids of other rooms are simply unknown here.
+    const told = (a: NodeId, b: NodeId) => {
+      const t = rt.told.get(a);
+      return t !== undefined && (t.parent === b || t.backup === b || t.children.includes(b));
+    };
+    // What the planner says, or what either end was last told (a rebuild, or a move in flight).
     const neighbour =
       to !== me &&
-      p.has(to) &&
-      (p.parentOf(me) === to || p.parentOf(to) === me || p.backupOf(me) === to || p.backupOf(to) === me);
+      ((p.has(to) && (p.parentOf(me) === to || p.parentOf(to) === me || p.backupOf(me) === to || p.backupOf(to) === me)) ||
+        told(me, to) ||
+        told(to, me));
     if (!neighbour) return this.error(peer, "not-neighbour", `${to} is not your parent, child or backup`, msg.ref);
     const target = rt.peers.get(to);
     if (!target) return this.error(peer, "peer-unavailable", `${to} is reconnecting`, msg.ref);
@@ -369,6 +463,33 @@ export class Rooms {
     const rt = this.joined(peer, msg.ref);
     if (!rt) return;
     for (const s of msg.samples) this.reportRtt(rt, peer.node!, s.to, s.rttMs);
+  }
+
+  /**
+   * A node's media from a tree neighbour stopped. A neighbour whose socket is gone too is dead:
+   * it is removed now, not at the end of its grace period (its children go to their backups). A
+   * lost parent that is still connected keeps its place; when the report says `move`, the
+   * reporter moves, with its subtree, to its backup. Reports about a child whose socket lives
+   * change nothing: the child reports its side. Stale reports (no longer neighbours) are ignored.
+   */
+  linkLost(peer: Peer, msg: LinkLostMessage): void {
+    const rt = this.joined(peer, msg.ref);
+    if (!rt || rt.rebuild) return;
+    const me = peer.node!;
+    const other = msg.peer;
+    const p = rt.state.planner;
+    if (other === me || !p.has(other)) return;
+    const isParent = p.parentOf(me) === other;
+    if (!isParent && p.parentOf(other) !== me) return;
+    if (!rt.peers.has(other)) {
+      log.info("lost", { room: rt.state.name, node: other, reportedBy: me });
+      this.remove(rt, other, "lost");
+      return;
+    }
+    if (!isParent || msg.move !== true) return;
+    const moves = p.reparentToBackup(me);
+    log.info("link lost", { room: rt.state.name, node: me, parent: other, moved: moves.length > 0 });
+    if (moves.length > 0) this.announce(rt, moves, [], undefined, rt.state.bumpEpoch());
   }
 
   private reportRtt(rt: RoomRuntime, from: NodeId, to: NodeId, rttMs: number): void {
@@ -423,6 +544,9 @@ export class Rooms {
 
   shutdown(): void {
     this.closing = true;
-    for (const rt of this.runtimes.values()) for (const t of rt.away.values()) clearTimeout(t);
+    for (const rt of this.runtimes.values()) {
+      for (const t of rt.away.values()) clearTimeout(t);
+      if (rt.rebuild) clearTimeout(rt.rebuild.timer);
+    }
   }
 }

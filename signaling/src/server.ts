@@ -186,6 +186,8 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
             return rooms.tree(peer, msg, now);
           case "leave":
             return rooms.leave(peer, msg.ref);
+          case "link-lost":
+            return rooms.linkLost(peer, msg);
         }
       } catch (e) {
         log.error("handler failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
