@@ -23,6 +23,7 @@ import {
   treePairDelayMs,
   type PlannerNodeInfo,
 } from "../signaling/src/planner/index.js";
+import { kmToOneWayMs, toUnitVec, unitVecKm } from "../signaling/src/latency/index.js";
 import { parseRegion, regionLabel, sampleSingers } from "../sim/src/geo/regions.js";
 import { Rng } from "../sim/src/rng.js";
 
@@ -61,6 +62,40 @@ export function makeSingers(n: number, region: string, seed: number): PlannerNod
     hasVoice: true,
     location: { lat: p.lat, lon: p.lon },
   }));
+}
+
+/**
+ * What the median pair is made of, and the least it could be: a pair of the deepest level
+ * meeting at the root crosses 2d links and 2d - 1 hubs whatever the tree, and its links cover
+ * at least the way from each singer to the root. With the root at the best place (the
+ * singer that minimises the summed distance), the quantile of that way at the median's rank
+ * gives a floor for the median that no placement can beat under this delay model.
+ */
+function floorReport(infos: PlannerNodeInfo[], planner: TreePlanner, p50: number): string {
+  const o = planner.options;
+  const depth = Math.max(...infos.map((i) => planner.depthOf(i.id)));
+  const fixed = (2 * depth - 1) * o.hubDelayMs + 2 * depth * 2 * o.defaultAccessMs;
+  const pos = infos.map((i) => toUnitVec(i.location!));
+  let best = 0;
+  let bestSum = Infinity;
+  for (let c = 0; c < pos.length; c += Math.max(1, Math.floor(pos.length / 1000))) {
+    let sum = 0;
+    for (let i = 0; i < pos.length; i += 7) sum += unitVecKm(pos[i], pos[c]);
+    if (sum < bestSum) [bestSum, best] = [sum, c];
+  }
+  // Share of pairs that do not cross 2d links and the root: one end shallower, or meeting lower.
+  const deep = infos.filter((i) => planner.depthOf(i.id) === depth).length / infos.length;
+  const rank = Math.max(0, (0.5 - (1 - deep * deep)) / (deep * deep));
+  const rng = new Rng(7);
+  const way: number[] = [];
+  for (let k = 0; k < 20000; k++) {
+    const a = rng.int(pos.length);
+    const b = rng.int(pos.length);
+    way.push(kmToOneWayMs(unitVecKm(pos[a], pos[best]) + unitVecKm(pos[best], pos[b])));
+  }
+  way.sort((x, y) => x - y);
+  const prop = quantile(way, rank);
+  return `${r1(fixed)} ms of hubs and access (depth ${depth}: ${2 * depth - 1} hubs, ${2 * depth} links) + >= ${r1(prop)} ms of fibre (root at the best place, quantile ${r1(rank * 100)}%) = floor ${r1(fixed + prop)} ms; planner p50 ${r1(p50)} ms`;
 }
 
 function main(): void {
@@ -131,6 +166,7 @@ function main(): void {
     console.log(`  baseline     p50 ${result.baseline.pairP50Ms} ms, p95 ${r1(quantile(theirs, 0.95))} ms, diameter ${result.baseline.diameterMs} ms (breadth-first fill, same caps)`);
     console.log(`  p50 vs baseline ${r1((100 * (result.pairP50Ms - result.baseline.pairP50Ms)) / result.baseline.pairP50Ms)}%`);
     console.log(`  depths       planner ${fmt(depths)} | baseline ${fmt(baseDepths)}`);
+    console.log(`  median floor ${floorReport(infos, planner, ours[Math.floor(pairCount / 2)])}`);
     console.log(`  backups      coverage ${result.backupCoverage}; ${JSON.stringify(planner.toJSON())}`);
   }
   console.log(flatJson(result));

@@ -3,7 +3,7 @@
  * delays and indexes current, choose parents and backups, and record the moves of one
  * operation. TreePlanner (tree-planner.ts) builds joins, leaves and rebalancing on these.
  */
-import { type UnitVec, VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
+import { VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
 import { DepthBuckets } from "./buckets.js";
 import { childCap } from "./caps.js";
 import { type ResolvedPlannerOptions } from "./defaults.js";
@@ -76,31 +76,9 @@ export class PlannerState {
       dedSlot: newSlot(),
     };
     this.nodes.set(n.id, n);
-    if (n.pos !== null) {
-      this.posSum.x += n.pos.x;
-      this.posSum.y += n.pos.y;
-      this.posSum.z += n.pos.z;
-    }
     this.vivaldi.add(n.id);
     n.viv = this.vivaldi.coordOf(n.id);
     return n;
-  }
-
-  /** Sum of the unit vectors of all nodes with a place (their centroid's direction). */
-  private readonly posSum = { x: 0, y: 0, z: 0 };
-
-  protected forgetPlace(n: PNode): void {
-    if (n.pos === null) return;
-    this.posSum.x -= n.pos.x;
-    this.posSum.y -= n.pos.y;
-    this.posSum.z -= n.pos.z;
-  }
-
-  /** The middle of the room's places on the sphere, null when unknown or ambiguous. */
-  protected centroid(): UnitVec | null {
-    const { x, y, z } = this.posSum;
-    const len = Math.hypot(x, y, z);
-    return len < 1e-9 ? null : { x: x / len, y: y / len, z: z / len };
   }
 
   protected get(id: string): PNode {

@@ -20,13 +20,9 @@
 import { type ResolvedPlannerOptions, resolvePlannerOptions } from "./defaults.js";
 import { type TreeDiameterView, treeDiameterMs, treePairDelayMs } from "./delay.js";
 import { type PNode, inSubtree } from "./node.js";
-import { unitVecKm } from "../latency/index.js";
 import { type SmallTree, improveSmallTree } from "./local-search.js";
 import { PlannerState } from "./state.js";
 import type { Move, NodeId, PlannerNodeInfo, PlannerOptions, TreeNodeView, TreeSnapshot } from "./types.js";
-
-/** How much nearer the middle a new root must be (km): no hand-over for a few km. */
-const CENTRAL_MARGIN_KM = 100;
 
 export class TreePlanner extends PlannerState {
   readonly options: Readonly<ResolvedPlannerOptions>;
@@ -62,7 +58,6 @@ export class TreePlanner extends PlannerState {
     const n = this.nodes.get(id);
     if (!n) return [];
     this.nodes.delete(id);
-    this.forgetPlace(n);
     this.vivaldi.delete(id);
     this.noBackup.delete(n);
     this.open.remove(n);
@@ -229,7 +224,7 @@ export class TreePlanner extends PlannerState {
     const canReplace = (y: PNode) =>
       n.cap > y.cap + 1 && y.children.length + 1 <= budget && n.cap >= y.children.length + 1 && !y.info.dedicated;
     const root = this.root!;
-    if (canReplace(root) || this.moreCentral(n, root)) {
+    if (canReplace(root)) {
       this.takePlace(n, root, "rebalance");
       return true;
     }
@@ -247,19 +242,6 @@ export class TreePlanner extends PlannerState {
     if (canReplace(p)) this.takePlace(n, p, "rebalance");
     else this.attach(n, p, "join");
     return true;
-  }
-
-  /**
-   * Every pair that meets at the root travels to it and back, so a root near the middle of
-   * the choir shortens the median pair. While the root has few children, a hub at least as
-   * strong that is nearer the middle of those who joined so far takes its place.
-   */
-  private moreCentral(n: PNode, root: PNode): boolean {
-    if (n.pos === null || root.pos === null || root.info.dedicated || n.cap < root.cap) return false;
-    if (root.children.length + 1 > this.opts.joinMoveBudget || n.cap < root.children.length + 1) return false;
-    const c = this.centroid();
-    if (c === null) return false;
-    return unitVecKm(n.pos, c) + CENTRAL_MARGIN_KM < unitVecKm(root.pos, c);
   }
 
   /** Put an orphaned subtree back: its backup when still valid, else the best open hub. */
