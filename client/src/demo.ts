@@ -13,7 +13,8 @@ import { renderTree, runChoir, type ChoirRunResult } from "./choir-run.js";
 import { RemoteNode } from "./remote-node.js";
 
 const USAGE = `usage: npm start -- [--singers N] [--fanout K] [--seconds S] [--frame-ms 2.5|5|10|20]
-                     [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]`;
+                     [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]
+       npm start -- --serve [--port 8080] [--singers N] [--fanout K]   (keep the choir singing; open the page)`;
 
 function fail(msg: string): never {
   console.error(`error: ${msg}\n${USAGE}`);
@@ -39,6 +40,8 @@ const { values } = (() => {
         backend: { type: "string" },
         "no-star": { type: "boolean" },
         json: { type: "boolean" },
+        serve: { type: "boolean" },
+        port: { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -101,6 +104,44 @@ function printRun(r: ChoirRunResult): void {
     `  concealed ${fmt(r.concealedShare * 100, 2)}% of frames; tick lateness p99 ${fmt(r.tickLateP99Ms)} ms; ` +
       `busiest node ${fmt(r.nodeCpuMax * 100, 0)}% of a core; jitter buffers ${fmt(r.jitterDelayMs.p50)} ms median; setup ${fmt(r.setupMs / 1000)} s`,
   );
+}
+
+if (values.serve) {
+  await serve();
+  // serve() returns only on a signal.
+}
+
+/**
+ * Keeps a demo choir singing on a signaling server at a fixed port, so that a person can open the
+ * browser singer's page and join it: a dedicated hub at the root and the test singers below it.
+ */
+async function serve(): Promise<never> {
+  const port = num(values.port, "port", 8080, (n) => Number.isInteger(n) && n > 0 && n < 65536);
+  const { startSignalingServer } = await import("../../signaling/src/server.js");
+  const { DEFAULT_MEDIA } = await import("../../signaling/src/defaults.js");
+  const server = await startSignalingServer({ port, host: "127.0.0.1", media: { ...DEFAULT_MEDIA, frameMs }, planner: { maxFanout: Math.max(fanout, 8) } });
+  const room = "demo";
+  const hub = new RemoteNode("hub");
+  const choir = Array.from({ length: singers }, (_, i) => new RemoteNode(`s${i}`));
+  const common = { url: server.url, room, backend, link: { loopbackOnly: true } } as const;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping the demo choir");
+    await Promise.allSettled([hub, ...choir].map((n) => n.stop()));
+    await server.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+  await hub.start({ ...common, name: "hub", hasVoice: false, canHub: true, dedicated: true, uploadKbps: 1_000_000 });
+  for (let i = 0; i < choir.length; i++) {
+    await choir[i].start({ ...common, name: `singer${i}`, section: ["soprano", "alto", "tenor", "bass"][i % 4], canHub: true, uploadKbps: 20_000, voiceIndex: i });
+  }
+  console.log(`the demo choir is singing: ${singers} singers under a hub, ${frameMs} ms frames`);
+  console.log(`open ${server.url}/?room=${room} in a browser to join it (Ctrl-C to stop)`);
+  return new Promise<never>(() => {});
 }
 
 const started = performance.now();

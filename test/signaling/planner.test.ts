@@ -39,9 +39,9 @@ describe("child cap and timing", () => {
   });
 
   it("exposes the hub delay and stream formulas", () => {
-    expect(hubDelayFromTiming()).toBe(23.5);
-    expect(hubDelayFromTiming({ frameMs: 5 })).toBe(18.5);
-    expect(DEFAULT_PLANNER_OPTIONS.hubDelayMs).toBe(23.5);
+    expect(hubDelayFromTiming()).toBe(18.5);
+    expect(hubDelayFromTiming({ frameMs: 5 })).toBe(16);
+    expect(DEFAULT_PLANNER_OPTIONS.hubDelayMs).toBe(18.5);
     expect(streamKbpsFor(64, 10)).toBe(104);
     expect(streamKbpsFor(64, 20)).toBe(84);
   });
@@ -74,7 +74,7 @@ describe("delay model", () => {
     p.addNode(node("b", 0, { location: { lat: 52.52, lon: 13.4 } }));
     expect(p.parentOf("a")).toBe("r");
     expect(p.parentOf("b")).toBe("r");
-    const expected = p.estimateLinkMs("a", "r") + 23.5 + p.estimateLinkMs("b", "r");
+    const expected = p.estimateLinkMs("a", "r") + 18.5 + p.estimateLinkMs("b", "r");
     expect(p.pairDelayMs("a", "b")).toBeCloseTo(expected, 9);
     expect(p.estimateLinkMs("a", "r")).toBeGreaterThan(6); // both access delays plus distance
   });

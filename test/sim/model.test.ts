@@ -1,7 +1,7 @@
 /**
  * The model against hand-computed cases. Places sit on the equator, 1,000 km apart, so that
  * fibre costs exactly 1000 x 2.1 / 200 = 10.5 ms; a data-centre hub pays 0.5 ms of access and
- * every hub passed costs 23.5 ms (10 frame + 10 jitter buffer + 2.5 lookahead + 1 processing).
+ * every hub passed costs 18.5 ms (half a 10 ms frame of tick wait + 10 jitter buffer + 2.5 lookahead + 1 processing).
  */
 import { describe, expect, it } from "vitest";
 import { TreePlanner, treePairDelayMs, type TreeSnapshot } from "../../signaling/src/planner/index.js";
@@ -29,7 +29,7 @@ const trio = [A, B, C];
 
 describe("timing", () => {
   it("prices a hub hop as frame + jitter buffer + lookahead + processing", () => {
-    expect(H).toBe(23.5);
+    expect(H).toBe(18.5);
     expect(timing.streamKbps).toBe(104);
   });
 
@@ -63,13 +63,13 @@ describe("star", () => {
   it("puts the server where the median pair is fastest, and pays one hub", () => {
     const rx = region("X", X);
     const ry = region("Y", Y);
-    // Server at X: 29.5, 42, 43 (median 42); at Y: 50.5, 42, 43 (median 43).
+    // Server at X: 24.5, 37, 38 (median 37); at Y: 45.5, 37, 38 (median 38).
     const pairs = Int32Array.from([0, 1, 0, 2, 1, 2]);
     expect(bestServerRegion(trio, [ry, rx], model, pairs).id).toBe("X");
     const t = starTopology(trio, model, timing, rx);
-    expect(t.pairDelayMs(0, 1)).toBeCloseTo(2.5 + 23.5 + 3.5, 9);
-    expect(t.pairDelayMs(0, 2)).toBeCloseTo(2.5 + 23.5 + 16, 9);
-    expect(t.pairDelayMs(1, 2)).toBeCloseTo(3.5 + 23.5 + 16, 9);
+    expect(t.pairDelayMs(0, 1)).toBeCloseTo(2.5 + 18.5 + 3.5, 9);
+    expect(t.pairDelayMs(0, 2)).toBeCloseTo(2.5 + 18.5 + 16, 9);
+    expect(t.pairDelayMs(1, 2)).toBeCloseTo(3.5 + 18.5 + 16, 9);
     expect(t.servers.uploadMbps).toBeCloseTo(0.312, 9);
     expect(t.servers.cores).toBeCloseTo(3 / timing.childrenPerCore, 12);
   });
@@ -97,7 +97,7 @@ describe("tree and hybrid, through the planner", () => {
     const t = treeTopology("tree", "t", b, trio, timing);
     expect(t.pairDelayMs(0, 1)).toBeCloseTo(5, 9); // A hears B's up mix directly
     expect(t.pairDelayMs(0, 2)).toBeCloseTo(17.5, 9);
-    expect(t.pairDelayMs(1, 2)).toBeCloseTo(5 + 23.5 + 17.5, 9); // through A's hub
+    expect(t.pairDelayMs(1, 2)).toBeCloseTo(5 + 18.5 + 17.5, 9); // through A's hub
     // A uploads a down mix to each child; the leaves upload one stream each.
     expect(Array.from(t.uploadKbps)).toEqual([208, 104, 104]);
     expect(t.depth?.maxLevel).toBe(1);
@@ -110,9 +110,9 @@ describe("tree and hybrid, through the planner", () => {
     const b = buildTree(planner, leaves, [hub]);
     for (const s of trio) expect(planner.parentOf(s.id)).toBe("h0");
     const t = treeTopology("hybrid", "h", b, trio, timing);
-    expect(t.pairDelayMs(0, 1)).toBeCloseTo(29.5, 9);
-    expect(t.pairDelayMs(0, 2)).toBeCloseTo(42, 9);
-    expect(t.pairDelayMs(1, 2)).toBeCloseTo(43, 9);
+    expect(t.pairDelayMs(0, 1)).toBeCloseTo(24.5, 9);
+    expect(t.pairDelayMs(0, 2)).toBeCloseTo(37, 9);
+    expect(t.pairDelayMs(1, 2)).toBeCloseTo(38, 9);
     expect(t.servers.count).toBe(1);
     expect(t.servers.maxChildren).toBe(3);
     expect(t.servers.uploadMbps).toBeCloseTo(0.312, 9);
@@ -190,13 +190,13 @@ describe("top mesh", () => {
     const hybrid = treeTopology("hybrid", "h", built, singers, timing);
     const mesh = topMeshTopology(built, singers, timing, H);
     // Tree: C -> h1 -> h0 -> h2 -> E: links 5.5 + 11.5 + 11.5 + 4.5, three hubs.
-    expect(hybrid.pairDelayMs(2, 3)).toBeCloseTo(33 + 3 * 23.5, 9);
+    expect(hybrid.pairDelayMs(2, 3)).toBeCloseTo(33 + 3 * 18.5, 9);
     // Mesh: C -> h1 -> h2 -> E: links 5.5 + (0.5 + 21 + 0.5) + 4.5, two hubs.
-    expect(mesh.pairDelayMs(2, 3)).toBeCloseTo(32 + 2 * 23.5, 9);
+    expect(mesh.pairDelayMs(2, 3)).toBeCloseTo(32 + 2 * 18.5, 9);
     // A pair in the root's own region, and one between the root's region and another, are unchanged.
-    expect(mesh.pairDelayMs(0, 1)).toBeCloseTo(29.5, 9);
+    expect(mesh.pairDelayMs(0, 1)).toBeCloseTo(24.5, 9);
     expect(mesh.pairDelayMs(0, 2)).toBeCloseTo(hybrid.pairDelayMs(0, 2), 9);
-    expect(mesh.pairDelayMs(0, 2)).toBeCloseTo(2.5 + 23.5 + 11.5 + 23.5 + 5.5, 9);
+    expect(mesh.pairDelayMs(0, 2)).toBeCloseTo(2.5 + 18.5 + 11.5 + 18.5 + 5.5, 9);
     expect(mesh.extra?.topHubs).toBe(3);
   });
 });

@@ -326,6 +326,8 @@ export class PlannerState {
     for (let a = s.parent; a !== null; a = a.parent) {
       if (a.backup !== null && inSubtree(a.backup, s)) this.invalidateBackup(a);
     }
+    // Nodes counting on s whose parent s now sits under: s would fall with that parent.
+    for (const u of s.backupUsers) if (u.parent !== null && inSubtree(s, u.parent)) this.backupDirty.add(u);
   }
 
   protected invalidateBackup(n: PNode): void {
@@ -384,7 +386,9 @@ export class PlannerState {
       this.noBackup.delete(n);
       return;
     }
-    if (!this.validBackup(n, n.backup)) this.setBackup(n, this.chooseBackup(n));
+    // A backup under the node's own parent falls with that parent: look again for one outside.
+    const sharesParent = n.backup !== null && n.parent !== null && inSubtree(n.backup, n.parent);
+    if (!this.validBackup(n, n.backup) || sharesParent) this.setBackup(n, this.chooseBackup(n));
     if (n.backup === null) this.noBackup.add(n);
     else this.noBackup.delete(n);
   }

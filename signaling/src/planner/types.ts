@@ -71,7 +71,7 @@ export interface PlannerOptions {
   sectionWeightMs?: number;
   /**
    * Weight of the link from a joiner to the top of the region (the depth-1 subtree) it would
-   * join, on top of its own delay to the root (default 0.5): neighbours then join the same
+   * join, on top of its own delay to the root (default 0.75): neighbours then join the same
    * region and meet low in the tree.
    */
   regionWeight?: number;
