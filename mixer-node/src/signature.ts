@@ -130,28 +130,11 @@ function boxcar(x: Float64Array, width: number): void {
  * signal and cancels in comparisons.
  */
 export function bandEnvelope(signal: Float32Array, freqHz: number, startAbs: number, hop = 48): Float32Array {
-  const n = signal.length;
-  const hops = Math.floor(n / hop);
-  const env = new Float32Array(hops);
-  const i = new Float64Array(n);
-  const q = new Float64Array(n);
-  let ph = ((startAbs % PERIOD) + PERIOD) % PERIOD;
-  const w = (2 * Math.PI * freqHz) / SIG_SAMPLE_RATE;
-  for (let s = 0; s < n; s++) {
-    i[s] = signal[s] * Math.cos(w * ph);
-    q[s] = signal[s] * Math.sin(w * ph);
-    if (++ph === PERIOD) ph = 0;
-  }
-  for (let k = 0; k < 3; k++) {
-    boxcar(i, PERIOD);
-    boxcar(q, PERIOD);
-  }
-  for (let h = 0; h < hops; h++) {
-    const s = (h + 1) * hop - 1;
-    env[h] = 2 * Math.sqrt(i[s] * i[s] + q[s] * q[s]);
-  }
+  const { re, im } = bandBaseband(signal, freqHz, startAbs, hop);
+  const env = new Float32Array(re.length);
+  for (let h = 0; h < re.length; h++) env[h] = Math.sqrt(re[h] * re[h] + im[h] * im[h]);
   // The filters are still filling: do not report a partial level there.
-  const fill = Math.min(hops - 1, Math.ceil((3 * PERIOD) / hop));
+  const fill = Math.min(env.length - 1, Math.ceil((3 * PERIOD) / hop));
   for (let h = 0; h < fill; h++) env[h] = env[fill];
   return env;
 }

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { FrameMs } from "../../mixer-node/src/codec/types.js";
 import { JitterBuffer, JitterBufferError, type JitterBufferOptions, type PopKind } from "../../mixer-node/src/jitter-buffer.js";
+import { mulberry32 } from "../fixtures/signals.js";
 
 // A virtual network and clock: every arrival is computed up front from a seeded PRNG, then
 // replayed against ticks at phase + n * frameMs. Arrivals at or before a tick are pushed before it.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Pkt { k: number; seq: number; ts: number; arrival: number; payload: Uint8Array }
 
