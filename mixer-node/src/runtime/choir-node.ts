@@ -14,6 +14,11 @@
  * neighbourhood, and it reconciles its links to match (the child offers to its parent).
  * Everything from the network is contained at the link: a bad link or a bad signal is
  * reported as an event and never takes the node down.
+ *
+ * Healing (healing.ts, docs/lifecycle.md): each link has a LinkMonitor fed by its packets; a
+ * LinkHealer repairs stalled links and reports lost ones to the server; a warm standby link to
+ * the backup parent is kept connected so that a move to it needs no setup; SignalingResume
+ * reconnects to the server and rejoins at the node's current place.
  */
 import { loadCodecBackend } from "../codec/index.js";
 import type { CodecBackend, EncoderOptions, FrameMs } from "../codec/types.js";
@@ -23,8 +28,12 @@ import { SafeEmitter } from "../transport/events.js";
 import { PeerLink } from "../transport/peer-link.js";
 import type { LinkState, PeerLinkOptions } from "../transport/index.js";
 import type { MediaSettings } from "../../../signaling/src/defaults.js";
-import type { JoinedMessage, RelayedSignalMessage, TreeUpdateMessage } from "../../../signaling/src/protocol.js";
+import type { JoinMessage, JoinedMessage, RelayedSignalMessage, TreeUpdateMessage } from "../../../signaling/src/protocol.js";
 import { NODE_DEFAULTS } from "./defaults.js";
+import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
+import { LinkHealer, SignalingResume, type HealingEvent } from "./healing.js";
+import { LinkMonitor } from "./link-monitor.js";
+import { DefaultReconnectPolicy, type ReconnectPolicy } from "./reconnect-policy.js";
 import { Recorder } from "./recorder.js";
 import { SignalingClient } from "./signaling-client.js";
 
@@ -59,6 +68,12 @@ export interface ChoirNodeOptions {
   link?: Omit<PeerLinkOptions, "role" | "label">;
   /** Report link RTTs to the server this often, ms (default 2000; 0 = never). */
   rttReportMs?: number;
+  /** Failure detection and standby (healing-defaults.ts). */
+  healing?: HealingOptions;
+  /** When to retry ICE restarts of a stalled parent link (default: HEALING_DEFAULTS.iceRetry). */
+  iceRetryPolicy?: ReconnectPolicy;
+  /** When to reconnect to the signaling server (default: HEALING_DEFAULTS.signalingRetry). */
+  signalingRetryPolicy?: ReconnectPolicy;
 }
 
 export interface NodeLinkInfo {
@@ -75,12 +90,18 @@ export type ChoirNodeEvents = {
   "link-state": [peer: string, state: LinkState];
   /** A contained failure: a link, a signal, a server message. Never fatal. */
   problem: [where: string, message: string];
+  /** Failure detection and repair (stalls, ICE restarts, link-lost reports). */
+  healing: [event: HealingEvent];
+  /** The signaling session came back (resumed at the same place). */
+  resumed: [msg: JoinedMessage];
 };
 
 interface LinkEntry {
   peer: string;
   link: PeerLink;
-  target: LinkTarget;
+  /** null for a standby link: connected, carrying no media, not in the engine. */
+  target: LinkTarget | null;
+  monitor: LinkMonitor;
 }
 
 export function encoderOptionsFromMedia(media: MediaSettings): Omit<EncoderOptions, "frameMs"> {
@@ -110,6 +131,16 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   private readonly freeSlots: number[] = [];
   private readonly pending = new Map<string, { at: number; data: Record<string, unknown> }[]>();
   private rttTimer: NodeJS.Timeout | null = null;
+  /** Warm standby to the backup parent (this node offers). */
+  private standby: LinkEntry | null = null;
+  /** Standby links of nodes that name this one as backup (they offer; promoted when they move here). */
+  private readonly standbyFor = new Map<string, LinkEntry>();
+  private healer: LinkHealer | null = null;
+  private resume: SignalingResume | null = null;
+  private resumeToken: string | null = null;
+  /** Joined and connected: false from a signaling disconnect until the rejoin. */
+  private inSession = false;
+  private joinFields: Omit<JoinMessage, "type" | "v" | "ref"> | null = null;
   private stopped = false;
   private frameSamples = 480;
   private readonly problems = { links: 0, signals: 0, server: 0, slots: 0 };
@@ -134,14 +165,14 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   /** Connects, joins, builds the engine and starts ticking. Resolves once joined. */
   async start(): Promise<JoinedMessage> {
     const o = this.opts;
-    const sig = new SignalingClient(o.url);
+    // Reconnection is ours (SignalingResume): the policy decides, and every reconnect rejoins.
+    const sig = new SignalingClient(o.url, { reconnection: false });
     this.signaling = sig;
     sig.on("signal", (m) => this.onSignal(m));
     sig.on("tree-update", (m) => this.applyNeighbourhood(m));
     sig.on("bad-message", (reason) => this.problem("server", `bad message: ${reason}`));
     sig.on("server-error", (m) => this.problem("server", `${m.code}: ${m.message}`));
-    const joined = await sig.join(
-      {
+    const fields: Omit<JoinMessage, "type" | "v" | "ref"> = {
         room: o.room,
         name: o.name,
         section: o.section ?? NODE_DEFAULTS.section,
@@ -153,14 +184,18 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
           ? { latency: { ...(o.location ? { location: o.location } : {}), ...(o.accessMs !== undefined ? { accessMs: o.accessMs } : {}) } }
           : {}),
         ...(o.token ? { token: o.token } : {}),
-      },
-      NODE_DEFAULTS.joinTimeoutMs,
-    );
+    };
+    this.joinFields = fields;
+    const joined = await sig.join(fields, NODE_DEFAULTS.joinTimeoutMs);
     this.id = joined.id;
+    this.resumeToken = joined.resumeToken;
+    this.inSession = true;
+    sig.on("disconnect", () => (this.inSession = false));
     this.media = joined.media;
     this.buildEngine(joined.media);
     this.safeEmit("joined", joined);
     this.applyNeighbourhood(joined);
+    this.startHealing(sig);
     const every = o.rttReportMs ?? NODE_DEFAULTS.rttReportMs;
     if (every > 0) {
       this.rttTimer = setInterval(() => this.reportRtts(), every);
@@ -231,28 +266,56 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     const wanted = new Set(m.children);
     for (const peer of [...this.children.keys()]) if (!wanted.has(peer)) this.dropChild(peer);
     for (const peer of m.children) if (!this.children.has(peer)) this.addChild(peer);
+    this.syncStandby();
     this.safeEmit("neighbours", this.parentId, this.childIds);
   }
 
-  private newLink(peer: string, role: "offerer" | "answerer", target: LinkTarget): LinkEntry {
+  private get healing(): Required<HealingOptions> {
+    return { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) };
+  }
+
+  private newLink(peer: string, role: "offerer" | "answerer", target: LinkTarget | null): LinkEntry {
     const link = new PeerLink({ ...(this.opts.link ?? {}), role, label: peer });
-    const entry: LinkEntry = { peer, link, target };
+    const h = this.healing;
+    const monitor = new LinkMonitor(
+      { silenceMs: h.silenceMs, reparentAfterMs: h.reparentAfterMs, setupAllowanceMs: NODE_DEFAULTS.linkSetupAllowanceMs },
+      performance.now(),
+    );
+    const entry: LinkEntry = { peer, link, target, monitor };
     link.on("signal", (s) => {
       const kind = s.kind === "offer" || s.kind === "answer" || s.kind === "candidate" ? s.kind : "other";
-      this.signaling?.send({ type: "signal", to: peer, kind, data: s as unknown as Record<string, unknown> });
+      // `by` tells the peer which of its links this is for: two nodes that are each other's
+      // backup hold two links, one offered by each.
+      if (this.inSession) this.signaling?.send({ type: "signal", to: peer, kind, data: { ...s, by: role } });
     });
     link.on("error", (e) => this.problem(`link ${peer}`, `${e.code}: ${e.message}`));
-    link.on("state", (st) => this.safeEmit("link-state", peer, st));
+    link.on("state", (st) => {
+      monitor.noteState(st, performance.now());
+      if (st === "closed") this.forgetStandby(entry);
+      this.safeEmit("link-state", peer, st);
+    });
     const engine = this.engine!;
     link.onOpus((seq, ts, payload, arrivalMs) => {
-      // A link replaced meanwhile must not feed its successor's jitter buffer.
-      if (entry.link === link) engine.receive(entry.target, seq, ts, payload, arrivalMs);
+      // A link replaced meanwhile must not feed its successor's jitter buffer; a standby link
+      // carries no media.
+      if (entry.link !== link || entry.target === null) return;
+      monitor.lastRxMs = arrivalMs;
+      engine.receive(entry.target, seq, ts, payload, arrivalMs);
     });
     return entry;
   }
 
   private addParent(peer: string): void {
-    const entry = this.newLink(peer, "offerer", "parent");
+    let entry: LinkEntry;
+    if (this.standby?.peer === peer) {
+      // Failover to the backup: its link is already up, only the media starts.
+      entry = this.standby;
+      this.standby = null;
+      entry.target = "parent";
+      entry.monitor.reset(performance.now());
+    } else {
+      entry = this.newLink(peer, "offerer", "parent");
+    }
     this.parent = entry;
     this.engine!.attachParent();
     entry.link.start();
@@ -273,7 +336,15 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       this.problem("engine", `no free child slot for ${peer}`);
       return;
     }
-    const entry = this.newLink(peer, "answerer", slot);
+    let entry = this.standbyFor.get(peer);
+    if (entry) {
+      // A node that kept a standby link to us moves here: promote its link.
+      this.standbyFor.delete(peer);
+      entry.target = slot;
+      entry.monitor.reset(performance.now());
+    } else {
+      entry = this.newLink(peer, "answerer", slot);
+    }
     this.children.set(peer, entry);
     this.childBySlot[slot] = entry;
     this.engine!.attachChild(slot);
@@ -291,13 +362,48 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     void c.link.close();
   }
 
+  /** Keeps one standby link, to the current backup parent (when warm standby is on). */
+  private syncStandby(): void {
+    const want = this.healing.warmStandby && this.backup !== null && this.backup !== this.parentId ? this.backup : null;
+    if (this.standby && this.standby.peer !== want) {
+      const old = this.standby;
+      this.standby = null;
+      void old.link.close();
+    }
+    if (want !== null && !this.standby) {
+      this.standby = this.newLink(want, "offerer", null);
+      this.standby.link.start();
+      this.flushPending(want, this.standby);
+    }
+  }
+
+  private forgetStandby(entry: LinkEntry): void {
+    if (entry.target !== null) return;
+    if (this.standby === entry) this.standby = null;
+    if (this.standbyFor.get(entry.peer) === entry) this.standbyFor.delete(entry.peer);
+  }
+
   private onSignal(m: RelayedSignalMessage): void {
-    const entry = this.parent?.peer === m.from ? this.parent : this.children.get(m.from);
+    const by = m.data.by;
+    // My offerer links to m.from (parent, standby) take what its answerer sends, and vice versa.
+    const mineOffered = this.parent?.peer === m.from ? this.parent : this.standby?.peer === m.from ? this.standby : undefined;
+    const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from);
+    const entry = by === "answerer" ? mineOffered : by === "offerer" ? theirsOffered : (mineOffered ?? theirsOffered);
     if (entry) {
       entry.link.handleSignal(m.data);
       return;
     }
-    // An offer can overtake the tree-update that makes its sender our child: keep it briefly.
+    // An offer from a node we are not linked to: a node that names us as backup (a standby
+    // link), or a new child whose offer overtook its tree-update. Either way, answer it now.
+    if (m.kind === "offer" && this.engine && this.standbyFor.size < this.healing.maxStandbyPeers) {
+      const standby = this.newLink(m.from, "answerer", null);
+      this.standbyFor.set(m.from, standby);
+      standby.link.start();
+      standby.link.handleSignal(m.data);
+      this.flushPending(m.from, standby);
+      return;
+    }
+    // Other early signals are kept briefly.
     const now = performance.now();
     const list = this.pending.get(m.from) ?? [];
     while (list.length > 0 && now - list[0].at > NODE_DEFAULTS.pendingSignalMs) list.shift();
@@ -317,13 +423,60 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     for (const p of list) if (now - p.at <= NODE_DEFAULTS.pendingSignalMs) entry.link.handleSignal(p.data);
   }
 
+  // ---- healing -----------------------------------------------------------------------------
+
+  private startHealing(sig: SignalingClient): void {
+    const h = this.healing;
+    this.healer = new LinkHealer(
+      {
+        parentLink: () => this.parent,
+        childLinks: () => this.children.values(),
+        send: (msg) => {
+          if (this.inSession) this.signaling?.send(msg);
+        },
+        note: (ev) => this.safeEmit("healing", ev),
+      },
+      { checkEveryMs: h.checkEveryMs, icePolicy: this.opts.iceRetryPolicy ?? new DefaultReconnectPolicy(HEALING_DEFAULTS.iceRetry) },
+    );
+    this.healer.start();
+    this.resume = new SignalingResume(
+      sig,
+      () => this.rejoin(sig),
+      this.opts.signalingRetryPolicy ?? new DefaultReconnectPolicy(HEALING_DEFAULTS.signalingRetry),
+      (ctx) => this.problem("server", `gave up reconnecting to the signaling server after ${ctx.attempt} attempts`),
+    );
+  }
+
+  /** Rejoins after a signaling outage: same id (resume token), same place (restore). */
+  private async rejoin(sig: SignalingClient): Promise<void> {
+    if (!this.joinFields || !this.resumeToken) throw new Error("never joined");
+    const joined = await sig.join(
+      {
+        ...this.joinFields,
+        resume: this.resumeToken,
+        restore: { parent: this.parentId, backup: this.backup, children: this.childIds },
+      },
+      NODE_DEFAULTS.joinTimeoutMs,
+    );
+    if (this.stopped) return;
+    if (joined.id !== this.id) {
+      // The server could not honour the token (another key): this node is someone new there.
+      this.problem("server", `rejoined as ${joined.id}, not ${String(this.id)}: the server did not accept the resume token`);
+      this.id = joined.id;
+    }
+    this.resumeToken = joined.resumeToken;
+    this.inSession = true;
+    this.safeEmit("resumed", joined);
+    this.applyNeighbourhood(joined);
+  }
+
   private reportRtts(): void {
     const samples: { to: string; rttMs: number }[] = [];
     for (const e of this.links()) {
       const rtt = e.link.getStats().rttMs;
       if (rtt !== null && Number.isFinite(rtt)) samples.push({ to: e.peer, rttMs: Math.max(0, Math.min(10_000, rtt)) });
     }
-    if (samples.length > 0 && this.signaling) this.signaling.send({ type: "rtt", samples: samples.slice(0, 32) });
+    if (samples.length > 0 && this.inSession) this.signaling?.send({ type: "rtt", samples: samples.slice(0, 32) });
   }
 
   private *links(): Iterable<LinkEntry> {
@@ -369,6 +522,11 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       clock: this.clock?.toJSON() ?? null,
       engine: this.engine?.toJSON() ?? null,
       links: this.linkInfo(),
+      standby: this.standby ? { peer: this.standby.peer, state: this.standby.link.state } : null,
+      standbyFor: [...this.standbyFor.keys()],
+      slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target])),
+      healing: this.healer?.toJSON() ?? null,
+      monitors: Object.fromEntries([...this.links()].map((e) => [e.peer, e.monitor.toJSON()])),
     };
   }
 
@@ -377,6 +535,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.rttTimer) clearInterval(this.rttTimer);
+    this.healer?.stop();
+    this.resume?.stop();
     this.clock?.stop();
     try {
       this.signaling?.send({ type: "leave" });
@@ -385,8 +545,12 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     }
     const closing: Promise<void>[] = [];
     for (const e of this.links()) closing.push(e.link.close());
+    if (this.standby) closing.push(this.standby.link.close());
+    for (const e of this.standbyFor.values()) closing.push(e.link.close());
     this.parent = null;
+    this.standby = null;
     this.children.clear();
+    this.standbyFor.clear();
     await Promise.allSettled(closing);
     this.signaling?.close();
     this.signaling = null;

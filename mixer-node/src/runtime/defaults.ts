@@ -18,6 +18,8 @@ export const NODE_DEFAULTS = {
   pendingSignalMs: 5000,
   /** At most this many early signals kept per peer. */
   pendingSignalMax: 64,
+  /** A new link may take this long to deliver its first packet before its silence counts, ms. */
+  linkSetupAllowanceMs: 3000,
   /** Join reply timeout, ms. */
   joinTimeoutMs: 10_000,
 } as const;

@@ -35,6 +35,8 @@ export interface HostState {
 
 let node: ChoirNode | null = null;
 const problems: string[] = [];
+/** Healing events with their wall-clock time (ms), for chaos runs to line up with the audio. */
+const healing: { atMs: number; event: unknown }[] = [];
 
 function reply(rid: number, body: Record<string, unknown>): void {
   process.send?.({ rid, ...body });
@@ -53,6 +55,12 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
       node.on("problem", (where, message) => {
         if (problems.length < 200) problems.push(`${where}: ${message}`);
       });
+      node.on("healing", (event) => {
+        if (healing.length < 500) healing.push({ atMs: performance.timeOrigin + performance.now(), event });
+      });
+      node.on("neighbours", (parent, children) => {
+        if (healing.length < 500) healing.push({ atMs: performance.timeOrigin + performance.now(), event: { kind: "neighbours", parent, children } });
+      });
       const joined = await node.start();
       return { id: joined.id, joined };
     }
@@ -66,7 +74,7 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
       return { startAbs: rec.startAbs, length: rec.length, hear: rec.hear.slice(0, rec.length), mix: rec.mix.slice(0, rec.length) };
     }
     case "stats":
-      return { stats: need().toJSON(), cpu: process.cpuUsage(), uptimeMs: performance.now(), problems: problems.slice() };
+      return { stats: need().toJSON(), cpu: process.cpuUsage(), uptimeMs: performance.now(), problems: problems.slice(), healing: healing.slice() };
     case "state": {
       const n = need();
       const state: HostState = { id: n.id, parent: n.parentId, children: n.childIds, connected: n.allLinksConnected() };
@@ -85,6 +93,7 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
       await node?.stop();
       node = null;
       problems.length = 0;
+      healing.length = 0;
       return {};
     }
     case "stop": {

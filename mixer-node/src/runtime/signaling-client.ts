@@ -89,6 +89,30 @@ export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
     this.socket.emit(SIGNALING_EVENT, msg);
   }
 
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  /** (Re)opens the socket; resolves once connected, rejects on a connect error or timeout. */
+  connect(timeoutMs = 5000): Promise<void> {
+    if (this.socket.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.socket.off("connect", onConnect);
+        this.socket.off("connect_error", onError);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onConnect = () => done();
+      const onError = (e: Error) => done(Object.assign(new Error(`connect failed: ${e?.message ?? e}`), { code: "connect-failed" }));
+      const timer = setTimeout(() => done(Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: "connect-timeout" })), timeoutMs);
+      this.socket.on("connect", onConnect);
+      this.socket.on("connect_error", onError);
+      this.socket.connect();
+    });
+  }
+
   /** Sends a join and resolves with the reply (rejects on an error reply or timeout). */
   join(fields: Omit<JoinMessage, "type" | "v" | "ref">, timeoutMs = 10_000): Promise<JoinedMessage> {
     const ref = `join-${Math.random().toString(36).slice(2, 10)}`;

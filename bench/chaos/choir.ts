@@ -1,0 +1,169 @@
+/**
+ * A local choir for fault runs: a signaling server (restartable on the same port, with a fixed
+ * resume key so that nodes keep their ids across a restart) and one process per singer over
+ * real WebRTC on loopback. Recordings are analysed with signature voices (signature.ts) and
+ * gap-analysis.ts.
+ */
+import { RemoteNode, type RemoteRecording } from "../../client/src/remote-node.js";
+import type { FrameMs } from "../../mixer-node/src/codec/types.js";
+import { absoluteSampleNow, estimateDelay } from "../../mixer-node/src/signature.js";
+import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
+import type { TreeMessage } from "../../signaling/src/protocol.js";
+import { startSignalingServer, type SignalingServer, type StartOptions } from "../../signaling/src/server.js";
+
+export interface ChaosChoirOptions {
+  singers: number;
+  fanout: number;
+  frameMs: FrameMs;
+  /** Server grace for a dropped socket, ms (the node's media silence then tells the server). */
+  disconnectGraceMs: number;
+  warmStandby: boolean;
+  log: (line: string) => void;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!(await cond())) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export class ChaosChoir {
+  server!: SignalingServer;
+  readonly nodes: RemoteNode[] = [];
+  /** Node id -> singer index (its signature voice). */
+  readonly voiceOf = new Map<string, number>();
+  readonly room = "chaos";
+  private port = 0;
+  private readonly serverOpts: StartOptions;
+
+  constructor(readonly opts: ChaosChoirOptions) {
+    this.serverOpts = {
+      host: "127.0.0.1",
+      media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs },
+      planner: { maxFanout: opts.fanout },
+      resumeSecret: "chaos-resume-key",
+      disconnectGraceMs: opts.disconnectGraceMs,
+      logLevel: "warn",
+    };
+  }
+
+  async startServer(): Promise<void> {
+    this.server = await startSignalingServer({ ...this.serverOpts, port: this.port });
+    this.port = this.server.port;
+  }
+
+  /** Stops the server and starts a new one on the same port: the room is gone from memory. */
+  async restartServer(downMs: number): Promise<void> {
+    await this.server.close();
+    await sleep(downMs);
+    await this.startServer();
+  }
+
+  async start(): Promise<void> {
+    await this.startServer();
+    const n = this.opts.singers;
+    for (let i = 0; i < n; i++) this.nodes.push(new RemoteNode(`s${i}`));
+    for (let i = 0; i < n; i++) {
+      await this.nodes[i].start({
+        url: this.server.url,
+        room: this.room,
+        name: `s${i}`,
+        section: ["soprano", "alto", "tenor", "bass"][i % 4],
+        canHub: true,
+        uploadKbps: 20_000,
+        voiceIndex: i,
+        link: { loopbackOnly: true },
+        rttReportMs: 1000,
+        healing: { warmStandby: this.opts.warmStandby },
+      });
+      this.voiceOf.set(this.nodes[i].id!, i);
+    }
+    this.opts.log(`${n} singers joined; connecting links`);
+    await this.settle(30_000);
+  }
+
+  /** Waits until every live node's links are connected and the tree has one root. */
+  async settle(timeoutMs: number): Promise<void> {
+    await waitFor(
+      async () => {
+        const states = await Promise.all(this.live().map((n) => n.state()));
+        return states.every((s) => s.connected) && states.filter((s) => s.parent === null).length === 1;
+      },
+      timeoutMs,
+      "every link to connect",
+    );
+  }
+
+  live(): RemoteNode[] {
+    return this.nodes.filter((n) => n.alive);
+  }
+
+  tree(): TreeMessage {
+    return this.server.tree(this.room);
+  }
+
+  byId(id: string): RemoteNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  async record(seconds: number): Promise<number> {
+    const starts = await Promise.all(this.live().map((n) => n.startRecording(seconds)));
+    return Math.max(...starts);
+  }
+
+  async recordings(): Promise<Map<string, RemoteRecording>> {
+    const live = this.live();
+    const recs = await Promise.all(live.map((n) => n.recording()));
+    return new Map(live.map((n, i) => [n.id!, recs[i]]));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.nodes.map((n) => n.stop()));
+    await this.server?.close();
+  }
+}
+
+export const nowAbs = absoluteSampleNow;
+
+/** The delay at which `listener` hears voice `index` within [fromMs, toMs) of its recording (NaN when not heard). */
+export function delayIn(rec: RemoteRecording, index: number, fromMs: number, toMs: number): number {
+  const a = Math.max(0, Math.round(fromMs * 48));
+  const b = Math.min(rec.length, Math.round(toMs * 48));
+  if (b - a < 48_000 * 0.4) return NaN;
+  const est = estimateDelay(rec.hear.subarray(a, b), rec.startAbs + a, index, { maxDelayMs: 1000, skipMs: 50 });
+  return est.heard ? est.delayMs : NaN;
+}
+
+/** Ids on the tree path from a to b, ends included. */
+export function treePath(tree: TreeMessage, a: string, b: string): string[] {
+  const parent = new Map(tree.nodes.map((n) => [n.id, n.parent] as const));
+  const up = (x: string) => {
+    const p = [x];
+    for (let c = parent.get(x); c; c = parent.get(c)) p.push(c);
+    return p;
+  };
+  const pa = up(a);
+  const pb = up(b);
+  const inB = new Set(pb);
+  const i = pa.findIndex((x) => inB.has(x));
+  const j = pb.indexOf(pa[i]);
+  return [...pa.slice(0, i + 1), ...pb.slice(0, j).reverse()];
+}
+
+export function subtreeOf(tree: TreeMessage, top: string): Set<string> {
+  const byId = new Map(tree.nodes.map((n) => [n.id, n]));
+  const out = new Set<string>();
+  const stack = [top];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    out.add(id);
+    for (const c of byId.get(id)?.children ?? []) stack.push(c);
+  }
+  return out;
+}

@@ -1,0 +1,267 @@
+/**
+ * The four fault scenarios of issue 5, run one after another on one choir (the hub kill last,
+ * since it changes the tree), each measured from the audio singers hear:
+ *   loss10            10 % random loss both ways on one leaf's parent link
+ *   linkCut           one leaf's parent link cut both ways for 2 s
+ *   signalingRestart  the signaling server stopped and started again on the same port
+ *   hubKill           kill -9 of a hub with >= 3 children
+ */
+import type { RemoteRecording } from "../../client/src/remote-node.js";
+import { findGaps, type Gap } from "../../mixer-node/src/gap-analysis.js";
+import type { TreeMessage } from "../../signaling/src/protocol.js";
+import { ChaosChoir, delayIn, nowAbs, sleep, subtreeOf, treePath, waitFor, type ChaosChoirOptions } from "./choir.js";
+
+export interface ChaosResult {
+  hubKill: {
+    orphanRecoveryMs: { p50: number; max: number };
+    /** Longest gap over pairs whose path avoids the hub, in the 2.7 s after the kill ... */
+    unaffectedGapMaxMs: number;
+    /** ... and in the 2.7 s before it (what the machine does without any fault). */
+    baselineGapMaxMs: number;
+    unheardPairs: number;
+    orphans: number;
+  };
+  /** Median and worst over the pairs through the cut link: when they heard each other again. */
+  linkCut: { recoveryMs: number; recoveryMaxMs: number; moved: boolean };
+  signalingRestart: { audioGapMaxMs: number; baselineGapMaxMs: number; treeUnchanged: boolean; resumedAll: boolean };
+  loss10: { gapMaxMs: number; baselineGapMaxMs: number; concealedShare: number };
+  singers: number;
+  depth: number;
+  frameMs: number;
+  warmStandby: boolean;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Gaps of voice `v` in `rec`: its delay is measured before `faultMs` and after `settledMs` (ms
+ * into the recording; a listener that moved hears the voice by a new path). Null when the voice
+ * is heard in neither window.
+ */
+function gapsOf(rec: RemoteRecording, v: number, faultMs: number, settledMs: number): Gap[] | null {
+  const lenMs = rec.length / 48;
+  const before = delayIn(rec, v, 100, faultMs);
+  const after = delayIn(rec, v, settledMs, lenMs);
+  const delays = [before, after].filter((d) => Number.isFinite(d));
+  if (delays.length === 0) return null;
+  return findGaps(rec.hear.subarray(0, rec.length), rec.startAbs, v, delays).gaps;
+}
+
+/** Longest gap within [fromAbs, toAbs) (gaps clipped to it), ms. */
+function maxGapIn(gaps: Gap[], fromAbs: number, toAbs: number): number {
+  let m = 0;
+  for (const g of gaps) {
+    const a = Math.max(g.startAbs, fromAbs);
+    const b = Math.min(g.endAbs, toAbs);
+    if (b > a) m = Math.max(m, (b - a) / 48);
+  }
+  return m;
+}
+
+/**
+ * When the listener hears the voice again after a fault at `faultAbs`: the end of the outage
+ * that begins within `startWithinMs` of the fault (gaps split by less than `mergeMs` of sound
+ * count as one), as ms after the fault; 0 when no outage began.
+ */
+export function recoveryAfter(gaps: Gap[], faultAbs: number, startWithinMs = 400, mergeMs = 30): number {
+  const sorted = [...gaps].sort((a, b) => a.startAbs - b.startAbs);
+  let end = -1;
+  for (const g of sorted) {
+    if (end < 0) {
+      if (g.endAbs > faultAbs && g.startAbs < faultAbs + startWithinMs * 48) end = g.endAbs;
+    } else if (g.startAbs - end <= mergeMs * 48) end = Math.max(end, g.endAbs);
+    else break;
+  }
+  return end < 0 ? 0 : (end - faultAbs) / 48;
+}
+
+function leafWithBackupHub(tree: TreeMessage): { leaf: string; parent: string } {
+  const byId = new Map(tree.nodes.map((n) => [n.id, n]));
+  const leaf = tree.nodes
+    .filter((n) => n.children.length === 0 && n.parent !== null && n.backup !== null && n.depth >= 2)
+    .sort((a, b) => b.depth - a.depth)[0];
+  if (!leaf) throw new Error("no leaf with a backup below depth 1");
+  return { leaf: leaf.id, parent: byId.get(leaf.id)!.parent! };
+}
+
+function popsOf(stats: Record<string, unknown>, peer: string | "parent"): { total: number; conceal: number } {
+  const eng = stats.engine as { parent?: { pops?: Record<string, number> }; children?: Record<string, { pops?: Record<string, number> }> } | null;
+  const slots = stats.slots as Record<string, number>;
+  const pops = peer === "parent" ? eng?.parent?.pops : eng?.children?.[String(slots?.[peer])]?.pops;
+  if (!pops) return { total: 0, conceal: 0 };
+  return { total: pops.packet + pops.fec + pops.conceal, conceal: pops.conceal };
+}
+
+/** Pairs (speaker voice, listener recording) of the run, both alive. */
+function* pairs(c: ChaosChoir, recs: Map<string, RemoteRecording>, keep: (speaker: string, listener: string) => boolean) {
+  for (const [listener, rec] of recs) {
+    for (const [speaker, v] of c.voiceOf) {
+      if (speaker !== listener && recs.has(speaker) && keep(speaker, listener)) yield { speaker, listener, v, rec };
+    }
+  }
+}
+
+const msAt = (rec: RemoteRecording, abs: number) => (abs - rec.startAbs) / 48;
+
+async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["loss10"]> {
+  const { leaf, parent } = leafWithBackupHub(c.tree());
+  const L = c.byId(leaf);
+  const P = c.byId(parent);
+  await c.record(6);
+  await sleep(2000);
+  const pre = await Promise.all([L.stats(), P.stats()]);
+  const faultAbs = nowAbs();
+  await L.link(parent, "impair", { lossRate: 0.1 });
+  await P.link(leaf, "impair", { lossRate: 0.1 });
+  log(`loss10: 10 % loss both ways on ${L.name} <-> ${P.name}`);
+  await sleep(3800);
+  const post = await Promise.all([L.stats(), P.stats()]);
+  const recs = await c.recordings();
+  await L.link(parent, "impair", { lossRate: 0 });
+  await P.link(leaf, "impair", { lossRate: 0 });
+  // The leaf hears everyone through the lossy link; everyone hears the leaf through it.
+  let gapMaxMs = 0;
+  let baselineGapMaxMs = 0;
+  for (const p of pairs(c, recs, (sp, li) => sp === leaf || li === leaf)) {
+    const fault = msAt(p.rec, faultAbs);
+    const g = gapsOf(p.rec, p.v, fault, fault + 300);
+    if (!g) continue;
+    gapMaxMs = Math.max(gapMaxMs, maxGapIn(g, faultAbs + 300 * 48, p.rec.startAbs + p.rec.length));
+    baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
+  }
+  const d = (x: { total: number; conceal: number }, y: { total: number; conceal: number }) => ({ total: x.total - y.total, conceal: x.conceal - y.conceal });
+  const a = d(popsOf(post[0].stats, "parent"), popsOf(pre[0].stats, "parent"));
+  const b = d(popsOf(post[1].stats, leaf), popsOf(pre[1].stats, leaf));
+  const total = a.total + b.total;
+  return { gapMaxMs, baselineGapMaxMs, concealedShare: total > 0 ? (a.conceal + b.conceal) / total : NaN };
+}
+
+async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["linkCut"]> {
+  const { leaf, parent } = leafWithBackupHub(c.tree());
+  const L = c.byId(leaf);
+  await c.record(5);
+  await sleep(1500);
+  const faultAbs = nowAbs();
+  await L.link(parent, "cut", { durationMs: 2000 });
+  log(`linkCut: ${L.name}'s link to its parent cut for 2 s`);
+  await sleep(3300);
+  const recs = await c.recordings();
+  const per: number[] = [];
+  for (const p of pairs(c, recs, (sp, li) => sp === leaf || li === leaf)) {
+    const fault = msAt(p.rec, faultAbs);
+    const g = gapsOf(p.rec, p.v, fault, fault + 2500);
+    per.push(g === null ? Infinity : recoveryAfter(g, faultAbs));
+  }
+  const moved = c.tree().nodes.find((n) => n.id === leaf)?.parent !== parent;
+  return { recoveryMs: median(per), recoveryMaxMs: Math.max(...per), moved };
+}
+
+async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["signalingRestart"]> {
+  const before = c.tree();
+  await c.record(6);
+  await sleep(2000);
+  const faultAbs = nowAbs();
+  log("signalingRestart: stopping the signaling server");
+  await c.restartServer(300);
+  await sleep(3800);
+  const recs = await c.recordings();
+  let audioGapMaxMs = 0;
+  let baselineGapMaxMs = 0;
+  for (const p of pairs(c, recs, () => true)) {
+    const fault = msAt(p.rec, faultAbs);
+    const g = gapsOf(p.rec, p.v, fault, fault);
+    if (!g) continue;
+    audioGapMaxMs = Math.max(audioGapMaxMs, maxGapIn(g, faultAbs, p.rec.startAbs + p.rec.length));
+    baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
+  }
+  await waitFor(async () => c.tree().nodes.length === before.nodes.length, 8000, "every node to be back in the room");
+  const after = c.tree();
+  const parentOf = (t: TreeMessage) => new Map(t.nodes.map((n) => [n.id, n.parent]));
+  const pb = parentOf(before);
+  const pa = parentOf(after);
+  const treeUnchanged = [...pb].every(([id, p]) => pa.get(id) === p);
+  return { audioGapMaxMs, baselineGapMaxMs, treeUnchanged, resumedAll: pa.size === pb.size };
+}
+
+async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["hubKill"]> {
+  const tree = c.tree();
+  const hub = tree.nodes.filter((n) => n.parent !== null && n.children.length >= 3).sort((a, b) => b.children.length - a.children.length)[0];
+  if (!hub) throw new Error("no non-root hub with 3 children");
+  const H = c.byId(hub.id);
+  await c.record(7);
+  await sleep(3000);
+  const faultAbs = nowAbs();
+  H.kill();
+  log(`hubKill: kill -9 ${H.name} (${hub.children.length} children)`);
+  await sleep(3800);
+  const recs = await c.recordings();
+  // Orphans: when each hears again every voice from outside its own subtree (all came through the hub).
+  const recoveries: number[] = [];
+  for (const o of hub.children) {
+    const rec = recs.get(o);
+    if (!rec) continue;
+    const mine = subtreeOf(tree, o);
+    let worst = 0;
+    for (const [speaker, v] of c.voiceOf) {
+      if (mine.has(speaker) || speaker === hub.id) continue;
+      const fault = msAt(rec, faultAbs);
+      const g = gapsOf(rec, v, fault, fault + 2000);
+      worst = Math.max(worst, g === null ? Infinity : recoveryAfter(g, faultAbs));
+    }
+    recoveries.push(worst);
+  }
+  // Pairs whose path does not pass through the hub: the same window before and after the kill.
+  let unaffectedGapMaxMs = 0;
+  let baselineGapMaxMs = 0;
+  let unheard = 0;
+  for (const p of pairs(c, recs, (sp, li) => sp !== hub.id && !treePath(tree, sp, li).includes(hub.id))) {
+    const fault = msAt(p.rec, faultAbs);
+    const g = gapsOf(p.rec, p.v, fault, fault);
+    if (!g) {
+      unheard++;
+      continue;
+    }
+    unaffectedGapMaxMs = Math.max(unaffectedGapMaxMs, maxGapIn(g, faultAbs, faultAbs + 2700 * 48));
+    baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, faultAbs - 2800 * 48, faultAbs - 100 * 48));
+  }
+  return {
+    orphanRecoveryMs: { p50: median(recoveries), max: Math.max(...recoveries) },
+    unaffectedGapMaxMs,
+    baselineGapMaxMs,
+    unheardPairs: unheard,
+    orphans: recoveries.length,
+  };
+}
+
+export async function runChaos(opts: Partial<ChaosChoirOptions> = {}): Promise<ChaosResult> {
+  const log = opts.log ?? (() => {});
+  const c = new ChaosChoir({ singers: 13, fanout: 3, frameMs: 10, disconnectGraceMs: 5000, warmStandby: true, log, ...opts });
+  try {
+    await c.start();
+    await sleep(1500);
+    const depth = Math.max(...c.tree().nodes.map((n) => n.depth));
+    log(`tree settled: depth ${depth}`);
+    const loss = await loss10(c, log);
+    const cut = await linkCut(c, log);
+    await c.settle(10_000);
+    const restart = await signalingRestart(c, log);
+    await c.settle(10_000);
+    await sleep(500);
+    const kill = await hubKill(c, log);
+    return {
+      hubKill: kill,
+      linkCut: cut,
+      signalingRestart: restart,
+      loss10: loss,
+      singers: c.opts.singers,
+      depth,
+      frameMs: c.opts.frameMs,
+      warmStandby: c.opts.warmStandby,
+    };
+  } finally {
+    await c.stop();
+  }
+}
