@@ -174,14 +174,24 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       names.set(singers[i].id!, `s${i}`);
     }
     log(`${nodes.length} nodes joined; connecting links`);
-    await waitFor(
-      async () => {
-        const states = await Promise.all(nodes.map((n) => n.state()));
-        return states.every((st) => st.connected) && states.filter((st) => st.parent === null).length === 1;
-      },
-      opts.settleTimeoutMs ?? 20_000,
-      "every link to connect",
-    );
+    let lastStates: Awaited<ReturnType<RemoteNode["state"]>>[] = [];
+    try {
+      await waitFor(
+        async () => {
+          lastStates = await Promise.all(nodes.map((n) => n.state()));
+          return lastStates.every((st) => st.connected) && lastStates.filter((st) => st.parent === null).length === 1;
+        },
+        opts.settleTimeoutMs ?? 20_000,
+        "every link to connect",
+      );
+    } catch (err) {
+      const stats = await Promise.all(nodes.map((n) => n.stats().catch(() => null)));
+      const detail = lastStates.map((st, i) => {
+        const links = ((stats[i]?.stats as { links?: { peer: string; role: string; state: string }[] })?.links ?? []).map((l) => `${names.get(l.peer) ?? l.peer}:${l.role}:${l.state}`);
+        return `${names.get(st.id ?? "") ?? st.id} parent=${names.get(st.parent ?? "") ?? st.parent} links=[${links.join(" ")}] problems=${(stats[i]?.problems ?? []).slice(-3).join(" | ")}`;
+      });
+      throw new Error(`${(err as Error).message}\n  ${detail.join("\n  ")}`);
+    }
     const setupMs = performance.now() - t0;
     log(`all links connected after ${setupMs.toFixed(0)} ms; letting jitter buffers settle`);
     await new Promise((r) => setTimeout(r, 1500));
