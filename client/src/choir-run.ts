@@ -17,6 +17,12 @@ import { writeWav } from "./wav.js";
 
 export type Topology = "tree" | "star";
 
+/**
+ * The longest delay the analysis looks for. A singer is "heard" when its voice is found at any
+ * delay up to this; how long the delay was is reported separately.
+ */
+const ANALYSIS_MAX_DELAY_MS = 800;
+
 export interface ChoirRunOptions {
   singers: number;
   /** Children per hub in tree mode (the planner's maxFanout). */
@@ -214,7 +220,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       const levels: number[] = [];
       for (let a = 0; a < singers.length; a++) {
         if (a === b) continue;
-        const est = estimateDelay(heard, rec.startAbs, a, { maxDelayMs: 400, skipMs: 100 });
+        const est = estimateDelay(heard, rec.startAbs, a, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100 });
         levels.push(est.gainDb);
         pairs.push({
           from: singers[a].id!,
@@ -226,13 +232,13 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
         });
       }
       levels.sort((x, y) => x - y);
-      const own = estimateDelay(heard, rec.startAbs, b, { maxDelayMs: 400, skipMs: 100 }).gainDb;
+      const own = estimateDelay(heard, rec.startAbs, b, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100 }).gainDb;
       selfLeakDb = Math.max(selfLeakDb, own - quantile(levels, 0.5));
     }
     const rootIdx = nodes.findIndex((n) => n.id === tree.root);
     const rootRec = recs[rootIdx];
     const rootMix = window(rootRec, "mix");
-    const rootMixHasAll = singers.every((_, i) => estimateDelay(rootMix, rootRec.startAbs, i, { maxDelayMs: 400, skipMs: 100 }).heard);
+    const rootMixHasAll = singers.every((_, i) => estimateDelay(rootMix, rootRec.startAbs, i, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100 }).heard);
 
     const heardPairs = pairs.filter((p) => p.heard);
     const delays = heardPairs.map((p) => p.delayMs).sort((x, y) => x - y);
