@@ -106,6 +106,10 @@ function* pairs(c: ChaosChoir, recs: Map<string, RemoteRecording>, keep: (speake
 
 const msAt = (rec: RemoteRecording, abs: number) => (abs - rec.startAbs) / 48;
 
+/** CHAOS_DEBUG=1 prints where the worst figures come from (stderr). */
+const debug = process.env.CHAOS_DEBUG ? (s: string) => process.stderr.write(`  ${s}\n`) : () => {};
+const fmtGaps = (gaps: Gap[], faultAbs: number) => gaps.map((g) => `${((g.startAbs - faultAbs) / 48).toFixed(0)}+${g.ms}`).join(",");
+
 async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["loss10"]> {
   const { leaf, parent } = leafWithBackupHub(c.tree());
   const L = c.byId(leaf);
@@ -129,13 +133,16 @@ async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRes
     const fault = msAt(p.rec, faultAbs);
     const g = gapsOf(p.rec, p.v, fault, fault + 300);
     if (!g) continue;
-    gapMaxMs = Math.max(gapMaxMs, maxGapIn(g, faultAbs + 300 * 48, p.rec.startAbs + p.rec.length));
+    const m = maxGapIn(g, faultAbs + 300 * 48, p.rec.startAbs + p.rec.length);
+    if (m > 20) debug(`loss ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
+    gapMaxMs = Math.max(gapMaxMs, m);
     baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
   }
   const d = (x: { total: number; conceal: number }, y: { total: number; conceal: number }) => ({ total: x.total - y.total, conceal: x.conceal - y.conceal });
   const a = d(popsOf(post[0].stats, "parent"), popsOf(pre[0].stats, "parent"));
   const b = d(popsOf(post[1].stats, leaf), popsOf(pre[1].stats, leaf));
   const total = a.total + b.total;
+  debug(`loss pops leaf ${JSON.stringify(a)} parent ${JSON.stringify(b)}`);
   return { gapMaxMs, baselineGapMaxMs, concealedShare: total > 0 ? (a.conceal + b.conceal) / total : NaN };
 }
 
@@ -155,6 +162,7 @@ async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRe
     const g = gapsOf(p.rec, p.v, fault, fault + 2500);
     per.push(g === null ? Infinity : recoveryAfter(g, faultAbs));
   }
+  debug(`linkCut per pair: ${per.map((x) => x.toFixed(0)).join(",")}`);
   const moved = c.tree().nodes.find((n) => n.id === leaf)?.parent !== parent;
   return { recoveryMs: median(per), recoveryMaxMs: Math.max(...per), moved };
 }
@@ -174,7 +182,9 @@ async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promis
     const fault = msAt(p.rec, faultAbs);
     const g = gapsOf(p.rec, p.v, fault, fault);
     if (!g) continue;
-    audioGapMaxMs = Math.max(audioGapMaxMs, maxGapIn(g, faultAbs, p.rec.startAbs + p.rec.length));
+    const m = maxGapIn(g, faultAbs, p.rec.startAbs + p.rec.length);
+    if (m > 20) debug(`restart ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
+    audioGapMaxMs = Math.max(audioGapMaxMs, m);
     baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
   }
   await waitFor(async () => c.tree().nodes.length === before.nodes.length, 8000, "every node to be back in the room");
@@ -212,6 +222,7 @@ async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRe
       worst = Math.max(worst, g === null ? Infinity : recoveryAfter(g, faultAbs));
     }
     recoveries.push(worst);
+    debug(`hubKill orphan ${c.byId(o).name}: ${worst.toFixed(0)} ms`);
   }
   // Pairs whose path does not pass through the hub: the same window before and after the kill.
   let unaffectedGapMaxMs = 0;
@@ -224,7 +235,9 @@ async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRe
       unheard++;
       continue;
     }
-    unaffectedGapMaxMs = Math.max(unaffectedGapMaxMs, maxGapIn(g, faultAbs, faultAbs + 2700 * 48));
+    const m = maxGapIn(g, faultAbs, faultAbs + 2700 * 48);
+    if (m > 20) debug(`hubKill unaffected ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
+    unaffectedGapMaxMs = Math.max(unaffectedGapMaxMs, m);
     baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, faultAbs - 2800 * 48, faultAbs - 100 * 48));
   }
   return {

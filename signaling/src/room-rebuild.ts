@@ -22,6 +22,8 @@ export interface RestoreReport {
 export class RoomRebuild {
   /** Reported nodes whose parent is not back yet. */
   private readonly buffered = new Map<NodeId, { info: PlannerNodeInfo; parent: NodeId }>();
+  /** Backups as reported, kept where still valid once everyone is back. */
+  private readonly backups = new Map<NodeId, NodeId>();
   /** Every id some report named as parent or child. */
   private readonly named = new Set<NodeId>();
   private readonly reported = new Set<NodeId>();
@@ -36,6 +38,7 @@ export class RoomRebuild {
   /** Puts a reporting node back (or keeps it until its parent is back); returns the planner's moves. */
   add(info: PlannerNodeInfo, report: RestoreReport): Move[] {
     this.reported.add(info.id);
+    if (report.backup !== null) this.backups.set(info.id, report.backup);
     if (report.parent !== null) this.named.add(report.parent);
     for (const c of report.children) this.named.add(c);
     const p = report.parent;
@@ -43,7 +46,7 @@ export class RoomRebuild {
       this.buffered.set(info.id, { info, parent: p });
       return [];
     }
-    const moves = this.planner.restoreNode(info, p);
+    const moves = this.planner.restoreNode(info, p, report.backup);
     this.restored++;
     return moves.concat(this.drainUnder(info.id));
   }
@@ -76,6 +79,8 @@ export class RoomRebuild {
       this.buffered.delete(b.info.id);
       moves.push(...this.planner.addNode(b.info));
     }
+    // Backups named before their node was back: keep them where still valid.
+    for (const [id, b] of this.backups) if (this.planner.backupOf(id) !== b) this.planner.keepBackup(id, b);
     return moves;
   }
 
@@ -87,7 +92,7 @@ export class RoomRebuild {
       for (const b of [...this.buffered.values()]) {
         if (b.parent !== p) continue;
         this.buffered.delete(b.info.id);
-        moves.push(...this.planner.restoreNode(b.info, p));
+        moves.push(...this.planner.restoreNode(b.info, p, this.backups.get(b.info.id) ?? null));
         this.restored++;
         stack.push(b.info.id);
       }

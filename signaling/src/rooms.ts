@@ -209,7 +209,7 @@ export class Rooms {
     };
     let moves: Move[];
     try {
-      moves = rt.rebuild ? rt.rebuild.state.add(info, report) : room.planner.restoreNode(info, report.parent);
+      moves = rt.rebuild ? rt.rebuild.state.add(info, report) : room.planner.restoreNode(info, report.parent, report.backup);
     } catch (e) {
       log.error("planner refused a restore", { room: room.name, node: id, error: String(e) });
       return this.error(peer, "internal", "could not restore the node", msg.ref);

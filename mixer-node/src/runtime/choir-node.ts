@@ -133,6 +133,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   private rttTimer: NodeJS.Timeout | null = null;
   /** Warm standby to the backup parent (this node offers). */
   private standby: LinkEntry | null = null;
+  private standbyTimer: NodeJS.Timeout | null = null;
   /** Standby links of nodes that name this one as backup (they offer; promoted when they move here). */
   private readonly standbyFor = new Map<string, LinkEntry>();
   private healer: LinkHealer | null = null;
@@ -362,7 +363,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     void c.link.close();
   }
 
-  /** Keeps one standby link, to the current backup parent (when warm standby is on). */
+  /** Keeps one standby link, to the current backup parent (when warm standby is on), set up a little later. */
   private syncStandby(): void {
     const want = this.healing.warmStandby && this.backup !== null && this.backup !== this.parentId ? this.backup : null;
     if (this.standby && this.standby.peer !== want) {
@@ -370,11 +371,17 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       this.standby = null;
       void old.link.close();
     }
-    if (want !== null && !this.standby) {
-      this.standby = this.newLink(want, "offerer", null);
+    if (want === null || this.standby || this.standbyTimer) return;
+    const [lo, hi] = this.healing.standbyDelayMs;
+    this.standbyTimer = setTimeout(() => {
+      this.standbyTimer = null;
+      const now = this.healing.warmStandby && this.backup !== null && this.backup !== this.parentId ? this.backup : null;
+      if (this.stopped || now === null || this.standby) return;
+      this.standby = this.newLink(now, "offerer", null);
       this.standby.link.start();
-      this.flushPending(want, this.standby);
-    }
+      this.flushPending(now, this.standby);
+    }, lo + Math.random() * (hi - lo));
+    this.standbyTimer.unref();
   }
 
   private forgetStandby(entry: LinkEntry): void {
@@ -436,7 +443,11 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         },
         note: (ev) => this.safeEmit("healing", ev),
       },
-      { checkEveryMs: h.checkEveryMs, icePolicy: this.opts.iceRetryPolicy ?? new DefaultReconnectPolicy(HEALING_DEFAULTS.iceRetry) },
+      {
+        checkEveryMs: h.checkEveryMs,
+        selfStallHoldMs: h.selfStallHoldMs,
+        icePolicy: this.opts.iceRetryPolicy ?? new DefaultReconnectPolicy(HEALING_DEFAULTS.iceRetry),
+      },
     );
     this.healer.start();
     this.resume = new SignalingResume(
@@ -537,6 +548,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     if (this.rttTimer) clearInterval(this.rttTimer);
     this.healer?.stop();
     this.resume?.stop();
+    if (this.standbyTimer) clearTimeout(this.standbyTimer);
     this.clock?.stop();
     try {
       this.signaling?.send({ type: "leave" });

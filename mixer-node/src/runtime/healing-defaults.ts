@@ -17,11 +17,23 @@ export const HEALING_DEFAULTS = {
    * 2-core machine running 13 node processes, senders stalled for up to ~350 ms without any
    * fault: a shorter limit moved healthy nodes.
    */
-  reparentAfterMs: 800,
+  reparentAfterMs: 500,
   /** How often links are checked, ms (a timer, not the tick path). */
   checkEveryMs: 20,
+  /**
+   * After this node's own event loop stalled (the check timer ran 3 periods late), no move is
+   * requested for this long: a starved process hears silence everywhere, and moving it would
+   * not help (it did, under load 15 on 2 cores, pile nodes six levels deep).
+   */
+  selfStallHoldMs: 2000,
   /** Keep a connected, media-less link to the backup parent, so that failover needs no setup. */
   warmStandby: true,
+  /**
+   * A new standby link is set up this long (uniformly random in the range, ms) after the backup
+   * changed: a failover or a rebuilt room changes many nodes' backups at once, and link setups all
+   * at once (each one a DTLS handshake) stall loaded processes enough to skip ticks.
+   */
+  standbyDelayMs: [1000, 3000] as readonly [number, number],
   /** At most this many standby links a node answers for others (beyond: ordinary pending signals). */
   maxStandbyPeers: 32,
   /** ICE restarts of a stalled parent link: after 250 ms more of silence, then backing off; give up after 10 s. */
@@ -58,6 +70,8 @@ export interface HealingOptions {
   silenceMs?: number;
   reparentAfterMs?: number;
   checkEveryMs?: number;
+  selfStallHoldMs?: number;
   warmStandby?: boolean;
+  standbyDelayMs?: readonly [number, number];
   maxStandbyPeers?: number;
 }

@@ -55,8 +55,9 @@ export class LinkHealer {
 
   constructor(
     private readonly host: HealingHost,
-    private readonly opts: { checkEveryMs: number; icePolicy: ReconnectPolicy } = {
+    private readonly opts: { checkEveryMs: number; selfStallHoldMs: number; icePolicy: ReconnectPolicy } = {
       checkEveryMs: HEALING_DEFAULTS.checkEveryMs,
+      selfStallHoldMs: HEALING_DEFAULTS.selfStallHoldMs,
       icePolicy: new DefaultReconnectPolicy(HEALING_DEFAULTS.iceRetry),
     },
   ) {}
@@ -71,6 +72,7 @@ export class LinkHealer {
   }
 
   private lastCheck = 0;
+  private lastSelfStall = -Infinity;
   private readonly onTimer = (): void => {
     if (!this.timer) return;
     const now = performance.now();
@@ -79,6 +81,7 @@ export class LinkHealer {
     // This process itself did not run for a while: the silence may be ours. Judge next time.
     if (late) {
       this.counters.selfStalls++;
+      this.lastSelfStall = now;
       return;
     }
     this.check(now);
@@ -149,7 +152,8 @@ export class LinkHealer {
       });
       e.retry.start();
     }
-    if (verdict === "lost" && !e.reportedLost) {
+    // A process starved of CPU hears silence from every side; moving it would not help.
+    if (verdict === "lost" && !e.reportedLost && now - this.lastSelfStall >= this.opts.selfStallHoldMs) {
       e.reportedLost = true;
       this.counters.moves++;
       this.report(l.peer, true);

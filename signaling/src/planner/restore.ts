@@ -21,7 +21,7 @@ export class RecoveringTreePlanner extends TreePlanner {
    * parent and DUPLICATE_NODE for a known id; a null parent while a root exists places the node
    * as an ordinary join.
    */
-  restoreNode(info: PlannerNodeInfo, parent: NodeId | null): Move[] {
+  restoreNode(info: PlannerNodeInfo, parent: NodeId | null, backup: NodeId | null = null): Move[] {
     if (parent !== null) {
       const p = this.get(parent);
       if (p.depth < 0) throw new PlannerError("UNKNOWN_NODE", `parent ${parent} is not placed`);
@@ -30,6 +30,7 @@ export class RecoveringTreePlanner extends TreePlanner {
       n.waiting = false;
       this.settleSubtree(n);
       this.refreshIndexes(p);
+      this.keepBackup(n.id, backup);
       this.markBackupDirty(n);
       return this.finish();
     }
@@ -37,6 +38,18 @@ export class RecoveringTreePlanner extends TreePlanner {
     const n = this.createNode(info);
     this.makeRoot(n, "join");
     return this.finish();
+  }
+
+  /**
+   * Gives `id` the backup it reports when that is still a valid one (so that a rebuilt room does
+   * not make every node set up a new standby link); returns whether it did.
+   */
+  keepBackup(id: NodeId, backup: NodeId | null): boolean {
+    const n = this.nodes.get(id);
+    const b = backup === null ? undefined : this.nodes.get(backup);
+    if (!n || !b || n.backup === b || !this.validBackup(n, b)) return false;
+    this.setBackup(n, b);
+    return true;
   }
 
   /** Moves `id` (and its subtree) off its current parent; [] when it has none or no place exists. */
