@@ -22,17 +22,17 @@
  */
 import { loadCodecBackend } from "../codec/index.js";
 import type { CodecBackend, EncoderOptions, FrameMs } from "../codec/types.js";
-import { HubEngine, type LinkTarget } from "../hub-engine.js";
+import { HubEngine } from "../hub-engine.js";
 import { TickClock } from "../tick-clock.js";
 import { SafeEmitter } from "../transport/events.js";
-import { PeerLink } from "../transport/peer-link.js";
+import type { PeerLink } from "../transport/peer-link.js";
 import type { LinkState, PeerLinkOptions } from "../transport/index.js";
 import type { MediaSettings } from "../../../signaling/src/defaults.js";
 import type { JoinMessage, JoinedMessage, RelayedSignalMessage, TreeUpdateMessage } from "../../../signaling/src/protocol.js";
 import { NODE_DEFAULTS } from "./defaults.js";
 import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
 import { LinkHealer, SignalingResume, type HealingEvent } from "./healing.js";
-import { LinkMonitor } from "./link-monitor.js";
+import { NodeLinks } from "./node-links.js";
 import { DefaultReconnectPolicy, type ReconnectPolicy } from "./reconnect-policy.js";
 import { Recorder } from "./recorder.js";
 import { SignalingClient } from "./signaling-client.js";
@@ -96,14 +96,6 @@ export type ChoirNodeEvents = {
   resumed: [msg: JoinedMessage];
 };
 
-interface LinkEntry {
-  peer: string;
-  link: PeerLink;
-  /** null for a standby link: connected, carrying no media, not in the engine. */
-  target: LinkTarget | null;
-  monitor: LinkMonitor;
-}
-
 export function encoderOptionsFromMedia(media: MediaSettings): Omit<EncoderOptions, "frameMs"> {
   return {
     application: media.application === "restricted_lowdelay" ? "restricted-lowdelay" : media.application,
@@ -126,16 +118,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   absOrigin = 0;
 
   private signaling: SignalingClient | null = null;
-  private parent: LinkEntry | null = null;
-  private readonly children = new Map<string, LinkEntry>();
-  private readonly freeSlots: number[] = [];
-  private readonly pending = new Map<string, { at: number; data: Record<string, unknown> }[]>();
+  private links: NodeLinks | null = null;
   private rttTimer: NodeJS.Timeout | null = null;
-  /** Warm standby to the backup parent (this node offers). */
-  private standby: LinkEntry | null = null;
-  private standbyTimer: NodeJS.Timeout | null = null;
-  /** Standby links of nodes that name this one as backup (they offer; promoted when they move here). */
-  private readonly standbyFor = new Map<string, LinkEntry>();
   private healer: LinkHealer | null = null;
   private resume: SignalingResume | null = null;
   private resumeToken: string | null = null;
@@ -152,11 +136,11 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   }
 
   get parentId(): string | null {
-    return this.parent?.peer ?? null;
+    return this.links?.parentId ?? null;
   }
 
   get childIds(): string[] {
-    return [...this.children.keys()];
+    return this.links?.childIds ?? [];
   }
 
   get frameMs(): FrameMs {
@@ -169,7 +153,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     // Reconnection is ours (SignalingResume): the policy decides, and every reconnect rejoins.
     const sig = new SignalingClient(o.url, { reconnection: false });
     this.signaling = sig;
-    sig.on("signal", (m) => this.onSignal(m));
+    sig.on("signal", (m) => this.links?.onSignal(m));
     sig.on("tree-update", (m) => this.applyNeighbourhood(m));
     sig.on("bad-message", (reason) => this.problem("server", `bad message: ${reason}`));
     sig.on("server-error", (m) => this.problem("server", `${m.code}: ${m.message}`));
@@ -208,18 +192,33 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   private buildEngine(media: MediaSettings): void {
     const backend = this.opts.backend ?? loadCodecBackend();
     const maxChildren = this.opts.maxChildren ?? NODE_DEFAULTS.maxChildren;
-    for (let s = maxChildren - 1; s >= 0; s--) this.freeSlots.push(s);
     const engine = new HubEngine({
       backend,
       maxChildren,
       frameMs: media.frameMs as FrameMs,
       hasVoice: this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice,
       encoder: encoderOptionsFromMedia(media),
-      onPacket: (target, bytes, length) => this.sendPacket(target, bytes, length),
+      onPacket: (target, bytes, length) => this.links!.send(target, bytes, length, this.frameSamples),
       onError: (err, target) => this.problem("engine", `${String(target)}: ${(err as Error)?.message ?? String(err)}`),
     });
     this.engine = engine;
     this.frameSamples = engine.frameSamples;
+    this.links = new NodeLinks(
+      {
+        engine,
+        linkOptions: this.opts.link ?? {},
+        healing: { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) },
+        sendSignal: (to, kind, data) => {
+          if (this.inSession) this.signaling?.send({ type: "signal", to, kind, data });
+        },
+        problem: (where, message, counter) => {
+          if (counter) this.problems[counter]++;
+          this.problem(where, message);
+        },
+        linkState: (peer, state) => this.safeEmit("link-state", peer, state),
+      },
+      maxChildren,
+    );
     const voice = this.opts.voice ?? null;
     const voiceIn = engine.voiceIn;
     const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
@@ -249,195 +248,23 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     return this.recorder;
   }
 
-  private sendPacket(target: LinkTarget, bytes: Uint8Array, length: number): void {
-    const entry = target === "parent" ? this.parent : this.childBySlot[target as number];
-    if (entry) entry.link.sendOpus(bytes.subarray(0, length), this.frameSamples);
-  }
-
-  private readonly childBySlot: (LinkEntry | undefined)[] = [];
-
   /** Reconciles links with the neighbourhood the server announced. */
   private applyNeighbourhood(m: JoinedMessage | TreeUpdateMessage): void {
-    if (this.stopped || !this.engine) return;
+    if (this.stopped || !this.links) return;
     this.backup = m.backup;
-    if (m.parent !== this.parentId) {
-      if (this.parent) this.dropParent();
-      if (m.parent) this.addParent(m.parent);
-    }
-    const wanted = new Set(m.children);
-    for (const peer of [...this.children.keys()]) if (!wanted.has(peer)) this.dropChild(peer);
-    for (const peer of m.children) if (!this.children.has(peer)) this.addChild(peer);
-    this.syncStandby();
+    this.links.reconcile(m.parent, m.children, m.backup);
     this.safeEmit("neighbours", this.parentId, this.childIds);
-  }
-
-  private get healing(): Required<HealingOptions> {
-    return { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) };
-  }
-
-  private newLink(peer: string, role: "offerer" | "answerer", target: LinkTarget | null): LinkEntry {
-    const link = new PeerLink({ ...(this.opts.link ?? {}), role, label: peer });
-    const h = this.healing;
-    const monitor = new LinkMonitor(
-      { silenceMs: h.silenceMs, reparentAfterMs: h.reparentAfterMs, setupAllowanceMs: NODE_DEFAULTS.linkSetupAllowanceMs },
-      performance.now(),
-    );
-    const entry: LinkEntry = { peer, link, target, monitor };
-    link.on("signal", (s) => {
-      const kind = s.kind === "offer" || s.kind === "answer" || s.kind === "candidate" ? s.kind : "other";
-      // `by` tells the peer which of its links this is for: two nodes that are each other's
-      // backup hold two links, one offered by each.
-      if (this.inSession) this.signaling?.send({ type: "signal", to: peer, kind, data: { ...s, by: role } });
-    });
-    link.on("error", (e) => this.problem(`link ${peer}`, `${e.code}: ${e.message}`));
-    link.on("state", (st) => {
-      monitor.noteState(st, performance.now());
-      if (st === "closed") this.forgetStandby(entry);
-      this.safeEmit("link-state", peer, st);
-    });
-    const engine = this.engine!;
-    link.onOpus((seq, ts, payload, arrivalMs) => {
-      // A link replaced meanwhile must not feed its successor's jitter buffer; a standby link
-      // carries no media.
-      if (entry.link !== link || entry.target === null) return;
-      monitor.lastRxMs = arrivalMs;
-      engine.receive(entry.target, seq, ts, payload, arrivalMs);
-    });
-    return entry;
-  }
-
-  private addParent(peer: string): void {
-    let entry: LinkEntry;
-    if (this.standby?.peer === peer) {
-      // Failover to the backup: its link is already up, only the media starts.
-      entry = this.standby;
-      this.standby = null;
-      entry.target = "parent";
-      entry.monitor.reset(performance.now());
-    } else {
-      entry = this.newLink(peer, "offerer", "parent");
-    }
-    this.parent = entry;
-    this.engine!.attachParent();
-    entry.link.start();
-    this.flushPending(peer, entry);
-  }
-
-  private dropParent(): void {
-    const p = this.parent!;
-    this.parent = null;
-    this.engine!.detachParent();
-    void p.link.close();
-  }
-
-  private addChild(peer: string): void {
-    const slot = this.freeSlots.pop();
-    if (slot === undefined) {
-      this.problems.slots++;
-      this.problem("engine", `no free child slot for ${peer}`);
-      return;
-    }
-    let entry = this.standbyFor.get(peer);
-    if (entry) {
-      // A node that kept a standby link to us moves here: promote its link.
-      this.standbyFor.delete(peer);
-      entry.target = slot;
-      entry.monitor.reset(performance.now());
-    } else {
-      entry = this.newLink(peer, "answerer", slot);
-    }
-    this.children.set(peer, entry);
-    this.childBySlot[slot] = entry;
-    this.engine!.attachChild(slot);
-    entry.link.start();
-    this.flushPending(peer, entry);
-  }
-
-  private dropChild(peer: string): void {
-    const c = this.children.get(peer)!;
-    this.children.delete(peer);
-    const slot = c.target as number;
-    this.childBySlot[slot] = undefined;
-    this.engine!.detachChild(slot);
-    this.freeSlots.push(slot);
-    void c.link.close();
-  }
-
-  /** Keeps one standby link, to the current backup parent (when warm standby is on), set up a little later. */
-  private syncStandby(): void {
-    const want = this.healing.warmStandby && this.backup !== null && this.backup !== this.parentId ? this.backup : null;
-    if (this.standby && this.standby.peer !== want) {
-      const old = this.standby;
-      this.standby = null;
-      void old.link.close();
-    }
-    if (want === null || this.standby || this.standbyTimer) return;
-    const [lo, hi] = this.healing.standbyDelayMs;
-    this.standbyTimer = setTimeout(() => {
-      this.standbyTimer = null;
-      const now = this.healing.warmStandby && this.backup !== null && this.backup !== this.parentId ? this.backup : null;
-      if (this.stopped || now === null || this.standby) return;
-      this.standby = this.newLink(now, "offerer", null);
-      this.standby.link.start();
-      this.flushPending(now, this.standby);
-    }, lo + Math.random() * (hi - lo));
-    this.standbyTimer.unref();
-  }
-
-  private forgetStandby(entry: LinkEntry): void {
-    if (entry.target !== null) return;
-    if (this.standby === entry) this.standby = null;
-    if (this.standbyFor.get(entry.peer) === entry) this.standbyFor.delete(entry.peer);
-  }
-
-  private onSignal(m: RelayedSignalMessage): void {
-    const by = m.data.by;
-    // My offerer links to m.from (parent, standby) take what its answerer sends, and vice versa.
-    const mineOffered = this.parent?.peer === m.from ? this.parent : this.standby?.peer === m.from ? this.standby : undefined;
-    const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from);
-    const entry = by === "answerer" ? mineOffered : by === "offerer" ? theirsOffered : (mineOffered ?? theirsOffered);
-    if (entry) {
-      entry.link.handleSignal(m.data);
-      return;
-    }
-    // An offer from a node we are not linked to: a node that names us as backup (a standby
-    // link), or a new child whose offer overtook its tree-update. Either way, answer it now.
-    if (m.kind === "offer" && this.engine && this.standbyFor.size < this.healing.maxStandbyPeers) {
-      const standby = this.newLink(m.from, "answerer", null);
-      this.standbyFor.set(m.from, standby);
-      standby.link.start();
-      standby.link.handleSignal(m.data);
-      this.flushPending(m.from, standby);
-      return;
-    }
-    // Other early signals are kept briefly.
-    const now = performance.now();
-    const list = this.pending.get(m.from) ?? [];
-    while (list.length > 0 && now - list[0].at > NODE_DEFAULTS.pendingSignalMs) list.shift();
-    if (list.length >= NODE_DEFAULTS.pendingSignalMax) {
-      this.problems.signals++;
-      return;
-    }
-    list.push({ at: now, data: m.data });
-    this.pending.set(m.from, list);
-  }
-
-  private flushPending(peer: string, entry: LinkEntry): void {
-    const list = this.pending.get(peer);
-    if (!list) return;
-    this.pending.delete(peer);
-    const now = performance.now();
-    for (const p of list) if (now - p.at <= NODE_DEFAULTS.pendingSignalMs) entry.link.handleSignal(p.data);
   }
 
   // ---- healing -----------------------------------------------------------------------------
 
   private startHealing(sig: SignalingClient): void {
-    const h = this.healing;
+    const h = { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) };
+    const links = this.links!;
     this.healer = new LinkHealer(
       {
-        parentLink: () => this.parent,
-        childLinks: () => this.children.values(),
+        parentLink: () => links.parent,
+        childLinks: () => links.children.values(),
         send: (msg) => {
           if (this.inSession) this.signaling?.send(msg);
         },
@@ -483,35 +310,30 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
 
   private reportRtts(): void {
     const samples: { to: string; rttMs: number }[] = [];
-    for (const e of this.links()) {
+    for (const e of this.links?.all() ?? []) {
       const rtt = e.link.getStats().rttMs;
       if (rtt !== null && Number.isFinite(rtt)) samples.push({ to: e.peer, rttMs: Math.max(0, Math.min(10_000, rtt)) });
     }
     if (samples.length > 0 && this.inSession) this.signaling?.send({ type: "rtt", samples: samples.slice(0, 32) });
   }
 
-  private *links(): Iterable<LinkEntry> {
-    if (this.parent) yield this.parent;
-    yield* this.children.values();
-  }
-
   linkInfo(): NodeLinkInfo[] {
     const out: NodeLinkInfo[] = [];
-    for (const e of this.links()) {
-      out.push({ peer: e.peer, role: e === this.parent ? "parent" : "child", state: e.link.state, rttMs: e.link.getStats().rttMs });
+    for (const e of this.links?.all() ?? []) {
+      out.push({ peer: e.peer, role: e === this.links!.parent ? "parent" : "child", state: e.link.state, rttMs: e.link.getStats().rttMs });
     }
     return out;
   }
 
   /** True when every link of the node is connected. */
   allLinksConnected(): boolean {
-    for (const e of this.links()) if (e.link.state !== "connected") return false;
+    for (const e of this.links?.all() ?? []) if (e.link.state !== "connected") return false;
     return true;
   }
 
   /** The PeerLink to a neighbour (tests use it to impair or cut a link). */
   linkTo(peer: string): PeerLink | null {
-    return (this.parent?.peer === peer ? this.parent.link : this.children.get(peer)?.link) ?? null;
+    return this.links?.linkTo(peer) ?? null;
   }
 
   private problem(where: string, message: string): void {
@@ -533,11 +355,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       clock: this.clock?.toJSON() ?? null,
       engine: this.engine?.toJSON() ?? null,
       links: this.linkInfo(),
-      standby: this.standby ? { peer: this.standby.peer, state: this.standby.link.state } : null,
-      standbyFor: [...this.standbyFor.keys()],
-      slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target])),
+      ...(this.links?.toJSON() ?? {}),
       healing: this.healer?.toJSON() ?? null,
-      monitors: Object.fromEntries([...this.links()].map((e) => [e.peer, e.monitor.toJSON()])),
     };
   }
 
@@ -548,22 +367,13 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     if (this.rttTimer) clearInterval(this.rttTimer);
     this.healer?.stop();
     this.resume?.stop();
-    if (this.standbyTimer) clearTimeout(this.standbyTimer);
     this.clock?.stop();
     try {
       this.signaling?.send({ type: "leave" });
     } catch {
       // The socket may already be gone.
     }
-    const closing: Promise<void>[] = [];
-    for (const e of this.links()) closing.push(e.link.close());
-    if (this.standby) closing.push(this.standby.link.close());
-    for (const e of this.standbyFor.values()) closing.push(e.link.close());
-    this.parent = null;
-    this.standby = null;
-    this.children.clear();
-    this.standbyFor.clear();
-    await Promise.allSettled(closing);
+    await this.links?.close();
     this.signaling?.close();
     this.signaling = null;
     this.engine?.destroy();

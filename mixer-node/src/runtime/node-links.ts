@@ -1,0 +1,275 @@
+/**
+ * A node's links: to its parent (this node offers), to its children (they offer), the warm
+ * standby to its backup parent (this node offers, no media), and the standby links of nodes
+ * that name this one as their backup (they offer, no media). Reconciles them with the
+ * neighbourhood the server announces; a move to the backup promotes the standby link instead of
+ * setting up a new one. Every link has a LinkMonitor fed by its packets (healing.ts reads them).
+ */
+import type { RelayedSignalMessage } from "../../../signaling/src/protocol.js";
+import type { HubEngine, LinkTarget } from "../hub-engine.js";
+import type { LinkState, PeerLinkOptions } from "../transport/index.js";
+import { PeerLink } from "../transport/peer-link.js";
+import { NODE_DEFAULTS } from "./defaults.js";
+import type { HEALING_DEFAULTS, HealingOptions } from "./healing-defaults.js";
+import { LinkMonitor } from "./link-monitor.js";
+
+export interface LinkEntry {
+  peer: string;
+  link: PeerLink;
+  /** null for a standby link: connected, carrying no media, not in the engine. */
+  target: LinkTarget | null;
+  monitor: LinkMonitor;
+}
+
+export interface NodeLinksHost {
+  readonly engine: HubEngine;
+  readonly linkOptions: Omit<PeerLinkOptions, "role" | "label">;
+  readonly healing: Required<HealingOptions> & Pick<typeof HEALING_DEFAULTS, "standbyDelayMs">;
+  /** Relays a signal to a peer (dropped while the node is out of session). */
+  sendSignal(to: string, kind: "offer" | "answer" | "candidate" | "other", data: Record<string, unknown>): void;
+  problem(where: string, message: string, counter?: "signals" | "slots"): void;
+  linkState(peer: string, state: LinkState): void;
+}
+
+export class NodeLinks {
+  parent: LinkEntry | null = null;
+  readonly children = new Map<string, LinkEntry>();
+  /** Warm standby to the backup parent. */
+  standby: LinkEntry | null = null;
+  /** Standby links of nodes that name this one as backup, by peer. */
+  readonly standbyFor = new Map<string, LinkEntry>();
+  private readonly childBySlot: (LinkEntry | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  private readonly pending = new Map<string, { at: number; data: Record<string, unknown> }[]>();
+  private standbyTimer: NodeJS.Timeout | null = null;
+  private backup: string | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly host: NodeLinksHost,
+    maxChildren: number,
+  ) {
+    for (let s = maxChildren - 1; s >= 0; s--) this.freeSlots.push(s);
+  }
+
+  get parentId(): string | null {
+    return this.parent?.peer ?? null;
+  }
+
+  get childIds(): string[] {
+    return [...this.children.keys()];
+  }
+
+  /** Parent and children (the links that carry media). */
+  *all(): Iterable<LinkEntry> {
+    if (this.parent) yield this.parent;
+    yield* this.children.values();
+  }
+
+  /** Hot path (the engine's packet sink): no allocation. */
+  send(target: LinkTarget, bytes: Uint8Array, length: number, samples: number): void {
+    const entry = target === "parent" ? this.parent : this.childBySlot[target as number];
+    if (entry) entry.link.sendOpus(bytes.subarray(0, length), samples);
+  }
+
+  /** Matches the links to the announced neighbourhood. */
+  reconcile(parent: string | null, children: readonly string[], backup: string | null): void {
+    if (this.closed) return;
+    this.backup = backup;
+    if (parent !== this.parentId) {
+      if (this.parent) this.dropParent();
+      if (parent) this.addParent(parent);
+    }
+    const wanted = new Set(children);
+    for (const peer of [...this.children.keys()]) if (!wanted.has(peer)) this.dropChild(peer);
+    for (const peer of children) if (!this.children.has(peer)) this.addChild(peer);
+    this.syncStandby();
+  }
+
+  private newLink(peer: string, role: "offerer" | "answerer", target: LinkTarget | null): LinkEntry {
+    const link = new PeerLink({ ...this.host.linkOptions, role, label: peer });
+    const h = this.host.healing;
+    const monitor = new LinkMonitor(
+      { silenceMs: h.silenceMs, reparentAfterMs: h.reparentAfterMs, setupAllowanceMs: NODE_DEFAULTS.linkSetupAllowanceMs },
+      performance.now(),
+    );
+    const entry: LinkEntry = { peer, link, target, monitor };
+    link.on("signal", (s) => {
+      const kind = s.kind === "offer" || s.kind === "answer" || s.kind === "candidate" ? s.kind : "other";
+      // `by` tells the peer which of its links this is for: two nodes that are each other's
+      // backup hold two links, one offered by each.
+      this.host.sendSignal(peer, kind, { ...s, by: role });
+    });
+    link.on("error", (e) => this.host.problem(`link ${peer}`, `${e.code}: ${e.message}`));
+    link.on("state", (st) => {
+      monitor.noteState(st, performance.now());
+      if (st === "closed") this.forgetStandby(entry);
+      this.host.linkState(peer, st);
+    });
+    const engine = this.host.engine;
+    link.onOpus((seq, ts, payload, arrivalMs) => {
+      // A link replaced meanwhile must not feed its successor's jitter buffer; a standby link
+      // carries no media.
+      if (entry.link !== link || entry.target === null) return;
+      monitor.lastRxMs = arrivalMs;
+      engine.receive(entry.target, seq, ts, payload, arrivalMs);
+    });
+    return entry;
+  }
+
+  private addParent(peer: string): void {
+    let entry: LinkEntry;
+    if (this.standby?.peer === peer) {
+      // Failover to the backup: its link is already up, only the media starts.
+      entry = this.standby;
+      this.standby = null;
+      entry.target = "parent";
+      entry.monitor.reset(performance.now());
+    } else {
+      entry = this.newLink(peer, "offerer", "parent");
+    }
+    this.parent = entry;
+    this.host.engine.attachParent();
+    entry.link.start();
+    this.flushPending(peer, entry);
+  }
+
+  private dropParent(): void {
+    const p = this.parent!;
+    this.parent = null;
+    this.host.engine.detachParent();
+    void p.link.close();
+  }
+
+  private addChild(peer: string): void {
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      this.host.problem("engine", `no free child slot for ${peer}`, "slots");
+      return;
+    }
+    let entry = this.standbyFor.get(peer);
+    if (entry) {
+      // A node that kept a standby link to us moves here: promote its link.
+      this.standbyFor.delete(peer);
+      entry.target = slot;
+      entry.monitor.reset(performance.now());
+    } else {
+      entry = this.newLink(peer, "answerer", slot);
+    }
+    this.children.set(peer, entry);
+    this.childBySlot[slot] = entry;
+    this.host.engine.attachChild(slot);
+    entry.link.start();
+    this.flushPending(peer, entry);
+  }
+
+  private dropChild(peer: string): void {
+    const c = this.children.get(peer)!;
+    this.children.delete(peer);
+    const slot = c.target as number;
+    this.childBySlot[slot] = undefined;
+    this.host.engine.detachChild(slot);
+    this.freeSlots.push(slot);
+    void c.link.close();
+  }
+
+  private wantedStandby(): string | null {
+    return this.host.healing.warmStandby && this.backup !== null && this.backup !== this.parentId ? this.backup : null;
+  }
+
+  /** Keeps one standby link, to the current backup parent, set up a little later (see standbyDelayMs). */
+  private syncStandby(): void {
+    const want = this.wantedStandby();
+    if (this.standby && this.standby.peer !== want) {
+      const old = this.standby;
+      this.standby = null;
+      void old.link.close();
+    }
+    if (want === null || this.standby || this.standbyTimer) return;
+    const [lo, hi] = this.host.healing.standbyDelayMs;
+    this.standbyTimer = setTimeout(() => {
+      this.standbyTimer = null;
+      const now = this.wantedStandby();
+      if (this.closed || now === null || this.standby) return;
+      this.standby = this.newLink(now, "offerer", null);
+      this.standby.link.start();
+      this.flushPending(now, this.standby);
+    }, lo + Math.random() * (hi - lo));
+    this.standbyTimer.unref();
+  }
+
+  private forgetStandby(entry: LinkEntry): void {
+    if (entry.target !== null) return;
+    if (this.standby === entry) this.standby = null;
+    if (this.standbyFor.get(entry.peer) === entry) this.standbyFor.delete(entry.peer);
+  }
+
+  onSignal(m: RelayedSignalMessage): void {
+    if (this.closed) return;
+    const by = m.data.by;
+    // My offerer links to m.from (parent, standby) take what its answerer sends, and vice versa.
+    const mineOffered = this.parent?.peer === m.from ? this.parent : this.standby?.peer === m.from ? this.standby : undefined;
+    const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from);
+    const entry = by === "answerer" ? mineOffered : by === "offerer" ? theirsOffered : (mineOffered ?? theirsOffered);
+    if (entry) {
+      entry.link.handleSignal(m.data);
+      return;
+    }
+    // An offer from a node we are not linked to: a node that names us as backup (a standby
+    // link), or a new child whose offer overtook its tree-update. Either way, answer it now.
+    if (m.kind === "offer" && this.standbyFor.size < this.host.healing.maxStandbyPeers) {
+      const standby = this.newLink(m.from, "answerer", null);
+      this.standbyFor.set(m.from, standby);
+      standby.link.start();
+      standby.link.handleSignal(m.data);
+      this.flushPending(m.from, standby);
+      return;
+    }
+    // Other early signals are kept briefly.
+    const now = performance.now();
+    const list = this.pending.get(m.from) ?? [];
+    while (list.length > 0 && now - list[0].at > NODE_DEFAULTS.pendingSignalMs) list.shift();
+    if (list.length >= NODE_DEFAULTS.pendingSignalMax) {
+      this.host.problem("signals", `too many early signals from ${m.from}`, "signals");
+      return;
+    }
+    list.push({ at: now, data: m.data });
+    this.pending.set(m.from, list);
+  }
+
+  private flushPending(peer: string, entry: LinkEntry): void {
+    const list = this.pending.get(peer);
+    if (!list) return;
+    this.pending.delete(peer);
+    const now = performance.now();
+    for (const p of list) if (now - p.at <= NODE_DEFAULTS.pendingSignalMs) entry.link.handleSignal(p.data);
+  }
+
+  linkTo(peer: string): PeerLink | null {
+    return (this.parent?.peer === peer ? this.parent.link : this.children.get(peer)?.link) ?? null;
+  }
+
+  toJSON(): object {
+    return {
+      standby: this.standby ? { peer: this.standby.peer, state: this.standby.link.state } : null,
+      standbyFor: [...this.standbyFor.keys()],
+      slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target])),
+      monitors: Object.fromEntries([...this.all()].map((e) => [e.peer, e.monitor.toJSON()])),
+    };
+  }
+
+  /** Closes every link; resolves when werift has closed them. */
+  close(): Promise<unknown> {
+    this.closed = true;
+    if (this.standbyTimer) clearTimeout(this.standbyTimer);
+    const closing: Promise<void>[] = [];
+    for (const e of this.all()) closing.push(e.link.close());
+    if (this.standby) closing.push(this.standby.link.close());
+    for (const e of this.standbyFor.values()) closing.push(e.link.close());
+    this.parent = null;
+    this.standby = null;
+    this.children.clear();
+    this.standbyFor.clear();
+    return Promise.allSettled(closing);
+  }
+}
