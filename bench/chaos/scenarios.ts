@@ -92,7 +92,8 @@ function popsOf(stats: Record<string, unknown>, peer: string | "parent"): { tota
   const slots = stats.slots as Record<string, number>;
   const pops = peer === "parent" ? eng?.parent?.pops : eng?.children?.[String(slots?.[peer])]?.pops;
   if (!pops) return { total: 0, conceal: 0 };
-  return { total: pops.packet + pops.fec + pops.conceal, conceal: pops.conceal };
+  // Frames not decoded from their own packet: rebuilt from the next one's FEC data, or concealed.
+  return { total: pops.packet + pops.fec + pops.conceal, conceal: pops.fec + pops.conceal };
 }
 
 /** Pairs (speaker voice, listener recording) of the run, both alive. */

@@ -74,8 +74,11 @@ export class LinkHealer {
   private lastCheck = 0;
   private lastSelfStall = -Infinity;
   private readonly onTimer = (): void => {
-    if (!this.timer) return;
-    const now = performance.now();
+    if (this.timer) this.tick(performance.now());
+  };
+
+  /** One timer round: judge the links, unless this process itself was stalled (tests call it too). */
+  tick(now: number): void {
     const late = now - this.lastCheck > this.opts.checkEveryMs * 3;
     this.lastCheck = now;
     // This process itself did not run for a while: the silence may be ours. Judge next time.
@@ -85,7 +88,7 @@ export class LinkHealer {
       return;
     }
     this.check(now);
-  };
+  }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
