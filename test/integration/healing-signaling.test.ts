@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { RecoveringTreePlanner } from "../../signaling/src/planner/restore.js";
+import { MAX_RESTORE_CHILDREN, parseClientMessage } from "../../signaling/src/protocol.js";
 import type { TreeMessage } from "../../signaling/src/protocol.js";
 import { RoomRebuild } from "../../signaling/src/room-rebuild.js";
 import type { SignalingServer } from "../../signaling/src/server.js";
@@ -52,6 +53,23 @@ async function choir(s: SignalingServer, room: string, n: number): Promise<TestC
 }
 
 const parents = (t: TreeMessage) => Object.fromEntries(t.nodes.map((n) => [n.id, n.parent]));
+
+describe("protocol: link-lost and restore", () => {
+  const limits = { maxBytes: 65_536, maxDepth: 8, maxSignalBytes: 32_768 };
+  const join = { type: "join", v: 1, room: "r", name: "a", section: "", canHub: true, uploadKbps: 1, hasVoice: true, resume: "t" };
+  it("accepts link-lost with and without move, and a join with restore", () => {
+    expect(parseClientMessage({ type: "link-lost", peer: "nA1" }, limits)).toMatchObject({ ok: true });
+    expect(parseClientMessage({ type: "link-lost", peer: "nA1", move: true, ref: 3 }, limits)).toMatchObject({ ok: true });
+    expect(parseClientMessage({ ...join, restore: { parent: null, backup: null, children: [] } }, limits)).toMatchObject({ ok: true });
+  });
+  it("refuses bad fields", () => {
+    expect(parseClientMessage({ type: "link-lost" }, limits)).toMatchObject({ ok: false, code: "invalid-message" });
+    expect(parseClientMessage({ type: "link-lost", peer: "nA1", move: "yes" }, limits)).toMatchObject({ ok: false, code: "invalid-message" });
+    expect(parseClientMessage({ ...join, restore: { parent: "nA1", children: [] } }, limits)).toMatchObject({ ok: false, code: "invalid-message" });
+    const many = Array.from({ length: MAX_RESTORE_CHILDREN + 1 }, (_, i) => `n${i}`);
+    expect(parseClientMessage({ ...join, restore: { parent: null, backup: null, children: many } }, limits)).toMatchObject({ ok: false, code: "invalid-message" });
+  });
+});
 
 describe("RecoveringTreePlanner", () => {
   it("restores nodes at their reported places, root first, over the cap if need be", () => {
