@@ -255,7 +255,8 @@ export async function runChaos(opts: Partial<ChaosChoirOptions> = {}): Promise<C
   const c = new ChaosChoir({ singers: 13, fanout: 3, frameMs: 10, disconnectGraceMs: 5000, warmStandby: true, log, ...opts });
   try {
     await c.start();
-    await sleep(1500);
+    // Standby links are set up 1-3 s after the last tree change: let them all be up first.
+    await sleep(4000);
     const depth = Math.max(...c.tree().nodes.map((n) => n.depth));
     log(`tree settled: depth ${depth}`);
     const loss = await loss10(c, log);
