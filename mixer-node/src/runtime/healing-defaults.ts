@@ -4,10 +4,11 @@
  */
 export const HEALING_DEFAULTS = {
   /**
-   * A link that has carried media is "stalled" after this long without a packet. Every node
-   * sends a frame on every link each tick (silence is encoded too), so a quiet link means a dead
-   * peer or a cut path: 12 frames at 10 ms, well past any jitter seen on loopback or the loss
-   * bursts of a 10 %-loss link (12 losses in a row: 1e-12).
+   * A link that has carried media is "stalled" after this long without a packet, and reported
+   * (`link-lost` without `move`: the server removes the peer if its socket is gone too). Every
+   * node sends a frame on every link each tick (silence is encoded too), so a quiet link means a
+   * dead peer or a cut path: 12 frames at 10 ms, well past the loss bursts of a 10 %-loss link
+   * (12 losses in a row: 1e-12). A false report costs nothing: a live peer keeps its place.
    */
   silenceMs: 120,
   /**
@@ -15,7 +16,8 @@ export const HEALING_DEFAULTS = {
    * the server then moves this node, with its subtree, to its backup parent. ICE restarts run
    * before and meanwhile; a link that comes back in time keeps the node where it is. On a loaded
    * 2-core machine running 13 node processes, senders stalled for up to ~350 ms without any
-   * fault: a shorter limit moved healthy nodes.
+   * fault (a shorter limit moved healthy nodes); a real cut is healed in about this long plus
+   * ~50 ms (the standby link is already up).
    */
   reparentAfterMs: 500,
   /** How often links are checked, ms (a timer, not the tick path). */
