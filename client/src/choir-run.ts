@@ -162,6 +162,8 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
   const names = new Map<string, string>();
   const common = { url: server.url, room, backend: opts.backend ?? "auto", link: { loopbackOnly: true }, rttReportMs: 1000 } as const;
   try {
+    // Every process loads first: a process still compiling would starve the nodes already singing.
+    await Promise.all(nodes.map((n) => n.whenReady()));
     const t0 = performance.now();
     if (hub) {
       await hub.start({ ...common, name: "server", hasVoice: false, canHub: true, dedicated: true, uploadKbps: 1_000_000 });

@@ -67,6 +67,11 @@ export class RemoteNode {
     });
   }
 
+  /** Resolves once the process has loaded the runtime and can start a node. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
   private async request(body: Record<string, unknown>, timeoutMs = 20_000): Promise<Record<string, unknown>> {
     await this.ready;
     if (this.exited) throw new Error(`${this.name}: node process has exited`);
