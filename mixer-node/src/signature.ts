@@ -188,21 +188,25 @@ export interface AnalyzeOptions extends SignatureOptions {
   minCorrelation?: number;
   /** Skip this much of the start of the recording (buffers filling), ms (default 0). */
   skipMs?: number;
+  /** Length of the coherent blocks, ms (default 2000). */
+  blockMs?: number;
 }
 
 /**
  * Finds voice `index` in a recording that starts at absolute sample `startAbs`, coherently: the
  * heard band's complex baseband is correlated with the voice's zero-mean on/off key at every
- * lag. Whole-frame delay changes keep the tone's phase (every signature frequency completes whole
- * cycles in 5, 10 and 20 ms), so the sum stays coherent over the recording and codec noise,
- * incoherent with the key, averages out: the estimate's floor is ~50 dB below a voice over a few
- * seconds. Delay resolution is 1 ms (48-sample hops), refined by parabolic interpolation.
+ * lag, so codec noise, incoherent with the key, averages out. The sum is coherent within blocks
+ * of `blockMs` and the blocks' magnitudes add: a jitter buffer that drops or inserts a frame shifts
+ * the tone's phase (a 5 ms frame is 1.5 cycles of 300 Hz), which would cancel a sum over the whole
+ * recording. The estimate's floor is ~45-50 dB below a voice over a few seconds. Delay resolution
+ * is 1 ms (48-sample hops), refined by parabolic interpolation.
  */
 export function estimateDelay(heard: Float32Array, startAbs: number, index: number, opts: AnalyzeOptions = {}): DelayEstimate {
   const hop = 48;
   const perMs = SIG_SAMPLE_RATE / 1000;
   const minLag = Math.max(0, Math.floor(((opts.minDelayMs ?? 0) * perMs) / hop));
   const maxLag = Math.ceil(((opts.maxDelayMs ?? 500) * perMs) / hop);
+  const blockHops = Math.max(1, Math.round(((opts.blockMs ?? 2000) * perMs) / hop));
   const voice = new SignatureVoice(index, opts);
   const h = bandBaseband(heard, voice.frequency, startAbs, hop);
   const pad = maxLag * hop;
@@ -226,14 +230,18 @@ export function estimateDelay(heard: Float32Array, startAbs: number, index: numb
     let rm = 0;
     for (let k = from; k < h.re.length; k++) rm += r[k + off];
     rm /= Math.max(1, n);
-    let cr = 0, ci = 0, er = 0;
-    for (let k = from; k < h.re.length; k++) {
+    let cr = 0, ci = 0, er = 0, mag = 0;
+    for (let k = from, inBlock = 0; k < h.re.length; k++) {
       const rv = r[k + off] - rm;
       cr += h.re[k] * rv;
       ci += h.im[k] * rv;
       er += rv * rv;
+      if (++inBlock === blockHops || k === h.re.length - 1) {
+        mag += Math.sqrt(cr * cr + ci * ci);
+        cr = ci = 0;
+        inBlock = 0;
+      }
     }
-    const mag = Math.sqrt(cr * cr + ci * ci);
     const c = eh > 1e-18 && er > 1e-18 ? mag / Math.sqrt(eh * er) : 0;
     corr[lag] = c;
     gain[lag] = er > 1e-18 ? mag / er : 0;
