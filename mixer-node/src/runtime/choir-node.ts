@@ -223,7 +223,11 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     const voiceIn = engine.voiceIn;
     const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
     const clock = new TickClock(
-      { periodMs: media.frameMs, onError: (err) => this.problem("tick", (err as Error)?.message ?? String(err)) },
+      {
+        periodMs: media.frameMs,
+        maxCatchUpTicks: Math.max(1, Math.ceil(NODE_DEFAULTS.catchUpMs / media.frameMs)),
+        onError: (err) => this.problem("tick", (err as Error)?.message ?? String(err)),
+      },
       (k: number, deadline: number) => {
         const abs = this.absOrigin + k * this.frameSamples;
         if (hasVoice) voice!.render(abs, voiceIn, this.frameSamples);

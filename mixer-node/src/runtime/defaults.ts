@@ -20,6 +20,13 @@ export const NODE_DEFAULTS = {
   pendingSignalMax: 64,
   /** A new link may take this long to deliver its first packet before its silence counts, ms. */
   linkSetupAllowanceMs: 3000,
+  /**
+   * After a stall of the event loop (GC, a link set-up, a busy machine), the tick clock runs the
+   * missed ticks back to back up to this much audio, ms. A skipped tick is a frame lost for every
+   * listener downstream (and, at 5 and 2.5 ms frames, a phase jump); a late one is only late,
+   * and the jitter buffers downstream absorb it.
+   */
+  catchUpMs: 60,
   /** Join reply timeout, ms. */
   joinTimeoutMs: 10_000,
 } as const;
