@@ -45,8 +45,13 @@ export const JITTER_BUFFER_TUNING = {
   targetUpdateMs: 100,
   /** A drop or an insertion needs the condition to hold this long (filters estimator noise). */
   adjustPersistMs: 50,
-  /** Drop hysteresis above target + one frame, as a fraction of a frame. */
+  /** Drop hysteresis above target + one frame, as a fraction of a frame ... */
   dropHysteresisFrames: 0.25,
+  /**
+   * ... and at least this many ms: at 2.5 and 5 ms frames a quarter frame is under 1.5 ms, less
+   * than a sender's timer jitter, and the buffer would drop and insert frames all the time.
+   */
+  dropHysteresisMinMs: 5,
   /** Miss events (underrun, late packet) are scored with this half-life ... */
   missHalfLifeMs: 1000,
   /** ... and this score (misses clustered within ~1 s) raises the target at once by one frame. */

@@ -117,7 +117,7 @@ export class JitterBuffer {
 
     const F = this.frameMs;
     this.persistPops = Math.max(1, Math.ceil(TUNE.adjustPersistMs / F));
-    this.hystMs = TUNE.dropHysteresisFrames * F;
+    this.hystMs = Math.max(TUNE.dropHysteresisFrames * F, TUNE.dropHysteresisMinMs);
     this.tsTolerance = TUNE.tsToleranceFrames * this.frameSamples;
     this.slotExt = new Float64Array(this.cap).fill(-1);
     this.slotState = new Uint8Array(this.cap);
