@@ -221,6 +221,9 @@ static napi_value enc_fec(napi_env env, napi_callback_info info) {
 static napi_value enc_dtx(napi_env env, napi_callback_info info) {
   return enc_flag(env, info, OPUS_SET_DTX_REQUEST, "dtx");
 }
+static napi_value enc_prediction_disabled(napi_env env, napi_callback_info info) {
+  return enc_flag(env, info, OPUS_SET_PREDICTION_DISABLED_REQUEST, "predictionDisabled");
+}
 
 static napi_value enc_lookahead(napi_env env, napi_callback_info info) {
   opus_int32 v = 0;
@@ -378,6 +381,7 @@ static napi_value init(napi_env env, napi_value exports) {
     METHOD("setExpectedLoss", enc_loss),
     METHOD("setFec", enc_fec),
     METHOD("setDtx", enc_dtx),
+    METHOD("setPredictionDisabled", enc_prediction_disabled),
     METHOD("lookahead", enc_lookahead),
     METHOD("destroy", enc_destroy),
   };
