@@ -234,7 +234,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
         });
       }
       levels.sort((x, y) => x - y);
-      const own = estimateDelay(heard, rec.startAbs, b, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100 }).gainDb;
+      const own = estimateDelay(heard, rec.startAbs, b, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100 }).coherentGainDb;
       selfLeakDb = Math.max(selfLeakDb, own - quantile(levels, 0.5));
     }
     const rootIdx = nodes.findIndex((n) => n.id === tree.root);

@@ -175,8 +175,16 @@ export interface DelayEstimate {
   delayMs: number;
   /** Normalised coherent correlation of the heard band with the voice's key at that delay (0..1). */
   correlation: number;
-  /** Level of the voice in the recording relative to the voice as sung, dB (0 = unchanged). */
+  /**
+   * Level of the voice in the recording relative to the voice as sung, dB (0 = unchanged): the
+   * larger of the coherent and the envelope estimate.
+   */
   gainDb: number;
+  /**
+   * The coherent estimate alone: the most sensitive (floor ~45-50 dB down), for checking that a
+   * voice is absent, e.g. a singer's own voice in what it hears.
+   */
+  coherentGainDb: number;
   /** Whether the voice was clearly present. */
   heard: boolean;
 }
@@ -247,19 +255,46 @@ export function estimateDelay(heard: Float32Array, startAbs: number, index: numb
     gain[lag] = er > 1e-18 ? mag / er : 0;
     if (c > best) { best = c; bestLag = lag; }
   }
-  if (bestLag < 0) return { index, delayMs: NaN, correlation: 0, gainDb: -Infinity, heard: false };
-  let refined = bestLag;
-  if (bestLag > minLag && bestLag < maxLag) {
-    const a = corr[bestLag - 1], b = corr[bestLag], c = corr[bestLag + 1];
-    const den = a - 2 * b + c;
-    if (den < 0) refined = bestLag + (0.5 * (a - c)) / den;
+  // The same search on the band's envelope (its magnitude): at high frequencies, after several
+  // Opus passes at modest bitrates, CELT may code a band's energy faithfully but fold its fine
+  // structure, so the tone keeps its on/off key but loses its phase, and only the envelope sees it.
+  const env = new Float32Array(h.re.length);
+  for (let k = 0; k < env.length; k++) env[k] = Math.sqrt(h.re[k] * h.re[k] + h.im[k] * h.im[k]);
+  let eBest = -1, eLag = -1, eGain = 0;
+  const eCorr = new Float64Array(maxLag + 1);
+  for (let lag = minLag; lag <= maxLag; lag++) {
+    const off = maxLag - lag;
+    let sh = 0, sr = 0, shh = 0, srr = 0, shr = 0;
+    for (let k = from; k < env.length; k++) {
+      const a = env[k];
+      const b = r[k + off];
+      sh += a; sr += b; shh += a * a; srr += b * b; shr += a * b;
+    }
+    const cov = shr - (sh * sr) / n;
+    const vh = shh - (sh * sh) / n;
+    const vr = srr - (sr * sr) / n;
+    const c = vh > 1e-18 && vr > 1e-18 ? cov / Math.sqrt(vh * vr) : 0;
+    eCorr[lag] = c;
+    if (c > eBest) { eBest = c; eLag = lag; eGain = vr > 1e-18 ? cov / vr : 0; }
   }
-  const heardIt = best >= (opts.minCorrelation ?? 0.5);
+  if (bestLag < 0 && eLag < 0) return { index, delayMs: NaN, correlation: 0, gainDb: -Infinity, coherentGainDb: -Infinity, heard: false };
+  const useEnv = eBest > best;
+  const lagOf = useEnv ? eLag : bestLag;
+  const cs = useEnv ? eCorr : corr;
+  let refined = lagOf;
+  if (lagOf > minLag && lagOf < maxLag) {
+    const a = cs[lagOf - 1], b = cs[lagOf], c = cs[lagOf + 1];
+    const den = a - 2 * b + c;
+    if (den < 0) refined = lagOf + (0.5 * (a - c)) / den;
+  }
+  const correlation = Math.max(best, eBest);
+  const coherentGainDb = 20 * Math.log10(Math.max(bestLag >= 0 ? gain[bestLag] : 0, 1e-12));
   return {
     index,
     delayMs: (refined * hop) / perMs,
-    correlation: best,
-    gainDb: 20 * Math.log10(Math.max(gain[bestLag], 1e-12)),
-    heard: heardIt,
+    correlation,
+    gainDb: Math.max(coherentGainDb, 20 * Math.log10(Math.max(eGain, 1e-12))),
+    coherentGainDb,
+    heard: correlation >= (opts.minCorrelation ?? 0.5),
   };
 }
