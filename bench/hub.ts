@@ -1,7 +1,7 @@
 /**
  * `npm run bench:hub -- --json`: one dedicated hub with 16 children over real WebRTC on loopback.
- * The hub runs in a process of its own; the children share another process (so that the hub's
- * CPU is its own). After the links settle, the hub's CPU, tick lateness and concealment are
+ * The hub runs in a process of its own; the children run in other processes (two by default, so
+ * that no single process of children saturates a core and sends late), and the hub's CPU is its own. After the links settle, the hub's CPU, tick lateness and concealment are
  * measured over a window. Last line:
  *   {"children": 16, "hubCpu": .., "tickLateP99Ms": .., "concealedShare": ..}
  */
@@ -17,6 +17,8 @@ import type { FrameMs } from "../mixer-node/src/codec/types.js";
 const { values } = parseArgs({
   options: {
     children: { type: "string", default: "16" },
+    "child-processes": { type: "string", default: "2" },
+    offset: { type: "string", default: "0" },
     seconds: { type: "string", default: "10" },
     "frame-ms": { type: "string", default: "10" },
     backend: { type: "string", default: "auto" },
@@ -33,15 +35,16 @@ if (values["children-process"]) {
   const { ChoirNode } = await import("../mixer-node/src/runtime/choir-node.js");
   const { SignatureVoice, MAX_SIGNATURE_VOICES } = await import("../mixer-node/src/signature.js");
   const n = Number(values.children);
+  const offset = Number(values.offset);
   const nodes: InstanceType<typeof ChoirNode>[] = [];
   for (let i = 0; i < n; i++) {
     const node = new ChoirNode({
       url: values.url!,
       room: values.room!,
-      name: `child${i}`,
+      name: `child${offset + i}`,
       canHub: false,
       uploadKbps: 1000,
-      voice: new SignatureVoice(i % MAX_SIGNATURE_VOICES),
+      voice: new SignatureVoice((offset + i) % MAX_SIGNATURE_VOICES),
       link: { loopbackOnly: true },
       rttReportMs: 0,
     });
@@ -73,9 +76,14 @@ if (values["children-process"]) {
     planner: { maxFanout: Math.max(children, 2) },
   });
   const hub = new RemoteNode("hub");
-  const kids = fork(fileURLToPath(import.meta.url), ["--children-process", "--children", String(children), "--url", server.url, "--room", "bench"], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  const procs = Math.max(1, Math.min(children, Number(values["child-processes"])));
+  const kidsList = Array.from({ length: procs }, (_, p) => {
+    const count = Math.floor(children / procs) + (p < children % procs ? 1 : 0);
+    const offset = p * Math.floor(children / procs) + Math.min(p, children % procs);
+    return fork(fileURLToPath(import.meta.url), ["--children-process", "--children", String(count), "--offset", String(offset), "--url", server.url, "--room", "bench"], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
   });
   try {
     await hub.start({
@@ -91,16 +99,21 @@ if (values["children-process"]) {
       rttReportMs: 0,
     });
     const t0 = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error("children did not connect within 60 s")), 60_000);
-      kids.on("message", (m: { connected?: boolean }) => {
-        if (m?.connected) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-      kids.once("exit", (code) => reject(new Error(`children process exited (${code})`)));
-    });
+    await Promise.all(
+      kidsList.map(
+        (kids) =>
+          new Promise<void>((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error("children did not connect within 60 s")), 60_000);
+            kids.on("message", (m: { connected?: boolean }) => {
+              if (m?.connected) {
+                clearTimeout(t);
+                resolve();
+              }
+            });
+            kids.once("exit", (code) => reject(new Error(`children process exited (${code})`)));
+          }),
+      ),
+    );
     out(`${children} children connected after ${((performance.now() - t0) / 1000).toFixed(1)} s; settling 2 s, measuring ${seconds} s`);
     await new Promise((r) => setTimeout(r, 2000));
     const a = await hub.stats();
@@ -134,10 +147,10 @@ if (values["children-process"]) {
     };
     console.log(JSON.stringify(result));
   } finally {
-    kids.send({ stop: true });
+    for (const kids of kidsList) kids.send({ stop: true });
     await hub.stop();
     await new Promise((r) => setTimeout(r, 300));
-    if (kids.exitCode === null) kids.kill("SIGKILL");
+    for (const kids of kidsList) if (kids.exitCode === null) kids.kill("SIGKILL");
     await server.close();
   }
   process.exit(0);
