@@ -10,7 +10,7 @@ import { createLogger } from "./log.js";
 import type { SignalingMetrics } from "./metrics.js";
 import { KeyedRateLimiter } from "./rate-limit.js";
 import { PlannerError } from "./planner/index.js";
-import type { NodeId, Move } from "./planner/types.js";
+import type { Move, NodeId, PlannerNodeInfo } from "./planner/types.js";
 import {
   PROTOCOL_VERSION,
   type JoinMessage,
@@ -145,17 +145,7 @@ export class Rooms {
     };
     let moves: Move[];
     try {
-      moves = room.planner.addNode({
-        id,
-        name: msg.name,
-        section: msg.section,
-        canHub: msg.canHub,
-        uploadKbps: msg.uploadKbps,
-        hasVoice: msg.hasVoice,
-        dedicated: msg.dedicated,
-        location: msg.latency?.location,
-        accessMs: msg.latency?.accessMs,
-      });
+      moves = room.planner.addNode(plannerInfo(id, msg));
     } catch (e) {
       if (room.size === 0) this.closeRoom(rt);
       if (e instanceof PlannerError && e.code === "INVALID_NODE") return this.error(peer, "invalid-message", e.message, ref);
@@ -196,17 +186,7 @@ export class Rooms {
    */
   private restore(peer: Peer, rt: RoomRuntime, id: NodeId, msg: JoinMessage, report: RestoreReport, now: number): void {
     const room = rt.state;
-    const info = {
-      id,
-      name: msg.name,
-      section: msg.section,
-      canHub: msg.canHub,
-      uploadKbps: msg.uploadKbps,
-      hasVoice: msg.hasVoice,
-      dedicated: msg.dedicated,
-      location: msg.latency?.location,
-      accessMs: msg.latency?.accessMs,
-    };
+    const info = plannerInfo(id, msg);
     let moves: Move[];
     try {
       moves = rt.rebuild ? rt.rebuild.state.add(info, report) : room.planner.restoreNode(info, report.parent, report.backup);
@@ -549,4 +529,19 @@ export class Rooms {
       if (rt.rebuild) clearTimeout(rt.rebuild.timer);
     }
   }
+}
+
+/** What the planner needs to know of a joining node, from its join message. */
+function plannerInfo(id: NodeId, msg: JoinMessage): PlannerNodeInfo {
+  return {
+    id,
+    name: msg.name,
+    section: msg.section,
+    canHub: msg.canHub,
+    uploadKbps: msg.uploadKbps,
+    hasVoice: msg.hasVoice,
+    dedicated: msg.dedicated,
+    location: msg.latency?.location,
+    accessMs: msg.latency?.accessMs,
+  };
 }
