@@ -8,6 +8,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { countPops } from "../client/src/choir-run.js";
 import { RemoteNode } from "../client/src/remote-node.js";
 import { startSignalingServer } from "../signaling/src/server.js";
 import { DEFAULT_MEDIA } from "../signaling/src/defaults.js";
@@ -120,18 +121,9 @@ if (values["children-process"]) {
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const b = await hub.stats();
     const cpu = (b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1000 / (b.uptimeMs - a.uptimeMs);
-    const pops = (s: Record<string, unknown>) => {
-      const e = s.engine as { children?: Record<string, { pops: { packet: number; fec: number; conceal: number } }> };
-      let total = 0;
-      let conceal = 0;
-      for (const c of Object.values(e.children ?? {})) {
-        total += c.pops.packet + c.pops.fec + c.pops.conceal;
-        conceal += c.pops.conceal;
-      }
-      return { total, conceal };
-    };
-    const pa = pops(a.stats);
-    const pb = pops(b.stats);
+    // The hub is the root: its inputs are exactly its children's up streams.
+    const pa = countPops(a.stats);
+    const pb = countPops(b.stats);
     const concealedShare = pb.total > pa.total ? (pb.conceal - pa.conceal) / (pb.total - pa.total) : NaN;
     const clock = b.stats.clock as { latenessMs: { p50: number; p99: number; max: number }; skipped: number; ticks: number };
     const engine = b.stats.engine as { backend: string };

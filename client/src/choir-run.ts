@@ -12,6 +12,7 @@ import { MAX_SIGNATURE_VOICES, estimateDelay } from "../../mixer-node/src/signat
 import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
 import type { TreeMessage } from "../../signaling/src/protocol.js";
 import { startSignalingServer, type SignalingServer } from "../../signaling/src/server.js";
+import { quantileSorted as quantile } from "../../sim/src/metrics/quantiles.js";
 import { RemoteNode, type RemoteRecording } from "./remote-node.js";
 import { writeWav } from "./wav.js";
 
@@ -83,14 +84,6 @@ export interface ChoirRunResult {
   nodeCpuMax: number;
   /** Jitter-buffer play-out delay over every input of every node at the end, ms. */
   jitterDelayMs: { p50: number; max: number };
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** Hubs strictly between a and b on the tree path. */
@@ -306,13 +299,13 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
   }
 }
 
-interface PopCounts {
+export interface PopCounts {
   total: number;
   conceal: number;
 }
 
-/** Frames each input played, and how many of them were concealed, from a node's stats. */
-function countPops(nodeJson: unknown): PopCounts {
+/** Frames a node's inputs played, and how many of them were concealed, from its stats. */
+export function countPops(nodeJson: unknown): PopCounts {
   const out = { total: 0, conceal: 0 };
   const engine = (nodeJson as { engine?: { parent?: unknown; children?: Record<string, unknown> } }).engine;
   if (!engine) return out;
