@@ -66,10 +66,13 @@ export class NodeLinks {
     yield* this.children.values();
   }
 
-  /** Hot path (the engine's packet sink): no allocation. */
+  /**
+   * Hot path (the engine's packet sink): one Buffer view of the engine's packet per packet, which
+   * werift needs and PeerLink passes on as it is (a Uint8Array view would be wrapped again).
+   */
   send(target: LinkTarget, bytes: Uint8Array, length: number, samples: number): void {
     const entry = target === "parent" ? this.parent : this.childBySlot[target as number];
-    if (entry) entry.link.sendOpus(bytes.subarray(0, length), samples);
+    if (entry) entry.link.sendOpus(Buffer.from(bytes.buffer, bytes.byteOffset, length), samples);
   }
 
   /** Matches the links to the announced neighbourhood. */
