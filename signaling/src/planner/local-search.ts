@@ -144,17 +144,17 @@ export function improveSmallTree(t: SmallTree, maxMoves: number, maxRounds = 50)
   let best = climb(t, Int32Array.from(t.parent), maxMoves, maxRounds);
   let bestScore = score(smallTreeCost(t, best));
   if (n <= MULTI_START_MAX) {
-    for (let r = 0; r < n; r++) {
-      if (t.cap[r] <= 0) continue;
-      const g = greedyFrom(t, r);
-      if (g === null || changedFrom(t.parent, g) > maxMoves) continue;
+    // Climb from a start within the move budget; keep the best tree found.
+    const consider = (g: ReturnType<typeof greedyFrom>) => {
+      if (g === null || changedFrom(t.parent, g) > maxMoves) return;
       const c = climb(t, g, maxMoves, maxRounds);
       const s = score(smallTreeCost(t, c));
       if (s < bestScore - 1e-9) {
         best = c;
         bestScore = s;
       }
-    }
+    };
+    for (let r = 0; r < n; r++) if (t.cap[r] > 0) consider(greedyFrom(t, r));
     let state = 0x2545f491;
     const next = () => {
       state ^= state << 13;
@@ -162,16 +162,7 @@ export function improveSmallTree(t: SmallTree, maxMoves: number, maxRounds = 50)
       state ^= state << 5;
       return (state >>> 0) / 4294967296;
     };
-    for (let k = 0; k < RANDOM_STARTS; k++) {
-      const g = randomTree(t, next);
-      if (g === null || changedFrom(t.parent, g) > maxMoves) continue;
-      const c = climb(t, g, maxMoves, maxRounds);
-      const s = score(smallTreeCost(t, c));
-      if (s < bestScore - 1e-9) {
-        best = c;
-        bestScore = s;
-      }
-    }
+    for (let k = 0; k < RANDOM_STARTS; k++) consider(randomTree(t, next));
   }
   return best;
 }
