@@ -7,6 +7,7 @@
  *   hubKill           kill -9 of a hub with >= 3 children
  */
 import type { RemoteRecording } from "../../client/src/remote-node.js";
+import type { Incident } from "../../mixer-node/src/timeline.js";
 import { findGaps, type Gap } from "../../mixer-node/src/gap-analysis.js";
 import type { TreeMessage } from "../../signaling/src/protocol.js";
 import { ChaosChoir, delayIn, nowAbs, sleep, subtreeOf, treePath, waitFor, type ChaosChoirOptions } from "./choir.js";
@@ -111,6 +112,27 @@ const msAt = (rec: RemoteRecording, abs: number) => (abs - rec.startAbs) / 48;
 const debug = process.env.CHAOS_DEBUG ? (s: string) => process.stderr.write(`  ${s}\n`) : () => {};
 const fmtGaps = (gaps: Gap[], faultAbs: number) => gaps.map((g) => `${((g.startAbs - faultAbs) / 48).toFixed(0)}+${g.ms}`).join(",");
 
+/**
+ * CHAOS_DEBUG=1: every node's timeline incidents from 0.5 s before the fault on, as ms after
+ * the fault, so that the gaps above can be traced to a late tick, a concealment run or a link change.
+ */
+async function debugIncidents(c: ChaosChoir, faultAbs: number): Promise<void> {
+  if (!process.env.CHAOS_DEBUG) return;
+  const faultMs = faultAbs / 48;
+  for (const n of c.live()) {
+    const st = (await n.stats().catch(() => null))?.stats as { timeline?: { entries: Incident[] }; slots?: Record<string, number> } | undefined;
+    const peerOf = new Map(Object.entries(st?.slots ?? {}).map(([peer, slot]) => [slot, peer]));
+    const name = (id: string | undefined) => (id === undefined ? "" : (c.nodes.find((x) => x.id === id)?.name ?? id));
+    const lines = (st?.timeline?.entries ?? [])
+      .filter((e) => e.atMs >= faultMs - 500)
+      .map((e) => {
+        const who = typeof e.target === "number" ? name(peerOf.get(e.target)) || `slot${e.target}` : e.target;
+        return `${(e.atMs - faultMs).toFixed(0)} ${e.kind} ${who}${e.peer ? ` ${name(e.peer)}` : ""}=${e.value}`;
+      });
+    if (lines.length > 0) debug(`${n.name} incidents: ${lines.join(" | ")}`);
+  }
+}
+
 async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["loss10"]> {
   const { leaf, parent } = leafWithBackupHub(c.tree());
   const L = c.byId(leaf);
@@ -144,6 +166,7 @@ async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRes
   const b = d(popsOf(post[1].stats, leaf), popsOf(pre[1].stats, leaf));
   const total = a.total + b.total;
   debug(`loss pops leaf ${JSON.stringify(a)} parent ${JSON.stringify(b)}`);
+  await debugIncidents(c, faultAbs);
   return { gapMaxMs, baselineGapMaxMs, concealedShare: total > 0 ? (a.conceal + b.conceal) / total : NaN };
 }
 
@@ -164,6 +187,7 @@ async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRe
     per.push(g === null ? Infinity : recoveryAfter(g, faultAbs));
   }
   debug(`linkCut per pair: ${per.map((x) => x.toFixed(0)).join(",")}`);
+  await debugIncidents(c, faultAbs);
   const moved = c.tree().nodes.find((n) => n.id === leaf)?.parent !== parent;
   return { recoveryMs: median(per), recoveryMaxMs: Math.max(...per), moved };
 }
@@ -188,6 +212,7 @@ async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promis
     audioGapMaxMs = Math.max(audioGapMaxMs, m);
     baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
   }
+  await debugIncidents(c, faultAbs);
   await waitFor(async () => c.tree().nodes.length === before.nodes.length, 8000, "every node to be back in the room");
   const after = c.tree();
   const parentOf = (t: TreeMessage) => new Map(t.nodes.map((n) => [n.id, n.parent]));
@@ -241,6 +266,7 @@ async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRe
     unaffectedGapMaxMs = Math.max(unaffectedGapMaxMs, m);
     baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, faultAbs - 2800 * 48, faultAbs - 100 * 48));
   }
+  await debugIncidents(c, faultAbs);
   return {
     orphanRecoveryMs: { p50: median(recoveries), max: Math.max(...recoveries) },
     unaffectedGapMaxMs,

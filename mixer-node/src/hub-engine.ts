@@ -12,6 +12,7 @@ import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
 import type { LimiterOptions } from "./limiter.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
+import { INCIDENT, TARGET_PARENT, type Timeline } from "./timeline.js";
 
 /** Where a packet goes or comes from: the parent, or a child by slot. */
 export type LinkTarget = "parent" | number;
@@ -47,6 +48,8 @@ export interface HubEngineOptions {
   measureTicks?: boolean;
   /** Tick durations kept for p50/p99; default 1024. */
   tickTimeWindow?: number;
+  /** Where concealment runs and jitter-buffer adjustments are noted (none by default). */
+  timeline?: Timeline;
 }
 
 /** One link's codec state: its incoming stream (jitter buffer, decoder) and outgoing one (encoder). */
@@ -60,6 +63,14 @@ class Link {
   ts = Math.floor(Math.random() * 0x100000000);
   last: PopKind = "silence";
   pops = { packet: 0, fec: 0, conceal: 0, silence: 0 };
+  /** The current run of frames not decoded from a packet, and when it began (for the timeline). */
+  lostRun = 0;
+  lostSinceMs = 0;
+  /** Jitter-buffer counters at the last pop (for the timeline). */
+  seenDropped = 0;
+  seenInserted = 0;
+  seenResets = 0;
+  seenSkipped = 0;
   decodeErrors = 0;
   encodeErrors = 0;
   sinkErrors = 0;
@@ -127,6 +138,7 @@ export class HubEngine {
   private readonly measureTicks: boolean;
   private ticks = 0;
   private unroutable = 0;
+  private readonly timeline: Timeline | null;
 
   constructor(opts: HubEngineOptions) {
     this.backend = opts.backend;
@@ -136,6 +148,7 @@ export class HubEngine {
     this.jbOpts = opts.jitter ?? {};
     this.onPacket = opts.onPacket;
     this.onError = opts.onError;
+    this.timeline = opts.timeline ?? null;
     this.mixer = new MixMinus({
       frameSamples: this.frameSamples,
       maxChildren: opts.maxChildren,
@@ -270,8 +283,32 @@ export class HubEngine {
     }
     if (got < n) into.fill(0, Math.max(0, got), n);
     if (link.last === "silence" && kind !== "silence") this.mixer.fadeNext(which, "in");
+    if (this.timeline) this.note(link, kind, which, nowMs);
     link.last = kind;
     link.pops[kind]++;
+  }
+
+  /** Timeline entries for what this pop changed: a loss run that ended, jitter-buffer moves. */
+  private note(link: Link, kind: PopKind, which: MixInput, nowMs: number): void {
+    const tl = this.timeline!;
+    const target = which === "down" ? TARGET_PARENT : (which as number);
+    const lost = kind === "conceal" || (kind === "silence" && link.last !== "silence");
+    if (lost) {
+      if (link.lostRun === 0) link.lostSinceMs = nowMs;
+      link.lostRun++;
+    } else if (link.lostRun > 0) {
+      if (kind !== "silence") tl.add(INCIDENT.conceal, target, link.lostSinceMs, link.lostRun);
+      link.lostRun = 0;
+    }
+    const c = link.jb.counters;
+    if (c.dropped !== link.seenDropped) tl.add(INCIDENT.jbDrop, target, nowMs, link.jb.delayMs);
+    if (c.inserted !== link.seenInserted) tl.add(INCIDENT.jbInsert, target, nowMs, link.jb.delayMs);
+    if (c.resets !== link.seenResets) tl.add(INCIDENT.jbReset, target, nowMs, c.resets);
+    if (c.skipped !== link.seenSkipped) tl.add(INCIDENT.jbSkip, target, nowMs, c.skipped - link.seenSkipped);
+    link.seenDropped = c.dropped;
+    link.seenInserted = c.inserted;
+    link.seenResets = c.resets;
+    link.seenSkipped = c.skipped;
   }
 
   private fadeOut(link: Link, into: Float32Array, which: MixInput): void {

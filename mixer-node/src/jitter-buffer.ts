@@ -55,6 +55,13 @@ const PRESENT = 1;
 const CONSUMED = 2;
 const SEQ_ORIGIN = 65536; // first extended sequence number: stays positive after reordering back
 
+/** Event counters of one jitter buffer (see JitterBufferStats for their meaning). */
+export interface JitterBufferCounters {
+  received: number; invalid: number; played: number; late: number; duplicates: number; reordered: number;
+  underruns: number; concealed: number; fecRecovered: number; dropped: number; skipped: number;
+  inserted: number; resets: number; silenceFrames: number;
+}
+
 export class JitterBuffer {
   readonly frameMs: FrameMs;
   readonly frameSamples: number;
@@ -94,7 +101,7 @@ export class JitterBuffer {
   private candPayload: Uint8Array | null = null;
   private candArrival = 0;
 
-  private s = {
+  private s: JitterBufferCounters = {
     received: 0, invalid: 0, played: 0, late: 0, duplicates: 0, reordered: 0, underruns: 0,
     concealed: 0, fecRecovered: 0, dropped: 0, skipped: 0, inserted: 0, resets: 0, silenceFrames: 0,
   };
@@ -124,6 +131,16 @@ export class JitterBuffer {
     this.slotPayload = new Array<Uint8Array | null>(this.cap).fill(null);
     this.tgt = new JitterTarget(F, this.minDepth, this.maxDepth, this.initialDepth, this.adaptive);
     this.restartTiming();
+  }
+
+  /** The running counters: the same object every time (no allocation), to read, not to keep. */
+  get counters(): Readonly<JitterBufferCounters> {
+    return this.s;
+  }
+
+  /** The play-out delay after the last pop, ms. */
+  get delayMs(): number {
+    return this.delay;
   }
 
   /** Valid after pop() returned "packet" or "fec", until the next push/pop. */

@@ -35,6 +35,11 @@ export interface TickClockOptions {
   lateThresholdMs?: number;
   /** Lateness samples kept for p50/p99; default 2048. */
   latenessWindow?: number;
+  /**
+   * Called once per late wake-up (the first due tick later than lateThresholdMs) with its
+   * lateness and how many ticks are due (skipped ones included). Must not throw or allocate.
+   */
+  onLate?: (lateMs: number, due: number, nowMs: number) => void;
   clock?: MonotonicClock;
   scheduler?: TimerScheduler;
   /** A tick handler that throws is reported here (default: ignored) and the clock keeps going. */
@@ -84,6 +89,7 @@ export class TickClock {
   private readonly earlyTolerance: number;
   private readonly lateThreshold: number;
   private readonly onError: ((err: unknown, tick: number) => void) | undefined;
+  private readonly onLate: ((lateMs: number, due: number, nowMs: number) => void) | undefined;
   private readonly lateness: Float64Array;
   private latenessCount = 0;
   private maxLateness = -Infinity;
@@ -111,6 +117,7 @@ export class TickClock {
     this.earlyTolerance = opts.earlyToleranceMs ?? TICK_CLOCK_DEFAULTS.earlyToleranceMs;
     this.lateThreshold = opts.lateThresholdMs ?? opts.periodMs / 2;
     this.onError = opts.onError;
+    this.onLate = opts.onLate;
     this.lateness = new Float64Array(opts.latenessWindow ?? TICK_CLOCK_DEFAULTS.latenessWindow);
   }
 
@@ -162,6 +169,10 @@ export class TickClock {
     const lastDue = Math.floor((now + this.earlyTolerance - this.origin) / F) - 1;
     let due = lastDue - this.next + 1;
     if (due < 1) due = 1;
+    if (this.onLate) {
+      const late = now - this.deadline(this.next);
+      if (late > this.lateThreshold) this.onLate(late, due, now);
+    }
     if (due > this.maxCatchUp) {
       const skip = due - this.maxCatchUp;
       this.next += skip;

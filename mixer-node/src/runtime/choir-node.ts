@@ -24,6 +24,7 @@ import { loadCodecBackend } from "../codec/index.js";
 import type { CodecBackend, EncoderOptions, FrameMs } from "../codec/types.js";
 import { HubEngine } from "../hub-engine.js";
 import { TickClock } from "../tick-clock.js";
+import { INCIDENT, LINK_STATE, TARGET_NODE, Timeline } from "../timeline.js";
 import { SafeEmitter } from "../transport/events.js";
 import type { PeerLink } from "../transport/peer-link.js";
 import type { LinkState, PeerLinkOptions } from "../transport/index.js";
@@ -116,6 +117,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   backup: string | null = null;
   /** Absolute sample index of tick 0's frame. */
   absOrigin = 0;
+  /** Late ticks, concealment runs, jitter-buffer moves and link changes, on the wall clock. */
+  readonly timeline = new Timeline(NODE_DEFAULTS.timelineEntries);
 
   private signaling: SignalingClient | null = null;
   private links: NodeLinks | null = null;
@@ -199,6 +202,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       hasVoice: this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice,
       encoder: encoderOptionsFromMedia(media),
       onPacket: (target, bytes, length) => this.links!.send(target, bytes, length, this.frameSamples),
+      timeline: this.timeline,
       onError: (err, target) => this.problem("engine", `${String(target)}: ${(err as Error)?.message ?? String(err)}`),
     });
     this.engine = engine;
@@ -215,7 +219,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
           if (counter) this.problems[counter]++;
           this.problem(where, message);
         },
-        linkState: (peer, state) => this.safeEmit("link-state", peer, state),
+        linkState: (peer, state) => {
+          this.timeline.add(INCIDENT.link, TARGET_NODE, performance.now(), LINK_STATE[state] ?? -1, peer);
+          this.safeEmit("link-state", peer, state);
+        },
       },
       maxChildren,
     );
@@ -227,6 +234,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         periodMs: media.frameMs,
         maxCatchUpTicks: Math.max(1, Math.ceil(NODE_DEFAULTS.catchUpMs / media.frameMs)),
         onError: (err) => this.problem("tick", (err as Error)?.message ?? String(err)),
+        // A stall of a frame or more: every stream this node sends is late by as much.
+        onLate: (late, _due, now) => {
+          if (late >= media.frameMs) this.timeline.add(INCIDENT.tickLate, TARGET_NODE, now, late);
+        },
       },
       (k: number, deadline: number) => {
         const abs = this.absOrigin + k * this.frameSamples;
@@ -256,6 +267,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   private applyNeighbourhood(m: JoinedMessage | TreeUpdateMessage): void {
     if (this.stopped || !this.links) return;
     this.backup = m.backup;
+    if (m.parent !== this.links.parentId && m.parent !== null) {
+      const promoted = this.links.standby?.peer === m.parent && this.links.standby.link.state === "connected";
+      this.timeline.add(INCIDENT.parent, TARGET_NODE, performance.now(), promoted ? 1 : 0, m.parent);
+    }
     this.links.reconcile(m.parent, m.children, m.backup);
     this.safeEmit("neighbours", this.parentId, this.childIds);
   }
@@ -361,6 +376,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       links: this.linkInfo(),
       ...(this.links?.toJSON() ?? {}),
       healing: this.healer?.toJSON() ?? null,
+      timeline: this.timeline.toJSON(),
     };
   }
 

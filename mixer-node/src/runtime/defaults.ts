@@ -27,6 +27,11 @@ export const NODE_DEFAULTS = {
    * and the jitter buffers downstream absorb it.
    */
   catchUpMs: 60,
+  /**
+   * Incidents kept in the node's timeline (late ticks, concealment runs, jitter-buffer moves,
+   * link changes): at 4 numbers each, 512 cost 16 kB and hold minutes of a healthy node.
+   */
+  timelineEntries: 512,
   /** Join reply timeout, ms. */
   joinTimeoutMs: 10_000,
 } as const;
