@@ -7,10 +7,18 @@
  * every other multiple of 100 Hz, so other voices do not fill a gap), sampled every millisecond.
  * A hole of L >= 10 ms in a steady tone reads below half level for L ms.
  *
- * A delay may change during a recording (a listener re-parented hears the voice by a new path):
- * pass every delay it had. A millisecond counts as missing only when the key is on around it
- * under every delay (so a shift of the delay is never mistaken for a gap); a gap spans the silent
- * run around missing milliseconds, trimmed to where the key expected sound under some delay.
+ * A delay changes during a recording: a listener re-parented hears the voice by a new path, and
+ * every jitter buffer on the way lengthens or shortens its delay a frame at a time. A later
+ * voice is not a missing one, so the delay is tracked: in each window of 300 ms (every 10 ms) the
+ * delay whose key best matches what was heard, between `earlyMs` before the earliest given delay
+ * and `lateMs` after the latest. Where nothing matches well (an outage), the last good delay is
+ * held. A millisecond counts as missing only when the key is on around it under every delay
+ * tracked within half a window of it (so a step of the delay is never mistaken for a gap); a gap
+ * spans the silent run around missing milliseconds, trimmed to where the key expected sound.
+ * `track: false` keeps to the given delays alone: missing then means missing under all of them.
+ *
+ * Tracking cannot hide a dropout: silence matches no delay, and a window is 10 chips of a
+ * pseudo-random key, so a shift that lines a hole up with "off" chips mismatches the rest.
  */
 import { SIG_SAMPLE_RATE, SignatureVoice } from "./signature.js";
 
@@ -32,6 +40,12 @@ export interface GapOptions {
   skipMs?: number;
   /** The voice's level in the recording; default: the 90th percentile of the band where the key is on. */
   level?: number;
+  /** Track the delay between the given ones and around them (default true); see the file header. */
+  track?: boolean;
+  /** How much earlier than the earliest given delay a tracked delay may be, ms (default 30). */
+  earlyMs?: number;
+  /** How much later than the latest given delay a tracked delay may be, ms (default 200). */
+  lateMs?: number;
 }
 
 export interface Gap {
@@ -50,6 +64,8 @@ export interface GapReport {
   /** Milliseconds where the key was on under every delay and the voice was heard / missing. */
   heardMs: number;
   missingMs: number;
+  /** The tracked delay, ms, every 10 ms from the recording's start (empty with track: false). */
+  delaysMs: number[];
 }
 
 /** Magnitude of the band at `freqHz` (a multiple of 100 Hz), one 10 ms boxcar, one value per `hop` samples. */
@@ -120,17 +136,45 @@ export function findGaps(heard: Float32Array, startAbs: number, index: number, d
   const presentRatio = opts.presentRatio ?? 0.25;
   const tol = Math.round(opts.toleranceMs ?? 6);
   const skip = Math.round(opts.skipMs ?? 30);
+  const onLevel = opts.onLevel ?? 0.9;
   const voice = new SignatureVoice(index);
   const env = boxcarEnvelope(heard, voice.frequency, startAbs, hop);
   const n = env.length;
-  const keys = delaysMs.map((d) => keyEnvelope(index, startAbs, heard.length, d, hop));
-  const onAll = new Uint8Array(n).fill(1);
+  const given = delaysMs.map((d) => Math.round(d));
+  const track = opts.track ?? true;
+  const lo = Math.max(0, Math.min(...given) - (track ? Math.round(opts.earlyMs ?? 30) : 0));
+  const hi = Math.max(...given) + (track ? Math.round(opts.lateMs ?? 200) : 0);
+  // The key at delay d, for hop h, is keyAt[h + hi - d]: one envelope covers every delay.
+  const span = hi - lo;
+  const keyAt = keyEnvelope(index, startAbs - span * hop, (n + span) * hop, lo, hop);
+  const onAt = erodedOn(keyAt, onLevel, tol);
+  const onAll = new Uint8Array(n);
   const expectAny = new Uint8Array(n);
-  for (const k of keys) {
-    const on = erodedOn(k, opts.onLevel ?? 0.9, tol);
+  let tracked: Int32Array | null = null;
+  if (!track) {
+    onAll.fill(1);
+    for (const d of given) {
+      for (let h = 0; h < n; h++) {
+        onAll[h] &= onAt[h + hi - d];
+        if (keyAt[h + hi - d] >= 0.5) expectAny[h] = 1;
+      }
+    }
+  } else {
+    tracked = trackDelay(env, keyAt, lo, hi, given);
+    // A change of delay is seen up to half a window late or early: around one, a millisecond
+    // is missing only when the key is on under the delays on both sides.
+    const reach = TRACK_WINDOW_MS / 2 / TRACK_STEP_MS;
     for (let h = 0; h < n; h++) {
-      onAll[h] &= on[h];
-      if (k[h] >= 0.5) expectAny[h] = 1;
+      const w0 = Math.floor(h / TRACK_STEP_MS);
+      let on = 1;
+      let last = -1;
+      for (let w = Math.max(0, w0 - reach); w <= Math.min(tracked.length - 1, w0 + reach); w++) {
+        if (tracked[w] === last) continue;
+        last = tracked[w];
+        on &= onAt[h + hi - last];
+      }
+      onAll[h] = on;
+      expectAny[h] = keyAt[h + hi - tracked[Math.min(tracked.length - 1, w0)]] >= 0.5 ? 1 : 0;
     }
   }
   let level = opts.level ?? NaN;
@@ -170,5 +214,98 @@ export function findGaps(heard: Float32Array, startAbs: number, index: number, d
   }
   let maxMs = 0;
   for (const g of gaps) maxMs = Math.max(maxMs, g.ms);
-  return { gaps, maxMs, level, heardMs, missingMs };
+  return { gaps, maxMs, level, heardMs, missingMs, delaysMs: tracked ? Array.from(tracked) : [] };
+}
+
+const TRACK_STEP_MS = 10;
+const TRACK_WINDOW_MS = 300;
+/** A window whose best match is below this share of a perfect one holds the last delay. */
+const TRACK_MIN_MATCH = 0.5;
+/**
+ * The delay held so far stays unless another matches better by this share of a perfect match:
+ * a little for a delay near it (a jitter buffer's step) or near a given one (a new path), more
+ * for any other, so that a window half in one delay and half in the next does not wander.
+ */
+const TRACK_STICKINESS = 0.1;
+const TRACK_FAR_STICKINESS = 0.35;
+const TRACK_NEAR_MS = 40;
+/** A run of one delay is refined within this many ms (the search moves in coarse steps). */
+const TRACK_REFINE_MS = 8;
+
+/**
+ * The delay (ms) of each 10 ms step of the recording: the one in [lo, hi] whose key best matches
+ * the heard envelope over the 300 ms around the step. Both are taken as +1 for on and -1 for off
+ * (the envelope against the voice's level), so sound where the key is off counts against a
+ * delay, and silence where it is on counts half as much.
+ */
+function trackDelay(env: Float32Array, keyAt: Float32Array, lo: number, hi: number, given: number[]): Int32Array {
+  const n = env.length;
+  const steps = Math.max(1, Math.ceil(n / TRACK_STEP_MS));
+  const nd = hi - lo + 1;
+  const sorted = Float32Array.from(env).sort();
+  const level = sorted[Math.floor(0.95 * (n - 1))] || 1;
+  const heard = new Float32Array(n);
+  // Silence counts half: a hole is no reason to prefer a delay whose key happens to be off there.
+  for (let h = 0; h < n; h++) {
+    const x = 2 * Math.min(1, env[h] / level) - 1;
+    heard[h] = x < 0 ? 0.5 * x : x;
+  }
+  const score = new Float64Array(steps * nd);
+  const perfect = new Float64Array(steps);
+  const prefix = new Float64Array(n + 1);
+  const half = TRACK_WINDOW_MS / 2;
+  const windowOf = (w: number): [number, number] => {
+    const c = w * TRACK_STEP_MS + TRACK_STEP_MS / 2;
+    return [Math.max(0, c - half), Math.min(n, c + half)];
+  };
+  for (let di = 0; di < nd; di++) {
+    const off = hi - (lo + di);
+    for (let h = 0; h < n; h++) prefix[h + 1] = prefix[h] + heard[h] * (2 * keyAt[h + off] - 1);
+    for (let w = 0; w < steps; w++) {
+      const [a, b] = windowOf(w);
+      score[w * nd + di] = prefix[b] - prefix[a];
+    }
+  }
+  for (let w = 0; w < steps; w++) {
+    const [a, b] = windowOf(w);
+    perfect[w] = b - a;
+  }
+  const out = new Int32Array(steps);
+  const near = (d: number, cur: number) => Math.abs(d - cur) <= TRACK_NEAR_MS || given.some((g) => Math.abs(d - g) <= 10);
+  // Start from the first given delay; hold it until something matches.
+  let cur = Math.min(hi, Math.max(lo, given[0]));
+  for (let w = 0; w < steps; w++) {
+    const row = w * nd;
+    let best = cur;
+    let bestScore = score[row + (cur - lo)];
+    const base = bestScore;
+    for (let di = 0; di < nd; di++) {
+      const v = score[row + di];
+      const margin = (near(lo + di, cur) ? TRACK_STICKINESS : TRACK_FAR_STICKINESS) * perfect[w];
+      if (v > bestScore && v > base + margin) {
+        bestScore = v;
+        best = lo + di;
+      }
+    }
+    if (bestScore >= TRACK_MIN_MATCH * perfect[w]) cur = best;
+    out[w] = cur;
+  }
+  // Each run of one delay: the delay within a few ms that matches best over the whole run.
+  for (let a = 0; a < steps; ) {
+    let b = a;
+    while (b < steps && out[b] === out[a]) b++;
+    let best = out[a];
+    let bestScore = -Infinity;
+    for (let d = Math.max(lo, out[a] - TRACK_REFINE_MS); d <= Math.min(hi, out[a] + TRACK_REFINE_MS); d++) {
+      let sum = 0;
+      for (let w = a; w < b; w++) sum += score[w * nd + (d - lo)];
+      if (sum > bestScore + 1e-9 || (Math.abs(sum - bestScore) <= 1e-9 && Math.abs(d - out[a]) < Math.abs(best - out[a]))) {
+        bestScore = sum;
+        best = d;
+      }
+    }
+    out.fill(best, a, b);
+    a = b;
+  }
+  return out;
 }

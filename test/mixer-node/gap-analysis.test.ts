@@ -87,8 +87,51 @@ describe("findGaps", () => {
     x.set(before.subarray(0, half));
     x.set(after.subarray(half), half);
     expect(findGaps(x, START, 7, [30, 75]).maxMs).toBeLessThanOrEqual(12);
-    // One delay only: the second half looks like holes (this is why every delay is passed).
-    expect(findGaps(x, START, 7, [30]).gaps.length).toBeGreaterThan(3);
+    expect(findGaps(x, START, 7, [30, 75], { track: false }).maxMs).toBeLessThanOrEqual(12);
+    // Held to one delay, the second half looks like holes; tracked, it is found.
+    expect(findGaps(x, START, 7, [30], { track: false }).gaps.length).toBeGreaterThan(3);
+    const r = findGaps(x, START, 7, [30]);
+    expect(r.maxMs).toBeLessThanOrEqual(12);
+    expect(Math.abs(r.delaysMs[100] - 30)).toBeLessThanOrEqual(2);
+    expect(Math.abs(r.delaysMs[300] - 75)).toBeLessThanOrEqual(2);
+  });
+
+  /** Voice `index` heard at `base` ms, but `extra` ms later during [fromMs, toMs): a jitter buffer that grew and shrank. */
+  function delayedStretch(index: number, base: number, extra: number, fromMs: number, toMs: number): Float32Array {
+    const x = heardVoice(index, base, 4);
+    const late = heardVoice(index, base + extra, 4);
+    x.set(late.subarray(fromMs * MS, toMs * MS), fromMs * MS);
+    return x;
+  }
+
+  it("follows a jitter buffer's delay: 30 ms later for 600 ms is no gap", () => {
+    const x = delayedStretch(4, 40, 30, 1500, 2100);
+    expect(findGaps(x, START, 4, [40], { track: false }).maxMs).toBeGreaterThanOrEqual(20);
+    const r = findGaps(x, START, 4, [40]);
+    expect(r.maxMs).toBeLessThanOrEqual(12);
+    expect(Math.abs(r.delaysMs[180] - 70)).toBeLessThanOrEqual(2);
+  });
+
+  it("still finds holes of 30 to 100 ms while the delay is longer, wherever they fall", () => {
+    for (const [voice, len, from] of [[1, 40, 1800], [2, 30, 1600], [8, 60, 2000], [12, 100, 1700], [5, 40, 2300]]) {
+      const x = delayedStretch(voice, 40, 30, 1500, 2500);
+      const at = onStretch(voice, 70, from, Math.min(len + 30, 70)) + 10;
+      x.fill(0, at * MS, (at + len) * MS);
+      const r = findGaps(x, START, voice, [40]);
+      const hit = r.gaps.filter((g) => g.endAbs > START + at * MS && g.startAbs < START + (at + len) * MS);
+      expect(hit, `voice ${voice}, ${len} ms at ${at}`).toHaveLength(1);
+      expect(hit[0].ms).toBeGreaterThanOrEqual(len - 20); // trimmed to where the key is on: within a chip
+      expect(hit[0].ms).toBeLessThanOrEqual(len + 12);
+      expect(r.gaps.filter((g) => !hit.includes(g)).every((g) => g.ms <= 12)).toBe(true);
+    }
+  });
+
+  it("measures a 500 ms outage in full, holding the delay through it", () => {
+    const x = heardVoice(6, 35, 4);
+    x.fill(0, 2000 * MS, 2500 * MS);
+    const r = findGaps(x, START, 6, [35]);
+    expect(r.maxMs).toBeGreaterThanOrEqual(460);
+    expect(r.maxMs).toBeLessThanOrEqual(512);
   });
 
   it("refuses an empty delay list", () => {
