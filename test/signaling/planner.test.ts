@@ -124,24 +124,35 @@ describe("tree invariants under joins and leaves", () => {
 });
 
 describe("incremental changes", () => {
-  it("a join moves the new node first and at most joinMoveBudget others", () => {
+  it("a join moves the new node first and at most joinMoveBudget others (maxFanout + 2 more when a head is relocated)", () => {
     const p = new TreePlanner();
     const infos = randomNodes(1500, 21);
     let maxOthers = 0;
+    let bigJoins = 0;
+    const o = DEFAULT_PLANNER_OPTIONS;
     for (const n of infos) {
+      const heads = p.toJSON().headRelocations as number;
       const before = new Map(p.snapshot().nodes.map((v) => [v.id, v.parent]));
       const moves = p.addNode(n);
       expect(moves[0].node).toBe(n.id);
       expect(moves[0].reason).toBe("join");
       const others = parentMoves(moves).filter((m) => m.node !== n.id);
-      maxOthers = Math.max(maxOthers, others.length);
+      if (others.length > o.joinMoveBudget) {
+        // Only a head relocation (growth.ts) moves more: the head's children and two nodes.
+        expect(p.toJSON().headRelocations).toBe(heads + 1);
+        expect(others.length).toBeLessThanOrEqual(o.joinMoveBudget + o.maxFanout + 2);
+        bigJoins++;
+      } else maxOthers = Math.max(maxOthers, others.length);
       // Nobody else's parent changed without a move.
       const moved = new Set(others.map((m) => m.node));
       for (const v of p.snapshot().nodes) {
         if (v.id !== n.id && before.get(v.id) !== v.parent) expect(moved.has(v.id)).toBe(true);
       }
     }
-    expect(maxOthers).toBeLessThanOrEqual(DEFAULT_PLANNER_OPTIONS.joinMoveBudget);
+    expect(maxOthers).toBeLessThanOrEqual(o.joinMoveBudget);
+    // Checks at 64, 128, ..., 1024 nodes: each reconsiders the root and 32 region heads at most.
+    expect(bigJoins).toBeGreaterThan(0);
+    expect(bigJoins).toBeLessThanOrEqual(5 * 33);
   });
 
   it("a leave moves only the orphans, each with its subtree intact", () => {

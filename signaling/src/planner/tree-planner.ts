@@ -8,7 +8,10 @@
  * nudges towards its own section and away from weak hubs); a stronger hub that joins next to
  * a weak hub with few children may take that hub's place instead (at most joinMoveBudget
  * others move). With no root and no hub, or no free slot at all, the joiner waits (see
- * Move.waiting) and is placed when capacity appears.
+ * Move.waiting) and is placed when capacity appears. At room sizes 64, 128, 256, ... the joins
+ * that follow reconsider the root and then each region head, one per join (growth.ts): a
+ * better-placed childless hub may take a head's place, moving its children (up to maxFanout + 2
+ * moves on such a join).
  *
  * Leave: only the leaver's children move, each with its subtree: to its backup when that is
  * still valid, else to the best open hub. A root that leaves hands over to its strongest child.
@@ -21,10 +24,10 @@ import { type ResolvedPlannerOptions, resolvePlannerOptions } from "./defaults.j
 import { type TreeDiameterView, treeDiameterMs, treePairDelayMs } from "./delay.js";
 import { type PNode, inSubtree } from "./node.js";
 import { type SmallTree, improveSmallTree } from "./local-search.js";
-import { PlannerState } from "./state.js";
+import { GrowthState } from "./growth.js";
 import type { Move, NodeId, PlannerNodeInfo, PlannerOptions, TreeNodeView, TreeSnapshot } from "./types.js";
 
-export class TreePlanner extends PlannerState {
+export class TreePlanner extends GrowthState {
   readonly options: Readonly<ResolvedPlannerOptions>;
   private readonly view: TreeDiameterView<PNode>;
 
@@ -51,6 +54,7 @@ export class TreePlanner extends PlannerState {
     } else if (!this.place(n)) this.wait(n);
     if (n.cap > 0 && this.waiting.length > 0) this.drainWaiting();
     this.markBackupDirty(n);
+    this.maybeRelocateHead();
     return this.finish();
   }
 
@@ -202,12 +206,17 @@ export class TreePlanner extends PlannerState {
       maxDepth,
       waiting: this.waiting.length,
       openHubs: this.open.size,
+      headRelocations: this.headMoves,
       backupCoverage: this.backupCoverage(),
       vivaldi: this.vivaldi.toJSON(),
     };
   }
 
   // ---- placement -------------------------------------------------------------------------
+
+  protected waitNode(n: PNode): void {
+    this.wait(n);
+  }
 
   private wait(n: PNode): void {
     if (n.parent !== null) this.removeChild(n);

@@ -1,0 +1,78 @@
+/** Growth-time head relocation (signaling/src/planner/growth.ts): the root and region heads move towards their singers. */
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PLANNER_OPTIONS, TreePlanner, type PlannerNodeInfo } from "../../signaling/src/planner/index.js";
+import { checkTree, randomNodes, uploadFor } from "./planner-helpers.js";
+
+/** Mean link from every placed singer's depth-1 ancestor to the root (what every pair meeting at the root pays twice). */
+function meanTopLink(p: TreePlanner): number {
+  const snap = p.snapshot();
+  const byId = new Map(snap.nodes.map((v) => [v.id, v]));
+  let sum = 0;
+  let count = 0;
+  for (const v of snap.nodes) {
+    if (v.depth < 1) continue;
+    let top = v;
+    while (top.depth > 1) top = byId.get(top.parent!)!;
+    sum += p.estimateLinkMs(top.id, snap.root!);
+    count++;
+  }
+  return sum / count;
+}
+
+describe("head relocation during growth", () => {
+  // The first joiner, a strong hub, sits in Lisbon; everybody else in central Europe.
+  const first: PlannerNodeInfo = { id: "lisbon", section: "alto", canHub: true, uploadKbps: uploadFor(32), hasVoice: true, location: { lat: 38.7, lon: -9.1 } };
+  const rest = randomNodes(2000, 5, { box: [47, 53, 5, 17], minCap: 8, maxCap: 32 });
+
+  it("moves the root from an outlying first joiner towards the singers, and shortens the links to it", () => {
+    const moving = new TreePlanner();
+    const fixed = new TreePlanner({ rootCheckFactor: 1 });
+    for (const n of [first, ...rest]) {
+      moving.addNode(n);
+      fixed.addNode(n);
+    }
+    expect(fixed.rootId).toBe("lisbon");
+    expect(moving.rootId).not.toBe("lisbon");
+    const root = rest.find((n) => n.id === moving.rootId)!;
+    expect(root.location!.lat).toBeGreaterThan(47);
+    expect(root.location!.lon).toBeGreaterThan(5);
+    // Lisbon to central Europe is ~2,000 km, ~21 ms of fibre: the relocated root saves most of it.
+    expect(meanTopLink(moving)).toBeLessThan(meanTopLink(fixed) - 10);
+    expect(moving.depthOf("lisbon")).toBeGreaterThan(0);
+    expect(checkTree(moving.snapshot())).toEqual([]);
+    expect(moving.backupCoverage()).toBe(1);
+  });
+
+  it("keeps caps, connectivity, no cycles and valid backups at every relocation, and moves at most maxFanout + 2 others plus the join's own", () => {
+    const p = new TreePlanner();
+    const o = DEFAULT_PLANNER_OPTIONS;
+    let relocations = 0;
+    for (const n of [first, ...rest]) {
+      const before = p.toJSON().headRelocations as number;
+      const moves = p.addNode(n);
+      const after = p.toJSON().headRelocations as number;
+      if (after === before) continue;
+      relocations++;
+      expect(after).toBe(before + 1);
+      const others = moves.filter((m) => m.reason !== "backup" && m.node !== n.id);
+      expect(others.length).toBeLessThanOrEqual(o.joinMoveBudget + o.maxFanout + 2);
+      // At least the new head and the old one, which joins again.
+      expect(others.length).toBeGreaterThanOrEqual(2);
+      expect(checkTree(p.snapshot())).toEqual([]);
+    }
+    // 2,001 nodes: checks at 64, 128, 256, 512 and 1024 nodes, 33 heads each at most.
+    expect(relocations).toBeGreaterThan(0);
+    expect(relocations).toBeLessThanOrEqual(5 * 33);
+    expect(p.backupCoverage()).toBe(1);
+  });
+
+  it("never relocates with rootCheckFactor 1, and relocates nothing in a room that stays below rootCheckFirst", () => {
+    const off = new TreePlanner({ rootCheckFactor: 1 });
+    const small = new TreePlanner();
+    for (const n of [first, ...rest]) off.addNode(n);
+    for (const n of [first, ...rest.slice(0, DEFAULT_PLANNER_OPTIONS.rootCheckFirst - 2)]) small.addNode(n);
+    expect(off.toJSON().headRelocations).toBe(0);
+    expect(small.toJSON().headRelocations).toBe(0);
+    expect(small.rootId).toBe("lisbon");
+  });
+});
