@@ -103,7 +103,8 @@ describe("nearest neighbours", () => {
     const flat = build(0);
     const allP50 = median(p, pairs);
     const nearP50 = median(p, nearPairs);
-    // Measured: nearest 244 ms, all pairs 381 ms; without regions nearest 295 against 382.
+    // Measured: nearest 154 ms, all pairs 254 ms; without regions nearest 186 against 256
+    // (before the root and region heads were relocated during growth: 244 / 381, 295 / 382).
     expect(nearP50, `nearest ${nearP50.toFixed(1)} ms, all pairs ${allP50.toFixed(1)} ms`).toBeLessThan(0.7 * allP50);
     expect(nearP50).toBeLessThan(0.9 * median(flat, nearPairs));
     expect(checkTree(p.snapshot())).toEqual([]);
