@@ -138,6 +138,8 @@ export class HubEngine {
   private readonly measureTicks: boolean;
   private ticks = 0;
   private unroutable = 0;
+  /** Packets seen while the node was behind, kept out of the jitter buffers' timing. */
+  private untimed = 0;
   private readonly timeline: Timeline | null;
 
   constructor(opts: HubEngineOptions) {
@@ -219,14 +221,18 @@ export class HubEngine {
     return this.children[slot] != null;
   }
 
-  /** An incoming packet from the parent's down stream or a child's up stream. Never throws. */
-  receive(from: LinkTarget, seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number): void {
+  /**
+   * An incoming packet from the parent's down stream or a child's up stream. Never throws.
+   * `timingTrusted` false when the node was behind as it saw the packet (see JitterBuffer.push).
+   */
+  receive(from: LinkTarget, seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, timingTrusted = true): void {
     const link = from === "parent" ? this.parent : this.children[from as number];
     if (!link) {
       this.unroutable++;
       return;
     }
-    link.jb.push(seq, timestamp, payload, arrivalMs);
+    if (!timingTrusted) this.untimed++;
+    link.jb.push(seq, timestamp, payload, arrivalMs, timingTrusted);
   }
 
   /** The last packet produced for a link (valid until the next tick). */
@@ -399,6 +405,7 @@ export class HubEngine {
       ticks: this.ticks,
       tickUs: this.measureTicks ? { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : sorted[n - 1] } : null,
       unroutable: this.unroutable,
+      untimed: this.untimed,
       parent: this.parent ? this.parent.toJSON() : null,
       children,
       mixer: this.mixer.toJSON(),

@@ -90,6 +90,8 @@ export class JitterBuffer {
   private out: Uint8Array | null = null;
 
   private delay = 0;
+  /** Whether the packet being pushed has a trustworthy arrival time (see push). */
+  private timingTrusted = true;
   private inUnderrun = false;
   private adjust = 0;
   private missingRun = 0;
@@ -154,7 +156,13 @@ export class JitterBuffer {
   }
 
   /** Never throws, whatever the input (it comes from the network). */
-  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number): void {
+  /**
+   * `timingTrusted` false: the receiver itself was behind (a stall of its own loop) when it saw
+   * the packet, so the arrival time says nothing about the network; the packet is kept but its
+   * lateness does not move the delay target or the clock estimate.
+   */
+  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, timingTrusted = true): void {
+    this.timingTrusted = timingTrusted;
     try {
       if (
         !Number.isInteger(seq) || seq < 0 || seq > 0xffff ||
@@ -311,7 +319,7 @@ export class JitterBuffer {
         else {
           this.s.late++;
           this.observe(ext, arrival);
-          this.tgt.miss(arrival - this.t0);
+          if (this.timingTrusted) this.tgt.miss(arrival - this.t0);
         }
         return;
       }
@@ -345,6 +353,7 @@ export class JitterBuffer {
   }
 
   private observe(ext: number, arrival: number): void {
+    if (!this.timingTrusted) return;
     const t = arrival - this.t0;
     this.tgt.observe(t, t - (ext - this.refExt) * this.frameMs);
   }

@@ -10,6 +10,8 @@ export interface MonotonicClock {
 export interface TimerScheduler {
   set(callback: () => void, delayMs: number): unknown;
   clear(handle: unknown): void;
+  /** Runs the callback once pending I/O has been handled (setImmediate); absent = run at once. */
+  defer?(callback: () => void): void;
 }
 
 export const monotonicClock: MonotonicClock = { now: () => performance.now() };
@@ -17,6 +19,7 @@ export const monotonicClock: MonotonicClock = { now: () => performance.now() };
 export const timeoutScheduler: TimerScheduler = {
   set: (callback, delayMs) => setTimeout(callback, delayMs),
   clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  defer: (callback) => void setImmediate(callback),
 };
 
 /** Called once per tick with the tick's index (0, 1, ...) and its deadline on the clock. */
@@ -40,6 +43,13 @@ export interface TickClockOptions {
    * lateness and how many ticks are due (skipped ones included). Must not throw or allocate.
    */
   onLate?: (lateMs: number, due: number, nowMs: number) => void;
+  /**
+   * A wake-up whose first due tick is later than this runs its ticks after the event loop's
+   * poll phase (scheduler.defer) instead of at once: after a stall the packets that arrived
+   * meanwhile are then in the jitter buffers when the overdue ticks pull from them, rather
+   * than still queued in the sockets. Default Infinity (never).
+   */
+  deferLateMs?: number;
   clock?: MonotonicClock;
   scheduler?: TimerScheduler;
   /** A tick handler that throws is reported here (default: ignored) and the clock keeps going. */
@@ -55,6 +65,8 @@ export interface TickClockStats {
   caughtUp: number;
   /** Ticks never run because the clock fell more than maxCatchUpTicks behind. */
   skipped: number;
+  /** Wake-ups that ran their ticks after the poll phase (see deferLateMs). */
+  deferredRuns: number;
   /** Wake-ups too early to run a tick, which re-armed the timer. */
   earlyWakeups: number;
   errors: number;
@@ -90,6 +102,10 @@ export class TickClock {
   private readonly lateThreshold: number;
   private readonly onError: ((err: unknown, tick: number) => void) | undefined;
   private readonly onLate: ((lateMs: number, due: number, nowMs: number) => void) | undefined;
+  private readonly deferLate: number;
+  /** Bumped by start() and stop(), so that a deferred run of an earlier start does nothing. */
+  private generation = 0;
+  private deferredRuns = 0;
   private readonly lateness: Float64Array;
   private latenessCount = 0;
   private maxLateness = -Infinity;
@@ -118,6 +134,7 @@ export class TickClock {
     this.lateThreshold = opts.lateThresholdMs ?? opts.periodMs / 2;
     this.onError = opts.onError;
     this.onLate = opts.onLate;
+    this.deferLate = opts.deferLateMs ?? Infinity;
     this.lateness = new Float64Array(opts.latenessWindow ?? TICK_CLOCK_DEFAULTS.latenessWindow);
   }
 
@@ -139,6 +156,7 @@ export class TickClock {
   start(): void {
     if (this.isRunning) return;
     this.isRunning = true;
+    this.generation++;
     this.origin = this.clock.now();
     this.next = 0;
     this.arm();
@@ -146,6 +164,7 @@ export class TickClock {
 
   stop(): void {
     this.isRunning = false;
+    this.generation++;
     if (this.timer !== null) this.scheduler.clear(this.timer);
     this.timer = null;
   }
@@ -155,16 +174,37 @@ export class TickClock {
     this.timer = this.scheduler.set(this.wake, delay > 0 ? delay : 0);
   }
 
+  /**
+   * True when the next tick is overdue by more than `slackMs` at `nowMs`: the process is behind
+   * (a stall), so whatever it handles now arrived earlier than it is seen.
+   */
+  behind(nowMs: number, slackMs: number): boolean {
+    return this.isRunning && nowMs > this.deadline(this.next) + slackMs;
+  }
+
   private readonly wake = (): void => {
     this.timer = null;
     if (!this.isRunning) return;
     const now = this.clock.now();
-    const F = this.periodMs;
     if (now < this.deadline(this.next) - this.earlyTolerance) {
       this.earlyWakeups++;
       this.arm();
       return;
     }
+    if (now - this.deadline(this.next) > this.deferLate && this.scheduler.defer) {
+      this.deferredRuns++;
+      const gen = this.generation;
+      this.scheduler.defer(() => {
+        if (gen === this.generation && this.isRunning) this.runDue();
+      });
+      return;
+    }
+    this.runDue();
+  };
+
+  private runDue(): void {
+    const now = this.clock.now();
+    const F = this.periodMs;
     // Deadlines up to now + tolerance are due: indices next .. lastDue.
     const lastDue = Math.floor((now + this.earlyTolerance - this.origin) / F) - 1;
     let due = lastDue - this.next + 1;
@@ -192,7 +232,7 @@ export class TickClock {
       }
     }
     if (this.isRunning) this.arm();
-  };
+  }
 
   private record(late: number): void {
     this.ticks++;
@@ -213,6 +253,7 @@ export class TickClock {
       caughtUp: this.caughtUp,
       skipped: this.skipped,
       earlyWakeups: this.earlyWakeups,
+      deferredRuns: this.deferredRuns,
       errors: this.errors,
       latenessMs: { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : this.maxLateness, min: n === 0 ? 0 : sorted[0] },
     };

@@ -329,6 +329,39 @@ describe("JitterBuffer: sudden jitter", () => {
     expect(later.underruns + later.late - (before.underruns + before.late)).toBeLessThanOrEqual(20);
   });
 
+  it("keeps its own stall out of the target: a 120 ms freeze of the receiver, arrivals untrusted", () => {
+    // The receiver's loop freezes for 120 ms at 3 s: packets sent meanwhile are seen at its end,
+    // and the overdue ticks then run back to back at their own deadlines (TickClock.deferLateMs).
+    const run = (trusted: boolean) => {
+      const jb = new JitterBuffer({ frameMs: F });
+      const pk = stream({ frameMs: F, frames: 600, seed: 5 });
+      const freezeFrom = 3000;
+      const freezeTo = 3120;
+      let next = 0;
+      const seen: boolean[] = [];
+      for (let n = 0; n < 600; n++) {
+        const t = 0.3 + n * F;
+        if (t > freezeFrom && t < freezeTo) continue; // no tick runs during the freeze
+        const catchUp = t < freezeTo + F && t > freezeFrom;
+        const now = catchUp ? freezeTo : t;
+        while (next < pk.length && pk[next].arrival <= now) {
+          const p = pk[next++];
+          const late = p.arrival > freezeFrom && p.arrival < freezeTo;
+          jb.push(p.seq, p.ts, p.payload, late ? freezeTo : p.arrival, !late || trusted);
+        }
+        // Catch-up: the ticks the freeze held back, each at its own deadline.
+        if (catchUp) for (let m = Math.ceil((freezeFrom - 0.3) / F); 0.3 + m * F < freezeTo; m++) seen.push(jb.pop(0.3 + m * F) === "packet");
+        seen.push(jb.pop(t) === "packet");
+      }
+      return { target: jb.toJSON().targetDepth, lost: seen.filter((x) => !x).length };
+    };
+    const untrusted = run(false);
+    const trusted = run(true);
+    expect(trusted.target).toBeGreaterThanOrEqual(8); // what a stall would teach it if believed
+    expect(untrusted.target).toBeLessThanOrEqual(2);
+    expect(untrusted.lost).toBeLessThanOrEqual(2); // the start-up frame(s) only: nothing lost to the freeze
+  });
+
   it("raises the target by a frame after clustered misses the 99th percentile ignores, then gives it back", () => {
     // Four packets 35 ms late within 0.6 s: 0.6 % of the histogram, but three misses within ~1 s.
     const spikes = new Set([600, 620, 640, 660]);

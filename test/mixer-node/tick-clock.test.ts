@@ -172,6 +172,43 @@ describe("TickClock with a fake clock", () => {
   it("rejects a bad period", () => {
     expect(() => new TickClock({ periodMs: 0 }, () => {})).toThrow(/BAD_OPTION/);
   });
+
+  it("after a stall runs the overdue ticks from scheduler.defer, once pending I/O is handled", () => {
+    const time = new FakeTime();
+    const deferred: (() => void)[] = [];
+    const scheduler = { set: time.set.bind(time), clear: time.clear.bind(time), defer: (cb: () => void) => void deferred.push(cb) };
+    const ticks: number[] = [];
+    const clock = new TickClock({ periodMs: 10, clock: time, scheduler, deferLateMs: 5, maxCatchUpTicks: 6 }, (k) => ticks.push(k));
+    clock.start();
+    time.runUntil(1030); // ticks 0, 1, 2 on time, none deferred
+    expect(ticks).toEqual([0, 1, 2]);
+    expect(deferred).toHaveLength(0);
+    time.stallNext = 25; // the wake-up for tick 3 (deadline 1040) comes at 1065
+    time.runUntil(1070);
+    expect(ticks).toEqual([0, 1, 2]); // nothing ran inside the late timer callback
+    expect(deferred).toHaveLength(1);
+    expect(clock.behind(time.now(), 5)).toBe(true); // what arrives now arrived earlier
+    deferred.shift()!();
+    expect(ticks).toEqual([0, 1, 2, 3, 4, 5, 6]); // 1040 .. 1070 due, back to back
+    expect(clock.behind(time.now(), 5)).toBe(false);
+    expect(clock.toJSON()).toMatchObject({ deferredRuns: 1, skipped: 0 });
+  });
+
+  it("drops a deferred run that belongs to a start before the last stop", () => {
+    const time = new FakeTime();
+    const deferred: (() => void)[] = [];
+    const scheduler = { set: time.set.bind(time), clear: time.clear.bind(time), defer: (cb: () => void) => void deferred.push(cb) };
+    const ticks: number[] = [];
+    const clock = new TickClock({ periodMs: 10, clock: time, scheduler, deferLateMs: 5, maxCatchUpTicks: 6 }, (k) => ticks.push(k));
+    clock.start();
+    time.stallNext = 30;
+    time.runUntil(1045);
+    expect(deferred).toHaveLength(1);
+    clock.stop();
+    clock.start();
+    deferred.shift()!();
+    expect(ticks).toEqual([]);
+  });
 });
 
 describe("TickClock on the real clock", () => {

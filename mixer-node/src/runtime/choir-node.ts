@@ -219,6 +219,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
           if (counter) this.problems[counter]++;
           this.problem(where, message);
         },
+        arrivalTimingTrusted: (ms) => !(this.clock?.behind(ms, media.frameMs / 2) ?? false),
         linkState: (peer, state) => {
           this.timeline.add(INCIDENT.link, TARGET_NODE, performance.now(), LINK_STATE[state] ?? -1, peer);
           this.safeEmit("link-state", peer, state);
@@ -233,6 +234,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       {
         periodMs: media.frameMs,
         maxCatchUpTicks: Math.max(1, Math.ceil(NODE_DEFAULTS.catchUpMs / media.frameMs)),
+        deferLateMs: media.frameMs / 2,
         onError: (err) => this.problem("tick", (err as Error)?.message ?? String(err)),
         // A stall of a frame or more: every stream this node sends is late by as much.
         onLate: (late, _due, now) => {

@@ -29,6 +29,8 @@ export interface NodeLinksHost {
   sendSignal(to: string, kind: "offer" | "answer" | "candidate" | "other", data: Record<string, unknown>): void;
   problem(where: string, message: string, counter?: "signals" | "slots"): void;
   linkState(peer: string, state: LinkState): void;
+  /** False while the node is behind (its own stall): arrival times then say nothing of the network. */
+  arrivalTimingTrusted(arrivalMs: number): boolean;
 }
 
 export class NodeLinks {
@@ -115,7 +117,7 @@ export class NodeLinks {
       // carries no media.
       if (entry.link !== link || entry.target === null) return;
       monitor.lastRxMs = arrivalMs;
-      engine.receive(entry.target, seq, ts, payload, arrivalMs);
+      engine.receive(entry.target, seq, ts, payload, arrivalMs, this.host.arrivalTimingTrusted(arrivalMs));
     });
     return entry;
   }
