@@ -53,4 +53,15 @@ export const HUB_ENGINE_DEFAULTS = {
   measureTicks: false,
   /** Tick durations kept for the p50/p99 statistics. */
   tickTimeWindow: 1024,
+  /**
+   * Redundant copies of the previous frame on outgoing streams (codec/redundancy.ts): "auto"
+   * sends them on a link while the loss measured on the stream coming back on that link is high
+   * (loss on a path is mostly the same both ways, and the sender has no report of its own).
+   */
+  redundancy: "auto" as "auto" | "on" | "off",
+  /** auto: copies start when a measuring window lost at least this share of frames (and 2 frames)... */
+  redundancyOnLoss: 0.02,
+  /** ...and stop after this long with every window below redundancyOffLoss. */
+  redundancyOffAfterMs: 10_000,
+  redundancyOffLoss: 0.005,
 } as const;

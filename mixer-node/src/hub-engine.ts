@@ -13,6 +13,7 @@ import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-b
 import type { LimiterOptions } from "./limiter.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
 import { INCIDENT, TARGET_PARENT, type Timeline } from "./timeline.js";
+import { padWithRedundancy, readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
 
 /** Where a packet goes or comes from: the parent, or a child by slot. */
 export type LinkTarget = "parent" | number;
@@ -50,6 +51,8 @@ export interface HubEngineOptions {
   tickTimeWindow?: number;
   /** Where concealment runs and jitter-buffer adjustments are noted (none by default). */
   timeline?: Timeline;
+  /** Redundant copies of the previous frame on outgoing streams; default "auto" (see defaults.ts). */
+  redundancy?: "auto" | "on" | "off";
 }
 
 /** One link's codec state: its incoming stream (jitter buffer, decoder) and outgoing one (encoder). */
@@ -59,6 +62,15 @@ class Link {
   readonly enc: Encoder;
   readonly out = new Uint8Array(MAX_PACKET_BYTES);
   outLength = 0;
+  /** Redundancy on this link's outgoing stream: the previous packet, and the padded packet sent. */
+  redundant = false;
+  readonly prev = new Uint8Array(MAX_PACKET_BYTES);
+  prevLength = 0;
+  readonly redOut = new Uint8Array(2 * MAX_PACKET_BYTES + 16);
+  /** Loss measured on the incoming stream at the last adaptRedundancy(), and since when it is low. */
+  seenLost = 0;
+  seenFrames = 0;
+  quietSinceMs = -1;
   seq = Math.floor(Math.random() * 0x10000);
   ts = Math.floor(Math.random() * 0x100000000);
   last: PopKind = "silence";
@@ -92,6 +104,7 @@ class Link {
     return {
       jitter: this.jb.toJSON(),
       pops: { ...this.pops },
+      redundancy: this.redundant,
       decodeErrors: this.decodeErrors,
       encodeErrors: this.encodeErrors,
       sinkErrors: this.sinkErrors,
@@ -141,6 +154,8 @@ export class HubEngine {
   /** Packets seen while the node was behind, kept out of the jitter buffers' timing. */
   private untimed = 0;
   private readonly timeline: Timeline | null;
+  private readonly redundancyMode: "auto" | "on" | "off";
+  private readonly block: RedundantBlock = { offset: 0, length: 0, delta: 0 };
 
   constructor(opts: HubEngineOptions) {
     this.backend = opts.backend;
@@ -151,6 +166,7 @@ export class HubEngine {
     this.onPacket = opts.onPacket;
     this.onError = opts.onError;
     this.timeline = opts.timeline ?? null;
+    this.redundancyMode = opts.redundancy ?? HUB_ENGINE_DEFAULTS.redundancy;
     this.mixer = new MixMinus({
       frameSamples: this.frameSamples,
       maxChildren: opts.maxChildren,
@@ -232,7 +248,52 @@ export class HubEngine {
       return;
     }
     if (!timingTrusted) this.untimed++;
-    link.jb.push(seq, timestamp, payload, arrivalMs, timingTrusted);
+    const jb = link.jb;
+    jb.push(seq, timestamp, payload, arrivalMs, timingTrusted);
+    if (readRedundancy(payload, this.block)) {
+      jb.noteRedundancy(arrivalMs);
+      // A view only when it fills a hole (a lost packet): none per packet otherwise.
+      const b = this.block;
+      if (jb.wantsEarlier(b.delta)) jb.fillEarlier(b.delta, payload.subarray(b.offset, b.offset + b.length));
+    }
+  }
+
+  /**
+   * Turns redundancy on or off per link from the loss measured on each incoming stream since the
+   * last call (mode "auto"; the node calls it about once a second, off the per-frame path).
+   */
+  adaptRedundancy(nowMs: number): void {
+    const d = HUB_ENGINE_DEFAULTS;
+    const adapt = (link: Link) => {
+      if (this.redundancyMode !== "auto") {
+        link.redundant = this.redundancyMode === "on";
+        return;
+      }
+      const c = link.jb.counters;
+      const lost = c.redundant + c.fecRecovered + c.concealed - c.inserted;
+      const frames = c.played + c.fecRecovered + c.concealed - c.inserted;
+      const dl = lost - link.seenLost;
+      const df = frames - link.seenFrames;
+      link.seenLost = lost;
+      link.seenFrames = frames;
+      if (df <= 0) return;
+      const rate = dl / df;
+      if (dl >= 2 && rate >= d.redundancyOnLoss) {
+        link.redundant = true;
+        link.quietSinceMs = -1;
+      } else if (link.redundant && rate < d.redundancyOffLoss) {
+        if (link.quietSinceMs < 0) link.quietSinceMs = nowMs;
+        else if (nowMs - link.quietSinceMs >= d.redundancyOffAfterMs) link.redundant = false;
+      } else link.quietSinceMs = -1;
+    };
+    if (this.parent) adapt(this.parent);
+    for (let i = 0; i < this.activeCount; i++) adapt(this.children[this.activeSlots[i]]!);
+  }
+
+  /** Whether the stream to `target` carries redundant copies now. */
+  redundancyOn(target: LinkTarget): boolean {
+    const link = target === "parent" ? this.parent : this.children[target as number];
+    return link?.redundant ?? false;
   }
 
   /** The last packet produced for a link (valid until the next tick). */
@@ -337,13 +398,24 @@ export class HubEngine {
       return;
     }
     link.outLength = len;
+    let bytes = link.out;
+    let n = len;
+    if (link.redundant) {
+      const padded = link.prevLength > 0 ? padWithRedundancy(link.out, len, link.prev, link.prevLength, 1, link.redOut) : 0;
+      link.prev.set(link.out);
+      link.prevLength = len;
+      if (padded > 0) {
+        bytes = link.redOut;
+        n = padded;
+      }
+    } else link.prevLength = 0;
     link.seq = (link.seq + 1) & 0xffff;
     link.ts = (link.ts + this.frameSamples) >>> 0;
     link.sent++;
-    link.bytesSent += len;
+    link.bytesSent += n;
     if (!this.onPacket) return;
     try {
-      this.onPacket(target, link.out, len, link.seq, link.ts);
+      this.onPacket(target, bytes, n, link.seq, link.ts);
     } catch (err) {
       link.sinkErrors++;
       this.onError?.(err, target);

@@ -58,6 +58,8 @@ export const JITTER_BUFFER_TUNING = {
   missBoostScore: 3,
   /** One boost frame is given back after this long without a further boost ("shrink slowly"). */
   boostDecayMs: 4000,
+  /** The frame kept for redundant copies (JitterTarget.redundancySeen) goes this long after the last one. */
+  redundancyHoldMs: 2000,
   /** A timestamp this many frames away from what the sequence number implies is another stream. */
   tsToleranceFrames: 64,
 } as const;
@@ -94,6 +96,8 @@ export interface JitterBufferStats {
   concealed: number;
   /** "fec" results. */
   fecRecovered: number;
+  /** Missing frames filled from a later packet's redundant copy (see codec/redundancy.ts). */
+  redundant: number;
   /** Present frames thrown away: drift or shrinking target (one at a time), overflow, restart. */
   dropped: number;
   /** Missing frames passed over without output to catch up after an outage. */

@@ -24,6 +24,8 @@ export class JitterTarget {
   private missScore = 0;
   private lastMissT = 0;
   private lastUpdateT = Number.NEGATIVE_INFINITY;
+  /** When the stream last carried a redundant copy (see redundancySeen). */
+  private redundancyT = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly frameMs: number,
@@ -49,6 +51,7 @@ export class JitterTarget {
     this.boost = 0;
     this.missScore = 0;
     this.lastUpdateT = Number.NEGATIVE_INFINITY;
+    this.redundancyT = Number.NEGATIVE_INFINITY;
     this.setDelay((this.initialDepth - 1) * this.frameMs);
   }
 
@@ -66,6 +69,16 @@ export class JitterTarget {
   /** Recomputes the target now and then (the quantile walks the histogram). */
   tick(t: number): void {
     if (t - this.lastUpdateT >= TUNE.targetUpdateMs) this.update(t);
+  }
+
+  /**
+   * The stream carries redundant copies of the previous frame: a copy comes a frame after its
+   * original, so the target keeps one frame more while copies keep coming (TUNE.redundancyHoldMs).
+   */
+  redundancySeen(t: number): void {
+    const was = t - this.redundancyT < TUNE.redundancyHoldMs;
+    this.redundancyT = t;
+    if (!was) this.update(t);
   }
 
   /** A packet missed its play time (an underrun begins, or a late arrival). Clustered misses raise the target. */
@@ -92,7 +105,8 @@ export class JitterTarget {
     // falling back to the initial depth after the histogram restarts would grow, then shrink again.
     if (this.hist.samples >= TUNE.minSamplesForTarget) this.q99 = this.hist.quantile(TUNE.quantile);
     const base = this.q99 >= 0 ? this.q99 + TUNE.marginMs : (this.initialDepth - 1) * this.frameMs;
-    this.setDelay(base + this.boost * this.frameMs);
+    const redundancy = t - this.redundancyT < TUNE.redundancyHoldMs ? this.frameMs : 0;
+    this.setDelay(base + (this.boost * this.frameMs) + redundancy);
   }
 
   private setDelay(ms: number): void {

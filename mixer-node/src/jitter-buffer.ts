@@ -58,7 +58,7 @@ const SEQ_ORIGIN = 65536; // first extended sequence number: stays positive afte
 /** Event counters of one jitter buffer (see JitterBufferStats for their meaning). */
 export interface JitterBufferCounters {
   received: number; invalid: number; played: number; late: number; duplicates: number; reordered: number;
-  underruns: number; concealed: number; fecRecovered: number; dropped: number; skipped: number;
+  underruns: number; concealed: number; fecRecovered: number; redundant: number; dropped: number; skipped: number;
   inserted: number; resets: number; silenceFrames: number;
 }
 
@@ -90,6 +90,8 @@ export class JitterBuffer {
   private out: Uint8Array | null = null;
 
   private delay = 0;
+  /** Extended sequence number of the packet the last push() stored; -1 when it stored none. */
+  private lastExt = -1;
   /** Whether the packet being pushed has a trustworthy arrival time (see push). */
   private timingTrusted = true;
   private inUnderrun = false;
@@ -105,7 +107,7 @@ export class JitterBuffer {
 
   private s: JitterBufferCounters = {
     received: 0, invalid: 0, played: 0, late: 0, duplicates: 0, reordered: 0, underruns: 0,
-    concealed: 0, fecRecovered: 0, dropped: 0, skipped: 0, inserted: 0, resets: 0, silenceFrames: 0,
+    concealed: 0, fecRecovered: 0, redundant: 0, dropped: 0, skipped: 0, inserted: 0, resets: 0, silenceFrames: 0,
   };
 
   constructor(opts: JitterBufferOptions) {
@@ -163,6 +165,7 @@ export class JitterBuffer {
    */
   push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, timingTrusted = true): void {
     this.timingTrusted = timingTrusted;
+    this.lastExt = -1;
     try {
       if (
         !Number.isInteger(seq) || seq < 0 || seq > 0xffff ||
@@ -268,6 +271,36 @@ export class JitterBuffer {
     return this.missing();
   }
 
+  /**
+   * Whether the frame `delta` frames before the packet just pushed is still to be played and
+   * missing: a redundant copy of it (from that packet's padding) would fill a hole.
+   */
+  wantsEarlier(delta: number): boolean {
+    if (this.lastExt < 0 || this.state === IDLE || !(delta >= 1)) return false;
+    const ext = this.lastExt - delta;
+    if (ext < this.playExt) return false;
+    return this.slotExt[ext % this.cap] !== ext || this.slotState[ext % this.cap] === EMPTY;
+  }
+
+  /** Fills that hole with the redundant copy; arrival timing is not touched (it came late by design). */
+  fillEarlier(delta: number, payload: Uint8Array): void {
+    if (!this.wantsEarlier(delta) || !(payload instanceof Uint8Array) || payload.length === 0 || payload.length > MAX_PACKET_BYTES) return;
+    const ext = this.lastExt - delta;
+    const slot = ext % this.cap;
+    this.slotExt[slot] = ext;
+    this.slotState[slot] = PRESENT;
+    this.slotPayload[slot] = payload;
+    this.s.redundant++;
+  }
+
+  /**
+   * The stream carries redundant copies (a packet had one, at `nowMs`): for the copy of frame k to
+   * arrive before k plays, the target keeps a frame more while they keep coming.
+   */
+  noteRedundancy(nowMs: number): void {
+    if (this.state !== IDLE) this.tgt.redundancySeen(nowMs - this.t0);
+  }
+
   /** Forgets the stream (buffer, timing, target); the counters are kept and `resets` counts it. */
   reset(): void {
     this.s.resets++;
@@ -341,6 +374,7 @@ export class JitterBuffer {
   }
 
   private store(ext: number, ts: number, payload: Uint8Array, arrival: number): void {
+    this.lastExt = ext;
     const slot = ext % this.cap;
     this.slotExt[slot] = ext;
     this.slotState[slot] = PRESENT;

@@ -123,6 +123,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   private signaling: SignalingClient | null = null;
   private links: NodeLinks | null = null;
   private rttTimer: NodeJS.Timeout | null = null;
+  private redundancyTimer: NodeJS.Timeout | null = null;
   private healer: LinkHealer | null = null;
   private resume: SignalingResume | null = null;
   private resumeToken: string | null = null;
@@ -184,6 +185,9 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     this.safeEmit("joined", joined);
     this.applyNeighbourhood(joined);
     this.startHealing(sig);
+    // Loss protection follows the loss measured on each link (HubEngine.adaptRedundancy).
+    this.redundancyTimer = setInterval(() => this.engine?.adaptRedundancy(performance.now()), NODE_DEFAULTS.redundancyCheckMs);
+    this.redundancyTimer.unref();
     const every = o.rttReportMs ?? NODE_DEFAULTS.rttReportMs;
     if (every > 0) {
       this.rttTimer = setInterval(() => this.reportRtts(), every);
@@ -387,6 +391,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.rttTimer) clearInterval(this.rttTimer);
+    if (this.redundancyTimer) clearInterval(this.redundancyTimer);
     this.healer?.stop();
     this.resume?.stop();
     this.clock?.stop();

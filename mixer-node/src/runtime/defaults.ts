@@ -32,6 +32,8 @@ export const NODE_DEFAULTS = {
    * link changes): at 4 numbers each, 512 cost 16 kB and hold minutes of a healthy node.
    */
   timelineEntries: 512,
+  /** How often each link's loss is looked at to turn redundant copies on or off, ms. */
+  redundancyCheckMs: 1000,
   /** Join reply timeout, ms. */
   joinTimeoutMs: 10_000,
 } as const;

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
+import { padWithRedundancy, readRedundancy, type RedundantBlock } from "../../mixer-node/src/codec/redundancy.js";
+import { mulberry32 } from "../fixtures/signals.js";
+
+const backend = loadCodecBackend();
+
+function packets(count: number): Uint8Array[] {
+  const enc = backend.createEncoder({ frameMs: 10 });
+  const pcm = new Float32Array(480);
+  const buf = new Uint8Array(1275);
+  const out: Uint8Array[] = [];
+  for (let f = 0; f < count; f++) {
+    for (let i = 0; i < 480; i++) pcm[i] = 0.2 * Math.sin((2 * Math.PI * 440 * (f * 480 + i)) / 48_000) + 0.05 * Math.sin((2 * Math.PI * 1234 * (f * 480 + i)) / 48_000);
+    out.push(buf.slice(0, enc.encode(pcm, buf)));
+  }
+  return out;
+}
+
+describe("redundancy in Opus padding", () => {
+  const pk = packets(40);
+  const out = new Uint8Array(4000);
+  const block: RedundantBlock = { offset: 0, length: 0, delta: 0 };
+
+  it("carries the previous packet byte for byte", () => {
+    for (let k = 1; k < pk.length; k++) {
+      const n = padWithRedundancy(pk[k], pk[k].length, pk[k - 1], pk[k - 1].length, 1, out);
+      expect(n).toBeGreaterThan(pk[k].length + pk[k - 1].length);
+      const p = out.subarray(0, n);
+      expect(readRedundancy(p, block)).toBe(true);
+      expect(block.delta).toBe(1);
+      expect(Array.from(p.subarray(block.offset, block.offset + block.length))).toEqual(Array.from(pk[k - 1]));
+    }
+  });
+
+  it("decodes to exactly the same audio as the plain packet (a decoder ignores the padding)", () => {
+    const plain = backend.createDecoder(10);
+    const padded = backend.createDecoder(10);
+    const a = new Float32Array(480);
+    const b = new Float32Array(480);
+    for (let k = 1; k < pk.length; k++) {
+      const n = padWithRedundancy(pk[k], pk[k].length, pk[k - 1], pk[k - 1].length, 1, out);
+      expect(plain.decode(pk[k], a)).toBe(480);
+      expect(padded.decode(out.subarray(0, n), b)).toBe(480);
+      expect(Array.from(b)).toEqual(Array.from(a));
+    }
+  });
+
+  it("encodes padding longer than 254 bytes with continuation bytes", () => {
+    const big = new Uint8Array(600).fill(7);
+    big[0] = pk[0][0];
+    const n = padWithRedundancy(pk[1], pk[1].length, big, big.length, 2, out);
+    expect(out[2]).toBe(255);
+    expect(out[3]).toBe(255);
+    expect(readRedundancy(out.subarray(0, n), block)).toBe(true);
+    expect(block).toMatchObject({ length: 600, delta: 2 });
+  });
+
+  it("declines what it cannot carry, and finds nothing in plain or hostile packets", () => {
+    const code3 = Uint8Array.from(pk[1]);
+    code3[0] |= 3;
+    expect(padWithRedundancy(code3, code3.length, pk[0], pk[0].length, 1, out)).toBe(0);
+    expect(padWithRedundancy(pk[1], pk[1].length, pk[0], pk[0].length, 1, new Uint8Array(20))).toBe(0);
+    expect(padWithRedundancy(pk[1], pk[1].length, pk[0], pk[0].length, 0, out)).toBe(0);
+    for (const p of pk) expect(readRedundancy(p, block)).toBe(false);
+    const rnd = mulberry32(9);
+    let found = 0;
+    for (let t = 0; t < 20_000; t++) {
+      const p = new Uint8Array(1 + Math.floor(rnd() * 60));
+      for (let i = 0; i < p.length; i++) p[i] = Math.floor(rnd() * 256);
+      if (rnd() < 0.5) {
+        p[0] |= 3;
+        if (p.length > 1) p[1] = 0x41;
+      }
+      if (readRedundancy(p, block)) {
+        found++;
+        expect(block.offset + block.length).toBeLessThanOrEqual(p.length);
+        expect(block.length).toBeGreaterThan(0);
+      }
+    }
+    expect(found).toBeLessThan(200);
+  });
+});
