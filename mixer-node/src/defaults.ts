@@ -59,8 +59,15 @@ export const HUB_ENGINE_DEFAULTS = {
    * (loss on a path is mostly the same both ways, and the sender has no report of its own).
    */
   redundancy: "auto" as "auto" | "on" | "off",
-  /** auto: copies start when a measuring window lost at least this share of frames (and 2 frames)... */
+  /** auto: one earlier frame rides along once a measuring window lost this share of frames (and 2 frames)... */
   redundancyOnLoss: 0.02,
+  /**
+   * ...two once the last two windows lost this share (and twice redundancyTwoMinLost frames): two
+   * losses in a row then happen often enough to be heard (at 10 % loss one frame in a hundred).
+   * Each earlier frame carried costs the listener a frame of latency while it lasts.
+   */
+  redundancyTwoLoss: 0.07,
+  redundancyTwoMinLost: 7,
   /** ...and stop after this long with every window below redundancyOffLoss. */
   redundancyOffAfterMs: 10_000,
   redundancyOffLoss: 0.005,

@@ -62,14 +62,22 @@ class Link {
   readonly enc: Encoder;
   readonly out = new Uint8Array(MAX_PACKET_BYTES);
   outLength = 0;
-  /** Redundancy on this link's outgoing stream: the previous packet, and the padded packet sent. */
-  redundant = false;
-  readonly prev = new Uint8Array(MAX_PACKET_BYTES);
-  prevLength = 0;
-  readonly redOut = new Uint8Array(2 * MAX_PACKET_BYTES + 16);
+  /**
+   * Redundancy on this link's outgoing stream: how many earlier packets ride along (0, 1 or 2),
+   * the last two packets sent, and the padded packet.
+   */
+  redundancy = 0;
+  readonly prev1 = new Uint8Array(MAX_PACKET_BYTES);
+  prev1Length = 0;
+  readonly prev2 = new Uint8Array(MAX_PACKET_BYTES);
+  prev2Length = 0;
+  readonly redOut = new Uint8Array(3 * MAX_PACKET_BYTES + 16);
   /** Loss measured on the incoming stream at the last adaptRedundancy(), and since when it is low. */
   seenLost = 0;
   seenFrames = 0;
+  /** The window before: lost frames and frames. */
+  lastLost = 0;
+  lastFrames = 0;
   quietSinceMs = -1;
   seq = Math.floor(Math.random() * 0x10000);
   ts = Math.floor(Math.random() * 0x100000000);
@@ -104,7 +112,7 @@ class Link {
     return {
       jitter: this.jb.toJSON(),
       pops: { ...this.pops },
-      redundancy: this.redundant,
+      redundancy: this.redundancy,
       decodeErrors: this.decodeErrors,
       encodeErrors: this.encodeErrors,
       sinkErrors: this.sinkErrors,
@@ -155,7 +163,7 @@ export class HubEngine {
   private untimed = 0;
   private readonly timeline: Timeline | null;
   private readonly redundancyMode: "auto" | "on" | "off";
-  private readonly block: RedundantBlock = { offset: 0, length: 0, delta: 0 };
+  private readonly blocks: RedundantBlock[] = [{ offset: 0, length: 0, delta: 0 }, { offset: 0, length: 0, delta: 0 }];
 
   constructor(opts: HubEngineOptions) {
     this.backend = opts.backend;
@@ -250,11 +258,14 @@ export class HubEngine {
     if (!timingTrusted) this.untimed++;
     const jb = link.jb;
     jb.push(seq, timestamp, payload, arrivalMs, timingTrusted);
-    if (readRedundancy(payload, this.block)) {
-      jb.noteRedundancy(arrivalMs);
-      // A view only when it fills a hole (a lost packet): none per packet otherwise.
-      const b = this.block;
-      if (jb.wantsEarlier(b.delta)) jb.fillEarlier(b.delta, payload.subarray(b.offset, b.offset + b.length));
+    const n = readRedundancy(payload, this.blocks);
+    if (n > 0) {
+      jb.noteRedundancy(arrivalMs, this.blocks[n - 1].delta);
+      for (let i = 0; i < n; i++) {
+        // A view only when it fills a hole (a lost packet): none per packet otherwise.
+        const b = this.blocks[i];
+        if (jb.wantsEarlier(b.delta)) jb.fillEarlier(b.delta, payload.subarray(b.offset, b.offset + b.length));
+      }
     }
   }
 
@@ -266,7 +277,7 @@ export class HubEngine {
     const d = HUB_ENGINE_DEFAULTS;
     const adapt = (link: Link) => {
       if (this.redundancyMode !== "auto") {
-        link.redundant = this.redundancyMode === "on";
+        link.redundancy = this.redundancyMode === "on" ? 1 : 0;
         return;
       }
       const c = link.jb.counters;
@@ -278,22 +289,34 @@ export class HubEngine {
       link.seenFrames = frames;
       if (df <= 0) return;
       const rate = dl / df;
-      if (dl >= 2 && rate >= d.redundancyOnLoss) {
-        link.redundant = true;
+      // Two windows for two frames: one window of 100 frames cannot tell 3 % from 7 % loss.
+      const dl2 = dl + link.lastLost;
+      const rate2 = dl2 / (df + link.lastFrames);
+      link.lastLost = dl;
+      link.lastFrames = df;
+      // Up at once when the loss calls for it; down a step after a spell below the step's
+      // own threshold (the lower one to leave 1: hysteresis).
+      const cur = link.redundancy;
+      const up = dl2 >= 2 * d.redundancyTwoMinLost && rate2 >= d.redundancyTwoLoss ? 2 : dl >= 2 && rate >= d.redundancyOnLoss ? 1 : 0;
+      const keep = cur === 0 || rate >= (cur === 2 ? d.redundancyOnLoss : d.redundancyOffLoss) ? cur : cur - 1;
+      const want = Math.max(up, keep);
+      if (want >= cur) {
+        link.redundancy = want;
         link.quietSinceMs = -1;
-      } else if (link.redundant && rate < d.redundancyOffLoss) {
-        if (link.quietSinceMs < 0) link.quietSinceMs = nowMs;
-        else if (nowMs - link.quietSinceMs >= d.redundancyOffAfterMs) link.redundant = false;
-      } else link.quietSinceMs = -1;
+      } else if (link.quietSinceMs < 0) link.quietSinceMs = nowMs;
+      else if (nowMs - link.quietSinceMs >= d.redundancyOffAfterMs) {
+        link.redundancy = cur - 1;
+        link.quietSinceMs = -1;
+      }
     };
     if (this.parent) adapt(this.parent);
     for (let i = 0; i < this.activeCount; i++) adapt(this.children[this.activeSlots[i]]!);
   }
 
-  /** Whether the stream to `target` carries redundant copies now. */
-  redundancyOn(target: LinkTarget): boolean {
+  /** How many earlier frames the stream to `target` carries now (0 = none). */
+  redundancyOf(target: LinkTarget): number {
     const link = target === "parent" ? this.parent : this.children[target as number];
-    return link?.redundant ?? false;
+    return link?.redundancy ?? 0;
   }
 
   /** The last packet produced for a link (valid until the next tick). */
@@ -400,15 +423,18 @@ export class HubEngine {
     link.outLength = len;
     let bytes = link.out;
     let n = len;
-    if (link.redundant) {
-      const padded = link.prevLength > 0 ? padWithRedundancy(link.out, len, link.prev, link.prevLength, 1, link.redOut) : 0;
-      link.prev.set(link.out);
-      link.prevLength = len;
+    if (link.redundancy > 0) {
+      const two = link.redundancy > 1 ? link.prev2Length : 0;
+      const padded = link.prev1Length > 0 ? padWithRedundancy(link.out, len, link.prev1, link.prev1Length, link.prev2, two, link.redOut) : 0;
+      link.prev2.set(link.prev1);
+      link.prev2Length = link.prev1Length;
+      link.prev1.set(link.out);
+      link.prev1Length = len;
       if (padded > 0) {
         bytes = link.redOut;
         n = padded;
       }
-    } else link.prevLength = 0;
+    } else link.prev1Length = link.prev2Length = 0;
     link.seq = (link.seq + 1) & 0xffff;
     link.ts = (link.ts + this.frameSamples) >>> 0;
     link.sent++;

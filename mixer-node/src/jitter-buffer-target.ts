@@ -24,8 +24,9 @@ export class JitterTarget {
   private missScore = 0;
   private lastMissT = 0;
   private lastUpdateT = Number.NEGATIVE_INFINITY;
-  /** When the stream last carried a redundant copy (see redundancySeen). */
+  /** When the stream last carried a redundant copy, and how many frames back (see redundancySeen). */
   private redundancyT = Number.NEGATIVE_INFINITY;
+  private redundancyFrames = 0;
 
   constructor(
     private readonly frameMs: number,
@@ -72,13 +73,16 @@ export class JitterTarget {
   }
 
   /**
-   * The stream carries redundant copies of the previous frame: a copy comes a frame after its
-   * original, so the target keeps one frame more while copies keep coming (TUNE.redundancyHoldMs).
+   * The stream carries redundant copies of earlier frames, up to `frames` back: a copy comes that
+   * many frames after its original, so the target keeps that many frames more while copies keep
+   * coming (TUNE.redundancyHoldMs).
    */
-  redundancySeen(t: number): void {
+  redundancySeen(t: number, frames: number): void {
     const was = t - this.redundancyT < TUNE.redundancyHoldMs;
+    const more = frames > this.redundancyFrames || !was;
+    if (frames > this.redundancyFrames || !was) this.redundancyFrames = frames;
     this.redundancyT = t;
-    if (!was) this.update(t);
+    if (more) this.update(t);
   }
 
   /** A packet missed its play time (an underrun begins, or a late arrival). Clustered misses raise the target. */
@@ -105,7 +109,7 @@ export class JitterTarget {
     // falling back to the initial depth after the histogram restarts would grow, then shrink again.
     if (this.hist.samples >= TUNE.minSamplesForTarget) this.q99 = this.hist.quantile(TUNE.quantile);
     const base = this.q99 >= 0 ? this.q99 + TUNE.marginMs : (this.initialDepth - 1) * this.frameMs;
-    const redundancy = t - this.redundancyT < TUNE.redundancyHoldMs ? this.frameMs : 0;
+    const redundancy = t - this.redundancyT < TUNE.redundancyHoldMs ? this.redundancyFrames * this.frameMs : 0;
     this.setDelay(base + (this.boost * this.frameMs) + redundancy);
   }
 

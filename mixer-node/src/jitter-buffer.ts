@@ -294,11 +294,12 @@ export class JitterBuffer {
   }
 
   /**
-   * The stream carries redundant copies (a packet had one, at `nowMs`): for the copy of frame k to
-   * arrive before k plays, the target keeps a frame more while they keep coming.
+   * The stream carries redundant copies up to `maxDelta` frames back (a packet had them, at
+   * `nowMs`): for the copy of frame k to arrive before k plays, the target keeps that many
+   * frames more while they keep coming.
    */
-  noteRedundancy(nowMs: number): void {
-    if (this.state !== IDLE) this.tgt.redundancySeen(nowMs - this.t0);
+  noteRedundancy(nowMs: number, maxDelta: number): void {
+    if (this.state !== IDLE) this.tgt.redundancySeen(nowMs - this.t0, maxDelta);
   }
 
   /** Forgets the stream (buffer, timing, target); the counters are kept and `resets` counts it. */

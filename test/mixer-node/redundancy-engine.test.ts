@@ -8,7 +8,7 @@ import { mulberry32 } from "../fixtures/signals.js";
  * (seeded) both ways and delivers the rest 2 ms after they are sent; both tick every 10 ms.
  * Returns the child's jitter-buffer counters for the parent's stream over the last 20 s.
  */
-function run(mode: "auto" | "off", seconds = 30) {
+function run(mode: "auto" | "off", seconds = 30, lossAt: (ms: number) => number = () => 0.1) {
   const backend = loadCodecBackend();
   const rnd = mulberry32(77);
   const queue: { at: number; to: "parent" | "child"; seq: number; ts: number; bytes: Uint8Array }[] = [];
@@ -16,13 +16,13 @@ function run(mode: "auto" | "off", seconds = 30) {
   const parent: HubEngine = new HubEngine({
     backend, maxChildren: 2, frameMs: 10, redundancy: mode,
     onPacket: (_t, bytes, len, seq, ts) => {
-      if (rnd() >= 0.1) queue.push({ at: now + 2, to: "child", seq, ts, bytes: bytes.slice(0, len) });
+      if (rnd() >= lossAt(now)) queue.push({ at: now + 2, to: "child", seq, ts, bytes: bytes.slice(0, len) });
     },
   });
   const child: HubEngine = new HubEngine({
     backend, maxChildren: 2, frameMs: 10, redundancy: mode,
     onPacket: (_t, bytes, len, seq, ts) => {
-      if (rnd() >= 0.1) queue.push({ at: now + 2, to: "parent", seq, ts, bytes: bytes.slice(0, len) });
+      if (rnd() >= lossAt(now)) queue.push({ at: now + 2, to: "parent", seq, ts, bytes: bytes.slice(0, len) });
     },
   });
   parent.attachChild(0);
@@ -54,21 +54,27 @@ function run(mode: "auto" | "off", seconds = 30) {
   const end = (child.toJSON() as { parent: { jitter: Record<string, number>; redundancy: boolean } }).parent;
   const d = (key: string) => end.jitter[key] - (mark?.[key] ?? 0);
   const frames = d("played") + d("concealed") - d("inserted") + d("fecRecovered");
-  const r = { concealed: (d("concealed") - d("inserted") + d("fecRecovered")) / frames, redundant: d("redundant") / frames, on: parent.redundancyOn(0), childOn: child.redundancyOn("parent") };
+  const r = { concealed: (d("concealed") - d("inserted") + d("fecRecovered")) / frames, redundant: d("redundant") / frames, on: parent.redundancyOf(0), childOn: child.redundancyOf("parent") };
   parent.destroy();
   child.destroy();
   return r;
 }
 
 describe("redundancy between two engines over a 10 % lossy wire", () => {
-  it("auto: both ends turn it on and rebuild most lost frames instead of concealing them", () => {
+  it("auto: both ends turn it on and rebuild the lost frames instead of concealing them", () => {
     const off = run("off");
     const auto = run("auto");
-    expect(off.on).toBe(false);
+    expect(off.on).toBe(0);
     expect(off.concealed).toBeGreaterThan(0.07); // ~10 % lost, all concealed
-    expect(auto.on).toBe(true);
-    expect(auto.childOn).toBe(true);
-    expect(auto.redundant).toBeGreaterThan(0.07); // the lost frames come back from the next packet
-    expect(auto.concealed).toBeLessThan(0.025); // only two losses in a row are concealed (~1 %)
+    expect(auto.on).toBe(2); // 10 % loss: two earlier frames ride along
+    expect(auto.childOn).toBe(2);
+    expect(auto.redundant).toBeGreaterThan(0.08); // the lost frames come back from later packets
+    expect(auto.concealed).toBeLessThan(0.005); // only three losses in a row are concealed (~0.1 %)
+  });
+
+  it("steps down when the loss goes: one frame at 3 %, none once the link is clean for 10 s", () => {
+    expect(run("auto", 20, () => 0.03).on).toBe(1);
+    expect(run("auto", 40, (ms) => (ms < 15_000 ? 0.1 : 0)).on).toBe(0);
+    expect(run("auto", 20, (ms) => (ms < 15_000 ? 0.1 : 0)).on).toBe(2); // 5 s clean: not yet
   });
 });
