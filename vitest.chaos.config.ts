@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 /**
  * The self-healing chaos suite: a choir of 13 node processes over real WebRTC on loopback, with a
  * hub killed, a link cut, the signaling server restarted and 10 % loss, each measured from the
- * audio. `npm run test:chaos` (`npm run chaos -- --json` prints the same figures).
+ * audio. Part of `npm test`; `npm run test:chaos` runs it alone (`npm run chaos -- --json` prints
+ * the same figures).
  */
 export default defineConfig({
   test: {

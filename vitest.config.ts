@@ -3,10 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // The chaos suite (13 node processes, four faults, ~75 s) runs on its own: `npm run test:chaos`.
-    // One run in about seven still loses a pair after the hub kill (issue 5 is open on it), and a
-    // test that flakes has no place in the suite every change must pass.
-    exclude: ["test/browser/**", "test/integration/healing-chaos.test.ts", "node_modules/**"],
+    exclude: ["test/browser/**", "node_modules/**"],
     pool: "forks",
     // Real-network suites share two cores: keep files from competing for CPU.
     fileParallelism: false,

@@ -47,7 +47,12 @@ const out = {
     baselineGapMaxMs: round(r.signalingRestart.baselineGapMaxMs),
     treeUnchanged: r.signalingRestart.treeUnchanged,
   },
-  loss10: { gapMaxMs: round(r.loss10.gapMaxMs), baselineGapMaxMs: round(r.loss10.baselineGapMaxMs), concealedShare: Math.round(r.loss10.concealedShare * 1000) / 1000 },
+  loss10: {
+    gapMaxMs: round(r.loss10.gapMaxMs),
+    baselineGapMaxMs: round(r.loss10.baselineGapMaxMs),
+    concealedShare: Math.round(r.loss10.concealedShare * 1000) / 1000,
+    redundantShare: Math.round(r.loss10.redundantShare * 1000) / 1000,
+  },
   singers: r.singers,
   depth: r.depth,
   frameMs: r.frameMs,

@@ -25,7 +25,8 @@ export interface ChaosResult {
   /** Median and worst over the pairs through the cut link: when they heard each other again. */
   linkCut: { recoveryMs: number; recoveryMaxMs: number; moved: boolean };
   signalingRestart: { audioGapMaxMs: number; baselineGapMaxMs: number; treeUnchanged: boolean; resumedAll: boolean };
-  loss10: { gapMaxMs: number; baselineGapMaxMs: number; concealedShare: number };
+  /** concealedShare: frames concealed (or FEC) of those through the lossy link; redundantShare: rebuilt from redundant copies. */
+  loss10: { gapMaxMs: number; baselineGapMaxMs: number; concealedShare: number; redundantShare: number };
   singers: number;
   depth: number;
   frameMs: number;
@@ -88,13 +89,18 @@ function leafWithBackupHub(tree: TreeMessage): { leaf: string; parent: string } 
   return { leaf: leaf.id, parent: byId.get(leaf.id)!.parent! };
 }
 
-function popsOf(stats: Record<string, unknown>, peer: string | "parent"): { total: number; conceal: number } {
-  const eng = stats.engine as { parent?: { pops?: Record<string, number> }; children?: Record<string, { pops?: Record<string, number> }> } | null;
+type Pops = { total: number; conceal: number; redundant: number };
+
+function popsOf(stats: Record<string, unknown>, peer: string | "parent"): Pops {
+  type LinkStats = { pops?: Record<string, number>; jitter?: { redundant?: number } };
+  const eng = stats.engine as { parent?: LinkStats; children?: Record<string, LinkStats> } | null;
   const slots = stats.slots as Record<string, number>;
-  const pops = peer === "parent" ? eng?.parent?.pops : eng?.children?.[String(slots?.[peer])]?.pops;
-  if (!pops) return { total: 0, conceal: 0 };
-  // Frames not decoded from their own packet: rebuilt from the next one's FEC data, or concealed.
-  return { total: pops.packet + pops.fec + pops.conceal, conceal: pops.fec + pops.conceal };
+  const link = peer === "parent" ? eng?.parent : eng?.children?.[String(slots?.[peer])];
+  const pops = link?.pops;
+  if (!pops) return { total: 0, conceal: 0, redundant: 0 };
+  // Frames not decoded from their own packet: rebuilt from the next one's FEC data, or concealed;
+  // a frame rebuilt from a later packet's redundant copy plays as a packet.
+  return { total: pops.packet + pops.fec + pops.conceal, conceal: pops.fec + pops.conceal, redundant: link.jitter?.redundant ?? 0 };
 }
 
 /** Pairs (speaker voice, listener recording) of the run, both alive. */
@@ -161,13 +167,18 @@ async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRes
     gapMaxMs = Math.max(gapMaxMs, m);
     baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
   }
-  const d = (x: { total: number; conceal: number }, y: { total: number; conceal: number }) => ({ total: x.total - y.total, conceal: x.conceal - y.conceal });
+  const d = (x: Pops, y: Pops): Pops => ({ total: x.total - y.total, conceal: x.conceal - y.conceal, redundant: x.redundant - y.redundant });
   const a = d(popsOf(post[0].stats, "parent"), popsOf(pre[0].stats, "parent"));
   const b = d(popsOf(post[1].stats, leaf), popsOf(pre[1].stats, leaf));
   const total = a.total + b.total;
   debug(`loss pops leaf ${JSON.stringify(a)} parent ${JSON.stringify(b)}`);
   await debugIncidents(c, faultAbs);
-  return { gapMaxMs, baselineGapMaxMs, concealedShare: total > 0 ? (a.conceal + b.conceal) / total : NaN };
+  return {
+    gapMaxMs,
+    baselineGapMaxMs,
+    concealedShare: total > 0 ? (a.conceal + b.conceal) / total : NaN,
+    redundantShare: total > 0 ? (a.redundant + b.redundant) / total : NaN,
+  };
 }
 
 async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["linkCut"]> {

@@ -96,8 +96,9 @@ export class RemoteNode {
     return (await this.request({ cmd: "record", seconds })).startAbs as number;
   }
 
-  async recording(): Promise<RemoteRecording> {
-    return (await this.request({ cmd: "recording" }, 30_000)) as unknown as RemoteRecording;
+  /** What the node heard; `mix: false` leaves out the full mix (an empty array then). */
+  async recording(opts: { mix?: boolean } = {}): Promise<RemoteRecording> {
+    return (await this.request({ cmd: "recording", mix: opts.mix ?? true }, 30_000)) as unknown as RemoteRecording;
   }
 
   async stats(): Promise<{ stats: Record<string, unknown>; cpu: NodeJS.CpuUsage; uptimeMs: number; problems: string[] }> {

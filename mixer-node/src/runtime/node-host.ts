@@ -19,7 +19,7 @@ export type HostNodeOptions = Omit<ChoirNodeOptions, "voice" | "backend"> & {
 export type HostRequest =
   | { rid: number; cmd: "start"; opts: HostNodeOptions }
   | { rid: number; cmd: "record"; seconds: number }
-  | { rid: number; cmd: "recording" }
+  | { rid: number; cmd: "recording"; mix?: boolean }
   | { rid: number; cmd: "stats" }
   | { rid: number; cmd: "state" }
   | { rid: number; cmd: "link"; peer: string; action: "cut" | "restore" | "impair"; durationMs?: number; lossRate?: number }
@@ -71,7 +71,9 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
     case "recording": {
       const rec = need().recorder;
       if (!rec) throw new Error("not recording");
-      return { startAbs: rec.startAbs, length: rec.length, hear: rec.hear.slice(0, rec.length), mix: rec.mix.slice(0, rec.length) };
+      // The full mix only when asked: copying and sending megabytes stalls the node's audio.
+      const mix = req.mix === false ? new Float32Array(0) : rec.mix.slice(0, rec.length);
+      return { startAbs: rec.startAbs, length: rec.length, hear: rec.hear.slice(0, rec.length), mix };
     }
     case "stats":
       return { stats: need().toJSON(), cpu: process.cpuUsage(), uptimeMs: performance.now(), problems: problems.slice(), healing: healing.slice() };
