@@ -280,9 +280,13 @@ export class HubEngine {
         link.redundancy = this.redundancyMode === "on" ? 1 : 0;
         return;
       }
+      // Lost on the wire: holes with later packets present (concealed, rebuilt by FEC or from a
+      // redundant copy). Underruns (nothing came yet: a late stream, a link starting) and the
+      // jitter buffer's own insertions are not loss, and redundancy would not help them.
       const c = link.jb.counters;
-      const lost = c.redundant + c.fecRecovered + c.concealed - c.inserted;
-      const frames = c.played + c.fecRecovered + c.concealed - c.inserted;
+      const holes = c.concealed - c.inserted - c.underruns;
+      const lost = c.redundant + c.fecRecovered + holes;
+      const frames = c.played + c.fecRecovered + holes;
       const dl = lost - link.seenLost;
       const df = frames - link.seenFrames;
       link.seenLost = lost;

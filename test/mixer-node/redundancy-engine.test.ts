@@ -8,7 +8,7 @@ import { mulberry32 } from "../fixtures/signals.js";
  * (seeded) both ways and delivers the rest 2 ms after they are sent; both tick every 10 ms.
  * Returns the child's jitter-buffer counters for the parent's stream over the last 20 s.
  */
-function run(mode: "auto" | "off", seconds = 30, lossAt: (ms: number) => number = () => 0.1) {
+function run(mode: "auto" | "off", seconds = 30, lossAt: (ms: number) => number = () => 0.1, delayAt: (ms: number) => number = () => 2) {
   const backend = loadCodecBackend();
   const rnd = mulberry32(77);
   const queue: { at: number; to: "parent" | "child"; seq: number; ts: number; bytes: Uint8Array }[] = [];
@@ -16,13 +16,13 @@ function run(mode: "auto" | "off", seconds = 30, lossAt: (ms: number) => number 
   const parent: HubEngine = new HubEngine({
     backend, maxChildren: 2, frameMs: 10, redundancy: mode,
     onPacket: (_t, bytes, len, seq, ts) => {
-      if (rnd() >= lossAt(now)) queue.push({ at: now + 2, to: "child", seq, ts, bytes: bytes.slice(0, len) });
+      if (rnd() >= lossAt(now)) queue.push({ at: now + delayAt(now), to: "child", seq, ts, bytes: bytes.slice(0, len) });
     },
   });
   const child: HubEngine = new HubEngine({
     backend, maxChildren: 2, frameMs: 10, redundancy: mode,
     onPacket: (_t, bytes, len, seq, ts) => {
-      if (rnd() >= lossAt(now)) queue.push({ at: now + 2, to: "parent", seq, ts, bytes: bytes.slice(0, len) });
+      if (rnd() >= lossAt(now)) queue.push({ at: now + delayAt(now), to: "parent", seq, ts, bytes: bytes.slice(0, len) });
     },
   });
   parent.attachChild(0);
@@ -76,5 +76,12 @@ describe("redundancy between two engines over a 10 % lossy wire", () => {
     expect(run("auto", 20, () => 0.03).on).toBe(1);
     expect(run("auto", 40, (ms) => (ms < 15_000 ? 0.1 : 0)).on).toBe(0);
     expect(run("auto", 20, (ms) => (ms < 15_000 ? 0.1 : 0)).on).toBe(2); // 5 s clean: not yet
+  });
+
+  it("stays off on a clean link that stalls: underruns are not loss", () => {
+    // Every packet sent in [5.0, 5.3) s arrives at 5.3 s; the jitter buffer runs dry meanwhile.
+    const stalled = run("auto", 8, () => 0, (ms) => (ms >= 5000 && ms < 5300 ? 5302 - ms : 2));
+    expect(stalled.on).toBe(0);
+    expect(stalled.childOn).toBe(0);
   });
 });
