@@ -1,19 +1,12 @@
 import { CODEC_DEFAULTS } from "./codec/defaults.js";
-import {
-  MAX_PACKET_BYTES,
-  SAMPLE_RATE,
-  type CodecBackend,
-  type Decoder,
-  type Encoder,
-  type EncoderOptions,
-  type FrameMs,
-} from "./codec/types.js";
+import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
+import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
-import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
+import { HubLink } from "./hub-link.js";
+import type { JitterBufferOptions } from "./jitter-buffer.js";
 import type { LimiterOptions } from "./limiter.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
-import { INCIDENT, TARGET_PARENT, type Timeline } from "./timeline.js";
-import { padWithRedundancy, readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
+import { TARGET_PARENT, type Timeline } from "./timeline.js";
 
 /** Where a packet goes or comes from: the parent, or a child by slot. */
 export type LinkTarget = "parent" | number;
@@ -55,73 +48,6 @@ export interface HubEngineOptions {
   redundancy?: "auto" | "on" | "off";
 }
 
-/** One link's codec state: its incoming stream (jitter buffer, decoder) and outgoing one (encoder). */
-class Link {
-  readonly jb: JitterBuffer;
-  readonly dec: Decoder;
-  readonly enc: Encoder;
-  readonly out = new Uint8Array(MAX_PACKET_BYTES);
-  outLength = 0;
-  /**
-   * Redundancy on this link's outgoing stream: how many earlier packets ride along (0, 1 or 2),
-   * the last two packets sent, and the padded packet.
-   */
-  redundancy = 0;
-  readonly prev1 = new Uint8Array(MAX_PACKET_BYTES);
-  prev1Length = 0;
-  readonly prev2 = new Uint8Array(MAX_PACKET_BYTES);
-  prev2Length = 0;
-  readonly redOut = new Uint8Array(3 * MAX_PACKET_BYTES + 16);
-  /** Loss measured on the incoming stream at the last adaptRedundancy(), and since when it is low. */
-  seenLost = 0;
-  seenFrames = 0;
-  /** The window before: lost frames and frames. */
-  lastLost = 0;
-  lastFrames = 0;
-  quietSinceMs = -1;
-  seq = Math.floor(Math.random() * 0x10000);
-  ts = Math.floor(Math.random() * 0x100000000);
-  last: PopKind = "silence";
-  pops = { packet: 0, fec: 0, conceal: 0, silence: 0 };
-  /** The current run of frames not decoded from a packet, and when it began (for the timeline). */
-  lostRun = 0;
-  lostSinceMs = 0;
-  /** Jitter-buffer counters at the last pop (for the timeline). */
-  seenDropped = 0;
-  seenInserted = 0;
-  seenResets = 0;
-  seenSkipped = 0;
-  decodeErrors = 0;
-  encodeErrors = 0;
-  sinkErrors = 0;
-  sent = 0;
-  bytesSent = 0;
-
-  constructor(backend: CodecBackend, frameMs: FrameMs, enc: EncoderOptions, jb: Omit<JitterBufferOptions, "frameMs">) {
-    this.jb = new JitterBuffer({ ...jb, frameMs });
-    this.dec = backend.createDecoder(frameMs);
-    this.enc = backend.createEncoder({ ...enc, frameMs });
-  }
-
-  destroy(): void {
-    this.dec.destroy();
-    this.enc.destroy();
-  }
-
-  toJSON(): object {
-    return {
-      jitter: this.jb.toJSON(),
-      pops: { ...this.pops },
-      redundancy: this.redundancy,
-      decodeErrors: this.decodeErrors,
-      encodeErrors: this.encodeErrors,
-      sinkErrors: this.sinkErrors,
-      sent: this.sent,
-      bytesSent: this.bytesSent,
-    };
-  }
-}
-
 /**
  * The per-tick work of a node: for the parent's down stream and each child's up stream a jitter
  * buffer and a decoder feeding the mix-minus mixer; the up mix encoded for the parent and each
@@ -146,10 +72,10 @@ export class HubEngine {
   private readonly jbOpts: Omit<JitterBufferOptions, "frameMs">;
   private readonly onPacket: PacketSink | undefined;
   private readonly onError: ((err: unknown, target: LinkTarget) => void) | undefined;
-  private parent: Link | null = null;
-  private fadingParent: Link | null = null;
-  private readonly children: (Link | null)[];
-  private readonly fading: (Link | null)[];
+  private parent: HubLink | null = null;
+  private fadingParent: HubLink | null = null;
+  private readonly children: (HubLink | null)[];
+  private readonly fading: (HubLink | null)[];
   /** Slots with an active child link, and with a fading one: dense, rebuilt on attach/detach. */
   private readonly activeSlots: Int32Array;
   private activeCount = 0;
@@ -184,8 +110,8 @@ export class HubEngine {
     });
     this.voiceIn = this.mixer.voiceIn;
     this.hearOut = this.mixer.hearOut;
-    this.children = new Array<Link | null>(opts.maxChildren).fill(null);
-    this.fading = new Array<Link | null>(opts.maxChildren).fill(null);
+    this.children = new Array<HubLink | null>(opts.maxChildren).fill(null);
+    this.fading = new Array<HubLink | null>(opts.maxChildren).fill(null);
     this.activeSlots = new Int32Array(opts.maxChildren);
     this.fadingSlots = new Int32Array(opts.maxChildren);
     this.measureTicks = opts.measureTicks ?? HUB_ENGINE_DEFAULTS.measureTicks;
@@ -274,45 +200,7 @@ export class HubEngine {
    * last call (mode "auto"; the node calls it about once a second, off the per-frame path).
    */
   adaptRedundancy(nowMs: number): void {
-    const d = HUB_ENGINE_DEFAULTS;
-    const adapt = (link: Link) => {
-      if (this.redundancyMode !== "auto") {
-        link.redundancy = this.redundancyMode === "on" ? 1 : 0;
-        return;
-      }
-      // Lost on the wire: holes with later packets present (concealed, rebuilt by FEC or from a
-      // redundant copy). Underruns (nothing came yet: a late stream, a link starting) and the
-      // jitter buffer's own insertions are not loss, and redundancy would not help them.
-      const c = link.jb.counters;
-      const holes = c.concealed - c.inserted - c.underruns;
-      const lost = c.redundant + c.fecRecovered + holes;
-      const frames = c.played + c.fecRecovered + holes;
-      const dl = lost - link.seenLost;
-      const df = frames - link.seenFrames;
-      link.seenLost = lost;
-      link.seenFrames = frames;
-      if (df <= 0) return;
-      const rate = dl / df;
-      // Two windows for two frames: one window of 100 frames cannot tell 3 % from 7 % loss.
-      const dl2 = dl + link.lastLost;
-      const rate2 = dl2 / (df + link.lastFrames);
-      link.lastLost = dl;
-      link.lastFrames = df;
-      // Up at once when the loss calls for it; down a step after a spell below the step's
-      // own threshold (the lower one to leave 1: hysteresis).
-      const cur = link.redundancy;
-      const up = dl2 >= 2 * d.redundancyTwoMinLost && rate2 >= d.redundancyTwoLoss ? 2 : dl >= 2 && rate >= d.redundancyOnLoss ? 1 : 0;
-      const keep = cur === 0 || rate >= (cur === 2 ? d.redundancyOnLoss : d.redundancyOffLoss) ? cur : cur - 1;
-      const want = Math.max(up, keep);
-      if (want >= cur) {
-        link.redundancy = want;
-        link.quietSinceMs = -1;
-      } else if (link.quietSinceMs < 0) link.quietSinceMs = nowMs;
-      else if (nowMs - link.quietSinceMs >= d.redundancyOffAfterMs) {
-        link.redundancy = cur - 1;
-        link.quietSinceMs = -1;
-      }
-    };
+    const adapt = (link: HubLink) => link.adaptRedundancy(nowMs, this.redundancyMode);
     if (this.parent) adapt(this.parent);
     for (let i = 0; i < this.activeCount; i++) adapt(this.children[this.activeSlots[i]]!);
   }
@@ -357,7 +245,7 @@ export class HubEngine {
     this.ticks++;
   }
 
-  private pull(link: Link, into: Float32Array, which: MixInput, nowMs: number): void {
+  private pull(link: HubLink, into: Float32Array, which: MixInput, nowMs: number): void {
     const kind = link.jb.pop(nowMs);
     const n = this.frameSamples;
     let got = n;
@@ -377,35 +265,12 @@ export class HubEngine {
     }
     if (got < n) into.fill(0, Math.max(0, got), n);
     if (link.last === "silence" && kind !== "silence") this.mixer.fadeNext(which, "in");
-    if (this.timeline) this.note(link, kind, which, nowMs);
+    if (this.timeline) link.noteTimeline(this.timeline, kind, which === "down" ? TARGET_PARENT : (which as number), nowMs);
     link.last = kind;
     link.pops[kind]++;
   }
 
-  /** Timeline entries for what this pop changed: a loss run that ended, jitter-buffer moves. */
-  private note(link: Link, kind: PopKind, which: MixInput, nowMs: number): void {
-    const tl = this.timeline!;
-    const target = which === "down" ? TARGET_PARENT : (which as number);
-    const lost = kind === "conceal" || (kind === "silence" && link.last !== "silence");
-    if (lost) {
-      if (link.lostRun === 0) link.lostSinceMs = nowMs;
-      link.lostRun++;
-    } else if (link.lostRun > 0) {
-      if (kind !== "silence") tl.add(INCIDENT.conceal, target, link.lostSinceMs, link.lostRun);
-      link.lostRun = 0;
-    }
-    const c = link.jb.counters;
-    if (c.dropped !== link.seenDropped) tl.add(INCIDENT.jbDrop, target, nowMs, link.jb.delayMs);
-    if (c.inserted !== link.seenInserted) tl.add(INCIDENT.jbInsert, target, nowMs, link.jb.delayMs);
-    if (c.resets !== link.seenResets) tl.add(INCIDENT.jbReset, target, nowMs, c.resets);
-    if (c.skipped !== link.seenSkipped) tl.add(INCIDENT.jbSkip, target, nowMs, c.skipped - link.seenSkipped);
-    link.seenDropped = c.dropped;
-    link.seenInserted = c.inserted;
-    link.seenResets = c.resets;
-    link.seenSkipped = c.skipped;
-  }
-
-  private fadeOut(link: Link, into: Float32Array, which: MixInput): void {
+  private fadeOut(link: HubLink, into: Float32Array, which: MixInput): void {
     try {
       const got = link.dec.conceal(into);
       if (got < this.frameSamples) into.fill(0, Math.max(0, got));
@@ -415,7 +280,7 @@ export class HubEngine {
     this.mixer.fadeNext(which, "out");
   }
 
-  private send(link: Link, pcm: Float32Array, target: LinkTarget): void {
+  private send(link: HubLink, pcm: Float32Array, target: LinkTarget): void {
     let len = 0;
     try {
       len = link.enc.encode(pcm, link.out);
@@ -425,20 +290,8 @@ export class HubEngine {
       return;
     }
     link.outLength = len;
-    let bytes = link.out;
-    let n = len;
-    if (link.redundancy > 0) {
-      const two = link.redundancy > 1 ? link.prev2Length : 0;
-      const padded = link.prev1Length > 0 ? padWithRedundancy(link.out, len, link.prev1, link.prev1Length, link.prev2, two, link.redOut) : 0;
-      link.prev2.set(link.prev1);
-      link.prev2Length = link.prev1Length;
-      link.prev1.set(link.out);
-      link.prev1Length = len;
-      if (padded > 0) {
-        bytes = link.redOut;
-        n = padded;
-      }
-    } else link.prev1Length = link.prev2Length = 0;
+    const n = link.protect(len);
+    const bytes = link.wire;
     link.seq = (link.seq + 1) & 0xffff;
     link.ts = (link.ts + this.frameSamples) >>> 0;
     link.sent++;
@@ -468,8 +321,8 @@ export class HubEngine {
     this.rebuildLists();
   }
 
-  private newLink(): Link {
-    return new Link(this.backend, this.frameMs, this.encOpts, this.jbOpts);
+  private newLink(): HubLink {
+    return new HubLink(this.backend, this.frameMs, this.encOpts, this.jbOpts);
   }
 
   private rebuildLists(): void {

@@ -1,0 +1,165 @@
+/**
+ * One link of a hub engine: its incoming stream (jitter buffer, decoder), its outgoing one
+ * (encoder, and the redundant copies that protect it on a lossy link), and its counters.
+ */
+import { MAX_PACKET_BYTES, type CodecBackend, type Decoder, type Encoder, type EncoderOptions, type FrameMs } from "./codec/types.js";
+import { padWithRedundancy } from "./codec/redundancy.js";
+import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
+import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
+import { INCIDENT, type Timeline } from "./timeline.js";
+
+/** One link's codec state: its incoming stream (jitter buffer, decoder) and outgoing one (encoder). */
+export class HubLink {
+  readonly jb: JitterBuffer;
+  readonly dec: Decoder;
+  readonly enc: Encoder;
+  readonly out = new Uint8Array(MAX_PACKET_BYTES);
+  outLength = 0;
+  /**
+   * Redundancy on this link's outgoing stream: how many earlier packets ride along (0, 1 or 2),
+   * the last two packets sent, and the padded packet.
+   */
+  redundancy = 0;
+  readonly prev1 = new Uint8Array(MAX_PACKET_BYTES);
+  prev1Length = 0;
+  readonly prev2 = new Uint8Array(MAX_PACKET_BYTES);
+  prev2Length = 0;
+  readonly redOut = new Uint8Array(3 * MAX_PACKET_BYTES + 16);
+  /** What protect() chose to send: `out` or `redOut`. */
+  wire: Uint8Array = this.out;
+  /** Loss measured on the incoming stream at the last adaptRedundancy(), and since when it is low. */
+  seenLost = 0;
+  seenFrames = 0;
+  /** The window before: lost frames and frames. */
+  lastLost = 0;
+  lastFrames = 0;
+  quietSinceMs = -1;
+  seq = Math.floor(Math.random() * 0x10000);
+  ts = Math.floor(Math.random() * 0x100000000);
+  last: PopKind = "silence";
+  pops = { packet: 0, fec: 0, conceal: 0, silence: 0 };
+  /** The current run of frames not decoded from a packet, and when it began (for the timeline). */
+  lostRun = 0;
+  lostSinceMs = 0;
+  /** Jitter-buffer counters at the last pop (for the timeline). */
+  seenDropped = 0;
+  seenInserted = 0;
+  seenResets = 0;
+  seenSkipped = 0;
+  decodeErrors = 0;
+  encodeErrors = 0;
+  sinkErrors = 0;
+  sent = 0;
+  bytesSent = 0;
+
+  constructor(backend: CodecBackend, frameMs: FrameMs, enc: EncoderOptions, jb: Omit<JitterBufferOptions, "frameMs">) {
+    this.jb = new JitterBuffer({ ...jb, frameMs });
+    this.dec = backend.createDecoder(frameMs);
+    this.enc = backend.createEncoder({ ...enc, frameMs });
+  }
+
+  destroy(): void {
+    this.dec.destroy();
+    this.enc.destroy();
+  }
+
+  toJSON(): object {
+    return {
+      jitter: this.jb.toJSON(),
+      pops: { ...this.pops },
+      redundancy: this.redundancy,
+      decodeErrors: this.decodeErrors,
+      encodeErrors: this.encodeErrors,
+      sinkErrors: this.sinkErrors,
+      sent: this.sent,
+      bytesSent: this.bytesSent,
+    };
+  }
+
+  /**
+   * The packet to send for the frame just encoded into `out[0..len)`: with redundancy on, `out`
+   * carrying the one or two packets before it (codec/redundancy.ts) in `redOut`. Sets `wire` and
+   * returns the length. No allocation.
+   */
+  protect(len: number): number {
+    this.wire = this.out;
+    if (this.redundancy === 0) {
+      this.prev1Length = this.prev2Length = 0;
+      return len;
+    }
+    const two = this.redundancy > 1 ? this.prev2Length : 0;
+    const padded = this.prev1Length > 0 ? padWithRedundancy(this.out, len, this.prev1, this.prev1Length, this.prev2, two, this.redOut) : 0;
+    this.prev2.set(this.prev1);
+    this.prev2Length = this.prev1Length;
+    this.prev1.set(this.out);
+    this.prev1Length = len;
+    if (padded === 0) return len;
+    this.wire = this.redOut;
+    return padded;
+  }
+
+  /**
+   * Sets how many earlier frames ride along on the outgoing stream from the loss measured on
+   * the incoming one since the last call (see HUB_ENGINE_DEFAULTS.redundancy).
+   */
+  adaptRedundancy(nowMs: number, mode: "auto" | "on" | "off"): void {
+    const d = HUB_ENGINE_DEFAULTS;
+    if (mode !== "auto") {
+      this.redundancy = mode === "on" ? 1 : 0;
+      return;
+    }
+    // Lost on the wire: holes with later packets present (concealed, rebuilt by FEC or from a
+    // redundant copy). Underruns (nothing came yet: a late stream, a link starting) and the
+    // jitter buffer's own insertions are not loss, and redundancy would not help them.
+    const c = this.jb.counters;
+    const holes = c.concealed - c.inserted - c.underruns;
+    const lost = c.redundant + c.fecRecovered + holes;
+    const frames = c.played + c.fecRecovered + holes;
+    const dl = lost - this.seenLost;
+    const df = frames - this.seenFrames;
+    this.seenLost = lost;
+    this.seenFrames = frames;
+    if (df <= 0) return;
+    const rate = dl / df;
+    // Two windows for two frames: one window of 100 frames cannot tell 3 % from 7 % loss.
+    const dl2 = dl + this.lastLost;
+    const rate2 = dl2 / (df + this.lastFrames);
+    this.lastLost = dl;
+    this.lastFrames = df;
+    // Up at once when the loss calls for it; down a step after a spell below the step's
+    // own threshold (the lower one to leave 1: hysteresis).
+    const cur = this.redundancy;
+    const up = dl2 >= 2 * d.redundancyTwoMinLost && rate2 >= d.redundancyTwoLoss ? 2 : dl >= 2 && rate >= d.redundancyOnLoss ? 1 : 0;
+    const keep = cur === 0 || rate >= (cur === 2 ? d.redundancyOnLoss : d.redundancyOffLoss) ? cur : cur - 1;
+    const want = Math.max(up, keep);
+    if (want >= cur) {
+      this.redundancy = want;
+      this.quietSinceMs = -1;
+    } else if (this.quietSinceMs < 0) this.quietSinceMs = nowMs;
+    else if (nowMs - this.quietSinceMs >= d.redundancyOffAfterMs) {
+      this.redundancy = cur - 1;
+      this.quietSinceMs = -1;
+    }
+  }
+
+  /** Timeline entries for what this pop changed: a loss run that ended, jitter-buffer moves. */
+  noteTimeline(tl: Timeline, kind: PopKind, target: number, nowMs: number): void {
+    const lost = kind === "conceal" || (kind === "silence" && this.last !== "silence");
+    if (lost) {
+      if (this.lostRun === 0) this.lostSinceMs = nowMs;
+      this.lostRun++;
+    } else if (this.lostRun > 0) {
+      if (kind !== "silence") tl.add(INCIDENT.conceal, target, this.lostSinceMs, this.lostRun);
+      this.lostRun = 0;
+    }
+    const c = this.jb.counters;
+    if (c.dropped !== this.seenDropped) tl.add(INCIDENT.jbDrop, target, nowMs, this.jb.delayMs);
+    if (c.inserted !== this.seenInserted) tl.add(INCIDENT.jbInsert, target, nowMs, this.jb.delayMs);
+    if (c.resets !== this.seenResets) tl.add(INCIDENT.jbReset, target, nowMs, c.resets);
+    if (c.skipped !== this.seenSkipped) tl.add(INCIDENT.jbSkip, target, nowMs, c.skipped - this.seenSkipped);
+    this.seenDropped = c.dropped;
+    this.seenInserted = c.inserted;
+    this.seenResets = c.resets;
+    this.seenSkipped = c.skipped;
+  }
+}
