@@ -120,11 +120,13 @@ const fmtGaps = (gaps: Gap[], faultAbs: number) => gaps.map((g) => `${((g.startA
 
 /**
  * CHAOS_DEBUG=1: every node's timeline incidents from 0.5 s before the fault on, as ms after
- * the fault, so that the gaps above can be traced to a late tick, a concealment run or a link change.
+ * the fault, so that the gaps found can be traced to a late tick, a concealment run or a link
+ * change. Fetched while the nodes live; printed with the scenario's analysis.
  */
-async function debugIncidents(c: ChaosChoir, faultAbs: number): Promise<void> {
-  if (!process.env.CHAOS_DEBUG) return;
+async function incidents(c: ChaosChoir, faultAbs: number): Promise<() => void> {
+  if (!process.env.CHAOS_DEBUG) return () => {};
   const faultMs = faultAbs / 48;
+  const out: string[] = [];
   for (const n of c.live()) {
     const st = (await n.stats().catch(() => null))?.stats as { timeline?: { entries: Incident[] }; slots?: Record<string, number> } | undefined;
     const peerOf = new Map(Object.entries(st?.slots ?? {}).map(([peer, slot]) => [slot, peer]));
@@ -135,11 +137,19 @@ async function debugIncidents(c: ChaosChoir, faultAbs: number): Promise<void> {
         const who = typeof e.target === "number" ? name(peerOf.get(e.target)) || `slot${e.target}` : e.target;
         return `${(e.atMs - faultMs).toFixed(0)} ${e.kind} ${who}${e.peer ? ` ${name(e.peer)}` : ""}=${e.value}`;
       });
-    if (lines.length > 0) debug(`${n.name} incidents: ${lines.join(" | ")}`);
+    if (lines.length > 0) out.push(`${n.name} incidents: ${lines.join(" | ")}`);
   }
+  return () => out.forEach((line) => debug(line));
 }
 
-async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["loss10"]> {
+/**
+ * A scenario runs its fault on the live choir and returns its analysis, which runs once the
+ * choir has stopped: analysing thirteen recordings takes a core for seconds, and the nodes,
+ * starved meanwhile, carried the damage into the next scenario.
+ */
+type Analysis<T> = () => T;
+
+async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["loss10"]>> {
   const { leaf, parent } = leafWithBackupHub(c.tree());
   const L = c.byId(leaf);
   const P = c.byId(parent);
@@ -155,33 +165,36 @@ async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRes
   const recs = await c.recordings();
   await L.link(parent, "impair", { lossRate: 0 });
   await P.link(leaf, "impair", { lossRate: 0 });
-  // The leaf hears everyone through the lossy link; everyone hears the leaf through it.
-  let gapMaxMs = 0;
-  let baselineGapMaxMs = 0;
-  for (const p of pairs(c, recs, (sp, li) => sp === leaf || li === leaf)) {
-    const fault = msAt(p.rec, faultAbs);
-    const g = gapsOf(p.rec, p.v, fault, fault + 300);
-    if (!g) continue;
-    const m = maxGapIn(g, faultAbs + 300 * 48, p.rec.startAbs + p.rec.length);
-    if (m > 20) debug(`loss ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
-    gapMaxMs = Math.max(gapMaxMs, m);
-    baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
-  }
-  const d = (x: Pops, y: Pops): Pops => ({ total: x.total - y.total, conceal: x.conceal - y.conceal, redundant: x.redundant - y.redundant });
-  const a = d(popsOf(post[0].stats, "parent"), popsOf(pre[0].stats, "parent"));
-  const b = d(popsOf(post[1].stats, leaf), popsOf(pre[1].stats, leaf));
-  const total = a.total + b.total;
-  debug(`loss pops leaf ${JSON.stringify(a)} parent ${JSON.stringify(b)}`);
-  await debugIncidents(c, faultAbs);
-  return {
-    gapMaxMs,
-    baselineGapMaxMs,
-    concealedShare: total > 0 ? (a.conceal + b.conceal) / total : NaN,
-    redundantShare: total > 0 ? (a.redundant + b.redundant) / total : NaN,
+  const printIncidents = await incidents(c, faultAbs);
+  return () => {
+    // The leaf hears everyone through the lossy link; everyone hears the leaf through it.
+    let gapMaxMs = 0;
+    let baselineGapMaxMs = 0;
+    for (const p of pairs(c, recs, (sp, li) => sp === leaf || li === leaf)) {
+      const fault = msAt(p.rec, faultAbs);
+      const g = gapsOf(p.rec, p.v, fault, fault + 300);
+      if (!g) continue;
+      const m = maxGapIn(g, faultAbs + 300 * 48, p.rec.startAbs + p.rec.length);
+      if (m > 20) debug(`loss ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
+      gapMaxMs = Math.max(gapMaxMs, m);
+      baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
+    }
+    const d = (x: Pops, y: Pops): Pops => ({ total: x.total - y.total, conceal: x.conceal - y.conceal, redundant: x.redundant - y.redundant });
+    const a = d(popsOf(post[0].stats, "parent"), popsOf(pre[0].stats, "parent"));
+    const b = d(popsOf(post[1].stats, leaf), popsOf(pre[1].stats, leaf));
+    const total = a.total + b.total;
+    debug(`loss pops leaf ${JSON.stringify(a)} parent ${JSON.stringify(b)}`);
+    printIncidents();
+    return {
+      gapMaxMs,
+      baselineGapMaxMs,
+      concealedShare: total > 0 ? (a.conceal + b.conceal) / total : NaN,
+      redundantShare: total > 0 ? (a.redundant + b.redundant) / total : NaN,
+    };
   };
 }
 
-async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["linkCut"]> {
+async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["linkCut"]>> {
   const { leaf, parent } = leafWithBackupHub(c.tree());
   const L = c.byId(leaf);
   await c.record(5);
@@ -191,19 +204,22 @@ async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRe
   log(`linkCut: ${L.name}'s link to its parent cut for 2 s`);
   await sleep(3300);
   const recs = await c.recordings();
-  const per: number[] = [];
-  for (const p of pairs(c, recs, (sp, li) => sp === leaf || li === leaf)) {
-    const fault = msAt(p.rec, faultAbs);
-    const g = gapsOf(p.rec, p.v, fault, fault + 2500);
-    per.push(g === null ? Infinity : recoveryAfter(g, faultAbs));
-  }
-  debug(`linkCut per pair: ${per.map((x) => x.toFixed(0)).join(",")}`);
-  await debugIncidents(c, faultAbs);
   const moved = c.tree().nodes.find((n) => n.id === leaf)?.parent !== parent;
-  return { recoveryMs: median(per), recoveryMaxMs: Math.max(...per), moved };
+  const printIncidents = await incidents(c, faultAbs);
+  return () => {
+    const per: number[] = [];
+    for (const p of pairs(c, recs, (sp, li) => sp === leaf || li === leaf)) {
+      const fault = msAt(p.rec, faultAbs);
+      const g = gapsOf(p.rec, p.v, fault, fault + 2500);
+      per.push(g === null ? Infinity : recoveryAfter(g, faultAbs));
+    }
+    debug(`linkCut per pair: ${per.map((x) => x.toFixed(0)).join(",")}`);
+    printIncidents();
+    return { recoveryMs: median(per), recoveryMaxMs: Math.max(...per), moved };
+  };
 }
 
-async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["signalingRestart"]> {
+async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["signalingRestart"]>> {
   const before = c.tree();
   await c.record(6);
   await sleep(2000);
@@ -212,28 +228,31 @@ async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promis
   await c.restartServer(300);
   await sleep(3800);
   const recs = await c.recordings();
-  let audioGapMaxMs = 0;
-  let baselineGapMaxMs = 0;
-  for (const p of pairs(c, recs, () => true)) {
-    const fault = msAt(p.rec, faultAbs);
-    const g = gapsOf(p.rec, p.v, fault, fault);
-    if (!g) continue;
-    const m = maxGapIn(g, faultAbs, p.rec.startAbs + p.rec.length);
-    if (m > 20) debug(`restart ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
-    audioGapMaxMs = Math.max(audioGapMaxMs, m);
-    baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
-  }
-  await debugIncidents(c, faultAbs);
+  const printIncidents = await incidents(c, faultAbs);
   await waitFor(async () => c.tree().nodes.length === before.nodes.length, 8000, "every node to be back in the room");
   const after = c.tree();
   const parentOf = (t: TreeMessage) => new Map(t.nodes.map((n) => [n.id, n.parent]));
   const pb = parentOf(before);
   const pa = parentOf(after);
   const treeUnchanged = [...pb].every(([id, p]) => pa.get(id) === p);
-  return { audioGapMaxMs, baselineGapMaxMs, treeUnchanged, resumedAll: pa.size === pb.size };
+  return () => {
+    let audioGapMaxMs = 0;
+    let baselineGapMaxMs = 0;
+    for (const p of pairs(c, recs, () => true)) {
+      const fault = msAt(p.rec, faultAbs);
+      const g = gapsOf(p.rec, p.v, fault, fault);
+      if (!g) continue;
+      const m = maxGapIn(g, faultAbs, p.rec.startAbs + p.rec.length);
+      if (m > 20) debug(`restart ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
+      audioGapMaxMs = Math.max(audioGapMaxMs, m);
+      baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
+    }
+    printIncidents();
+    return { audioGapMaxMs, baselineGapMaxMs, treeUnchanged, resumedAll: pa.size === pb.size };
+  };
 }
 
-async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<ChaosResult["hubKill"]> {
+async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["hubKill"]>> {
   const tree = c.tree();
   const hub = tree.nodes.filter((n) => n.parent !== null && n.children.length >= 3).sort((a, b) => b.children.length - a.children.length)[0];
   if (!hub) throw new Error("no non-root hub with 3 children");
@@ -245,56 +264,61 @@ async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<ChaosRe
   log(`hubKill: kill -9 ${H.name} (${hub.children.length} children)`);
   await sleep(3800);
   const recs = await c.recordings();
-  // Orphans: when each hears again every voice from outside its own subtree (all came through the hub).
-  const recoveries: number[] = [];
-  for (const o of hub.children) {
-    const rec = recs.get(o);
-    if (!rec) continue;
-    const mine = subtreeOf(tree, o);
-    let worst = 0;
-    for (const [speaker, v] of c.voiceOf) {
-      if (mine.has(speaker) || speaker === hub.id) continue;
-      const fault = msAt(rec, faultAbs);
-      const g = gapsOf(rec, v, fault, fault + 2000);
-      worst = Math.max(worst, g === null ? Infinity : recoveryAfter(g, faultAbs));
+  const printIncidents = await incidents(c, faultAbs);
+  return () => {
+    // Orphans: when each hears again every voice from outside its own subtree (all came through the hub).
+    const recoveries: number[] = [];
+    for (const o of hub.children) {
+      const rec = recs.get(o);
+      if (!rec) continue;
+      const mine = subtreeOf(tree, o);
+      let worst = 0;
+      for (const [speaker, v] of c.voiceOf) {
+        if (mine.has(speaker) || speaker === hub.id) continue;
+        const fault = msAt(rec, faultAbs);
+        const g = gapsOf(rec, v, fault, fault + 2000);
+        worst = Math.max(worst, g === null ? Infinity : recoveryAfter(g, faultAbs));
+      }
+      recoveries.push(worst);
+      debug(`hubKill orphan ${c.byId(o).name}: ${worst.toFixed(0)} ms`);
     }
-    recoveries.push(worst);
-    debug(`hubKill orphan ${c.byId(o).name}: ${worst.toFixed(0)} ms`);
-  }
-  // Pairs whose path does not pass through the hub: the same window before and after the kill.
-  let unaffectedGapMaxMs = 0;
-  let baselineGapMaxMs = 0;
-  let unheard = 0;
-  for (const p of pairs(c, recs, (sp, li) => sp !== hub.id && !treePath(tree, sp, li).includes(hub.id))) {
-    const fault = msAt(p.rec, faultAbs);
-    const g = gapsOf(p.rec, p.v, fault, fault);
-    if (!g) {
-      unheard++;
-      continue;
+    // Pairs whose path does not pass through the hub: the same window before and after the kill.
+    let unaffectedGapMaxMs = 0;
+    let baselineGapMaxMs = 0;
+    let unheard = 0;
+    for (const p of pairs(c, recs, (sp, li) => sp !== hub.id && !treePath(tree, sp, li).includes(hub.id))) {
+      const fault = msAt(p.rec, faultAbs);
+      const g = gapsOf(p.rec, p.v, fault, fault);
+      if (!g) {
+        unheard++;
+        continue;
+      }
+      const m = maxGapIn(g, faultAbs, faultAbs + 2700 * 48);
+      if (m > 20) debug(`hubKill unaffected ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
+      unaffectedGapMaxMs = Math.max(unaffectedGapMaxMs, m);
+      baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, faultAbs - 2800 * 48, faultAbs - 100 * 48));
     }
-    const m = maxGapIn(g, faultAbs, faultAbs + 2700 * 48);
-    if (m > 20) debug(`hubKill unaffected ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
-    unaffectedGapMaxMs = Math.max(unaffectedGapMaxMs, m);
-    baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, faultAbs - 2800 * 48, faultAbs - 100 * 48));
-  }
-  await debugIncidents(c, faultAbs);
-  return {
-    orphanRecoveryMs: { p50: median(recoveries), max: Math.max(...recoveries) },
-    unaffectedGapMaxMs,
-    baselineGapMaxMs,
-    unheardPairs: unheard,
-    orphans: recoveries.length,
+    printIncidents();
+    return {
+      orphanRecoveryMs: { p50: median(recoveries), max: Math.max(...recoveries) },
+      unaffectedGapMaxMs,
+      baselineGapMaxMs,
+      unheardPairs: unheard,
+      orphans: recoveries.length,
+    };
   };
 }
 
 export async function runChaos(opts: Partial<ChaosChoirOptions> = {}): Promise<ChaosResult> {
   const log = opts.log ?? (() => {});
   const c = new ChaosChoir({ singers: 13, fanout: 3, frameMs: 10, disconnectGraceMs: 5000, warmStandby: true, log, ...opts });
+  let analyses: [Analysis<ChaosResult["loss10"]>, Analysis<ChaosResult["linkCut"]>, Analysis<ChaosResult["signalingRestart"]>, Analysis<ChaosResult["hubKill"]>];
+  let depth = 0;
   try {
     await c.start();
     // Standby links are set up 1-3 s after the last tree change: let them all be up first.
     await sleep(4000);
-    const depth = Math.max(...c.tree().nodes.map((n) => n.depth));
+    depth = Math.max(...c.tree().nodes.map((n) => n.depth));
     log(`tree settled: depth ${depth}`);
     const loss = await loss10(c, log);
     const cut = await linkCut(c, log);
@@ -303,17 +327,28 @@ export async function runChaos(opts: Partial<ChaosChoirOptions> = {}): Promise<C
     await c.settle(10_000);
     await sleep(500);
     const kill = await hubKill(c, log);
-    return {
-      hubKill: kill,
-      linkCut: cut,
-      signalingRestart: restart,
-      loss10: loss,
-      singers: c.opts.singers,
-      depth,
-      frameMs: c.opts.frameMs,
-      warmStandby: c.opts.warmStandby,
-    };
+    analyses = [loss, cut, restart, kill];
   } finally {
     await c.stop();
   }
+  log("analysing the recordings");
+  const [loss, cut, restart, kill] = analyses;
+  debug("loss10:");
+  const loss10r = loss();
+  debug("linkCut:");
+  const cutR = cut();
+  debug("signalingRestart:");
+  const restartR = restart();
+  debug("hubKill:");
+  const killR = kill();
+  return {
+    hubKill: killR,
+    linkCut: cutR,
+    signalingRestart: restartR,
+    loss10: loss10r,
+    singers: c.opts.singers,
+    depth,
+    frameMs: c.opts.frameMs,
+    warmStandby: c.opts.warmStandby,
+  };
 }

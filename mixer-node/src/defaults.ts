@@ -68,7 +68,15 @@ export const HUB_ENGINE_DEFAULTS = {
    */
   redundancyTwoLoss: 0.07,
   redundancyTwoMinLost: 7,
-  /** ...and stop after this long with every window below redundancyOffLoss. */
+  /** ...or at once when a single window lost this share (and this many frames): heavy loss. */
+  redundancyTwoFastLoss: 0.08,
+  redundancyTwoFastLost: 8,
+  /**
+   * ...and a level goes down a step after this long with the average loss (over about
+   * redundancyAverageFrames frames) below its keep threshold: two frames below 4 %, one below 0.5 %.
+   */
   redundancyOffAfterMs: 10_000,
+  redundancyTwoKeepLoss: 0.04,
   redundancyOffLoss: 0.005,
+  redundancyAverageFrames: 300,
 } as const;

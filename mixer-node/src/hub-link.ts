@@ -34,6 +34,8 @@ export class HubLink {
   lastLost = 0;
   lastFrames = 0;
   quietSinceMs = -1;
+  /** Loss rate averaged over ~5 s of frames: what keeps a level up. */
+  lossAverage = 0;
   seq = Math.floor(Math.random() * 0x10000);
   ts = Math.floor(Math.random() * 0x100000000);
   last: PopKind = "silence";
@@ -121,16 +123,21 @@ export class HubLink {
     this.seenFrames = frames;
     if (df <= 0) return;
     const rate = dl / df;
-    // Two windows for two frames: one window of 100 frames cannot tell 3 % from 7 % loss.
+    // Two frames on heavy loss in one window, or on steady loss over two: one window of 100
+    // frames cannot tell 3 % from 7 % loss, but 8 of 100 lost is rare below 4 %.
     const dl2 = dl + this.lastLost;
     const rate2 = dl2 / (df + this.lastFrames);
     this.lastLost = dl;
     this.lastFrames = df;
-    // Up at once when the loss calls for it; down a step after a spell below the step's
-    // own threshold (the lower one to leave 1: hysteresis).
+    const a = df / (df + d.redundancyAverageFrames);
+    this.lossAverage += a * (rate - this.lossAverage);
+    // Up at once when the loss calls for it; down a step after a spell with the average loss
+    // below the step's keep threshold (lower than its threshold to come: hysteresis).
     const cur = this.redundancy;
-    const up = dl2 >= 2 * d.redundancyTwoMinLost && rate2 >= d.redundancyTwoLoss ? 2 : dl >= 2 && rate >= d.redundancyOnLoss ? 1 : 0;
-    const keep = cur === 0 || rate >= (cur === 2 ? d.redundancyOnLoss : d.redundancyOffLoss) ? cur : cur - 1;
+    const heavy = dl >= d.redundancyTwoFastLost && rate >= d.redundancyTwoFastLoss;
+    const steady = dl2 >= 2 * d.redundancyTwoMinLost && rate2 >= d.redundancyTwoLoss;
+    const up = heavy || steady ? 2 : dl >= 2 && rate >= d.redundancyOnLoss ? 1 : 0;
+    const keep = cur === 0 || this.lossAverage >= (cur === 2 ? d.redundancyTwoKeepLoss : d.redundancyOffLoss) ? cur : cur - 1;
     const want = Math.max(up, keep);
     if (want >= cur) {
       this.redundancy = want;
