@@ -6,6 +6,7 @@
  *   signalingRestart  the signaling server stopped and started again on the same port
  *   hubKill           kill -9 of a hub with >= 3 children
  */
+import { writeFileSync } from "node:fs";
 import type { RemoteRecording } from "../../client/src/remote-node.js";
 import type { Incident } from "../../mixer-node/src/timeline.js";
 import { findGaps, type Gap } from "../../mixer-node/src/gap-analysis.js";
@@ -176,6 +177,11 @@ async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<Analysis
       if (!g) continue;
       const m = maxGapIn(g, faultAbs + 300 * 48, p.rec.startAbs + p.rec.length);
       if (m > 20) debug(`loss ${c.byId(p.speaker).name}->${c.byId(p.listener).name}: ${fmtGaps(g, faultAbs)}`);
+      if (m > 20 && process.env.CHAOS_DUMP) {
+        const f = `${process.env.CHAOS_DUMP}/loss-${c.byId(p.speaker).name}-${c.byId(p.listener).name}`;
+        writeFileSync(`${f}.f32`, Buffer.from(p.rec.hear.buffer, p.rec.hear.byteOffset, p.rec.length * 4));
+        writeFileSync(`${f}.json`, JSON.stringify({ startAbs: p.rec.startAbs, voice: p.v, faultAbs, gaps: g }));
+      }
       gapMaxMs = Math.max(gapMaxMs, m);
       baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, p.rec.startAbs + 100 * 48, faultAbs));
     }
