@@ -98,6 +98,28 @@ export class ChaosChoir {
     );
   }
 
+  /**
+   * Waits (up to `timeoutMs`) until every jitter buffer of every node plays at most `maxMs`
+   * behind: after the choir starts, or after a fault, the buffers that learned the burst drain
+   * for seconds, and a scenario begun meanwhile measures the drain as well as its fault.
+   * Returns how long it waited, or -1 when it gave up.
+   */
+  async settleJitter(maxMs: number, timeoutMs: number): Promise<number> {
+    const t0 = performance.now();
+    type Jitter = { jitter?: { delayMs?: number } };
+    const deepest = (stats: Record<string, unknown>): number => {
+      const eng = stats.engine as { parent?: Jitter | null; children?: Record<string, Jitter> } | null;
+      const all = [eng?.parent, ...Object.values(eng?.children ?? {})];
+      return Math.max(0, ...all.map((l) => l?.jitter?.delayMs ?? 0));
+    };
+    while (performance.now() - t0 < timeoutMs) {
+      const deep = await Promise.all(this.live().map(async (n) => deepest((await n.stats()).stats)));
+      if (Math.max(...deep) <= maxMs) return performance.now() - t0;
+      await sleep(500);
+    }
+    return -1;
+  }
+
   live(): RemoteNode[] {
     return this.nodes.filter((n) => n.alive);
   }

@@ -150,6 +150,9 @@ async function incidents(c: ChaosChoir, faultAbs: number): Promise<() => void> {
  */
 type Analysis<T> = () => T;
 
+/** A scenario starts once no jitter buffer plays more than this behind (see ChaosChoir.settleJitter). */
+const SETTLED_JITTER_MS = 60;
+
 async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["loss10"]>> {
   const { leaf, parent } = leafWithBackupHub(c.tree());
   const L = c.byId(leaf);
@@ -326,12 +329,19 @@ export async function runChaos(opts: Partial<ChaosChoirOptions> = {}): Promise<C
     await sleep(4000);
     depth = Math.max(...c.tree().nodes.map((n) => n.depth));
     log(`tree settled: depth ${depth}`);
+    const steady = async () => {
+      const waited = await c.settleJitter(SETTLED_JITTER_MS, 15_000);
+      log(waited < 0 ? `jitter buffers still deeper than ${SETTLED_JITTER_MS} ms after 15 s; going on` : `jitter buffers settled in ${(waited / 1000).toFixed(1)} s`);
+    };
+    await steady();
     const loss = await loss10(c, log);
+    await steady();
     const cut = await linkCut(c, log);
     await c.settle(10_000);
+    await steady();
     const restart = await signalingRestart(c, log);
     await c.settle(10_000);
-    await sleep(500);
+    await steady();
     const kill = await hubKill(c, log);
     analyses = [loss, cut, restart, kill];
   } finally {
