@@ -4,8 +4,8 @@
  * same figures). One choir of 13 singers runs all four, the hub kill last.
  *
  * Bounds are the issue's targets with a margin for a shared, loaded 2-core machine (measured
- * here over about 25 runs: orphans 205-335 ms at the median and at most 375 ms, unaffected pairs
- * 0-18 ms, a signaling restart 0-27 ms, 10 % loss 0-25 ms in most runs). Each still fails when its mechanism is
+ * here over the last ten runs: orphans 174-298 ms at the median and at most 317 ms, unaffected
+ * pairs 0 ms, a signaling restart 0-29 ms, 10 % loss 0-17 ms). Each still fails when its mechanism is
  * missing: without failover orphans stay deaf for the rest of the recording (> 3 s); without
  * link-lost moves a 2 s cut keeps its pairs apart for > 2 s; without signaling resume/restore
  * the restarted server has an empty room; without redundancy 10 % loss conceals ~11 % of the
@@ -33,12 +33,11 @@ describe("self-healing tree under faults (13 singers, real WebRTC)", () => {
     expect(r.signalingRestart.resumedAll).toBe(true);
     expect(r.signalingRestart.audioGapMaxMs).toBeLessThanOrEqual(Math.max(30, r.signalingRestart.baselineGapMaxMs + 10));
     // (d) 10 % random loss both ways on one link: lost frames come back from redundant copies
-    // and few are concealed. The target, no gap over 2 frames, holds in most runs (0-22 ms), but
-    // about one run in eight shows one pair with a 40-74 ms gap after a single concealed frame
-    // (not yet explained), so the gap bound here is the one that matters for healing: never a
-    // dropout long enough for the link to look dead (120 ms of silence starts repair).
+    // and few are concealed (without redundancy ~11 % are, with gaps of 30-92 ms). The target is
+    // no gap over 2 frames (measured 0-17 ms once scenarios start from settled jitter buffers);
+    // the bound leaves room for a loaded machine.
     expect(r.loss10.redundantShare).toBeGreaterThan(0.04);
     expect(r.loss10.concealedShare).toBeLessThan(0.05);
-    expect(r.loss10.gapMaxMs).toBeLessThan(120);
+    expect(r.loss10.gapMaxMs).toBeLessThanOrEqual(60);
   }, 240_000);
 });
