@@ -53,6 +53,16 @@ function setup(periodMs: number, extra: Partial<ConstructorParameters<typeof Tic
   return { time, ticks, clock };
 }
 
+/** A 10 ms clock on FakeTime whose deferred runs wait in `deferred` until the test runs them. */
+function deferringClock() {
+  const time = new FakeTime();
+  const deferred: (() => void)[] = [];
+  const scheduler = { set: time.set.bind(time), clear: time.clear.bind(time), defer: (cb: () => void) => void deferred.push(cb) };
+  const ticks: number[] = [];
+  const clock = new TickClock({ periodMs: 10, clock: time, scheduler, deferLateMs: 5, maxCatchUpTicks: 6 }, (k) => ticks.push(k));
+  return { time, deferred, ticks, clock };
+}
+
 describe("TickClock with a fake clock", () => {
   it("runs tick k at origin + (k+1)·F exactly, with no drift over many ticks", () => {
     const { time, ticks, clock } = setup(2.5);
@@ -174,11 +184,7 @@ describe("TickClock with a fake clock", () => {
   });
 
   it("after a stall runs the overdue ticks from scheduler.defer, once pending I/O is handled", () => {
-    const time = new FakeTime();
-    const deferred: (() => void)[] = [];
-    const scheduler = { set: time.set.bind(time), clear: time.clear.bind(time), defer: (cb: () => void) => void deferred.push(cb) };
-    const ticks: number[] = [];
-    const clock = new TickClock({ periodMs: 10, clock: time, scheduler, deferLateMs: 5, maxCatchUpTicks: 6 }, (k) => ticks.push(k));
+    const { time, deferred, ticks, clock } = deferringClock();
     clock.start();
     time.runUntil(1030); // ticks 0, 1, 2 on time, none deferred
     expect(ticks).toEqual([0, 1, 2]);
@@ -195,11 +201,7 @@ describe("TickClock with a fake clock", () => {
   });
 
   it("drops a deferred run that belongs to a start before the last stop", () => {
-    const time = new FakeTime();
-    const deferred: (() => void)[] = [];
-    const scheduler = { set: time.set.bind(time), clear: time.clear.bind(time), defer: (cb: () => void) => void deferred.push(cb) };
-    const ticks: number[] = [];
-    const clock = new TickClock({ periodMs: 10, clock: time, scheduler, deferLateMs: 5, maxCatchUpTicks: 6 }, (k) => ticks.push(k));
+    const { time, deferred, ticks, clock } = deferringClock();
     clock.start();
     time.stallNext = 30;
     time.runUntil(1045);
