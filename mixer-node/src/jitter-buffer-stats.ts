@@ -30,6 +30,15 @@ export const JITTER_BUFFER_TUNING = {
   marginMs: 1,
   /** Lateness histogram half-life: long enough for a stable 99th percentile (~700 samples at 10 ms). */
   histogramHalfLifeMs: 5000,
+  /**
+   * A second, fast histogram (half-life fastHalfLifeMs): once its quantile has stayed a frame or
+   * more below the slow one for fastFollowAfterMs, the target follows it down. A burst that does
+   * not come back (link set-ups, a busy moment) is then given back in seconds, not in the tens
+   * of seconds the slow histogram takes to forget it; jitter that recurs within that time keeps
+   * the fast quantile up, and the slow one rules.
+   */
+  fastHalfLifeMs: 1000,
+  fastFollowAfterMs: 3000,
   /** Lateness histogram resolution. */
   binsPerFrame: 8,
   /** Samples (decayed) needed before the histogram replaces the initial depth. */

@@ -12,6 +12,9 @@ import { JITTER_BUFFER_TUNING as TUNE } from "./jitter-buffer-stats.js";
 export class JitterTarget {
   readonly clock: ArrivalClock;
   private readonly hist: LatenessHistogram;
+  private readonly fastHist: LatenessHistogram;
+  /** Since when the fast quantile has stayed a frame below the slow one; -1 when it has not. */
+  private fastLowSince = -1;
   private histFitted = false;
   /** The lateness quantile (ms), -1 before the first estimate. */
   q99 = -1;
@@ -41,12 +44,15 @@ export class JitterTarget {
       TUNE.binsPerFrame * (maxDepth + 1),
       TUNE.histogramHalfLifeMs / frameMs,
     );
+    this.fastHist = new LatenessHistogram(frameMs / TUNE.binsPerFrame, TUNE.binsPerFrame * (maxDepth + 1), TUNE.fastHalfLifeMs / frameMs);
     this.reset();
   }
 
   reset(): void {
     this.clock.reset();
     this.hist.reset();
+    this.fastHist.reset();
+    this.fastLowSince = -1;
     this.histFitted = false;
     this.q99 = -1;
     this.boost = 0;
@@ -62,9 +68,11 @@ export class JitterTarget {
     if (!this.histFitted && this.clock.fitted) {
       // Lateness measured before the first drift fit is biased by up to drift x 1 s: forget it.
       this.hist.reset();
+      this.fastHist.reset();
       this.histFitted = true;
     }
     this.hist.add(late);
+    this.fastHist.add(late);
   }
 
   /** Recomputes the target now and then (the quantile walks the histogram). */
@@ -107,7 +115,13 @@ export class JitterTarget {
     }
     // Until enough samples, the last quantile stands (or the initial depth before the first one):
     // falling back to the initial depth after the histogram restarts would grow, then shrink again.
-    if (this.hist.samples >= TUNE.minSamplesForTarget) this.q99 = this.hist.quantile(TUNE.quantile);
+    if (this.hist.samples >= TUNE.minSamplesForTarget) {
+      const slow = this.hist.quantile(TUNE.quantile);
+      const fast = this.fastHist.quantile(TUNE.quantile);
+      if (fast + this.frameMs > slow) this.fastLowSince = -1;
+      else if (this.fastLowSince < 0) this.fastLowSince = t;
+      this.q99 = this.fastLowSince >= 0 && t - this.fastLowSince >= TUNE.fastFollowAfterMs ? fast : slow;
+    }
     const base = this.q99 >= 0 ? this.q99 + TUNE.marginMs : (this.initialDepth - 1) * this.frameMs;
     const redundancy = t - this.redundancyT < TUNE.redundancyHoldMs ? this.redundancyFrames * this.frameMs : 0;
     this.setDelay(base + (this.boost * this.frameMs) + redundancy);

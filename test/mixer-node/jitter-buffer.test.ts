@@ -329,6 +329,27 @@ describe("JitterBuffer: sudden jitter", () => {
     expect(later.underruns + later.late - (before.underruns + before.late)).toBeLessThanOrEqual(20);
   });
 
+  it("gives back a one-off burst in seconds, but keeps the depth for bursts that recur", () => {
+    // The sender stalls 150 ms: the frames it owed then arrive together.
+    const stallAt = (k: number, from: number) => (k >= from && k < from + 15 ? (from + 15 - k) * F : 0);
+    const depthAt = (jitter: (k: number) => number, frames: number, at: number[]) => {
+      const jb = new JitterBuffer({ frameMs: F });
+      const out = new Map<number, number>();
+      replay(jb, stream({ frameMs: F, frames, jitter }), F, frames * F, 0.3, (_, n) => {
+        if (at.includes(n)) out.set(n, jb.toJSON().targetDepth);
+      });
+      return at.map((n) => out.get(n)!);
+    };
+    // One stall at 3 s: deep at once, back to 2-3 frames 7 s later (the slow histogram alone
+    // would still hold it there).
+    const [during, after] = depthAt((k) => stallAt(k, 300), 1100, [330, 1000]);
+    expect(during).toBeGreaterThanOrEqual(10);
+    expect(after).toBeLessThanOrEqual(3);
+    // The same stall every 2 s: the depth stays.
+    const [recurring] = depthAt((k) => stallAt(k, 300 + 200 * Math.floor((k - 300) / 200)) * (k >= 300 ? 1 : 0), 1100, [1000]);
+    expect(recurring).toBeGreaterThanOrEqual(10);
+  });
+
   it("keeps its own stall out of the target: a 120 ms freeze of the receiver, arrivals untrusted", () => {
     // The receiver's loop freezes for 120 ms at 3 s: packets sent meanwhile are seen at its end,
     // and the overdue ticks then run back to back at their own deadlines (TickClock.deferLateMs).
