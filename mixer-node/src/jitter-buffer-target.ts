@@ -81,16 +81,15 @@ export class JitterTarget {
   }
 
   /**
-   * The stream carries redundant copies of earlier frames, up to `frames` back: a copy comes that
-   * many frames after its original, so the target keeps that many frames more while copies keep
-   * coming (TUNE.redundancyHoldMs).
+   * The packet just received carries redundant copies of earlier frames, up to `frames` back: a
+   * copy comes that many frames after its original, so the target keeps that many frames more
+   * while copies keep coming (TUNE.redundancyHoldMs), as many as the latest packet carried.
    */
   redundancySeen(t: number, frames: number): void {
-    const was = t - this.redundancyT < TUNE.redundancyHoldMs;
-    const more = frames > this.redundancyFrames || !was;
-    if (frames > this.redundancyFrames || !was) this.redundancyFrames = frames;
+    const changed = frames !== this.redundancyFrames || t - this.redundancyT >= TUNE.redundancyHoldMs;
+    this.redundancyFrames = frames;
     this.redundancyT = t;
-    if (more) this.update(t);
+    if (changed) this.update(t);
   }
 
   /** A packet missed its play time (an underrun begins, or a late arrival). Clustered misses raise the target. */

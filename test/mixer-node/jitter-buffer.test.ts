@@ -329,6 +329,27 @@ describe("JitterBuffer: sudden jitter", () => {
     expect(later.underruns + later.late - (before.underruns + before.late)).toBeLessThanOrEqual(20);
   });
 
+  it("keeps a frame more per redundant copy the stream carries, and gives one back when it carries fewer", () => {
+    const jb = new JitterBuffer({ frameMs: F });
+    const pk = stream({ frameMs: F, frames: 900 });
+    const copies = (k: number) => (k < 300 ? 0 : k < 600 ? 2 : 1);
+    const target = new Map<number, number>();
+    let next = 0;
+    for (let n = 0; n < 900; n++) {
+      const t = 0.3 + n * F;
+      while (next < pk.length && pk[next].arrival <= t) {
+        const p = pk[next++];
+        jb.push(p.seq, p.ts, p.payload, p.arrival);
+        if (copies(p.k) > 0) jb.noteRedundancy(p.arrival, copies(p.k));
+      }
+      jb.pop(t);
+      target.set(n, jb.toJSON().targetDelayMs);
+    }
+    const before = target.get(290)!;
+    expect(target.get(590)! - before).toBeCloseTo(2 * F, 6);
+    expect(target.get(890)! - before).toBeCloseTo(F, 6);
+  });
+
   it("gives back a one-off burst in seconds, but keeps the depth for bursts that recur", () => {
     // The sender stalls 150 ms: the frames it owed then arrive together.
     const stallAt = (k: number, from: number) => (k >= from && k < from + 15 ? (from + 15 - k) * F : 0);
