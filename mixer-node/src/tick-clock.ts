@@ -105,6 +105,8 @@ export class TickClock {
   private readonly deferLate: number;
   /** Bumped by start() and stop(), so that a deferred run of an earlier start does nothing. */
   private generation = 0;
+  /** The generation a pending deferred run belongs to. */
+  private deferredGeneration = -1;
   private deferredRuns = 0;
   private readonly lateness: Float64Array;
   private latenessCount = 0;
@@ -193,13 +195,16 @@ export class TickClock {
     }
     if (now - this.deadline(this.next) > this.deferLate && this.scheduler.defer) {
       this.deferredRuns++;
-      const gen = this.generation;
-      this.scheduler.defer(() => {
-        if (gen === this.generation && this.isRunning) this.runDue();
-      });
+      this.deferredGeneration = this.generation;
+      this.scheduler.defer(this.runDeferred);
       return;
     }
     this.runDue();
+  };
+
+  /** Bound once: a late wake-up defers without allocating a closure. */
+  private readonly runDeferred = (): void => {
+    if (this.deferredGeneration === this.generation && this.isRunning) this.runDue();
   };
 
   private runDue(): void {
