@@ -157,8 +157,8 @@ export class JitterBuffer {
     return this.state === IDLE ? 0 : Math.max(0, this.highestExt - this.playExt + 1);
   }
 
-  /** Never throws, whatever the input (it comes from the network). */
   /**
+   * Never throws, whatever the input (it comes from the network).
    * `timingTrusted` false: the receiver itself was behind (a stall of its own loop) when it saw
    * the packet, so the arrival time says nothing about the network; the packet is kept but its
    * lateness does not move the delay target or the clock estimate.

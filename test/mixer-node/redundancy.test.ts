@@ -80,6 +80,8 @@ describe("redundancy in Opus padding", () => {
     expect(padWithRedundancy(pk[1], pk[1].length, pk[0], pk[0].length, pk[0], 0, new Uint8Array(20))).toBe(0);
     expect(padWithRedundancy(pk[1], pk[1].length, pk[0], 0, pk[0], 0, out)).toBe(0);
     for (const p of pk) expect(readRedundancy(p, blocks)).toBe(0);
+    expect(readRedundancy(null as unknown as Uint8Array, blocks)).toBe(0);
+    expect(readRedundancy("RR" as unknown as Uint8Array, blocks)).toBe(0);
     const rnd = mulberry32(9);
     let found = 0;
     for (let t = 0; t < 20_000; t++) {

@@ -79,6 +79,7 @@ export interface RedundantBlock {
  * hostile input (a malformed block ends the list).
  */
 export function readRedundancy(p: Uint8Array, into: RedundantBlock[]): number {
+  if (!(p instanceof Uint8Array)) return 0;
   const n = p.length;
   if (n < 3 || (p[0] & 3) !== 3) return 0;
   const count = p[1];
