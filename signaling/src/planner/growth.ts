@@ -90,28 +90,13 @@ export abstract class GrowthState extends PlannerState {
     if (best !== null) this.takeOver(best, h);
   }
 
-  /** Childless x takes h's place with h's children; h joins again like a newcomer. */
+  /** Childless x takes h's place with h's children (PlannerState.takePlace); h joins again like a newcomer. */
   private takeOver(x: PNode, h: PNode): void {
     this.removeChild(x);
-    const up = h.parent;
-    if (up !== null) {
-      const at = this.removeChild(h);
-      this.addChild(up, x, at);
-    }
-    for (const k of h.children.slice()) {
-      this.removeChild(k);
-      this.addChild(x, k);
-      this.touch(k, "rebalance");
-    }
-    if (up === null) this.makeRoot(x, "rebalance");
-    else {
-      x.waiting = false;
-      this.settleSubtree(x);
-      this.refreshIndexes(up);
-      this.touch(x, "rebalance");
-      this.markBackupDirty(x);
-    }
+    this.takePlace(x, h, "rebalance");
     this.headMoves++;
+    // takePlace leaves h under x; it goes wherever a newcomer would.
+    this.removeChild(h);
     h.depth = -1;
     h.up = 0;
     h.top = null;
@@ -119,9 +104,7 @@ export abstract class GrowthState extends PlannerState {
     const p = this.findParent(h, h);
     if (p !== null) this.attach(h, p, "rebalance");
     else this.waitNode(h);
-    for (const k of x.children) this.markBackupDirty(k);
     for (const u of [...h.backupUsers]) this.markBackupDirty(u);
-    this.markBackupDirty(h);
   }
 
   /** Put a detached node in the waiting list (the planner's own wait). */
