@@ -10,7 +10,7 @@
  * (home DSL to fibre uplinks); home access delay 3 ms each way. With 104 kbit/s streams the
  * child cap is floor((upload - 104) / 104), at most maxFanout (32): 1 Mbit/s feeds 8 children,
  * 3.4 Mbit/s and more feed 32. buildMs times the joins only (city loading and sampling are
- * done before); the joins include the planner's growth-time head relocations (growth.ts), whose
+ * done before); the joins include the planner's growth-time hub relocations (growth.ts), whose
  * moves count among "others moved". Pair figures: --pairs distinct pairs drawn uniformly (seeded).
  */
 import { performance } from "node:perf_hooks";
@@ -163,7 +163,7 @@ function main(): void {
     console.log(`planner bench: ${singers} singers in ${result.region}, seed ${seed}, ${pairCount} sampled pairs`);
     console.log(`  build        ${result.buildMs} ms for all joins (join p50 ${result.joinUsP50} us, p99 ${r1(quantile(joinUs, 0.99))} us, max ${r1(joinUs[joinUs.length - 1])} us)`);
     const heads = planner.toJSON().headRelocations;
-    console.log(`  others moved ${movedOthers} in total by joins, at most ${maxOthers} by one join (${heads} head relocations, see growth.ts)`);
+    console.log(`  others moved ${movedOthers} in total by joins, at most ${maxOthers} by one join (${heads} hub relocations of the root, heads and depth-2 hubs, see growth.ts)`);
     console.log(`  pair delay   p50 ${result.pairP50Ms} ms, p95 ${result.pairP95Ms} ms, diameter ${result.diameterMs} ms`);
     console.log(`  baseline     p50 ${result.baseline.pairP50Ms} ms, p95 ${r1(quantile(theirs, 0.95))} ms, diameter ${result.baseline.diameterMs} ms (breadth-first fill, same caps)`);
     console.log(`  p50 vs baseline ${r1((100 * (result.pairP50Ms - result.baseline.pairP50Ms)) / result.baseline.pairP50Ms)}%`);

@@ -60,10 +60,37 @@ describe("head relocation during growth", () => {
       expect(others.length).toBeGreaterThanOrEqual(2);
       expect(checkTree(p.snapshot())).toEqual([]);
     }
-    // 2,001 nodes: checks at 64, 128, 256, 512 and 1024 nodes, 33 heads each at most.
+    // 2,001 nodes: checks at 64, 128, 256, 512 and 1024 nodes; each relocates a hub at most once.
     expect(relocations).toBeGreaterThan(0);
-    expect(relocations).toBeLessThanOrEqual(5 * 33);
+    const hubsToDepth2 = p.snapshot().nodes.filter((v) => v.depth >= 0 && v.depth <= 2).length;
+    expect(relocations).toBeLessThanOrEqual(5 * hubsToDepth2);
     expect(p.backupCoverage()).toBe(1);
+  });
+
+  it("moves a depth-2 hub towards its children: early hubs in Lisbon, their children in central Europe", () => {
+    // maxFanout 4: a central root and four central heads fill depth 0-1; sixteen hubs from Lisbon
+    // fill depth 2; the hundred central singers after them can only go below Lisbon (or deeper).
+    const at = (id: string, lat: number, lon: number): PlannerNodeInfo => ({ id, section: "alto", canHub: true, uploadKbps: uploadFor(4), hasVoice: true, location: { lat, lon } });
+    const early = [at("root", 50, 10), ...[0, 1, 2, 3].map((i) => at(`head${i}`, 50 + i * 0.2, 10)), ...Array.from({ length: 16 }, (_, i) => at(`lis${i}`, 38.7 + i * 0.01, -9.1))];
+    const later = randomNodes(100, 9, { box: [48, 52, 8, 12], minCap: 4, maxCap: 4, hubShare: 1 });
+    const meanLinkToParent = (p: TreePlanner, depth: number) => {
+      const at3 = p.snapshot().nodes.filter((v) => v.depth === depth);
+      return at3.reduce((s, v) => s + p.estimateLinkMs(v.id, v.parent!), 0) / at3.length;
+    };
+    const trees = [1, 2].map((relocateDepth) => {
+      const p = new TreePlanner({ maxFanout: 4, relocateDepth });
+      for (const n of [...early, ...later]) p.addNode(n);
+      expect(checkTree(p.snapshot())).toEqual([]);
+      expect(p.backupCoverage()).toBe(1);
+      return p;
+    });
+    const [headsOnly, withDepth2] = trees;
+    // Lisbon to central Europe: ~2,000 km, ~21 ms of fibre plus access on each depth-3 link.
+    expect(meanLinkToParent(headsOnly, 3)).toBeGreaterThan(20);
+    expect(meanLinkToParent(withDepth2, 3)).toBeLessThan(12);
+    expect(withDepth2.toJSON().headRelocations as number).toBeGreaterThanOrEqual(headsOnly.toJSON().headRelocations as number + 8);
+    // The Lisbon hubs left depth 2 and joined again like newcomers.
+    expect(withDepth2.snapshot().nodes.filter((v) => v.id.startsWith("lis") && v.depth === 2).length).toBeLessThan(8);
   });
 
   it("never relocates with rootCheckFactor 1, and relocates nothing in a room that stays below rootCheckFirst", () => {

@@ -68,11 +68,14 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
    * The first joiner is the root wherever it lives, and the first hubs head the regions; once
    * the room has regions (64 nodes) and again each time it doubles, better-placed hubs may take
    * over (see growth.ts). 0.5 ms per singer: 10,000-singer Europe rooms see ~40-50 relocations
-   * in all (one join in ~200); 1 ms made fewer for ~0.5 ms more median pair delay.
+   * of the root and heads in all (one join in ~200), ~180-210 with the depth-2 hubs; 1 ms made
+   * fewer for ~0.5 ms more median pair delay.
    */
   rootCheckFirst: 64,
   rootCheckFactor: 2,
   rootMoveGainMs: 0.5,
+  /** Depth-2 hubs too: see growth.ts for what they gain. */
+  relocateDepth: 2,
   vivaldi: DEFAULT_VIVALDI_OPTIONS,
 };
 

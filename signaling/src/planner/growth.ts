@@ -1,16 +1,22 @@
 /**
  * Growth-time corrections that joins alone cannot make.
  *
- * The root is the first hub to join, wherever that singer lives, and the heads of the depth-1
- * regions are early joiners too; every pair from different regions meets at the root, and every
- * stream of a region passes its head. At a few room sizes (rootCheckFirst, then each time the
- * room has grown by rootCheckFactor) the planner reconsiders the root and then each region head,
- * one per join: a childless hub that can hold the head's children takes its place when that
- * lowers the size-weighted links from the head's children (and, for a region head, the region's
- * link to the root) by more than rootMoveGainMs per singer. The new head adopts the children with
- * their subtrees; the old head, now childless, joins like a newcomer. One relocation moves the
- * children plus two nodes (at most maxFanout + 2); each check relocates each head at most once,
- * and the check sizes only grow.
+ * The root is the first hub to join, wherever that singer lives, and the hubs of the upper
+ * levels are early joiners too: every pair from different regions meets at the root, every
+ * stream of a region passes its head, and every singer below a depth-2 hub passes that hub on
+ * its way up. At a few room sizes (rootCheckFirst, then each time the room has grown by
+ * rootCheckFactor) the planner reconsiders the root, then each region head, then each hub at
+ * depth 2 .. relocateDepth, one per join: a childless hub that can hold the hub's children
+ * takes its place when that lowers the size-weighted links from the hub's children (and, below
+ * the root, the subtree's link to its parent) by more than rootMoveGainMs per singer. The new
+ * hub adopts the children with their subtrees; the old one, now childless, joins like a
+ * newcomer. One relocation moves the children plus two nodes (at most maxFanout + 2); each
+ * check relocates each hub at most once, and the check sizes only grow.
+ *
+ * Depth 2 matters as much as the heads: those hubs are the first thousand joiners, placed
+ * before the singers below them came; in 10,000-singer Europe rooms, moving them towards
+ * their children cuts the mean detour at that level from 1.0 to 0.7 ms a singer, the median
+ * pair by 0.3-0.7 ms and the diameter by 6-33 ms, for ~150 more relocations in 10,000 joins.
  */
 import { PlannerState } from "./state.js";
 import type { PNode } from "./node.js";
@@ -18,7 +24,7 @@ import type { PNode } from "./node.js";
 export abstract class GrowthState extends PlannerState {
   /** Room size at which the root and the region heads are next reconsidered. */
   private nextCheck = this.opts.rootCheckFirst;
-  /** Heads still to reconsider in this check, one per join. */
+  /** Hubs still to reconsider in this check, one per join, the upper levels first. */
   private pendingHeads: PNode[] = [];
   /** Heads replaced so far (the root included), for toJSON. */
   protected headMoves = 0;
@@ -43,17 +49,20 @@ export abstract class GrowthState extends PlannerState {
     if (root === null || this.opts.rootCheckFactor <= 1) return;
     if (this.nodes.size >= this.nextCheck) {
       while (this.nextCheck <= this.nodes.size) this.nextCheck = Math.ceil(this.nextCheck * this.opts.rootCheckFactor);
-      this.pendingHeads = [root, ...root.children];
+      // Breadth-first: the root, its children, theirs, down to relocateDepth.
+      const heads = [root];
+      for (let i = 0; i < heads.length; i++) if (heads[i].depth < this.opts.relocateDepth) heads.push(...heads[i].children);
+      this.pendingHeads = heads;
     }
     while (this.pendingHeads.length > 0) {
       const h = this.pendingHeads.shift()!;
-      if (this.nodes.get(h.id) !== h || h.depth < 0 || h.depth > 1) continue;
+      if (this.nodes.get(h.id) !== h || h.depth < 0 || h.depth > this.opts.relocateDepth) continue;
       this.reconsider(h);
       return;
     }
   }
 
-  /** Replaces head h by the childless hub that saves the most size-weighted link, if any saves enough. */
+  /** Replaces hub h by the childless hub that saves the most size-weighted link, if any saves enough. */
   private reconsider(h: PNode): void {
     if (h.info.dedicated || this.waiting.length > 0 || h.children.length === 0) return;
     const kids = h.children;

@@ -9,9 +9,9 @@
  * a weak hub with few children may take that hub's place instead (at most joinMoveBudget
  * others move). With no root and no hub, or no free slot at all, the joiner waits (see
  * Move.waiting) and is placed when capacity appears. At room sizes 64, 128, 256, ... the joins
- * that follow reconsider the root and then each region head, one per join (growth.ts): a
- * better-placed childless hub may take a head's place, moving its children (up to maxFanout + 2
- * moves on such a join).
+ * that follow reconsider the root, each region head and each depth-2 hub, one per join
+ * (growth.ts): a better-placed childless hub may take such a hub's place, moving its children
+ * (up to maxFanout + 2 moves on such a join).
  *
  * Leave: only the leaver's children move, each with its subtree: to its backup when that is
  * still valid, else to the best open hub. A root that leaves hands over to its strongest child.

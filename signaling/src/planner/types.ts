@@ -83,12 +83,14 @@ export interface PlannerOptions {
   backupUsersPerSlot?: number;
   /** Rooms up to this size are rebalanced by local search on the exact pair delays (default 24). */
   smallRoomSize?: number;
-  /** Room size at which the root and the region heads are first reconsidered (default 64; see growth.ts). */
+  /** Room size at which the root and the hubs below it are first reconsidered (default 64; see growth.ts). */
   rootCheckFirst?: number;
   /** Growth factor between later checks (default 2; 1 or less: never). */
   rootCheckFactor?: number;
-  /** A new head must save this many ms of link per singer below it, size-weighted (default 0.5). */
+  /** A new hub must save this many ms of link per singer below it, size-weighted (default 0.5). */
   rootMoveGainMs?: number;
+  /** Hubs down to this depth are reconsidered at each check (default 2: the root, region heads and the hubs below them; 0: the root only). */
+  relocateDepth?: number;
   /** Vivaldi network coordinates (see latency/vivaldi.ts). */
   vivaldi?: Partial<VivaldiOptions>;
 }
