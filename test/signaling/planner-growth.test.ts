@@ -55,7 +55,8 @@ describe("head relocation during growth", () => {
       relocations++;
       expect(after).toBe(before + 1);
       const others = moves.filter((m) => m.reason !== "backup" && m.node !== n.id);
-      expect(others.length).toBeLessThanOrEqual(o.joinMoveBudget + o.maxFanout + 2);
+      // A join's own displacements, one relocation and one reviewed leaf.
+      expect(others.length).toBeLessThanOrEqual(o.joinMoveBudget + o.maxFanout + 2 + 1);
       // At least the new head and the old one, which joins again.
       expect(others.length).toBeGreaterThanOrEqual(2);
       expect(checkTree(p.snapshot())).toEqual([]);
@@ -91,6 +92,27 @@ describe("head relocation during growth", () => {
     expect(withDepth2.toJSON().headRelocations as number).toBeGreaterThanOrEqual(headsOnly.toJSON().headRelocations as number + 8);
     // The Lisbon hubs left depth 2 and joined again like newcomers.
     expect(withDepth2.snapshot().nodes.filter((v) => v.id.startsWith("lis") && v.depth === 2).length).toBeLessThan(8);
+  });
+
+  it("reviews earlier joiners: a leaf that had to go under a far hub moves when a near one appears, one move a join", () => {
+    const at = (id: string, cap: number, lat: number, lon: number): PlannerNodeInfo => ({ id, section: "alto", canHub: cap > 0, uploadKbps: cap > 0 ? uploadFor(cap) : 100, hasVoice: true, location: { lat, lon } });
+    // Root and a head in Frankfurt, a head in Lisbon; two Frankfurt leaves fill the Frankfurt head,
+    // so x (Frankfurt, no hub) can only go under Lisbon. Then y, a Frankfurt hub, joins (taking
+    // l1's place below h1 and adopting l1), and has a slot left.
+    const infos = [at("r", 2, 50.1, 8.7), at("h1", 2, 50.1, 8.7), at("h2", 1, 38.7, -9.1), at("l1", 0, 50.1, 8.7), at("l2", 0, 50.1, 8.7), at("x", 0, 50.2, 8.6), at("y", 2, 50.1, 8.7)];
+    const runs = [0, 8].map((reviewPerJoin) => {
+      const p = new TreePlanner({ reviewPerJoin });
+      const moves = infos.map((n) => p.addNode(n));
+      expect(checkTree(p.snapshot())).toEqual([]);
+      return { p, last: moves[moves.length - 1] };
+    });
+    const [off, on] = runs;
+    expect(off.p.parentOf("x")).toBe("h2");
+    expect(on.p.parentOf("x")).toBe("y");
+    expect(on.p.pairDelayMs("x", "l2")).toBeLessThan(off.p.pairDelayMs("x", "l2") - 15);
+    expect(on.last.filter((m) => m.node === "x")).toEqual([expect.objectContaining({ node: "x", parent: "y", reason: "rebalance" })]);
+    expect(on.p.toJSON().leafReviews).toBe(1);
+    expect(off.p.toJSON().leafReviews).toBe(0);
   });
 
   it("never relocates with rootCheckFactor 1, and relocates nothing in a room that stays below rootCheckFirst", () => {

@@ -76,6 +76,12 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   rootMoveGainMs: 0.5,
   /** Depth-2 hubs too: see growth.ts for what they gain. */
   relocateDepth: 2,
+  /**
+   * Two reviews a join reach every node again while the room doubles; 1 ms keeps moves to
+   * leaves that gain something real (0.5 ms moved more for the same delay).
+   */
+  reviewPerJoin: 2,
+  reviewGainMs: 1,
   vivaldi: DEFAULT_VIVALDI_OPTIONS,
 };
 

@@ -28,6 +28,11 @@ export abstract class GrowthState extends PlannerState {
   private pendingHeads: PNode[] = [];
   /** Heads replaced so far (the root included), for toJSON. */
   protected headMoves = 0;
+  /** Nodes in join order, reviewed round-robin from reviewAt (see review). */
+  private reviewQueue: PNode[] = [];
+  private reviewAt = 0;
+  /** Leaves moved by reviews so far, for toJSON. */
+  protected reviewMoves = 0;
 
   private subtreeSize(c: PNode): number {
     let s = 0;
@@ -40,11 +45,46 @@ export abstract class GrowthState extends PlannerState {
     return s;
   }
 
+  /** Called at the end of each join: reviews earlier nodes, then relocates a hub when a check is under way. */
+  protected afterJoin(n: PNode): void {
+    this.review();
+    this.reviewQueue.push(n);
+    this.maybeRelocateHead();
+  }
+
   /**
-   * Called at the end of each join: starts a check when the room has reached the next check
+   * Re-examines the next reviewPerJoin nodes in the queue (each goes to the back again) and
+   * moves the first leaf that gains more than reviewGainMs to its best other parent.
+   */
+  private review(): void {
+    let moved = false;
+    for (let k = 0; k < this.opts.reviewPerJoin && this.reviewAt < this.reviewQueue.length; k++) {
+      const x = this.reviewQueue[this.reviewAt++];
+      if (this.nodes.get(x.id) !== x) continue;
+      this.reviewQueue.push(x);
+      const p0 = x.parent;
+      if (moved || p0 === null || x.depth < 2 || x.children.length > 0) continue;
+      const p = this.findParent(x, x, (q) => q !== p0);
+      // Leaving a dedicated hub for a singer's hub must gain dedicatedPreferenceMs more, as in findParent.
+      const bar = this.opts.reviewGainMs + (p0.info.dedicated && p !== null && !p.info.dedicated ? this.opts.dedicatedPreferenceMs : 0);
+      if (p !== null && this.placeCost(x, p0) - this.placeCost(x, p) > bar) {
+        this.attach(x, p, "rebalance");
+        this.reviewMoves++;
+        moved = true;
+      }
+    }
+    // Drop the reviewed head of the queue now and then (amortised O(1) a join).
+    if (this.reviewAt >= 1024 && this.reviewAt * 2 >= this.reviewQueue.length) {
+      this.reviewQueue = this.reviewQueue.slice(this.reviewAt);
+      this.reviewAt = 0;
+    }
+  }
+
+  /**
+   * Starts a check when the room has reached the next check
    * size (the root first, then the region heads), and reconsiders one head per join.
    */
-  protected maybeRelocateHead(): void {
+  private maybeRelocateHead(): void {
     const root = this.root;
     if (root === null || this.opts.rootCheckFactor <= 1) return;
     if (this.nodes.size >= this.nextCheck) {

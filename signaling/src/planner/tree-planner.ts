@@ -11,7 +11,8 @@
  * Move.waiting) and is placed when capacity appears. At room sizes 64, 128, 256, ... the joins
  * that follow reconsider the root, each region head and each depth-2 hub, one per join
  * (growth.ts): a better-placed childless hub may take such a hub's place, moving its children
- * (up to maxFanout + 2 moves on such a join).
+ * (up to maxFanout + 2 moves on such a join). Each join also reviews two earlier nodes and may
+ * move one leaf to a parent that has since become better for it by more than 1 ms (growth.ts).
  *
  * Leave: only the leaver's children move, each with its subtree: to its backup when that is
  * still valid, else to the best open hub. A root that leaves hands over to its strongest child.
@@ -54,7 +55,7 @@ export class TreePlanner extends GrowthState {
     } else if (!this.place(n)) this.wait(n);
     if (n.cap > 0 && this.waiting.length > 0) this.drainWaiting();
     this.markBackupDirty(n);
-    this.maybeRelocateHead();
+    this.afterJoin(n);
     return this.finish();
   }
 
@@ -207,6 +208,7 @@ export class TreePlanner extends GrowthState {
       waiting: this.waiting.length,
       openHubs: this.open.size,
       headRelocations: this.headMoves,
+      leafReviews: this.reviewMoves,
       backupCoverage: this.backupCoverage(),
       vivaldi: this.vivaldi.toJSON(),
     };

@@ -91,6 +91,10 @@ export interface PlannerOptions {
   rootMoveGainMs?: number;
   /** Hubs down to this depth are reconsidered at each check (default 2: the root, region heads and the hubs below them; 0: the root only). */
   relocateDepth?: number;
+  /** Earlier nodes each join re-examines (default 2; 0: none); at most one of them moves (see growth.ts). */
+  reviewPerJoin?: number;
+  /** A reviewed leaf moves when that lowers its placement cost by more than this (default 1 ms). */
+  reviewGainMs?: number;
   /** Vivaldi network coordinates (see latency/vivaldi.ts). */
   vivaldi?: Partial<VivaldiOptions>;
 }
