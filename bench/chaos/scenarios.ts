@@ -44,7 +44,7 @@ const median = (xs: number[]) => {
  * into the recording; a listener that moved hears the voice by a new path). Null when the voice
  * is heard in neither window.
  */
-function gapsOf(rec: RemoteRecording, v: number, faultMs: number, settledMs: number): Gap[] | null {
+export function gapsOf(rec: RemoteRecording, v: number, faultMs: number, settledMs: number): Gap[] | null {
   const lenMs = rec.length / 48;
   const before = delayIn(rec, v, 100, faultMs);
   const after = delayIn(rec, v, settledMs, lenMs);
@@ -54,7 +54,7 @@ function gapsOf(rec: RemoteRecording, v: number, faultMs: number, settledMs: num
 }
 
 /** Longest gap within [fromAbs, toAbs) (gaps clipped to it), ms. */
-function maxGapIn(gaps: Gap[], fromAbs: number, toAbs: number): number {
+export function maxGapIn(gaps: Gap[], fromAbs: number, toAbs: number): number {
   let m = 0;
   for (const g of gaps) {
     const a = Math.max(g.startAbs, fromAbs);

@@ -23,7 +23,11 @@ export const INCIDENT = {
   jbSkip: 6,
   /** A link's state changed: value = LINK_STATE code. */
   link: 7,
-  /** The parent changed: value = 1 when a standby link was promoted, 0 for a new link. */
+  /**
+   * The parent changed: value = 1 when a standby link was promoted, 0 for a new link; when a
+   * made-before-broken move switches the media over, 2 (the new parent's media arrived) or 3 (the
+   * old link ended or the wait timed out first).
+   */
   parent: 8,
 } as const;
 

@@ -140,7 +140,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   }
 
   get parentId(): string | null {
-    return this.links?.parentId ?? null;
+    return this.links?.wantedParentId ?? null;
   }
 
   get childIds(): string[] {
@@ -228,6 +228,9 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
           this.timeline.add(INCIDENT.link, TARGET_NODE, performance.now(), LINK_STATE[state] ?? -1, peer);
           this.safeEmit("link-state", peer, state);
         },
+        parentSwitched: (peer, _waitedMs, heardNew) => {
+          this.timeline.add(INCIDENT.parent, TARGET_NODE, performance.now(), heardNew ? 2 : 3, peer);
+        },
       },
       maxChildren,
     );
@@ -273,7 +276,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   private applyNeighbourhood(m: JoinedMessage | TreeUpdateMessage): void {
     if (this.stopped || !this.links) return;
     this.backup = m.backup;
-    if (m.parent !== this.links.parentId && m.parent !== null) {
+    if (m.parent !== this.links.wantedParentId && m.parent !== null) {
       const promoted = this.links.standby?.peer === m.parent && this.links.standby.link.state === "connected";
       this.timeline.add(INCIDENT.parent, TARGET_NODE, performance.now(), promoted ? 1 : 0, m.parent);
     }
@@ -288,7 +291,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     const links = this.links!;
     this.healer = new LinkHealer(
       {
-        parentLink: () => links.parent,
+        // While a move is under way the new link is the one to judge: the old one is on its way out.
+        parentLink: () => links.incoming ?? links.parent,
         childLinks: () => links.children.values(),
         send: (msg) => {
           if (this.inSession) this.signaling?.send(msg);

@@ -36,6 +36,21 @@ export const HEALING_DEFAULTS = {
    * at once (each one a DTLS handshake) stall loaded processes enough to skip ticks.
    */
   standbyDelayMs: [1000, 3000] as readonly [number, number],
+  /**
+   * Moves other than a failover to the standby are made before they are broken (node-links.ts):
+   * the old parent keeps carrying the audio until the new parent's first packet arrives.
+   */
+  makeBeforeBreak: true,
+  /**
+   * The switch happens once the new parent's packets have flowed this long (ms): a new link's
+   * first packets come in a burst (its set-up stalls the process), and a jitter buffer that
+   * started in it began 30 ms too deep; the old parent plays meanwhile.
+   */
+  switchSettleMs: 60,
+  /** A switch waits at most this long for the new parent's media (ms); then the old link goes anyway. */
+  switchTimeoutMs: 4000,
+  /** A hub keeps a child the server moved away at most this long (ms), unless the child closes the link first. */
+  departingMs: 6000,
   /** At most this many standby links a node answers for others (beyond: ordinary pending signals). */
   maxStandbyPeers: 32,
   /** ICE restarts of a stalled parent link: after 250 ms more of silence, then backing off; give up after 10 s. */
@@ -79,4 +94,8 @@ export interface HealingOptions {
   warmStandby?: boolean;
   standbyDelayMs?: readonly [number, number];
   maxStandbyPeers?: number;
+  makeBeforeBreak?: boolean;
+  switchSettleMs?: number;
+  switchTimeoutMs?: number;
+  departingMs?: number;
 }

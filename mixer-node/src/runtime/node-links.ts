@@ -4,6 +4,14 @@
  * that name this one as their backup (they offer, no media). Reconciles them with the
  * neighbourhood the server announces; a move to the backup promotes the standby link instead of
  * setting up a new one. Every link has a LinkMonitor fed by its packets (healing.ts reads them).
+ *
+ * Any other move is made before it is broken: the old parent keeps carrying this node's audio
+ * both ways while the link to the new one is set up (`incoming`, no media yet), and the switch
+ * happens once the new parent's packets have flowed for switchSettleMs (or after
+ * switchTimeoutMs, or when the old link ends). On the other
+ * side, a hub keeps a child the server moved away (`departing`) until the child closes that link
+ * (its switch) or departingMs passes. The planner's growth-time moves (hub relocations, leaf
+ * reviews) thus cost no audio.
  */
 import type { RelayedSignalMessage } from "../../../signaling/src/protocol.js";
 import type { HubEngine, LinkTarget } from "../hub-engine.js";
@@ -31,6 +39,8 @@ export interface NodeLinksHost {
   linkState(peer: string, state: LinkState): void;
   /** False while the node is behind (its own stall): arrival times then say nothing of the network. */
   arrivalTimingTrusted(arrivalMs: number): boolean;
+  /** The media moved from the old parent to the new one (make-before-break), after waitedMs. */
+  parentSwitched?(peer: string, waitedMs: number, heardNew: boolean): void;
 }
 
 export class NodeLinks {
@@ -40,6 +50,14 @@ export class NodeLinks {
   standby: LinkEntry | null = null;
   /** Standby links of nodes that name this one as backup, by peer. */
   readonly standbyFor = new Map<string, LinkEntry>();
+  /** The new parent's link while the old parent still carries the media (see the header). */
+  incoming: LinkEntry | null = null;
+  private incomingSince = 0;
+  /** Arrival of the incoming link's first packet, -1 before. */
+  private incomingFirstRx = -1;
+  private switchTimer: NodeJS.Timeout | null = null;
+  /** Children the server moved elsewhere, kept (slot and media) until they switch; oldest first. */
+  private readonly departing = new Map<string, { entry: LinkEntry; timer: NodeJS.Timeout }>();
   private readonly childBySlot: (LinkEntry | undefined)[] = [];
   private readonly freeSlots: number[] = [];
   private readonly pending = new Map<string, { at: number; data: Record<string, unknown> }[]>();
@@ -77,13 +95,25 @@ export class NodeLinks {
     if (entry) entry.link.sendOpus(Buffer.from(bytes.buffer, bytes.byteOffset, length), samples);
   }
 
+  /** The parent the server announced last (the incoming one while a switch is under way). */
+  get wantedParentId(): string | null {
+    return this.incoming?.peer ?? this.parentId;
+  }
+
   /** Matches the links to the announced neighbourhood. */
   reconcile(parent: string | null, children: readonly string[], backup: string | null): void {
     if (this.closed) return;
     this.backup = backup;
-    if (parent !== this.parentId) {
-      if (this.parent) this.dropParent();
-      if (parent) this.addParent(parent);
+    if (parent !== this.wantedParentId) {
+      this.cancelSwitch();
+      if (parent === this.parentId) {
+        // Moved back before the switch: the old link still carries the media.
+      } else if (parent !== null && this.parent !== null && this.standby?.peer !== parent && this.host.healing.makeBeforeBreak) {
+        this.beginSwitch(parent);
+      } else {
+        if (this.parent) this.dropParent();
+        if (parent) this.addParent(parent);
+      }
     }
     const wanted = new Set(children);
     for (const peer of [...this.children.keys()]) if (!wanted.has(peer)) this.dropChild(peer);
@@ -109,10 +139,21 @@ export class NodeLinks {
     link.on("state", (st) => {
       monitor.noteState(st, performance.now());
       if (st === "closed") this.forgetStandby(entry);
+      const ended = st === "closed" || st === "failed" || st === "disconnected";
+      // The old parent is gone before the new one spoke: nothing left to wait for.
+      if (ended && this.incoming !== null && entry === this.parent) this.completeSwitch(false);
+      // A departing child switched to its new parent (or died).
+      if (ended && this.departing.get(peer)?.entry === entry) this.endDeparture(peer);
       this.host.linkState(peer, st);
     });
     const engine = this.host.engine;
     link.onOpus((seq, ts, payload, arrivalMs) => {
+      // The new parent's media flows: switch once it has flowed for switchSettleMs, past the
+      // burst that a link's first packets come in (a jitter buffer anchored in it starts too deep).
+      if (entry === this.incoming) {
+        if (this.incomingFirstRx < 0) this.incomingFirstRx = arrivalMs;
+        if (arrivalMs - this.incomingFirstRx >= this.host.healing.switchSettleMs) this.completeSwitch(true);
+      }
       // A link replaced meanwhile must not feed its successor's jitter buffer; a standby link
       // carries no media.
       if (entry.link !== link || entry.target === null) return;
@@ -139,6 +180,42 @@ export class NodeLinks {
     this.flushPending(peer, entry);
   }
 
+  /** Sets up the link to the new parent while the old one keeps the media. */
+  private beginSwitch(peer: string): void {
+    const entry = this.newLink(peer, "offerer", null);
+    this.incoming = entry;
+    this.incomingSince = performance.now();
+    this.incomingFirstRx = -1;
+    this.switchTimer = setTimeout(() => this.completeSwitch(false), this.host.healing.switchTimeoutMs);
+    this.switchTimer.unref();
+    entry.link.start();
+    this.flushPending(peer, entry);
+  }
+
+  /** The incoming link becomes the parent; the old parent's link closes (its stream fades out). */
+  private completeSwitch(heardNew: boolean): void {
+    const entry = this.incoming;
+    if (entry === null) return;
+    this.incoming = null;
+    if (this.switchTimer) clearTimeout(this.switchTimer);
+    this.switchTimer = null;
+    if (this.parent) this.dropParent();
+    entry.target = "parent";
+    entry.monitor.reset(performance.now());
+    this.parent = entry;
+    this.host.engine.attachParent();
+    this.host.parentSwitched?.(entry.peer, performance.now() - this.incomingSince, heardNew);
+  }
+
+  private cancelSwitch(): void {
+    const entry = this.incoming;
+    if (entry === null) return;
+    this.incoming = null;
+    if (this.switchTimer) clearTimeout(this.switchTimer);
+    this.switchTimer = null;
+    void entry.link.close();
+  }
+
   private dropParent(): void {
     const p = this.parent!;
     this.parent = null;
@@ -147,6 +224,16 @@ export class NodeLinks {
   }
 
   private addChild(peer: string): void {
+    const back = this.departing.get(peer);
+    if (back) {
+      // Moved back before it switched: it is a child again, on the same slot and link.
+      clearTimeout(back.timer);
+      this.departing.delete(peer);
+      this.children.set(peer, back.entry);
+      return;
+    }
+    // Departing children give their slots up, oldest first, when the new ones need them.
+    if (this.freeSlots.length === 0 && this.departing.size > 0) this.endDeparture(this.departing.keys().next().value!);
     const slot = this.freeSlots.pop();
     if (slot === undefined) {
       this.host.problem("engine", `no free child slot for ${peer}`, "slots");
@@ -171,6 +258,25 @@ export class NodeLinks {
   private dropChild(peer: string): void {
     const c = this.children.get(peer)!;
     this.children.delete(peer);
+    if (this.host.healing.makeBeforeBreak && c.link.state === "connected") {
+      // It may be moving elsewhere: keep its audio flowing until it switches (see the header).
+      const timer = setTimeout(() => this.endDeparture(peer), this.host.healing.departingMs);
+      timer.unref();
+      this.departing.set(peer, { entry: c, timer });
+      return;
+    }
+    this.releaseChild(c);
+  }
+
+  private endDeparture(peer: string): void {
+    const d = this.departing.get(peer);
+    if (!d) return;
+    clearTimeout(d.timer);
+    this.departing.delete(peer);
+    this.releaseChild(d.entry);
+  }
+
+  private releaseChild(c: LinkEntry): void {
     const slot = c.target as number;
     this.childBySlot[slot] = undefined;
     this.host.engine.detachChild(slot);
@@ -213,8 +319,9 @@ export class NodeLinks {
     if (this.closed) return;
     const by = m.data.by;
     // My offerer links to m.from (parent, standby) take what its answerer sends, and vice versa.
-    const mineOffered = this.parent?.peer === m.from ? this.parent : this.standby?.peer === m.from ? this.standby : undefined;
-    const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from);
+    const mineOffered =
+      this.incoming?.peer === m.from ? this.incoming : this.parent?.peer === m.from ? this.parent : this.standby?.peer === m.from ? this.standby : undefined;
+    const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from) ?? this.departing.get(m.from)?.entry;
     const entry = by === "answerer" ? mineOffered : by === "offerer" ? theirsOffered : (mineOffered ?? theirsOffered);
     if (entry) {
       entry.link.handleSignal(m.data);
@@ -258,6 +365,8 @@ export class NodeLinks {
     return {
       standby: this.standby ? { peer: this.standby.peer, state: this.standby.link.state } : null,
       standbyFor: [...this.standbyFor.keys()],
+      incoming: this.incoming ? { peer: this.incoming.peer, state: this.incoming.link.state } : null,
+      departing: [...this.departing.keys()],
       slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target])),
       monitors: Object.fromEntries([...this.all()].map((e) => [e.peer, e.monitor.toJSON()])),
     };
@@ -267,8 +376,16 @@ export class NodeLinks {
   close(): Promise<unknown> {
     this.closed = true;
     if (this.standbyTimer) clearTimeout(this.standbyTimer);
+    if (this.switchTimer) clearTimeout(this.switchTimer);
     const closing: Promise<void>[] = [];
     for (const e of this.all()) closing.push(e.link.close());
+    if (this.incoming) closing.push(this.incoming.link.close());
+    for (const d of this.departing.values()) {
+      clearTimeout(d.timer);
+      closing.push(d.entry.link.close());
+    }
+    this.incoming = null;
+    this.departing.clear();
     if (this.standby) closing.push(this.standby.link.close());
     for (const e of this.standbyFor.values()) closing.push(e.link.close());
     this.parent = null;

@@ -1,0 +1,135 @@
+/**
+ * A planned move on a live choir: the planner's growth-time moves (a leaf review and a
+ * displacement, growth.ts and tree-planner.ts) re-parent singers who are doing fine, and with
+ * make-before-break (node-links.ts) they should not hear it. Seven singers over real WebRTC on
+ * loopback, placed by location hints:
+ *
+ *   r, h1 (Frankfurt hubs, 2 children each), h2 (a Lisbon hub, 1 child), l1, l2 (Frankfurt, no
+ *   hub) fill h1; x (Frankfurt, no hub) can only go under Lisbon. Then y, a Frankfurt hub, joins:
+ *   it takes l1's place below h1 (l1 moves under y), and the review of earlier joiners moves x
+ *   from Lisbon to y. Two singers move while everyone sings.
+ *
+ * Gaps are measured from the audio, for every pair with a moved singer at either end, from the
+ * join of y to the end of the recording.
+ */
+import type { RemoteRecording } from "../../client/src/remote-node.js";
+import { RemoteNode } from "../../client/src/remote-node.js";
+import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
+import { startSignalingServer } from "../../signaling/src/server.js";
+import { nowAbs, sleep, waitFor } from "./choir.js";
+import { gapsOf, maxGapIn } from "./scenarios.js";
+
+export interface PlannedMoveResult {
+  /** The moves the server announced for others on y's join. */
+  moved: string[];
+  /** Longest gap of any pair with a moved singer at either end, after y's join. */
+  gapMaxMs: number;
+  /** The same pairs before the join (what the machine does without any move). */
+  baselineGapMaxMs: number;
+  /** Pairs not heard at all (before or after). */
+  unheardPairs: number;
+}
+
+const FRANKFURT = { lat: 50.1, lon: 8.7 };
+const LISBON = { lat: 38.7, lon: -9.1 };
+/** Upload for `children` streams of 104 kbit/s plus one up. */
+const uploadFor = (children: number) => 104 * (children + 1) + 1;
+
+export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s: string) => void }): Promise<PlannedMoveResult> {
+  const log = opts.log ?? (() => {});
+  const server = await startSignalingServer({
+    host: "127.0.0.1",
+    port: 0,
+    media: { ...DEFAULT_MEDIA, frameMs: 10 },
+    // Every join reviews all earlier nodes: the move comes on y's join, not some joins later.
+    planner: { reviewPerJoin: 8 },
+    logLevel: "warn",
+  });
+  const specs = [
+    { name: "r", cap: 2, at: FRANKFURT },
+    { name: "h1", cap: 2, at: FRANKFURT },
+    { name: "h2", cap: 1, at: LISBON },
+    { name: "l1", cap: 0, at: FRANKFURT },
+    { name: "l2", cap: 0, at: FRANKFURT },
+    { name: "x", cap: 0, at: { lat: 50.2, lon: 8.6 } },
+    { name: "y", cap: 2, at: FRANKFURT },
+  ];
+  const nodes = specs.map((s) => new RemoteNode(s.name));
+  const byName = new Map(specs.map((s, i) => [s.name, nodes[i]]));
+  const room = "moves";
+  const start = (i: number) =>
+    nodes[i].start({
+      url: server.url,
+      room,
+      name: specs[i].name,
+      section: "alto",
+      canHub: specs[i].cap > 0,
+      uploadKbps: specs[i].cap > 0 ? uploadFor(specs[i].cap) : 100,
+      voiceIndex: i,
+      location: specs[i].at,
+      link: { loopbackOnly: true },
+      healing: { makeBeforeBreak: opts.makeBeforeBreak },
+    });
+  try {
+    await Promise.all(nodes.map((n) => n.whenReady()));
+    for (let i = 0; i < 6; i++) await start(i);
+    const settled = async (count: number) =>
+      waitFor(
+        async () => {
+          const states = await Promise.all(nodes.slice(0, count).map((n) => n.state()));
+          return states.every((s) => s.connected);
+        },
+        20_000,
+        "every link to connect",
+      );
+    await settled(6);
+    const before = server.tree(room);
+    const parentOf = (t: typeof before, name: string) => t.nodes.find((n) => n.id === byName.get(name)!.id)?.parent ?? null;
+    if (parentOf(before, "x") !== byName.get("h2")!.id) throw new Error("x is not below the Lisbon hub: the scenario did not set up");
+    await sleep(2000);
+    await Promise.all(nodes.slice(0, 6).map((n) => n.startRecording(7)));
+    await sleep(2500);
+    const joinAbs = nowAbs();
+    log("planned move: y joins");
+    await start(6);
+    await sleep(4000);
+    const after = server.tree(room);
+    const moved = ["l1", "x"].filter((n) => parentOf(after, n) === byName.get("y")!.id);
+    await settled(7);
+    await sleep(1000);
+    if (process.env.CHAOS_DEBUG) {
+      const joinMs = joinAbs / 48;
+      for (const name of moved) {
+        const st = (await byName.get(name)!.stats()).stats as { timeline?: { entries: { atMs: number; kind: string; target: unknown; value: number; peer?: string }[] } };
+        const lines = (st.timeline?.entries ?? []).filter((e) => e.atMs >= joinMs).map((e) => `${(e.atMs - joinMs).toFixed(0)} ${e.kind} ${e.target}${e.peer ? ` ${e.peer}` : ""}=${e.value}`);
+        log(`  ${name} incidents: ${lines.join(" | ")}`);
+      }
+    }
+    const recs = new Map<string, RemoteRecording>();
+    for (let i = 0; i < 6; i++) recs.set(specs[i].name, await nodes[i].recording({ mix: false }));
+    let gapMaxMs = 0;
+    let baselineGapMaxMs = 0;
+    let unheardPairs = 0;
+    for (const [listener, rec] of recs) {
+      for (let v = 0; v < 6; v++) {
+        const speaker = specs[v].name;
+        if (speaker === listener || !(moved.includes(speaker) || moved.includes(listener))) continue;
+        const join = (joinAbs - rec.startAbs) / 48;
+        // The delay is measured before the join and from 2.5 s after it (a moved listener hears by a new path).
+        const g = gapsOf(rec, v, join, join + 2500);
+        if (g === null) {
+          unheardPairs++;
+          continue;
+        }
+        const m = maxGapIn(g, joinAbs, rec.startAbs + rec.length);
+        if (m > 10 && process.env.CHAOS_DEBUG) log(`  ${speaker} -> ${listener}: ${g.map((x) => `${((x.startAbs - joinAbs) / 48).toFixed(0)}+${x.ms}`).join(",")}`);
+        gapMaxMs = Math.max(gapMaxMs, m);
+        baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, rec.startAbs + 100 * 48, joinAbs));
+      }
+    }
+    return { moved, gapMaxMs, baselineGapMaxMs, unheardPairs };
+  } finally {
+    await Promise.allSettled(nodes.map((n) => n.stop()));
+    await server.close();
+  }
+}
