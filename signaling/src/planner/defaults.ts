@@ -67,13 +67,15 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   /**
    * The first joiner is the root wherever it lives, and the first hubs head the regions; once
    * the room has regions (64 nodes) and again each time it doubles, better-placed hubs may take
-   * over (see growth.ts). 0.5 ms per singer: 10,000-singer Europe rooms see ~40-50 relocations
-   * of the root and heads in all (one join in ~200), ~180-210 with the depth-2 hubs; 1 ms made
-   * fewer for ~0.5 ms more median pair delay.
+   * over (see growth.ts). The gain asked of a relocation trades moves for delay; 10,000-singer
+   * Europe rooms, seeds 1-5, others moved by all joins and median pair against the baseline:
+   * 0.5 ms per singer 4,960 and -32.90 %, 0.25 ms 6,540 and -33.00 %, 0.1 ms 8,370 and -33.11 %.
+   * A move is made before it is broken (node-links.ts): it costs the moved singers ~10-70 ms of
+   * audio once, not a link set-up, so 0.25 ms.
    */
   rootCheckFirst: 64,
   rootCheckFactor: 2,
-  rootMoveGainMs: 0.5,
+  rootMoveGainMs: 0.25,
   /** Depth-2 hubs too: see growth.ts for what they gain. */
   relocateDepth: 2,
   /**

@@ -16,13 +16,14 @@
  * Depth 2 matters as much as the heads: those hubs are the first thousand joiners, placed
  * before the singers below them came; in 10,000-singer Europe rooms, moving them towards
  * their children cuts the mean detour at that level from 1.0 to 0.7 ms a singer, the median
- * pair by 0.3-0.7 ms and the diameter by 6-33 ms, for ~150 more relocations in 10,000 joins.
+ * pair by 0.3-0.7 ms and the diameter by 6-33 ms, for ~150 more relocations in 10,000 joins
+ * (figures at rootMoveGainMs 0.5; the default is now 0.25, see defaults.ts).
  *
  * A leaf chose the best parent there was when it joined; hubs placed or relocated later may
  * suit it better. Each join therefore reviews reviewPerJoin earlier nodes, round-robin over the
  * room, and moves at most one of them: a childless node below depth 1 whose placement cost
  * under the best other open hub is lower by more than reviewGainMs. In 10,000-singer Europe
- * rooms this moves ~1,300 leaves in all (one a join at most) and lowers the median pair by a
+ * rooms this moves ~1,200 leaves in all (one a join at most) and lowers the median pair by a
  * further 0.3-0.5 ms on each of five seeds, and the diameter of seed 1 from 256 to 208 ms.
  */
 import { PlannerState } from "./state.js";

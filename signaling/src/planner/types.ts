@@ -87,7 +87,7 @@ export interface PlannerOptions {
   rootCheckFirst?: number;
   /** Growth factor between later checks (default 2; 1 or less: never). */
   rootCheckFactor?: number;
-  /** A new hub must save this many ms of link per singer below it, size-weighted (default 0.5). */
+  /** A new hub must save this many ms of link per singer below it, size-weighted (default 0.25). */
   rootMoveGainMs?: number;
   /** Hubs down to this depth are reconsidered at each check (default 2: the root, region heads and the hubs below them; 0: the root only). */
   relocateDepth?: number;
