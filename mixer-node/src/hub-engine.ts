@@ -3,7 +3,7 @@ import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
 import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { HubLink } from "./hub-link.js";
-import type { JitterBufferOptions } from "./jitter-buffer.js";
+import type { JitterBufferOptions, PopKind } from "./jitter-buffer.js";
 import type { LimiterOptions } from "./limiter.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
 import { TARGET_PARENT, type Timeline } from "./timeline.js";
@@ -56,7 +56,9 @@ export interface HubEngineOptions {
  *
  * tick() neither allocates nor awaits: packet buffers, mixer arrays and codec state are made
  * when a link attaches. A link that goes away is faded out over one frame of concealment, and a
- * stream that starts or resumes after silence is faded in, so neither clicks.
+ * stream that starts or resumes after silence is faded in, so neither clicks. A new parent can
+ * be prepared while the old one plays (prepareParent, receiveNext) and swapped in with a
+ * one-frame crossfade (swapParent): a planned move then costs no silent frame.
  */
 export class HubEngine {
   readonly frameMs: FrameMs;
@@ -74,6 +76,15 @@ export class HubEngine {
   private readonly onError: ((err: unknown, target: LinkTarget) => void) | undefined;
   private parent: HubLink | null = null;
   private fadingParent: HubLink | null = null;
+  /**
+   * A new parent's stream while the old parent still plays (a move made before it is broken):
+   * its jitter buffer and decoder run every tick, unheard, so that the swap plays from a warm
+   * stream; swapParent() crossfades from the old one within one frame.
+   */
+  private nextParent: HubLink | null = null;
+  /** The old parent during the swap's crossfade tick. */
+  private crossFrom: HubLink | null = null;
+  private readonly scratch: Float32Array;
   private readonly children: (HubLink | null)[];
   private readonly fading: (HubLink | null)[];
   /** Slots with an active child link, and with a fading one: dense, rebuilt on attach/detach. */
@@ -110,6 +121,7 @@ export class HubEngine {
     });
     this.voiceIn = this.mixer.voiceIn;
     this.hearOut = this.mixer.hearOut;
+    this.scratch = new Float32Array(this.frameSamples);
     this.children = new Array<HubLink | null>(opts.maxChildren).fill(null);
     this.fading = new Array<HubLink | null>(opts.maxChildren).fill(null);
     this.activeSlots = new Int32Array(opts.maxChildren);
@@ -143,6 +155,46 @@ export class HubEngine {
       p.destroy();
       if (!this.fadingParent) this.mixer.setParent(false);
     }
+  }
+
+  /** Starts warming a new parent's stream (receiveNext) while the current parent plays on. */
+  prepareParent(): void {
+    this.nextParent?.destroy();
+    this.nextParent = this.newLink();
+  }
+
+  /** Drops the stream prepareParent started (the move was called off). */
+  dropNextParent(): void {
+    this.nextParent?.destroy();
+    this.nextParent = null;
+  }
+
+  /**
+   * The prepared stream becomes the parent: the next tick crossfades from the old parent's
+   * stream to it within one frame, and the up mix goes to the new parent from that tick on.
+   * Without a prepared stream, this is attachParent().
+   */
+  swapParent(): void {
+    const next = this.nextParent;
+    if (next === null) return this.attachParent();
+    this.nextParent = null;
+    const old = this.parent;
+    this.parent = next;
+    if (old === null) {
+      if (!this.mixer.hasParent) this.mixer.setParent(true);
+      return;
+    }
+    this.crossFrom?.destroy();
+    this.crossFrom = old;
+  }
+
+  /** A packet of the prepared parent's stream (see prepareParent). Never throws. */
+  receiveNext(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, timingTrusted = true): void {
+    if (this.nextParent === null) {
+      this.unroutable++;
+      return;
+    }
+    this.push(this.nextParent, seq, timestamp, payload, arrivalMs, timingTrusted);
   }
 
   attachChild(slot: number): void {
@@ -181,6 +233,10 @@ export class HubEngine {
       this.unroutable++;
       return;
     }
+    this.push(link, seq, timestamp, payload, arrivalMs, timingTrusted);
+  }
+
+  private push(link: HubLink, seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, timingTrusted: boolean): void {
     if (!timingTrusted) this.untimed++;
     const jb = link.jb;
     jb.push(seq, timestamp, payload, arrivalMs, timingTrusted);
@@ -221,8 +277,11 @@ export class HubEngine {
   tick(nowMs: number): void {
     const t0 = this.measureTicks ? performance.now() : 0;
     const mixer = this.mixer;
-    if (this.fadingParent) this.fadeOut(this.fadingParent, mixer.downIn, "down");
+    if (this.crossFrom) this.crossfade(this.crossFrom, this.parent!, mixer.downIn, nowMs);
+    else if (this.fadingParent) this.fadeOut(this.fadingParent, mixer.downIn, "down");
     else if (this.parent) this.pull(this.parent, mixer.downIn, "down", nowMs);
+    // Warm the prepared stream: its buffer keeps time and its decoder state follows, unheard.
+    if (this.nextParent) this.nextParent.last = this.decodeInto(this.nextParent, this.scratch, nowMs);
     for (let i = 0; i < this.fadingCount; i++) {
       const slot = this.fadingSlots[i];
       this.fadeOut(this.fading[slot]!, mixer.childIn(slot), slot);
@@ -240,12 +299,44 @@ export class HubEngine {
       const slot = this.activeSlots[i];
       if (!this.fading[slot]) this.send(this.children[slot]!, mixer.childDownOut(slot), slot);
     }
+    if (this.crossFrom) {
+      this.crossFrom.destroy();
+      this.crossFrom = null;
+    }
     if (this.fadingParent || this.fadingCount > 0) this.endFades();
     if (this.measureTicks) this.tickUs[this.ticks % this.tickUs.length] = (performance.now() - t0) * 1000;
     this.ticks++;
   }
 
+  /** One frame of the old parent's concealment fading out under the new parent's stream fading in. */
+  private crossfade(from: HubLink, to: HubLink, into: Float32Array, nowMs: number): void {
+    const n = this.frameSamples;
+    const next = this.scratch;
+    const kind = this.decodeInto(to, next, nowMs);
+    to.last = kind;
+    to.pops[kind]++;
+    try {
+      const got = from.dec.conceal(into);
+      if (got < n) into.fill(0, Math.max(0, got), n);
+    } catch {
+      into.fill(0);
+    }
+    for (let i = 0; i < n; i++) {
+      const r = (i + 0.5) / n;
+      into[i] = into[i] * (1 - r) + next[i] * r;
+    }
+  }
+
   private pull(link: HubLink, into: Float32Array, which: MixInput, nowMs: number): void {
+    const kind = this.decodeInto(link, into, nowMs);
+    if (link.last === "silence" && kind !== "silence") this.mixer.fadeNext(which, "in");
+    if (this.timeline) link.noteTimeline(this.timeline, kind, which === "down" ? TARGET_PARENT : (which as number), nowMs);
+    link.last = kind;
+    link.pops[kind]++;
+  }
+
+  /** Pops the link's next frame and decodes (or conceals) it into `into`. */
+  private decodeInto(link: HubLink, into: Float32Array, nowMs: number): PopKind {
     const kind = link.jb.pop(nowMs);
     const n = this.frameSamples;
     let got = n;
@@ -264,10 +355,7 @@ export class HubEngine {
       }
     }
     if (got < n) into.fill(0, Math.max(0, got), n);
-    if (link.last === "silence" && kind !== "silence") this.mixer.fadeNext(which, "in");
-    if (this.timeline) link.noteTimeline(this.timeline, kind, which === "down" ? TARGET_PARENT : (which as number), nowMs);
-    link.last = kind;
-    link.pops[kind]++;
+    return kind;
   }
 
   private fadeOut(link: HubLink, into: Float32Array, which: MixInput): void {
@@ -338,8 +426,8 @@ export class HubEngine {
 
   /** Frees every codec object. The engine is unusable afterwards. */
   destroy(): void {
-    for (const l of [this.parent, this.fadingParent, ...this.children, ...this.fading]) l?.destroy();
-    this.parent = this.fadingParent = null;
+    for (const l of [this.parent, this.fadingParent, this.nextParent, this.crossFrom, ...this.children, ...this.fading]) l?.destroy();
+    this.parent = this.fadingParent = this.nextParent = this.crossFrom = null;
     this.children.fill(null);
     this.fading.fill(null);
     this.rebuildLists();

@@ -1,10 +1,11 @@
 /**
  * A planned move on real processes over real WebRTC on loopback (bench/chaos/planned-move.ts):
  * a join displaces one singer and the planner's review moves another, while everyone sings.
- * Made before it is broken, the move costs the moved singers a few tens of ms (measured here
- * 6-70 ms over eight runs: the new path is a hub or two longer or shorter than the old one, and
- * the new parent's jitter buffer starts empty); broken before it is made, it costs them a link
- * set-up (325-370 ms). Both are run, so the test shows the mechanism at work, not a quiet machine.
+ * Made before it is broken, the move costs the moved singers at most a frame or two (measured
+ * here 0-20 ms over eight runs: the new path may be a hub shorter than the old one, and the new
+ * parent's buffer for the moved singer's voice starts empty); broken before it is made, it costs
+ * them a link set-up (300-370 ms). Both are run, so the test shows the mechanism at work, not a
+ * quiet machine.
  */
 import { describe, expect, it } from "vitest";
 import { runPlannedMove } from "../../bench/chaos/planned-move.js";
@@ -18,7 +19,7 @@ describe("planned moves (7 singers, real WebRTC)", () => {
       expect(r.moved).toEqual(["l1", "x"]);
       expect(r.unheardPairs).toBe(0);
     }
-    expect(made.gapMaxMs).toBeLessThanOrEqual(Math.max(120, made.baselineGapMaxMs + 30));
+    expect(made.gapMaxMs).toBeLessThanOrEqual(Math.max(60, made.baselineGapMaxMs + 30));
     expect(broken.gapMaxMs).toBeGreaterThan(150);
   }, 120_000);
 });

@@ -229,6 +229,53 @@ describe.each(backends)("HubEngine with the %s codec", (name) => {
     expect(toneDb(heard(20), CHILD_HZ[0])).toBeGreaterThan(AMP_DB - 1.5);
   });
 
+  it.skipIf(reason !== null)("swaps to a prepared parent without a silent frame: warmed unheard, then a one-frame crossfade", () => {
+    const { engine, parent } = build({ children: 0, parent: true, voice: false });
+    const NEXT_HZ = 392;
+    const next = new Peer(loadCodecBackend(name), NEXT_HZ);
+    cleanup.push(() => next.destroy());
+    const frames: Float32Array[] = [];
+    let f = 0;
+    const tick = (oldToo: boolean, nextToo: boolean, nextAs: "next" | "parent") => {
+      const now = f * F;
+      if (oldToo) engine.receive("parent", parent.seq++ & 0xffff, (parent.ts += N) >>> 0, parent.packet(f), now - 3);
+      if (nextToo) {
+        const pkt = next.packet(f);
+        const seq = next.seq++ & 0xffff;
+        const ts = (next.ts += N) >>> 0;
+        if (nextAs === "next") engine.receiveNext(seq, ts, pkt, now - 2);
+        else engine.receive("parent", seq, ts, pkt, now - 2);
+      }
+      engine.tick(now);
+      frames.push(Float32Array.from(engine.hearOut));
+      f++;
+    };
+    const joined = (from: number, to: number) => {
+      const out = new Float32Array((to - from) * N);
+      frames.slice(from, to).forEach((x, i) => out.set(x, i * N));
+      return out;
+    };
+    const rms = (x: Float32Array) => Math.sqrt(x.reduce((e, v) => e + v * v, 0) / x.length);
+    for (let i = 0; i < 30; i++) tick(true, false, "next");
+    engine.prepareParent();
+    for (let i = 0; i < 10; i++) tick(true, true, "next");
+    // Warming is unheard: the old parent plays alone.
+    expect(toneDb(joined(30, 40), DOWN_HZ)).toBeGreaterThan(AMP_DB - 1.5);
+    expect(toneDb(joined(30, 40), NEXT_HZ)).toBeLessThan(AMP_DB - 35);
+    const swapAt = f;
+    engine.swapParent();
+    for (let i = 0; i < 25; i++) tick(false, true, "parent");
+    // No frame around the swap is silent (with attachParent, a fresh link's buffer: 1-2 near-silent frames).
+    for (let i = swapAt - 2; i < swapAt + 5; i++) expect(rms(frames[i])).toBeGreaterThan(AMP * Math.SQRT1_2 * 0.5);
+    // The crossfade frame starts on the old stream's level and the next frame joins it smoothly.
+    expect(Math.abs(frames[swapAt][0] - frames[swapAt - 1][N - 1])).toBeLessThan(0.05);
+    expect(Math.abs(frames[swapAt + 1][0] - frames[swapAt][N - 1])).toBeLessThan(0.05);
+    // Then the new parent alone.
+    expect(toneDb(joined(swapAt + 5, swapAt + 25), NEXT_HZ)).toBeGreaterThan(AMP_DB - 1.5);
+    expect(toneDb(joined(swapAt + 5, swapAt + 25), DOWN_HZ)).toBeLessThan(AMP_DB - 35);
+    expect(engine.hasParent).toBe(true);
+  });
+
   it.skipIf(reason !== null)("counts packets for links that do not exist and rejects bad slots", () => {
     const { engine } = build({ children: 1, parent: false, voice: true });
     engine.receive(3, 1, 480, new Uint8Array([1, 2, 3]), 0);

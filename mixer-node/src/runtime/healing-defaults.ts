@@ -42,11 +42,12 @@ export const HEALING_DEFAULTS = {
    */
   makeBeforeBreak: true,
   /**
-   * The switch happens once the new parent's packets have flowed this long (ms): a new link's
-   * first packets come in a burst (its set-up stalls the process), and a jitter buffer that
-   * started in it began 30 ms too deep; the old parent plays meanwhile.
+   * The switch happens once the new parent's packets have flowed this long (ms), warming the
+   * engine's prepared stream meanwhile: a new link's first packets come in a burst (its set-up
+   * stalls the process), and the jitter buffer needs a few frames to drain it; the old parent
+   * plays on meanwhile.
    */
-  switchSettleMs: 60,
+  switchSettleMs: 100,
   /** A switch waits at most this long for the new parent's media (ms); then the old link goes anyway. */
   switchTimeoutMs: 4000,
   /** A hub keeps a child the server moved away at most this long (ms), unless the child closes the link first. */

@@ -6,9 +6,10 @@
  * setting up a new one. Every link has a LinkMonitor fed by its packets (healing.ts reads them).
  *
  * Any other move is made before it is broken: the old parent keeps carrying this node's audio
- * both ways while the link to the new one is set up (`incoming`, no media yet), and the switch
- * happens once the new parent's packets have flowed for switchSettleMs (or after
- * switchTimeoutMs, or when the old link ends). On the other
+ * both ways while the link to the new one is set up (`incoming`), and the switch happens once
+ * the new parent's packets have flowed for switchSettleMs (or after switchTimeoutMs, or when the
+ * old link ends). Meanwhile those packets warm a prepared stream in the engine, unheard, which
+ * then takes over with a one-frame crossfade (HubEngine.swapParent). On the other
  * side, a hub keeps a child the server moved away (`departing`) until the child closes that link
  * (its switch) or departingMs passes. The planner's growth-time moves (hub relocations, leaf
  * reviews) thus cost no audio.
@@ -150,9 +151,14 @@ export class NodeLinks {
     link.onOpus((seq, ts, payload, arrivalMs) => {
       // The new parent's media flows: switch once it has flowed for switchSettleMs, past the
       // burst that a link's first packets come in (a jitter buffer anchored in it starts too deep).
+      // Until then its packets warm the engine's prepared parent stream, unheard.
       if (entry === this.incoming) {
         if (this.incomingFirstRx < 0) this.incomingFirstRx = arrivalMs;
-        if (arrivalMs - this.incomingFirstRx >= this.host.healing.switchSettleMs) this.completeSwitch(true);
+        if (arrivalMs - this.incomingFirstRx < this.host.healing.switchSettleMs) {
+          engine.receiveNext(seq, ts, payload, arrivalMs, this.host.arrivalTimingTrusted(arrivalMs));
+          return;
+        }
+        this.completeSwitch(true);
       }
       // A link replaced meanwhile must not feed its successor's jitter buffer; a standby link
       // carries no media.
@@ -186,6 +192,7 @@ export class NodeLinks {
     this.incoming = entry;
     this.incomingSince = performance.now();
     this.incomingFirstRx = -1;
+    this.host.engine.prepareParent();
     this.switchTimer = setTimeout(() => this.completeSwitch(false), this.host.healing.switchTimeoutMs);
     this.switchTimer.unref();
     entry.link.start();
@@ -199,11 +206,14 @@ export class NodeLinks {
     this.incoming = null;
     if (this.switchTimer) clearTimeout(this.switchTimer);
     this.switchTimer = null;
-    if (this.parent) this.dropParent();
+    const old = this.parent;
+    this.parent = null;
+    if (old) void old.link.close();
     entry.target = "parent";
     entry.monitor.reset(performance.now());
     this.parent = entry;
-    this.host.engine.attachParent();
+    // The warm stream takes over with a one-frame crossfade (HubEngine.swapParent).
+    this.host.engine.swapParent();
     this.host.parentSwitched?.(entry.peer, performance.now() - this.incomingSince, heardNew);
   }
 
@@ -213,6 +223,7 @@ export class NodeLinks {
     this.incoming = null;
     if (this.switchTimer) clearTimeout(this.switchTimer);
     this.switchTimer = null;
+    this.host.engine.dropNextParent();
     void entry.link.close();
   }
 
