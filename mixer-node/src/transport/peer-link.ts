@@ -322,7 +322,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     h.timestamp = timestamp;
     h.marker = marker;
     h.payloadType = PEER_LINK_DEFAULTS.payloadType;
-    h.extensions = [];
+    // Emptied in place: a new array per packet would be the send path's only allocation.
+    h.extensions.length = 0;
     // A view, not a copy: werift encrypts synchronously before its first await.
     this.packet.payload = Buffer.isBuffer(payload)
       ? payload
