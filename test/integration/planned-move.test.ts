@@ -2,9 +2,9 @@
  * A planned move on real processes over real WebRTC on loopback (bench/chaos/planned-move.ts):
  * a join displaces one singer and the planner's review moves another, while everyone sings.
  * Made before it is broken, the move costs the moved singers at most a frame or two (measured
- * here 0-20 ms over eight runs: the new path may be a hub shorter than the old one, and the new
+ * here 0-32 ms over thirteen runs: the new path may be a hub shorter than the old one, and the new
  * parent's buffer for the moved singer's voice starts empty); broken before it is made, it costs
- * them a link set-up (300-370 ms). Both are run, so the test shows the mechanism at work, not a
+ * them a link set-up (300-440 ms). Both are run, so the test shows the mechanism at work, not a
  * quiet machine.
  */
 import { describe, expect, it } from "vitest";
