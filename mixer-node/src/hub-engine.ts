@@ -3,7 +3,7 @@ import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
 import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { HubLink } from "./hub-link.js";
-import type { JitterBufferOptions, PopKind } from "./jitter-buffer.js";
+import type { JitterBufferOptions } from "./jitter-buffer.js";
 import type { LimiterOptions } from "./limiter.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
 import { TARGET_PARENT, type Timeline } from "./timeline.js";
@@ -281,7 +281,7 @@ export class HubEngine {
     else if (this.fadingParent) this.fadeOut(this.fadingParent, mixer.downIn, "down");
     else if (this.parent) this.pull(this.parent, mixer.downIn, "down", nowMs);
     // Warm the prepared stream: its buffer keeps time and its decoder state follows, unheard.
-    if (this.nextParent) this.nextParent.last = this.decodeInto(this.nextParent, this.scratch, nowMs);
+    if (this.nextParent) this.nextParent.last = this.nextParent.decodeNext(this.scratch, nowMs);
     for (let i = 0; i < this.fadingCount; i++) {
       const slot = this.fadingSlots[i];
       this.fadeOut(this.fading[slot]!, mixer.childIn(slot), slot);
@@ -310,17 +310,12 @@ export class HubEngine {
 
   /** One frame of the old parent's concealment fading out under the new parent's stream fading in. */
   private crossfade(from: HubLink, to: HubLink, into: Float32Array, nowMs: number): void {
-    const n = this.frameSamples;
     const next = this.scratch;
-    const kind = this.decodeInto(to, next, nowMs);
+    const kind = to.decodeNext(next, nowMs);
     to.last = kind;
     to.pops[kind]++;
-    try {
-      const got = from.dec.conceal(into);
-      if (got < n) into.fill(0, Math.max(0, got), n);
-    } catch {
-      into.fill(0);
-    }
+    from.concealInto(into);
+    const n = this.frameSamples;
     for (let i = 0; i < n; i++) {
       const r = (i + 0.5) / n;
       into[i] = into[i] * (1 - r) + next[i] * r;
@@ -328,65 +323,23 @@ export class HubEngine {
   }
 
   private pull(link: HubLink, into: Float32Array, which: MixInput, nowMs: number): void {
-    const kind = this.decodeInto(link, into, nowMs);
+    const kind = link.decodeNext(into, nowMs);
     if (link.last === "silence" && kind !== "silence") this.mixer.fadeNext(which, "in");
     if (this.timeline) link.noteTimeline(this.timeline, kind, which === "down" ? TARGET_PARENT : (which as number), nowMs);
     link.last = kind;
     link.pops[kind]++;
   }
 
-  /** Pops the link's next frame and decodes (or conceals) it into `into`. */
-  private decodeInto(link: HubLink, into: Float32Array, nowMs: number): PopKind {
-    const kind = link.jb.pop(nowMs);
-    const n = this.frameSamples;
-    let got = n;
-    try {
-      if (kind === "packet") got = link.dec.decode(link.jb.payload!, into);
-      else if (kind === "fec") got = link.dec.decodeFec(link.jb.payload!, into);
-      else if (kind === "conceal") got = link.dec.conceal(into);
-      else into.fill(0);
-    } catch {
-      // A packet from the network that libopus rejects: conceal it like a lost one.
-      link.decodeErrors++;
-      try {
-        got = link.dec.conceal(into);
-      } catch {
-        got = 0;
-      }
-    }
-    if (got < n) into.fill(0, Math.max(0, got), n);
-    return kind;
-  }
-
   private fadeOut(link: HubLink, into: Float32Array, which: MixInput): void {
-    try {
-      const got = link.dec.conceal(into);
-      if (got < this.frameSamples) into.fill(0, Math.max(0, got));
-    } catch {
-      into.fill(0);
-    }
+    link.concealInto(into);
     this.mixer.fadeNext(which, "out");
   }
 
   private send(link: HubLink, pcm: Float32Array, target: LinkTarget): void {
-    let len = 0;
+    const n = link.encodeFrame(pcm, this.frameSamples);
+    if (n === 0 || !this.onPacket) return;
     try {
-      len = link.enc.encode(pcm, link.out);
-    } catch {
-      link.encodeErrors++;
-      link.outLength = 0;
-      return;
-    }
-    link.outLength = len;
-    const n = link.protect(len);
-    const bytes = link.wire;
-    link.seq = (link.seq + 1) & 0xffff;
-    link.ts = (link.ts + this.frameSamples) >>> 0;
-    link.sent++;
-    link.bytesSent += n;
-    if (!this.onPacket) return;
-    try {
-      this.onPacket(target, bytes, n, link.seq, link.ts);
+      this.onPacket(target, link.wire, n, link.seq, link.ts);
     } catch (err) {
       link.sinkErrors++;
       this.onError?.(err, target);

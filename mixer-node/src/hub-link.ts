@@ -60,6 +60,61 @@ export class HubLink {
     this.enc = backend.createEncoder({ ...enc, frameMs });
   }
 
+  /** Pops the next frame and decodes (or conceals) it into `into`, a whole frame; never throws. */
+  decodeNext(into: Float32Array, nowMs: number): PopKind {
+    const kind = this.jb.pop(nowMs);
+    let got = into.length;
+    try {
+      if (kind === "packet") got = this.dec.decode(this.jb.payload!, into);
+      else if (kind === "fec") got = this.dec.decodeFec(this.jb.payload!, into);
+      else if (kind === "conceal") got = this.dec.conceal(into);
+      else into.fill(0);
+    } catch {
+      // A packet from the network that libopus rejects: conceal it like a lost one.
+      this.decodeErrors++;
+      try {
+        got = this.dec.conceal(into);
+      } catch {
+        got = 0;
+      }
+    }
+    if (got < into.length) into.fill(0, Math.max(0, got));
+    return kind;
+  }
+
+  /**
+   * Encodes one frame for this link's stream into `wire` (with its redundant copies, see
+   * protect) and advances the stream's sequence number and timestamp; returns the packet's
+   * length, 0 when the encoder failed (counted). Never throws.
+   */
+  encodeFrame(pcm: Float32Array, frameSamples: number): number {
+    let len = 0;
+    try {
+      len = this.enc.encode(pcm, this.out);
+    } catch {
+      this.encodeErrors++;
+      this.outLength = 0;
+      return 0;
+    }
+    this.outLength = len;
+    const n = this.protect(len);
+    this.seq = (this.seq + 1) & 0xffff;
+    this.ts = (this.ts + frameSamples) >>> 0;
+    this.sent++;
+    this.bytesSent += n;
+    return n;
+  }
+
+  /** One frame of concealment into `into` (silence if even that fails); never throws. */
+  concealInto(into: Float32Array): void {
+    try {
+      const got = this.dec.conceal(into);
+      if (got < into.length) into.fill(0, Math.max(0, got));
+    } catch {
+      into.fill(0);
+    }
+  }
+
   destroy(): void {
     this.dec.destroy();
     this.enc.destroy();
