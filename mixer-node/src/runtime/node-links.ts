@@ -155,6 +155,7 @@ export class NodeLinks {
       if (entry === this.incoming) {
         if (this.incomingFirstRx < 0) this.incomingFirstRx = arrivalMs;
         if (arrivalMs - this.incomingFirstRx < this.host.healing.switchSettleMs) {
+          monitor.lastRxMs = arrivalMs;
           engine.receiveNext(seq, ts, payload, arrivalMs, this.host.arrivalTimingTrusted(arrivalMs));
           return;
         }
