@@ -1,5 +1,7 @@
 /**
- * A planned move on a live choir: the planner's growth-time moves (a leaf review and a
+ * Planned changes on a live choir: a move (runPlannedMove) and a hub that leaves (runHubLeave).
+ *
+ * A planned move: the planner's growth-time moves (a leaf review and a
  * displacement, growth.ts and tree-planner.ts) re-parent singers who are doing fine, and with
  * make-before-break (node-links.ts) they should not hear it. Seven singers over real WebRTC on
  * loopback, placed by location hints:
@@ -18,6 +20,16 @@ import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
 import { startSignalingServer } from "../../signaling/src/server.js";
 import { nowAbs, sleep, waitFor } from "./choir.js";
 import { gapsOf, maxGapIn } from "./scenarios.js";
+
+/** CHAOS_DEBUG=1: the nodes' timeline incidents from `fromAbs` on, as ms after it. */
+async function logIncidents(log: (s: string) => void, fromAbs: number, nodes: RemoteNode[]): Promise<void> {
+  const fromMs = fromAbs / 48;
+  for (const n of nodes) {
+    const st = (await n.stats()).stats as { timeline?: { entries: { atMs: number; kind: string; target: unknown; value: number; peer?: string }[] } };
+    const lines = (st.timeline?.entries ?? []).filter((e) => e.atMs >= fromMs).map((e) => `${(e.atMs - fromMs).toFixed(0)} ${e.kind} ${e.target}${e.peer ? ` ${e.peer}` : ""}=${e.value}`);
+    log(`  ${n.name} incidents: ${lines.join(" | ")}`);
+  }
+}
 
 export interface PlannedMoveResult {
   /** The moves the server announced for others on y's join. */
@@ -97,14 +109,7 @@ export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s:
     const moved = ["l1", "x"].filter((n) => parentOf(after, n) === byName.get("y")!.id);
     await settled(7);
     await sleep(1000);
-    if (process.env.CHAOS_DEBUG) {
-      const joinMs = joinAbs / 48;
-      for (const name of moved) {
-        const st = (await byName.get(name)!.stats()).stats as { timeline?: { entries: { atMs: number; kind: string; target: unknown; value: number; peer?: string }[] } };
-        const lines = (st.timeline?.entries ?? []).filter((e) => e.atMs >= joinMs).map((e) => `${(e.atMs - joinMs).toFixed(0)} ${e.kind} ${e.target}${e.peer ? ` ${e.peer}` : ""}=${e.value}`);
-        log(`  ${name} incidents: ${lines.join(" | ")}`);
-      }
-    }
+    if (process.env.CHAOS_DEBUG) await logIncidents(log, joinAbs, moved.map((m) => byName.get(m)!));
     const recs = new Map<string, RemoteRecording>();
     for (let i = 0; i < 6; i++) recs.set(specs[i].name, await nodes[i].recording({ mix: false }));
     let gapMaxMs = 0;
@@ -128,6 +133,92 @@ export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s:
       }
     }
     return { moved, gapMaxMs, baselineGapMaxMs, unheardPairs };
+  } finally {
+    await Promise.allSettled(nodes.map((n) => n.stop()));
+    await server.close();
+  }
+}
+
+export interface HubLeaveResult {
+  /** The leaving hub's children, by name. */
+  orphans: string[];
+  /** Longest gap of any pair with an orphan at either end, after the hub left. */
+  gapMaxMs: number;
+  baselineGapMaxMs: number;
+  unheardPairs: number;
+}
+
+/**
+ * A hub that leaves on purpose (a singer closing the page): seven singers in Frankfurt, two
+ * children a hub (r; a, b; c, d below a; e, f below b); `a` stops. The server hands c and d to
+ * their backups; with a hand-over (`leaveHandoverMs`) `a` goes on mixing for them until they
+ * have switched.
+ */
+export async function runHubLeave(opts: { handoverMs: number; log?: (s: string) => void }): Promise<HubLeaveResult> {
+  const log = opts.log ?? (() => {});
+  const server = await startSignalingServer({
+    host: "127.0.0.1",
+    port: 0,
+    media: { ...DEFAULT_MEDIA, frameMs: 10 },
+    planner: { maxFanout: 2 },
+    logLevel: "warn",
+  });
+  const names = ["r", "a", "b", "c", "d", "e", "f"];
+  const nodes = names.map((n) => new RemoteNode(n));
+  const room = "leave";
+  try {
+    await Promise.all(nodes.map((n) => n.whenReady()));
+    for (let i = 0; i < names.length; i++) {
+      await nodes[i].start({
+        url: server.url,
+        room,
+        name: names[i],
+        section: "alto",
+        canHub: true,
+        uploadKbps: uploadFor(2),
+        voiceIndex: i,
+        location: FRANKFURT,
+        link: { loopbackOnly: true },
+        healing: { leaveHandoverMs: opts.handoverMs },
+      });
+    }
+    await waitFor(async () => (await Promise.all(nodes.map((n) => n.state()))).every((s) => s.connected), 20_000, "every link to connect");
+    // Standby links to the backups come up 1-3 s after the last change.
+    await sleep(4000);
+    const tree = server.tree(room);
+    const a = nodes[1];
+    const orphans = tree.nodes.filter((n) => n.parent === a.id).map((n) => nodes.find((x) => x.id === n.id)!.name);
+    if (orphans.length !== 2) throw new Error(`a has ${orphans.length} children: the scenario did not set up`);
+    const rest = nodes.filter((n) => n !== a);
+    await Promise.all(rest.map((n) => n.startRecording(7)));
+    await sleep(2500);
+    const leaveAbs = nowAbs();
+    log("hub leave: a stops");
+    await a.stop();
+    await sleep(4000);
+    if (process.env.CHAOS_DEBUG) await logIncidents(log, leaveAbs, orphans.map((o) => nodes[names.indexOf(o)]));
+    const recs = new Map<string, RemoteRecording>();
+    for (const n of rest) recs.set(n.name, await n.recording({ mix: false }));
+    let gapMaxMs = 0;
+    let baselineGapMaxMs = 0;
+    let unheardPairs = 0;
+    for (const [listener, rec] of recs) {
+      for (let v = 0; v < names.length; v++) {
+        const speaker = names[v];
+        if (speaker === listener || speaker === "a" || !(orphans.includes(speaker) || orphans.includes(listener))) continue;
+        const at = (leaveAbs - rec.startAbs) / 48;
+        const g = gapsOf(rec, v, at, at + 2500);
+        if (g === null) {
+          unheardPairs++;
+          continue;
+        }
+        const m = maxGapIn(g, leaveAbs, rec.startAbs + rec.length);
+        if (m > 10 && process.env.CHAOS_DEBUG) log(`  ${speaker} -> ${listener}: ${g.map((x) => `${((x.startAbs - leaveAbs) / 48).toFixed(0)}+${x.ms}`).join(",")}`);
+        gapMaxMs = Math.max(gapMaxMs, m);
+        baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, rec.startAbs + 100 * 48, leaveAbs));
+      }
+    }
+    return { orphans, gapMaxMs, baselineGapMaxMs, unheardPairs };
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await server.close();

@@ -390,7 +390,11 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     };
   }
 
-  /** Leaves the room, stops ticking and closes every link. Idempotent. */
+  /**
+   * Leaves the room, stops ticking and closes every link. Idempotent. A hub hands over first:
+   * it goes on mixing for its children until each has switched to its new parent and closed
+   * its link here (at most leaveHandoverMs), so that its leaving costs them no more than a move.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -398,12 +402,18 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     if (this.redundancyTimer) clearInterval(this.redundancyTimer);
     this.healer?.stop();
     this.resume?.stop();
-    this.clock?.stop();
+    const session = this.inSession;
     try {
       this.signaling?.send({ type: "leave" });
     } catch {
       // The socket may already be gone.
     }
+    const handoverMs = { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) }.leaveHandoverMs;
+    if (session && handoverMs > 0 && this.links && this.links.liveChildLinks > 0) {
+      const until = performance.now() + handoverMs;
+      while (this.links.liveChildLinks > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    }
+    this.clock?.stop();
     await this.links?.close();
     this.signaling?.close();
     this.signaling = null;

@@ -52,6 +52,11 @@ export const HEALING_DEFAULTS = {
   switchTimeoutMs: 4000,
   /** A hub keeps a child the server moved away at most this long (ms), unless the child closes the link first. */
   departingMs: 6000,
+  /**
+   * A hub that leaves keeps mixing for its children until they have switched to their new
+   * parents (each closes its link), for at most this long (ms); 0 closes everything at once.
+   */
+  leaveHandoverMs: 1500,
   /** At most this many standby links a node answers for others (beyond: ordinary pending signals). */
   maxStandbyPeers: 32,
   /** ICE restarts of a stalled parent link: after 250 ms more of silence, then backing off; give up after 10 s. */
@@ -99,4 +104,5 @@ export interface HealingOptions {
   switchSettleMs?: number;
   switchTimeoutMs?: number;
   departingMs?: number;
+  leaveHandoverMs?: number;
 }

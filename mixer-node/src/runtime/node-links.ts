@@ -106,10 +106,15 @@ export class NodeLinks {
     if (this.closed) return;
     this.backup = backup;
     if (parent !== this.wantedParentId) {
+      // A second move while the first is under way: if the old parent has gone quiet, take the
+      // link that was coming (it may be the warm standby) and move on from there.
+      if (this.incoming !== null && !this.parentHealthy()) this.completeSwitch(false);
       this.cancelSwitch();
       if (parent === this.parentId) {
         // Moved back before the switch: the old link still carries the media.
-      } else if (parent !== null && this.parent !== null && this.standby?.peer !== parent && this.host.healing.makeBeforeBreak) {
+      } else if (parent !== null && this.parent !== null && this.host.healing.makeBeforeBreak && (this.standby?.peer !== parent || this.parentHealthy())) {
+        // A move while the old parent still plays (even to the standby, e.g. when a hub leaves
+        // and hands over): made before it is broken. A dead or cut parent goes at once.
         this.beginSwitch(parent);
       } else {
         if (this.parent) this.dropParent();
@@ -154,7 +159,9 @@ export class NodeLinks {
       // Until then its packets warm the engine's prepared parent stream, unheard.
       if (entry === this.incoming) {
         if (this.incomingFirstRx < 0) this.incomingFirstRx = arrivalMs;
-        if (arrivalMs - this.incomingFirstRx < this.host.healing.switchSettleMs) {
+        // ... or at once when the old parent has fallen quiet meanwhile (it left or died).
+        const oldQuiet = this.parent === null || arrivalMs - this.parent.monitor.lastRxMs > 3 * this.host.engine.frameMs;
+        if (arrivalMs - this.incomingFirstRx < this.host.healing.switchSettleMs && !oldQuiet) {
           monitor.lastRxMs = arrivalMs;
           engine.receiveNext(seq, ts, payload, arrivalMs, this.host.arrivalTimingTrusted(arrivalMs));
           return;
@@ -187,15 +194,23 @@ export class NodeLinks {
     this.flushPending(peer, entry);
   }
 
-  /** Sets up the link to the new parent while the old one keeps the media. */
+  /** Whether the parent's media arrived lately (a planned move, not a failover). */
+  private parentHealthy(): boolean {
+    return this.parent !== null && performance.now() - this.parent.monitor.lastRxMs < this.host.healing.silenceMs / 2;
+  }
+
+  /** Sets up the link to the new parent (or takes the standby link) while the old one keeps the media. */
   private beginSwitch(peer: string): void {
-    const entry = this.newLink(peer, "offerer", null);
+    const standby = this.standby?.peer === peer ? this.standby : null;
+    const entry = standby ?? this.newLink(peer, "offerer", null);
+    if (standby) this.standby = null;
     this.incoming = entry;
     this.incomingSince = performance.now();
     this.incomingFirstRx = -1;
     this.host.engine.prepareParent();
     this.switchTimer = setTimeout(() => this.completeSwitch(false), this.host.healing.switchTimeoutMs);
     this.switchTimer.unref();
+    if (standby) return;
     entry.link.start();
     this.flushPending(peer, entry);
   }
@@ -367,6 +382,15 @@ export class NodeLinks {
     this.pending.delete(peer);
     const now = performance.now();
     for (const p of list) if (now - p.at <= NODE_DEFAULTS.pendingSignalMs) entry.link.handleSignal(p.data);
+  }
+
+  /** Child links (departing ones included) that still carry media: a leaving hub waits for them to close. */
+  get liveChildLinks(): number {
+    let n = 0;
+    const live = (e: LinkEntry) => e.link.state !== "closed" && e.link.state !== "failed";
+    for (const e of this.children.values()) if (live(e)) n++;
+    for (const d of this.departing.values()) if (live(d.entry)) n++;
+    return n;
   }
 
   linkTo(peer: string): PeerLink | null {
