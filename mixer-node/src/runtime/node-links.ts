@@ -106,9 +106,10 @@ export class NodeLinks {
     if (this.closed) return;
     this.backup = backup;
     if (parent !== this.wantedParentId) {
-      // A second move while the first is under way: if the old parent has gone quiet, take the
-      // link that was coming (it may be the warm standby) and move on from there.
-      if (this.incoming !== null && !this.parentHealthy()) this.completeSwitch(false);
+      // A second move while the first is under way (a leaving hub's children may get two in a
+      // row): take the link that was coming when its media already flows (its peer keeps
+      // sending to a departing child) or the old parent has gone quiet, and move on from there.
+      if (this.incoming !== null && (this.incomingFirstRx >= 0 || !this.parentHealthy())) this.completeSwitch(this.incomingFirstRx >= 0);
       this.cancelSwitch();
       if (parent === this.parentId) {
         // Moved back before the switch: the old link still carries the media.
