@@ -17,9 +17,10 @@
 import type { RemoteRecording } from "../../client/src/remote-node.js";
 import { RemoteNode } from "../../client/src/remote-node.js";
 import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
+import type { PlannerOptions } from "../../signaling/src/planner/index.js";
 import { startSignalingServer } from "../../signaling/src/server.js";
 import { nowAbs, sleep, waitFor } from "./choir.js";
-import { gapsOf, maxGapIn } from "./scenarios.js";
+import { fmtGaps, gapsOf, maxGapIn } from "./scenarios.js";
 
 /** CHAOS_DEBUG=1: the nodes' timeline incidents from `fromAbs` on, as ms after it. */
 async function logIncidents(log: (s: string) => void, fromAbs: number, nodes: RemoteNode[]): Promise<void> {
@@ -31,16 +32,58 @@ async function logIncidents(log: (s: string) => void, fromAbs: number, nodes: Re
   }
 }
 
-export interface PlannedMoveResult {
-  /** The moves the server announced for others on y's join. */
-  moved: string[];
-  /** Longest gap of any pair with a moved singer at either end, after y's join. */
+export interface PairGaps {
+  /** Longest gap of the pairs kept, from the change to the end of the recording. */
   gapMaxMs: number;
-  /** The same pairs before the join (what the machine does without any move). */
+  /** The same pairs before the change (what the machine does without it). */
   baselineGapMaxMs: number;
   /** Pairs not heard at all (before or after). */
   unheardPairs: number;
 }
+
+/**
+ * Gaps around a change at `changeAbs` for every pair (speaker voice, listener recording) of
+ * singers recorded throughout that `keep` keeps; `voices[v]` names the singer of voice v. The
+ * delay is measured before the change and from 2.5 s after it (a moved listener hears by a new
+ * path).
+ */
+function pairGaps(
+  recs: Map<string, RemoteRecording>,
+  voices: string[],
+  changeAbs: number,
+  keep: (speaker: string, listener: string) => boolean,
+  log: (s: string) => void,
+): PairGaps {
+  const out: PairGaps = { gapMaxMs: 0, baselineGapMaxMs: 0, unheardPairs: 0 };
+  for (const [listener, rec] of recs) {
+    for (let v = 0; v < voices.length; v++) {
+      const speaker = voices[v];
+      // Speakers without a recording were not there throughout (a joiner, a leaver).
+      if (speaker === listener || !recs.has(speaker) || !keep(speaker, listener)) continue;
+      const at = (changeAbs - rec.startAbs) / 48;
+      const g = gapsOf(rec, v, at, at + 2500);
+      if (g === null) {
+        out.unheardPairs++;
+        continue;
+      }
+      const m = maxGapIn(g, changeAbs, rec.startAbs + rec.length);
+      if (m > 10 && process.env.CHAOS_DEBUG) log(`  ${speaker} -> ${listener}: ${fmtGaps(g, changeAbs)}`);
+      out.gapMaxMs = Math.max(out.gapMaxMs, m);
+      out.baselineGapMaxMs = Math.max(out.baselineGapMaxMs, maxGapIn(g, rec.startAbs + 100 * 48, changeAbs));
+    }
+  }
+  return out;
+}
+
+/** Gaps of the pairs with a moved singer at either end, around y's join. */
+export interface PlannedMoveResult extends PairGaps {
+  /** The moves the server announced for others on y's join. */
+  moved: string[];
+}
+
+/** A signaling server on loopback with 10 ms frames and the given planner options. */
+const startServer = (planner: Partial<PlannerOptions>) =>
+  startSignalingServer({ host: "127.0.0.1", port: 0, media: { ...DEFAULT_MEDIA, frameMs: 10 }, planner, logLevel: "warn" });
 
 const FRANKFURT = { lat: 50.1, lon: 8.7 };
 const LISBON = { lat: 38.7, lon: -9.1 };
@@ -49,14 +92,8 @@ const uploadFor = (children: number) => 104 * (children + 1) + 1;
 
 export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s: string) => void }): Promise<PlannedMoveResult> {
   const log = opts.log ?? (() => {});
-  const server = await startSignalingServer({
-    host: "127.0.0.1",
-    port: 0,
-    media: { ...DEFAULT_MEDIA, frameMs: 10 },
-    // Every join reviews all earlier nodes: the move comes on y's join, not some joins later.
-    planner: { reviewPerJoin: 8 },
-    logLevel: "warn",
-  });
+  // Every join reviews all earlier nodes: the move comes on y's join, not some joins later.
+  const server = await startServer({ reviewPerJoin: 8 });
   const specs = [
     { name: "r", cap: 2, at: FRANKFURT },
     { name: "h1", cap: 2, at: FRANKFURT },
@@ -112,40 +149,19 @@ export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s:
     if (process.env.CHAOS_DEBUG) await logIncidents(log, joinAbs, moved.map((m) => byName.get(m)!));
     const recs = new Map<string, RemoteRecording>();
     for (let i = 0; i < 6; i++) recs.set(specs[i].name, await nodes[i].recording({ mix: false }));
-    let gapMaxMs = 0;
-    let baselineGapMaxMs = 0;
-    let unheardPairs = 0;
-    for (const [listener, rec] of recs) {
-      for (let v = 0; v < 6; v++) {
-        const speaker = specs[v].name;
-        if (speaker === listener || !(moved.includes(speaker) || moved.includes(listener))) continue;
-        const join = (joinAbs - rec.startAbs) / 48;
-        // The delay is measured before the join and from 2.5 s after it (a moved listener hears by a new path).
-        const g = gapsOf(rec, v, join, join + 2500);
-        if (g === null) {
-          unheardPairs++;
-          continue;
-        }
-        const m = maxGapIn(g, joinAbs, rec.startAbs + rec.length);
-        if (m > 10 && process.env.CHAOS_DEBUG) log(`  ${speaker} -> ${listener}: ${g.map((x) => `${((x.startAbs - joinAbs) / 48).toFixed(0)}+${x.ms}`).join(",")}`);
-        gapMaxMs = Math.max(gapMaxMs, m);
-        baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, rec.startAbs + 100 * 48, joinAbs));
-      }
-    }
-    return { moved, gapMaxMs, baselineGapMaxMs, unheardPairs };
+    // The pairs with a moved singer at either end.
+    const gaps = pairGaps(recs, specs.map((x) => x.name), joinAbs, (sp, li) => moved.includes(sp) || moved.includes(li), log);
+    return { moved, ...gaps };
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await server.close();
   }
 }
 
-export interface HubLeaveResult {
+/** Gaps of the pairs with an orphan at either end, around the hub's leave. */
+export interface HubLeaveResult extends PairGaps {
   /** The leaving hub's children, by name. */
   orphans: string[];
-  /** Longest gap of any pair with an orphan at either end, after the hub left. */
-  gapMaxMs: number;
-  baselineGapMaxMs: number;
-  unheardPairs: number;
 }
 
 /**
@@ -156,13 +172,7 @@ export interface HubLeaveResult {
  */
 export async function runHubLeave(opts: { handoverMs: number; log?: (s: string) => void }): Promise<HubLeaveResult> {
   const log = opts.log ?? (() => {});
-  const server = await startSignalingServer({
-    host: "127.0.0.1",
-    port: 0,
-    media: { ...DEFAULT_MEDIA, frameMs: 10 },
-    planner: { maxFanout: 2 },
-    logLevel: "warn",
-  });
+  const server = await startServer({ maxFanout: 2 });
   const names = ["r", "a", "b", "c", "d", "e", "f"];
   const nodes = names.map((n) => new RemoteNode(n));
   const room = "leave";
@@ -199,26 +209,9 @@ export async function runHubLeave(opts: { handoverMs: number; log?: (s: string) 
     if (process.env.CHAOS_DEBUG) await logIncidents(log, leaveAbs, orphans.map((o) => nodes[names.indexOf(o)]));
     const recs = new Map<string, RemoteRecording>();
     for (const n of rest) recs.set(n.name, await n.recording({ mix: false }));
-    let gapMaxMs = 0;
-    let baselineGapMaxMs = 0;
-    let unheardPairs = 0;
-    for (const [listener, rec] of recs) {
-      for (let v = 0; v < names.length; v++) {
-        const speaker = names[v];
-        if (speaker === listener || speaker === "a" || !(orphans.includes(speaker) || orphans.includes(listener))) continue;
-        const at = (leaveAbs - rec.startAbs) / 48;
-        const g = gapsOf(rec, v, at, at + 2500);
-        if (g === null) {
-          unheardPairs++;
-          continue;
-        }
-        const m = maxGapIn(g, leaveAbs, rec.startAbs + rec.length);
-        if (m > 10 && process.env.CHAOS_DEBUG) log(`  ${speaker} -> ${listener}: ${g.map((x) => `${((x.startAbs - leaveAbs) / 48).toFixed(0)}+${x.ms}`).join(",")}`);
-        gapMaxMs = Math.max(gapMaxMs, m);
-        baselineGapMaxMs = Math.max(baselineGapMaxMs, maxGapIn(g, rec.startAbs + 100 * 48, leaveAbs));
-      }
-    }
-    return { orphans, gapMaxMs, baselineGapMaxMs, unheardPairs };
+    // The pairs with an orphan at either end.
+    const gaps = pairGaps(recs, names, leaveAbs, (sp, li) => orphans.includes(sp) || orphans.includes(li), log);
+    return { orphans, ...gaps };
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await server.close();

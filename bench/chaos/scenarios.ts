@@ -117,7 +117,7 @@ const msAt = (rec: RemoteRecording, abs: number) => (abs - rec.startAbs) / 48;
 
 /** CHAOS_DEBUG=1 prints where the worst figures come from (stderr). */
 const debug = process.env.CHAOS_DEBUG ? (s: string) => process.stderr.write(`  ${s}\n`) : () => {};
-const fmtGaps = (gaps: Gap[], faultAbs: number) => gaps.map((g) => `${((g.startAbs - faultAbs) / 48).toFixed(0)}+${g.ms}`).join(",");
+export const fmtGaps = (gaps: Gap[], faultAbs: number) => gaps.map((g) => `${((g.startAbs - faultAbs) / 48).toFixed(0)}+${g.ms}`).join(",");
 
 /**
  * CHAOS_DEBUG=1: every node's timeline incidents from 0.5 s before the fault on, as ms after

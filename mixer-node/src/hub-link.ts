@@ -72,11 +72,8 @@ export class HubLink {
     } catch {
       // A packet from the network that libopus rejects: conceal it like a lost one.
       this.decodeErrors++;
-      try {
-        got = this.dec.conceal(into);
-      } catch {
-        got = 0;
-      }
+      this.concealInto(into);
+      return kind;
     }
     if (got < into.length) into.fill(0, Math.max(0, got));
     return kind;

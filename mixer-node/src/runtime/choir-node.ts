@@ -133,10 +133,13 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   private stopped = false;
   private frameSamples = 480;
   private readonly problems = { links: 0, signals: 0, server: 0, slots: 0 };
+  /** The healing options in force: the defaults with the caller's on top. */
+  private readonly healing: Required<HealingOptions>;
 
   constructor(opts: ChoirNodeOptions) {
     super();
     this.opts = opts;
+    this.healing = { ...HEALING_DEFAULTS, ...(opts.healing ?? {}) };
   }
 
   get parentId(): string | null {
@@ -215,7 +218,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       {
         engine,
         linkOptions: this.opts.link ?? {},
-        healing: { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) },
+        healing: this.healing,
         sendSignal: (to, kind, data) => {
           if (this.inSession) this.signaling?.send({ type: "signal", to, kind, data });
         },
@@ -228,7 +231,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
           this.timeline.add(INCIDENT.link, TARGET_NODE, performance.now(), LINK_STATE[state] ?? -1, peer);
           this.safeEmit("link-state", peer, state);
         },
-        parentSwitched: (peer, _waitedMs, heardNew) => {
+        parentSwitched: (peer, heardNew) => {
           this.timeline.add(INCIDENT.parent, TARGET_NODE, performance.now(), heardNew ? 2 : 3, peer);
         },
       },
@@ -287,7 +290,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   // ---- healing -----------------------------------------------------------------------------
 
   private startHealing(sig: SignalingClient): void {
-    const h = { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) };
+    const h = this.healing;
     const links = this.links!;
     this.healer = new LinkHealer(
       {
@@ -408,7 +411,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     } catch {
       // The socket may already be gone.
     }
-    const handoverMs = { ...HEALING_DEFAULTS, ...(this.opts.healing ?? {}) }.leaveHandoverMs;
+    const handoverMs = this.healing.leaveHandoverMs;
     if (session && handoverMs > 0 && this.links && this.links.liveChildLinks > 0) {
       const until = performance.now() + handoverMs;
       while (this.links.liveChildLinks > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));

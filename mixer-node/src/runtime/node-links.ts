@@ -40,8 +40,8 @@ export interface NodeLinksHost {
   linkState(peer: string, state: LinkState): void;
   /** False while the node is behind (its own stall): arrival times then say nothing of the network. */
   arrivalTimingTrusted(arrivalMs: number): boolean;
-  /** The media moved from the old parent to the new one (make-before-break), after waitedMs. */
-  parentSwitched?(peer: string, waitedMs: number, heardNew: boolean): void;
+  /** The media moved from the old parent to the new one (make-before-break); heardNew: the new one's media had arrived. */
+  parentSwitched?(peer: string, heardNew: boolean): void;
 }
 
 export class NodeLinks {
@@ -53,7 +53,6 @@ export class NodeLinks {
   readonly standbyFor = new Map<string, LinkEntry>();
   /** The new parent's link while the old parent still carries the media (see the header). */
   incoming: LinkEntry | null = null;
-  private incomingSince = 0;
   /** Arrival of the incoming link's first packet, -1 before. */
   private incomingFirstRx = -1;
   private switchTimer: NodeJS.Timeout | null = null;
@@ -206,7 +205,6 @@ export class NodeLinks {
     const entry = standby ?? this.newLink(peer, "offerer", null);
     if (standby) this.standby = null;
     this.incoming = entry;
-    this.incomingSince = performance.now();
     this.incomingFirstRx = -1;
     this.host.engine.prepareParent();
     this.switchTimer = setTimeout(() => this.completeSwitch(false), this.host.healing.switchTimeoutMs);
@@ -218,11 +216,8 @@ export class NodeLinks {
 
   /** The incoming link becomes the parent; the old parent's link closes (its stream fades out). */
   private completeSwitch(heardNew: boolean): void {
-    const entry = this.incoming;
+    const entry = this.takeIncoming();
     if (entry === null) return;
-    this.incoming = null;
-    if (this.switchTimer) clearTimeout(this.switchTimer);
-    this.switchTimer = null;
     const old = this.parent;
     this.parent = null;
     if (old) void old.link.close();
@@ -231,17 +226,23 @@ export class NodeLinks {
     this.parent = entry;
     // The warm stream takes over with a one-frame crossfade (HubEngine.swapParent).
     this.host.engine.swapParent();
-    this.host.parentSwitched?.(entry.peer, performance.now() - this.incomingSince, heardNew);
+    this.host.parentSwitched?.(entry.peer, heardNew);
   }
 
   private cancelSwitch(): void {
-    const entry = this.incoming;
+    const entry = this.takeIncoming();
     if (entry === null) return;
+    this.host.engine.dropNextParent();
+    void entry.link.close();
+  }
+
+  /** Ends the switch under way (its timer too) and returns its link, if any. */
+  private takeIncoming(): LinkEntry | null {
+    const entry = this.incoming;
     this.incoming = null;
     if (this.switchTimer) clearTimeout(this.switchTimer);
     this.switchTimer = null;
-    this.host.engine.dropNextParent();
-    void entry.link.close();
+    return entry;
   }
 
   private dropParent(): void {

@@ -30,7 +30,7 @@ import { PlannerState } from "./state.js";
 import type { PNode } from "./node.js";
 
 export abstract class GrowthState extends PlannerState {
-  /** Room size at which the root and the region heads are next reconsidered. */
+  /** Room size at which the root and the hubs below it are next reconsidered. */
   private nextCheck = this.opts.rootCheckFirst;
   /** Hubs still to reconsider in this check, one per join, the upper levels first. */
   private pendingHeads: PNode[] = [];
@@ -73,9 +73,10 @@ export abstract class GrowthState extends PlannerState {
       const p0 = x.parent;
       if (moved || p0 === null || x.depth < 2 || x.children.length > 0) continue;
       const p = this.findParent(x, x, (q) => q !== p0);
+      if (p === null) continue;
       // Leaving a dedicated hub for a singer's hub must gain dedicatedPreferenceMs more, as in findParent.
-      const bar = this.opts.reviewGainMs + (p0.info.dedicated && p !== null && !p.info.dedicated ? this.opts.dedicatedPreferenceMs : 0);
-      if (p !== null && this.placeCost(x, p0) - this.placeCost(x, p) > bar) {
+      const bar = this.opts.reviewGainMs + (p0.info.dedicated && !p.info.dedicated ? this.opts.dedicatedPreferenceMs : 0);
+      if (this.placeCost(x, p0) - this.placeCost(x, p) > bar) {
         this.attach(x, p, "rebalance");
         this.reviewMoves++;
         moved = true;
@@ -89,8 +90,8 @@ export abstract class GrowthState extends PlannerState {
   }
 
   /**
-   * Starts a check when the room has reached the next check
-   * size (the root first, then the region heads), and reconsiders one head per join.
+   * Starts a check when the room has reached the next check size (the root first, then the
+   * hubs below it level by level, down to relocateDepth), and reconsiders one of them per join.
    */
   private maybeRelocateHead(): void {
     const root = this.root;
