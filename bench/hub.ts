@@ -82,7 +82,7 @@ if (values["children-process"]) {
     const count = Math.floor(children / procs) + (p < children % procs ? 1 : 0);
     const offset = p * Math.floor(children / procs) + Math.min(p, children % procs);
     return fork(fileURLToPath(import.meta.url), ["--children-process", "--children", String(count), "--offset", String(offset), "--url", server.url, "--room", "bench"], {
-      execArgv: ["--import", "tsx"],
+      execArgv: process.execArgv,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
   });

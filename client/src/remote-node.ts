@@ -4,11 +4,10 @@
  * clock and event loop are its own, and it can be killed (-9) like a real one.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { JoinedMessage } from "../../signaling/src/protocol.js";
+import { compiledEntry } from "../../signaling/src/repo-root.js";
 import type { HostNodeOptions, HostState } from "../../mixer-node/src/runtime/node-host.js";
 
-const HOST = fileURLToPath(new URL("../../mixer-node/src/runtime/node-host.ts", import.meta.url));
 
 export interface RemoteRecording {
   startAbs: number;
@@ -30,9 +29,10 @@ export class RemoteNode {
 
   constructor(name: string) {
     this.name = name;
-    this.child = fork(HOST, [], {
+    // The compiled runtime, whoever starts it (the demo, a test under vitest, a benchmark).
+    this.child = fork(compiledEntry("mixer-node/src/runtime/node-host.ts"), [], {
       // CHOIRMESH_NODE_ARGS adds Node flags to every node process (e.g. --cpu-prof for profiling).
-      execArgv: ["--import", "tsx", ...(process.env.CHOIRMESH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])],
+      execArgv: process.env.CHOIRMESH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
       serialization: "advanced",
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       env: { ...process.env, CHOIRMESH_LOG: process.env.CHOIRMESH_LOG ?? "warn" },

@@ -5,7 +5,6 @@
 import { createReadStream, promises as fs } from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Server, type Socket } from "socket.io";
 import { DEFAULT_SIGNALING_OPTIONS, type SignalingOptions } from "./defaults.js";
 import { createLogger, setLogLevel } from "./log.js";
@@ -14,10 +13,11 @@ import { parseClientMessage, SIGNALING_EVENT, type TreeMessage } from "./protoco
 import { InMemoryRoomStore, type RoomStore } from "./room-store.js";
 import { TokenBucket } from "./rate-limit.js";
 import { Rooms, type Peer } from "./rooms.js";
+import { REPO_ROOT } from "./repo-root.js";
 
 const log = createLogger("signaling");
 
-export const DEFAULT_PUBLIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "public");
+export const DEFAULT_PUBLIC_DIR = path.join(REPO_ROOT, "signaling", "public");
 
 export interface StartOptions extends Partial<SignalingOptions> {
   /** Room state; default a fresh InMemoryRoomStore. */

@@ -1,10 +1,12 @@
 /** The CLI as a user runs it: one command starts the server, one line per lifecycle change. */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { compiledEntry } from "../../signaling/src/repo-root.js";
 import { verifyRoomToken } from "../../signaling/src/tokens.js";
 import { httpGet, TestClient } from "./server.fixtures.js";
 
-const CLI = "signaling/src/cli.ts";
+// The compiled CLI, as `npm run signaling` runs it.
+const CLI = compiledEntry("signaling/src/cli.ts");
 let child: ChildProcess | undefined;
 afterEach(() => {
   if (child && child.exitCode === null) child.kill("SIGKILL");
@@ -26,7 +28,7 @@ function waitForLine(lines: string[], re: RegExp, timeoutMs = 15_000): Promise<s
 
 describe("signaling CLI", () => {
   it("starts with one command, logs each lifecycle change once, and stops on SIGTERM", async () => {
-    child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--port", "0", "--host", "127.0.0.1", "--secret", "cli-secret"], {
+    child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--host", "127.0.0.1", "--secret", "cli-secret"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, CHOIRMESH_LOG: "info" },
     });
@@ -42,7 +44,7 @@ describe("signaling CLI", () => {
     const url = /url=(\S+)/.exec(listening)![1]!;
     expect((await httpGet(`${url}/healthz`)).status).toBe(200);
 
-    const made = spawnSync(process.execPath, ["--import", "tsx", CLI, "token", "--room", "cli", "--secret", "cli-secret", "--ttl", "60"], { encoding: "utf8" });
+    const made = spawnSync(process.execPath, [CLI, "token", "--room", "cli", "--secret", "cli-secret", "--ttl", "60"], { encoding: "utf8" });
     expect(made.status).toBe(0);
     const token = made.stdout.trim();
     expect(verifyRoomToken(token, "cli-secret", "cli").ok).toBe(true);
@@ -65,10 +67,10 @@ describe("signaling CLI", () => {
   });
 
   it("refuses bad arguments with a usage message", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "serve", "--frame-ms", "7"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI, "serve", "--frame-ms", "7"], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--frame-ms: 2.5, 5, 10 or 20/);
-    const t = spawnSync(process.execPath, ["--import", "tsx", CLI, "token", "--room", "x"], { encoding: "utf8", env: { ...process.env, CHOIRMESH_SECRET: "" } });
+    const t = spawnSync(process.execPath, [CLI, "token", "--room", "x"], { encoding: "utf8", env: { ...process.env, CHOIRMESH_SECRET: "" } });
     expect(t.status).toBe(2);
     expect(t.stderr).toMatch(/secret/);
   });

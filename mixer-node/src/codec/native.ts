@@ -5,7 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../../signaling/src/repo-root.js";
 import { PlcGuard } from "./conceal.js";
 import { OPUS_APPLICATION_CODE, checkBitrate, checkComplexity, checkLoss, resolveEncoderOptions } from "./defaults.js";
 import {
@@ -43,9 +44,7 @@ export interface NativeBinding {
   strerror(code: number): string;
 }
 
-export const NATIVE_BINDING_PATH = fileURLToPath(
-  new URL("../../native/build/Release/choirmesh_opus.node", import.meta.url),
-);
+export const NATIVE_BINDING_PATH = join(REPO_ROOT, "mixer-node", "native", "build", "Release", "choirmesh_opus.node");
 
 const OPUS_BAD_ARG = -1;
 const OPUS_INVALID_PACKET = -4;
