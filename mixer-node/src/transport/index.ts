@@ -25,5 +25,5 @@ export {
   type PathClock,
 } from "./impairment.js";
 export { parseSignal, type CandidateInit, type Signal } from "./signal.js";
-export { buildPeerConfig, createPeerConnection, disableStunFallback } from "./werift-setup.js";
+export { buildPeerConfig, createPeerConnection, disableStunFallback, useNativeX25519 } from "./werift-setup.js";
 export { connectLoopbackPair, type LinkPair, type PairOptions } from "./loopback.js";

@@ -8,6 +8,7 @@
 import { RtpHeader, RtpPacket } from "werift";
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket as RtpPacketT } from "werift";
 import { PEER_LINK_DEFAULTS, type LinkImpairment, type LinkRole, type PeerLinkOptions } from "./defaults.js";
+import { DirectRtp, type WeriftReceiverLike, type WeriftSenderLike } from "./direct-rtp.js";
 import { TransportError, type TransportErrorCode } from "./errors.js";
 import { SafeEmitter } from "./events.js";
 import { DROPPED, NOW, ImpairedPath, ImpairmentCore, realClock } from "./impairment.js";
@@ -48,6 +49,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   private started = false;
   private closedBy: "local" | "remote" | null = null;
   private closing: Promise<void> | null = null;
+  /** CHOIRMESH_DIRECT_RTP=0 keeps werift's own media path (benchmarks compare the two). */
+  private directRefused = process.env.CHOIRMESH_DIRECT_RTP === "0";
 
   // Send state: the link owns sequence numbers and timestamps; werift adds
   // constant offsets of its own, so receivers see a consistent stream.
@@ -57,6 +60,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   private readonly header = new RtpHeader({ payloadType: PEER_LINK_DEFAULTS.payloadType });
   private readonly packet = new RtpPacket(this.header, Buffer.alloc(0));
 
+  /** The direct media path once connected (GCM profile, UDP pair); null: werift's own path. */
+  private direct: DirectRtp | null = null;
   private sendPath: ImpairedPath<HeldOut> | null = null;
   private recvPath: ImpairedPath<HeldIn> | null = null;
 
@@ -281,6 +286,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
       errors: c.errors,
       listenerErrors: c.listenerErrors,
       sendFailures: c.sendFailures,
+      direct: this.direct ? this.direct.stats() : null,
       impairment: {
         send: this.sendPath ? this.sendPath.core.toJSON(now) : null,
         receive: this.recvPath ? this.recvPath.core.toJSON(now) : null,
@@ -315,6 +321,17 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   // ---- internals -------------------------------------------------------
 
   private transmit(seq: number, timestamp: number, marker: boolean, payload: Uint8Array): void {
+    this.counters.packetsSent++;
+    this.counters.bytesSent += payload.byteLength;
+    this.counters.lastSentMs = performance.now();
+    if (!this.directRefused) {
+      let direct = this.direct;
+      if (direct === null || !direct.matches(this.sender.dtlsTransport)) direct = this.attachDirect();
+      if (direct !== null) direct.send(seq, timestamp, marker, payload);
+      // Sent, or dropped while ICE settles on a pair: never through werift's path as well, whose
+      // sequence and timestamp offsets differ.
+      if (!this.directRefused) return;
+    }
     const h = this.header;
     // werift rewrites ssrc, payload type and both offsets on the header it is
     // given, so every field is set again for each packet.
@@ -328,10 +345,32 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.packet.payload = Buffer.isBuffer(payload)
       ? payload
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    this.counters.packetsSent++;
-    this.counters.bytesSent += payload.byteLength;
-    this.counters.lastSentMs = performance.now();
     this.transceiver.sender.sendRtp(this.packet).catch(this.onSendRejected);
+  }
+
+  private get sender(): WeriftSenderLike {
+    return this.transceiver.sender as unknown as WeriftSenderLike;
+  }
+
+  /**
+   * Moves the media onto the direct path when the link can take it (connected, GCM profile,
+   * a UDP pair), replacing the path of a pair that ICE has since left. A link whose profile or
+   * pair the direct path cannot carry keeps werift's path for good (`directRefused`).
+   */
+  private attachDirect(): DirectRtp | null {
+    if (this.directRefused || this._state !== "connected") return null;
+    const previous = this.direct;
+    previous?.detach();
+    const next = DirectRtp.attach(this.sender, this.transceiver.receiver as unknown as WeriftReceiverLike, this.receivePacket, previous);
+    if (next === "unsupported") {
+      this.directRefused = true;
+      this.direct = null;
+      return null;
+    }
+    // Not ready: the old path stays as the record of its rollover counters.
+    if (next === null) return null;
+    this.direct = next;
+    return next;
   }
 
   private readonly releaseOut = (p: HeldOut): void => {
@@ -348,21 +387,24 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   };
 
   private readonly onRtp = (rtp: RtpPacketT): void => {
+    this.receivePacket(rtp.header.sequenceNumber, rtp.header.timestamp, rtp.payload, performance.now());
+  };
+
+  /** One received packet, from the direct path or from werift's track. */
+  private readonly receivePacket = (seq: number, timestamp: number, payload: Uint8Array, arrival: number): void => {
     if (this.closing) return;
-    const arrival = performance.now();
-    const payload = rtp.payload;
     this.counters.packetsReceived++;
     this.counters.bytesReceived += payload.length;
     this.counters.lastReceivedMs = arrival;
     const path = this.recvPath;
     if (path === null) {
-      this.emitOpus(rtp.header.sequenceNumber, rtp.header.timestamp, payload, arrival);
+      this.emitOpus(seq, timestamp, payload, arrival);
       return;
     }
     const release = path.decide();
     if (release === DROPPED) return;
-    if (release === NOW) this.emitOpus(rtp.header.sequenceNumber, rtp.header.timestamp, payload, arrival);
-    else path.hold({ seq: rtp.header.sequenceNumber, timestamp: rtp.header.timestamp, payload }, release);
+    if (release === NOW) this.emitOpus(seq, timestamp, payload, arrival);
+    else path.hold({ seq, timestamp, payload }, release);
   };
 
   private readonly releaseIn = (p: HeldIn, releasedAtMs: number): void => {
@@ -400,6 +442,11 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
       this.counters.setupMs = performance.now() - this.counters.startedMs;
     }
     if (next !== "connected") this.marker = true;
+    if (next === "connected") this.attachDirect();
+    else if (next === "closed") {
+      this.direct?.detach();
+      this.direct = null;
+    }
     this.safeEmit("state", next, prev);
   }
 

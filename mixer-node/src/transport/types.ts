@@ -1,6 +1,7 @@
 /** The public shapes of a link: its states, events and stats. */
 import type { LinkRole } from "./defaults.js";
 import type { TransportError } from "./errors.js";
+import type { DirectRtpStats } from "./direct-rtp.js";
 import type { ImpairmentStats } from "./impairment.js";
 import type { Signal } from "./signal.js";
 
@@ -39,5 +40,7 @@ export interface PeerLinkStats {
   errors: number;
   listenerErrors: number;
   sendFailures: number;
+  /** The direct media path (see direct-rtp.ts); null while werift's own path carries the media. */
+  direct: DirectRtpStats | null;
   impairment: { send: ImpairmentStats | null; receive: ImpairmentStats | null };
 }

@@ -1,0 +1,354 @@
+/**
+ * The media path of a connected link, driven straight on werift's own pieces: its ICE-selected
+ * UDP socket and the SRTP keys its DTLS handshake produced. werift keeps ICE (consent checks,
+ * restarts), DTLS and RTCP (sender and receiver reports, hence RTT); only RTP packets skip its
+ * layers. Per packet werift pays for a STUN parse of every datagram, header extension maps,
+ * several emitters and promises, a packet clone and a header serialisation; here a packet
+ * costs one AES-GCM cipher object (Node's crypto cannot re-key a GCM context) and one send.
+ *
+ * The socket stays unconnected. A connected UDP socket would save `dgram.send` its address
+ * lookup (~3 µs a packet), but it hides datagrams from any other address, so an ICE restart's
+ * checks from new candidates never arrive; and disconnecting it again (connect(AF_UNSPEC))
+ * makes Linux release a port that was bound as ephemeral, which werift's sockets are: the
+ * link would lose its local candidate.
+ *
+ * Only the AEAD_AES_128_GCM profile (RFC 7714) runs here; a link that negotiated another
+ * profile keeps werift's path (`DirectRtp.attach` returns null). Packets stay wire-compatible
+ * with werift and browsers: the SSRC and payload type are those werift signalled, the rollover
+ * counter starts at 0 and follows the sequence number (RFC 3711 3.3.1).
+ */
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import type { Socket as UdpSocket } from "node:dgram";
+
+const GCM_PROFILE = 7; // werift's ProtectionProfileAeadAes128Gcm
+const TAG_BYTES = 16;
+const HEADER_BYTES = 12;
+/** Header slots in flight: a send that libuv must queue keeps its buffers until it completes. */
+const HEADER_RING = 32;
+/** The sender report's NTP/RTP pair is refreshed this often (packets). */
+const SR_REFRESH_PACKETS = 16;
+/** 1900-01-01 to 1970-01-01, seconds (NTP epoch). */
+const NTP_EPOCH_OFFSET_S = 2_208_988_800;
+const MAX_DISORDER = 100;
+
+// ---- the werift internals this module touches (werift 0.24) ------------------------------
+
+interface WeriftGcmCipher {
+  srtpSessionKey: Buffer;
+  srtpSessionSalt: Buffer;
+}
+interface WeriftSrtpContext {
+  profile: number;
+  cipher: WeriftGcmCipher;
+}
+interface WeriftUdpTransport {
+  type: string;
+  socket: UdpSocket;
+  closed: boolean;
+  rinfo?: unknown;
+  send: (data: Buffer, addr?: [string, number]) => Promise<void>;
+}
+interface WeriftCandidatePair {
+  protocol: { transport?: WeriftUdpTransport };
+  remoteAddr: [string, number];
+}
+interface WeriftIceConnection {
+  nominated?: WeriftCandidatePair;
+}
+interface WeriftDtlsTransport {
+  state: string;
+  srtp?: { localContext: WeriftSrtpContext; remoteContext: WeriftSrtpContext };
+  iceTransport: { connection: WeriftIceConnection };
+}
+interface WeriftStreamStats {
+  add(packet: StatsPacket, nowSeconds?: number): void;
+}
+export interface WeriftSenderLike {
+  dtlsTransport?: WeriftDtlsTransport;
+  ssrc: number;
+  codec?: { payloadType: number };
+  ntpTimestamp: bigint;
+  rtpTimestamp: number;
+  packetCount: number;
+  octetCount: number;
+  runRtcp(): Promise<void>;
+}
+export interface WeriftReceiverLike {
+  remoteStreams: Record<number, WeriftStreamStats | undefined>;
+}
+interface StatsPacket {
+  header: { sequenceNumber: number; timestamp: number; serializeSize: number };
+  payload: { length: number };
+}
+
+/** What a received packet is handed to: the link's own `opus` emit. */
+export type DirectReceive = (seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number) => void;
+
+export interface DirectRtpStats {
+  /** Packets sent and received on the direct path (the rest went through werift). */
+  sent: number;
+  received: number;
+  /** Received packets dropped: failed authentication, malformed, or of an unknown payload type. */
+  rejected: number;
+}
+
+type MessageListener = (msg: Buffer, rinfo: unknown) => void;
+
+
+
+export class DirectRtp {
+  private readonly key: Buffer;
+  private readonly remoteKey: Buffer;
+  /** Salt XOR (0, 0, SSRC, 0...) for our stream: the per-packet IV XORs ROC and SEQ into it. */
+  private readonly ivBase: Buffer;
+  private readonly remoteSalt: Buffer;
+  private readonly iv = Buffer.alloc(12);
+  private readonly rxIv = Buffer.alloc(12);
+  private readonly headers: Buffer[] = [];
+  private headerSlot = 0;
+  private readonly sendList: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0)];
+  private readonly socket: UdpSocket;
+  private readonly remoteHost: string;
+  private readonly remotePort: number;
+  private detached = false;
+  private roc = 0;
+  private lastSeq = -1;
+  // Receive state: one remote stream (werift signals one SSRC per direction).
+  private rxSsrc = -1;
+  private rxRoc = 0;
+  private rxLastSeq = 0;
+  private rxStats: WeriftStreamStats | undefined;
+  private readonly statsPacket: StatsPacket = { header: { sequenceNumber: 0, timestamp: 0, serializeSize: HEADER_BYTES }, payload: { length: 0 } };
+  private readonly counters: DirectRtpStats = { sent: 0, received: 0, rejected: 0 };
+  private readonly originalListeners: MessageListener[];
+
+  /**
+   * Takes over the media path of a connected link. Returns null when it cannot yet (DTLS or
+   * ICE not ready) and "unsupported" when it never will (another SRTP profile, a relayed or
+   * TCP path): werift's path then carries the media. `previous`, the path of the pair ICE
+   * has left, passes on its rollover counters: the stream goes on across a restart.
+   */
+  static attach(
+    sender: WeriftSenderLike,
+    receiver: WeriftReceiverLike,
+    onPacket: DirectReceive,
+    previous: DirectRtp | null = null,
+  ): DirectRtp | "unsupported" | null {
+    const dtls = sender.dtlsTransport;
+    if (!dtls || dtls.state !== "connected" || !dtls.srtp || !sender.codec) return null;
+    const { localContext, remoteContext } = dtls.srtp;
+    if (localContext.profile !== GCM_PROFILE || remoteContext.profile !== GCM_PROFILE) return "unsupported";
+    const pair = dtls.iceTransport.connection.nominated;
+    const transport = pair?.protocol.transport;
+    if (!pair || !transport || transport.closed) return null;
+    if (transport.type !== "udp") return "unsupported";
+    const path = new DirectRtp(sender, receiver, pair, transport, localContext.cipher, remoteContext.cipher, onPacket);
+    if (previous !== null) {
+      path.roc = previous.roc;
+      path.lastSeq = previous.lastSeq;
+      path.rxSsrc = previous.rxSsrc;
+      path.rxStats = previous.rxStats;
+      path.rxRoc = previous.rxRoc;
+      path.rxLastSeq = previous.rxLastSeq;
+      path.counters.sent = previous.counters.sent;
+      path.counters.received = previous.counters.received;
+      path.counters.rejected = previous.counters.rejected;
+    }
+    return path;
+  }
+
+  private constructor(
+    private readonly sender: WeriftSenderLike,
+    private readonly receiver: WeriftReceiverLike,
+    readonly pair: WeriftCandidatePair,
+    private readonly transport: WeriftUdpTransport,
+    local: WeriftGcmCipher,
+    remote: WeriftGcmCipher,
+    private readonly onPacket: DirectReceive,
+  ) {
+    this.key = local.srtpSessionKey;
+    this.remoteKey = remote.srtpSessionKey;
+    this.remoteSalt = remote.srtpSessionSalt;
+    this.ivBase = Buffer.from(local.srtpSessionSalt.subarray(0, 12));
+    this.ivBase.writeUInt32BE((this.ivBase.readUInt32BE(2) ^ sender.ssrc) >>> 0, 2);
+    const pt = sender.codec!.payloadType & 0x7f;
+    for (let i = 0; i < HEADER_RING; i++) {
+      const h = Buffer.alloc(HEADER_BYTES);
+      h[0] = 0x80;
+      h[1] = pt;
+      h.writeUInt32BE(sender.ssrc >>> 0, 8);
+      this.headers.push(h);
+    }
+    this.socket = transport.socket;
+    [this.remoteHost, this.remotePort] = pair.remoteAddr;
+
+    // Datagrams: RTP is ours; STUN, DTLS and RTCP go to werift as before.
+    this.originalListeners = this.socket.listeners("message") as MessageListener[];
+    this.socket.removeAllListeners("message");
+    this.socket.on("message", this.onMessage);
+    void sender.runRtcp();
+  }
+
+  /** True while this path still matches the link's selected ICE pair. */
+  matches(dtls: WeriftDtlsTransport | undefined): boolean {
+    return !this.detached && dtls?.state === "connected" && dtls.iceTransport.connection.nominated === this.pair && !this.transport.closed;
+  }
+
+  /**
+   * Sends one RTP packet. Hot path: no await, no log; one cipher object and its output.
+   * Never throws (a socket error on a closing link is dropped).
+   */
+  send(seq: number, timestamp: number, marker: boolean, payload: Uint8Array): void {
+    if (seq < this.lastSeq && this.lastSeq - seq > 0x8000) this.roc = (this.roc + 1) >>> 0;
+    this.lastSeq = seq;
+    const h = this.headers[this.headerSlot];
+    this.headerSlot = (this.headerSlot + 1) % HEADER_RING;
+    h[1] = (h[1] & 0x7f) | (marker ? 0x80 : 0);
+    h[2] = seq >>> 8;
+    h[3] = seq & 0xff;
+    h.writeUInt32BE(timestamp >>> 0, 4);
+    const iv = this.iv;
+    this.ivBase.copy(iv);
+    iv[6] ^= this.roc >>> 24;
+    iv[7] ^= (this.roc >>> 16) & 0xff;
+    iv[8] ^= (this.roc >>> 8) & 0xff;
+    iv[9] ^= this.roc & 0xff;
+    iv[10] ^= seq >>> 8;
+    iv[11] ^= seq & 0xff;
+    try {
+      const cipher = createCipheriv("aes-128-gcm", this.key, iv);
+      cipher.setAAD(h);
+      const list = this.sendList;
+      list[0] = h;
+      list[1] = cipher.update(payload);
+      cipher.final();
+      list[2] = cipher.getAuthTag();
+      this.socket.send(list, this.remotePort, this.remoteHost);
+    } catch {
+      return; // the socket closed under us: the link is going down
+    }
+    const s = this.sender;
+    s.packetCount = (s.packetCount + 1) >>> 0;
+    s.octetCount += payload.byteLength;
+    if (this.counters.sent++ % SR_REFRESH_PACKETS === 0) {
+      // The pair a sender report carries: wall clock as NTP, and this packet's RTP time.
+      const now = (performance.timeOrigin + performance.now()) / 1000 + NTP_EPOCH_OFFSET_S;
+      const sec = Math.floor(now);
+      s.ntpTimestamp = (BigInt(sec) << 32n) | BigInt(Math.floor((now - sec) * 0x100000000));
+      s.rtpTimestamp = timestamp >>> 0;
+    }
+  }
+
+  stats(): DirectRtpStats {
+    return { ...this.counters };
+  }
+
+  /** Gives the socket back to werift as it was. Idempotent. */
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.socket.off("message", this.onMessage);
+    for (const l of this.originalListeners) this.socket.on("message", l);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private readonly onMessage = (msg: Buffer, rinfo: unknown): void => {
+    if (!this.receive(msg)) {
+      for (let i = 0; i < this.originalListeners.length; i++) this.originalListeners[i].call(this.socket, msg, rinfo);
+    }
+  };
+
+  /**
+   * Takes one datagram if it is SRTP for this link; returns false to hand it to werift (STUN,
+   * DTLS, RTCP, and the first packet of a stream, which sets up werift's receive statistics).
+   * Never throws: anything malformed or unauthentic is counted and dropped.
+   */
+  private receive(data: Buffer): boolean {
+    const len = data.length;
+    if (len < HEADER_BYTES + TAG_BYTES) return false;
+    const b0 = data[0];
+    if (b0 < 128 || b0 > 191) return false; // not RTP/RTCP (RFC 7983 demultiplexing)
+    const pt = data[1] & 0x7f;
+    if (pt >= 64 && pt <= 95) return false; // RTCP
+    const ssrc = data.readUInt32BE(8);
+    const seq = (data[2] << 8) | data[3];
+    if (ssrc !== this.rxSsrc || this.rxStats === undefined) {
+      // A new stream: werift takes its first packet (it creates the track's statistics that
+      // its receiver reports are built from); the direct path follows it from the next one.
+      const stats = this.receiver.remoteStreams[ssrc];
+      if (stats === undefined) return false;
+      this.rxSsrc = ssrc;
+      this.rxStats = stats;
+      this.rxRoc = 0;
+      this.rxLastSeq = seq;
+    }
+    if (pt !== (this.sender.codec!.payloadType & 0x7f)) {
+      this.counters.rejected++;
+      return true;
+    }
+    let offset = HEADER_BYTES + 4 * (b0 & 0x0f);
+    if (b0 & 0x10) {
+      if (offset + 4 > len) return this.reject();
+      offset += 4 + 4 * data.readUInt16BE(offset + 2);
+    }
+    const tagAt = len - TAG_BYTES;
+    if (offset > tagAt) return this.reject();
+    // Rollover counter guess (RFC 3711 3.3.1), committed only once the packet authenticates.
+    let roc = this.rxRoc;
+    const last = this.rxLastSeq;
+    if (last > 0xffff - MAX_DISORDER && seq < MAX_DISORDER) roc = (roc + 1) >>> 0;
+    else if (last < MAX_DISORDER && seq > 0xffff - MAX_DISORDER && roc > 0) roc = (roc - 1) >>> 0;
+    const iv = this.rxIv;
+    this.remoteSalt.copy(iv, 0, 0, 12);
+    iv[2] ^= data[8];
+    iv[3] ^= data[9];
+    iv[4] ^= data[10];
+    iv[5] ^= data[11];
+    iv[6] ^= roc >>> 24;
+    iv[7] ^= (roc >>> 16) & 0xff;
+    iv[8] ^= (roc >>> 8) & 0xff;
+    iv[9] ^= roc & 0xff;
+    iv[10] ^= data[2];
+    iv[11] ^= data[3];
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv("aes-128-gcm", this.remoteKey, iv);
+      decipher.setAAD(data.subarray(0, offset));
+      decipher.setAuthTag(data.subarray(tagAt));
+      plain = decipher.update(data.subarray(offset, tagAt));
+      decipher.final();
+    } catch {
+      return this.reject();
+    }
+    if (b0 & 0x20) {
+      const pad = plain.length > 0 ? plain[plain.length - 1] : 0;
+      if (pad === 0 || pad > plain.length) return this.reject();
+      plain = plain.subarray(0, plain.length - pad);
+    }
+    // Forward progress only moves the rollover state (a late packet from before a wrap must not).
+    if (roc !== this.rxRoc || ((seq - last) & 0xffff) < 0x8000) {
+      this.rxRoc = roc;
+      this.rxLastSeq = seq;
+    }
+    const timestamp = data.readUInt32BE(4);
+    this.counters.received++;
+    const sp = this.statsPacket;
+    sp.header.sequenceNumber = seq;
+    sp.header.timestamp = timestamp;
+    sp.header.serializeSize = offset;
+    sp.payload.length = plain.length;
+    try {
+      this.rxStats.add(sp);
+    } catch {
+      // statistics only
+    }
+    this.onPacket(seq, timestamp, plain, performance.now());
+    return true;
+  }
+
+  private reject(): true {
+    this.counters.rejected++;
+    return true;
+  }
+}
