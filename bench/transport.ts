@@ -12,9 +12,16 @@
  * tick; recvCpuUs: the receiver's process CPU per packet, up to the `opus`
  * event. Both include werift's RTCP timers (negligible at these rates).
  * Figures are medians over the runs.
+ *
+ * `--setup N` instead measures link set-up: N links made one after another inside one fresh
+ * process (both ends there, each closed once connected), and prints the process CPU per link
+ * (both ends' handshakes: ICE, DTLS with its key exchange and signatures, SRTP keys).
+ * CHOIRMESH_WERIFT_JS_CRYPTO=1 measures werift's handshake as it ships (JavaScript X25519).
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { PeerLink } from "../mixer-node/src/transport/index.js";
+import { compiledEntry } from "../signaling/src/repo-root.js";
 
 type Msg =
   | { t: "signal"; s: unknown }
@@ -29,7 +36,7 @@ function arg(name: string, fallback: number): number {
   return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const cpuUs = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -64,8 +71,11 @@ function child(): void {
   });
 }
 
+/** This benchmark's compiled entry: other benchmarks call its functions and fork it. */
+const SELF = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] ? process.argv[1] : compiledEntry("bench/transport.ts");
+
 async function run(packets: number, rate: number, bytes: number) {
-  const proc: ChildProcess = fork(process.argv[1], ["--child"], { execArgv: process.execArgv });
+  const proc: ChildProcess = fork(SELF, ["--child"], { execArgv: process.execArgv });
   const next = (type: Msg["t"]) =>
     new Promise<Msg>((resolve) => {
       const on = (m: Msg) => {
@@ -119,25 +129,36 @@ async function run(packets: number, rate: number, bytes: number) {
   };
 }
 
-async function main(): Promise<void> {
-  const packets = arg("packets", 6000);
-  const rate = arg("rate", 3000);
-  const runs = arg("runs", 3);
-  const bytes = arg("bytes", 120);
-  const json = process.argv.includes("--json");
+export interface TransportFigures {
+  packets: number;
+  rate: number;
+  bytes: number;
+  runs: number;
+  setupMs: number;
+  sendCpuUs: number;
+  sendSyncUs: number;
+  recvCpuUs: number;
+  lost: number;
+}
+
+/** Medians over `runs` runs of one link across two processes (see the header). */
+export async function measureTransport(
+  opts: { packets?: number; rate?: number; bytes?: number; runs?: number; log?: (line: string) => void } = {},
+): Promise<TransportFigures> {
+  const { packets = 6000, rate = 3000, bytes = 120, runs = 3, log } = opts;
   const results: Awaited<ReturnType<typeof run>>[] = [];
   for (let i = 0; i < runs; i++) {
     const r = await run(packets, rate, bytes);
     results.push(r);
-    if (!json) {
-      console.log(
+    if (log) {
+      log(
         `run ${i + 1}: setup ${r.setupMs.toFixed(0)} ms, send ${r.sendCpuUs.toFixed(1)} µs/pkt ` +
           `(sync ${r.sendSyncUs.toFixed(1)}), receive ${r.recvCpuUs.toFixed(1)} µs/pkt, lost ${r.lost}`,
       );
     }
   }
   const m = (k: keyof (typeof results)[number]) => Math.round(median(results.map((r) => r[k])) * 10) / 10;
-  const summary = {
+  return {
     packets,
     rate,
     bytes,
@@ -148,9 +169,58 @@ async function main(): Promise<void> {
     recvCpuUs: m("recvCpuUs"),
     lost: Math.max(...results.map((r) => r.lost)),
   };
+}
+
+/** CPU (ms) of one link's set-up, both ends, in a fresh process; `weriftCrypto`: werift's own. */
+export function measureSetupCpu(links: number, weriftCrypto: boolean): Promise<number> {
+  const env = { ...process.env, CHOIRMESH_WERIFT_JS_CRYPTO: weriftCrypto ? "1" : "0" };
+  const proc = fork(SELF, ["--setup", String(links)], { execArgv: process.execArgv, env, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    proc.once("message", (m: { cpuMsPerLink: number }) => resolve(m.cpuMsPerLink));
+    proc.once("exit", (code) => reject(new Error(`set-up benchmark exited (${code})`)));
+  });
+}
+
+async function setupChild(links: number): Promise<void> {
+  const one = async () => {
+    const a = new PeerLink({ role: "offerer", loopbackOnly: true, label: "setup-a" });
+    const b = new PeerLink({ role: "answerer", loopbackOnly: true, label: "setup-b" });
+    a.on("signal", (s) => b.handleSignal(s));
+    b.on("signal", (s) => a.handleSignal(s));
+    const up = (l: PeerLink) => new Promise<void>((r) => l.on("state", (s) => s === "connected" && r()));
+    const both = Promise.all([up(a), up(b)]);
+    a.start();
+    await both;
+    return [a, b];
+  };
+  // The first link loads and warms the code paths (and makes the process's certificate).
+  await Promise.all((await one()).map((l) => l.close()));
+  let cpu = 0;
+  for (let i = 0; i < links; i++) {
+    const t0 = cpuUs();
+    const pair = await one();
+    cpu += cpuUs() - t0;
+    await Promise.all(pair.map((l) => l.close()));
+  }
+  process.send!({ cpuMsPerLink: cpu / 1000 / links });
+  process.exit(0);
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes("--json");
+  const summary = await measureTransport({
+    packets: arg("packets", 6000),
+    rate: arg("rate", 3000),
+    runs: arg("runs", 3),
+    bytes: arg("bytes", 120),
+    log: json ? undefined : (line) => console.log(line),
+  });
   console.log(JSON.stringify(summary));
   process.exit(0);
 }
 
-if (process.argv.includes("--child")) child();
-else void main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.argv.includes("--child")) child();
+  else if (process.argv.includes("--setup")) void setupChild(arg("setup", 20));
+  else void main();
+}
