@@ -45,10 +45,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
 const CLK_TCK = 100; // Linux's USER_HZ
-function procCpuS(pid: number): number {
+function procCpuS(pid: number, which: "all" | "system" = "all"): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  const system = Number(fields[12]); // stime (field 15)
+  return (which === "system" ? system : Number(fields[11]) + system) / CLK_TCK; // + utime (field 14)
 }
 
 const server = await startSignalingServer({
@@ -79,23 +80,27 @@ try {
 
   const pids = [hub, ...leaves].map((n) => n.child.pid!);
   const hubBefore = await hub.stats();
-  const cpu0 = pids.map(procCpuS);
+  const cpu0 = pids.map((p) => procCpuS(p));
+  const sys0 = pids.map((p) => procCpuS(p, "system"));
   const w0 = performance.now();
   await sleep(windowS * 1000);
-  const cpu1 = pids.map(procCpuS);
+  const cpu1 = pids.map((p) => procCpuS(p));
+  const sys1 = pids.map((p) => procCpuS(p, "system"));
   const wallS = (performance.now() - w0) / 1000;
   const hubAfter = await hub.stats();
   const shares = cpu1.map((c, i) => (c - cpu0[i]) / wallS);
   const hubCpu = shares[0];
   const leafShares = shares.slice(1).sort((a, b) => a - b);
   const leafCpu = quantileSorted(leafShares, 0.5);
+  const sysShares = sys1.map((c, i) => (c - sys0[i]) / wallS);
+  const leafSys = quantileSorted(sysShares.slice(1).sort((a, b) => a - b), 0.5);
   const pa = countPops(hubBefore.stats);
   const pb = countPops(hubAfter.stats);
   const concealed = pb.conceal - pa.conceal;
   const clock = hubAfter.stats.clock as { latenessMs: { p99: number } };
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   say(
-    `hub ${(hubCpu * 100).toFixed(1)}% of a core; leaves median ${(leafCpu * 100).toFixed(1)}% (min ${(leafShares[0] * 100).toFixed(1)}, max ${(leafShares[leafShares.length - 1] * 100).toFixed(1)}); ` +
+    `hub ${(hubCpu * 100).toFixed(1)}% of a core (system ${(sysShares[0] * 100).toFixed(1)}%); leaves median ${(leafCpu * 100).toFixed(1)}% (system ${(leafSys * 100).toFixed(1)}%) (min ${(leafShares[0] * 100).toFixed(1)}, max ${(leafShares[leafShares.length - 1] * 100).toFixed(1)}); ` +
       `hub concealed ${concealed} of ${pb.total - pa.total} frames, tick lateness p99 ${clock.latenessMs.p99.toFixed(1)} ms; load ${load}`,
   );
   await Promise.allSettled([hub, ...leaves].map((n) => n.stop()));

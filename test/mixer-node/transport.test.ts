@@ -5,6 +5,7 @@
 import dns from "node:dns";
 import { isIP } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { nativeRtp } from "../../mixer-node/src/transport/native-rtp.js";
 import { connectLoopbackPair, type LinkPair } from "../../mixer-node/src/transport/loopback.js";
 import { PeerLink } from "../../mixer-node/src/transport/peer-link.js";
 import type { LinkState } from "../../mixer-node/src/transport/types.js";
@@ -163,6 +164,10 @@ describe("PeerLink over werift on loopback", () => {
     expect((atB[before].ts - atB[before - 1].ts) >>> 0).toBe(480 + 960);
 
     const sa = a.getStats();
+    // The media went over the direct path, natively where the RTP binding is built.
+    expect(sa.direct?.native).toBe(nativeRtp() !== null);
+    expect(sa.direct?.sent).toBe(501);
+    expect(b.getStats().direct?.received).toBe(500); // werift took the stream's first packet
     expect(sa.packetsSent).toBe(501);
     expect(sa.packetsReceived).toBe(500);
     expect(b.getStats().packetsReceived).toBe(501);

@@ -4,7 +4,9 @@
  * restarts), DTLS and RTCP (sender and receiver reports, hence RTT); only RTP packets skip its
  * layers. Per packet werift pays for a STUN parse of every datagram, header extension maps,
  * several emitters and promises, a packet clone and a header serialisation; here a packet
- * costs one AES-GCM cipher object (Node's crypto cannot re-key a GCM context) and one send.
+ * costs one call into the native RTP binding (native-rtp.ts: AES-GCM on a context kept per link
+ * and one sendto), or without it one AES-GCM cipher object (Node's crypto cannot re-key a GCM
+ * context) and one dgram send.
  *
  * The socket stays unconnected. A connected UDP socket would save `dgram.send` its address
  * lookup (~3 µs a packet), but it hides datagrams from any other address, so an ICE restart's
@@ -19,6 +21,7 @@
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { Socket as UdpSocket } from "node:dgram";
+import { nativeRtp, udpState, type NativeHandle, type NativeRtpBinding } from "./native-rtp.js";
 
 const GCM_PROFILE = 7; // werift's ProtectionProfileAeadAes128Gcm
 const TAG_BYTES = 16;
@@ -90,6 +93,21 @@ export interface DirectRtpStats {
   received: number;
   /** Received packets dropped: failed authentication, malformed, or of an unknown payload type. */
   rejected: number;
+  /** Packets the socket would not take (a full send buffer): dropped, as the network would. */
+  sendDropped: number;
+  /** True when packets are sealed, opened and sent natively (native-rtp.ts). */
+  native: boolean;
+}
+
+/** The native per-packet path's handles for one link. */
+interface NativePath {
+  binding: NativeRtpBinding;
+  sealer: NativeHandle;
+  opener: NativeHandle;
+  dest: NativeHandle;
+  fd: number;
+  /** The socket's state: its handle is null once the socket (and its fd) closed. */
+  udp: { handle: unknown };
 }
 
 type MessageListener = (msg: Buffer, rinfo: unknown) => void;
@@ -119,7 +137,10 @@ export class DirectRtp {
   private rxLastSeq = 0;
   private rxStats: WeriftStreamStats | undefined;
   private readonly statsPacket: StatsPacket = { header: { sequenceNumber: 0, timestamp: 0, serializeSize: HEADER_BYTES }, payload: { length: 0 } };
-  private readonly counters: DirectRtpStats = { sent: 0, received: 0, rejected: 0 };
+  private readonly counters: DirectRtpStats = { sent: 0, received: 0, rejected: 0, sendDropped: 0, native: false };
+  private readonly native: NativePath | null;
+  /** Where a natively opened payload lands (the jitter buffer copies it out). */
+  private readonly rxOut = Buffer.alloc(1500);
   private readonly originalListeners: MessageListener[];
 
   /**
@@ -153,6 +174,7 @@ export class DirectRtp {
       path.counters.sent = previous.counters.sent;
       path.counters.received = previous.counters.received;
       path.counters.rejected = previous.counters.rejected;
+      path.counters.sendDropped = previous.counters.sendDropped;
     }
     return path;
   }
@@ -181,6 +203,8 @@ export class DirectRtp {
     }
     this.socket = transport.socket;
     [this.remoteHost, this.remotePort] = pair.remoteAddr;
+    this.native = DirectRtp.nativePath(this.socket, this.key, this.remoteKey, this.remoteHost, this.remotePort);
+    this.counters.native = this.native !== null;
 
     // Datagrams: RTP is ours; STUN, DTLS and RTCP go to werift as before.
     this.originalListeners = this.socket.listeners("message") as MessageListener[];
@@ -189,13 +213,24 @@ export class DirectRtp {
     void sender.runRtcp();
   }
 
+  private static nativePath(socket: UdpSocket, key: Buffer, remoteKey: Buffer, host: string, port: number): NativePath | null {
+    const binding = nativeRtp();
+    const udp = binding && udpState(socket);
+    if (!binding || !udp) return null;
+    try {
+      return { binding, sealer: binding.aead(key, true), opener: binding.aead(remoteKey, false), dest: binding.dest(host, port), fd: udp.handle!.fd!, udp };
+    } catch {
+      return null; // e.g. an address the binding does not parse: the JavaScript path carries it
+    }
+  }
+
   /** True while this path still matches the link's selected ICE pair. */
   matches(dtls: WeriftDtlsTransport | undefined): boolean {
     return !this.detached && dtls?.state === "connected" && dtls.iceTransport.connection.nominated === this.pair && !this.transport.closed;
   }
 
   /**
-   * Sends one RTP packet. Hot path: no await, no log; one cipher object and its output.
+   * Sends one RTP packet. Hot path: no await, no log, no allocation on the native path.
    * Never throws (a socket error on a closing link is dropped).
    */
   send(seq: number, timestamp: number, marker: boolean, payload: Uint8Array): void {
@@ -215,18 +250,7 @@ export class DirectRtp {
     iv[9] ^= this.roc & 0xff;
     iv[10] ^= seq >>> 8;
     iv[11] ^= seq & 0xff;
-    try {
-      const cipher = createCipheriv("aes-128-gcm", this.key, iv);
-      cipher.setAAD(h);
-      const list = this.sendList;
-      list[0] = h;
-      list[1] = cipher.update(payload);
-      cipher.final();
-      list[2] = cipher.getAuthTag();
-      this.socket.send(list, this.remotePort, this.remoteHost);
-    } catch {
-      return; // the socket closed under us: the link is going down
-    }
+    if (!(this.native !== null ? this.sealSendNative(this.native, h, payload) : this.sealSendJs(h, payload))) return;
     const s = this.sender;
     s.packetCount = (s.packetCount + 1) >>> 0;
     s.octetCount += payload.byteLength;
@@ -236,6 +260,31 @@ export class DirectRtp {
       const sec = Math.floor(now);
       s.ntpTimestamp = (BigInt(sec) << 32n) | BigInt(Math.floor((now - sec) * 0x100000000));
       s.rtpTimestamp = timestamp >>> 0;
+    }
+  }
+
+  /** One native call seals and sends; false when the packet did not go out. */
+  private sealSendNative(n: NativePath, header: Buffer, payload: Uint8Array): boolean {
+    if (n.udp.handle === null) return false; // the socket closed: the link is going down
+    if (n.binding.sealSend(n.sealer, n.fd, n.dest, header, this.iv, payload) >= 0) return true;
+    this.counters.sendDropped++;
+    return false;
+  }
+
+  /** Node's crypto and dgram: one cipher object and one send. */
+  private sealSendJs(header: Buffer, payload: Uint8Array): boolean {
+    try {
+      const cipher = createCipheriv("aes-128-gcm", this.key, this.iv);
+      cipher.setAAD(header);
+      const list = this.sendList;
+      list[0] = header;
+      list[1] = cipher.update(payload);
+      cipher.final();
+      list[2] = cipher.getAuthTag();
+      this.socket.send(list, this.remotePort, this.remoteHost);
+      return true;
+    } catch {
+      return false; // the socket closed under us: the link is going down
     }
   }
 
@@ -311,16 +360,8 @@ export class DirectRtp {
     iv[9] ^= roc & 0xff;
     iv[10] ^= data[2];
     iv[11] ^= data[3];
-    let plain: Buffer;
-    try {
-      const decipher = createDecipheriv("aes-128-gcm", this.remoteKey, iv);
-      decipher.setAAD(data.subarray(0, offset));
-      decipher.setAuthTag(data.subarray(tagAt));
-      plain = decipher.update(data.subarray(offset, tagAt));
-      decipher.final();
-    } catch {
-      return this.reject();
-    }
+    let plain = this.native !== null ? this.openNative(this.native, data, offset) : this.openJs(data, offset, tagAt);
+    if (plain === null) return this.reject();
     if (b0 & 0x20) {
       const pad = plain.length > 0 ? plain[plain.length - 1] : 0;
       if (pad === 0 || pad > plain.length) return this.reject();
@@ -345,6 +386,25 @@ export class DirectRtp {
     }
     this.onPacket(seq, timestamp, plain, performance.now());
     return true;
+  }
+
+  /** Authenticates and decrypts into rxOut (the caller copies it out before the next packet). */
+  private openNative(n: NativePath, data: Buffer, offset: number): Buffer | null {
+    const got = n.binding.open(n.opener, data, offset, this.rxIv, this.rxOut);
+    return got < 0 ? null : this.rxOut.subarray(0, got);
+  }
+
+  private openJs(data: Buffer, offset: number, tagAt: number): Buffer | null {
+    try {
+      const decipher = createDecipheriv("aes-128-gcm", this.remoteKey, this.rxIv);
+      decipher.setAAD(data.subarray(0, offset));
+      decipher.setAuthTag(data.subarray(tagAt));
+      const plain = decipher.update(data.subarray(offset, tagAt));
+      decipher.final();
+      return plain;
+    } catch {
+      return null;
+    }
   }
 
   private reject(): true {

@@ -404,7 +404,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     const release = path.decide();
     if (release === DROPPED) return;
     if (release === NOW) this.emitOpus(seq, timestamp, payload, arrival);
-    else path.hold({ seq, timestamp, payload }, release);
+    // Held past this call: the payload's bytes are reused by the next packet (types.ts), so a copy.
+    else path.hold({ seq, timestamp, payload: new Uint8Array(payload) }, release);
   };
 
   private readonly releaseIn = (p: HeldIn, releasedAtMs: number): void => {

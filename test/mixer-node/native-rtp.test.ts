@@ -1,0 +1,100 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createSocket, type Socket } from "node:dgram";
+import { afterEach, describe, expect, it } from "vitest";
+import { NATIVE_RTP_PATH, nativeRtp, udpState } from "../../mixer-node/src/transport/native-rtp.js";
+
+const binding = nativeRtp();
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) {
+    try {
+      s.close();
+    } catch {
+      // already closed
+    }
+  }
+});
+
+function bound(): Promise<Socket> {
+  const s = createSocket("udp4");
+  sockets.push(s);
+  return new Promise((resolve) => s.bind(0, "127.0.0.1", () => resolve(s)));
+}
+
+function jsSeal(key: Buffer, iv: Buffer, header: Buffer, payload: Buffer): Buffer {
+  const c = createCipheriv("aes-128-gcm", key, iv);
+  c.setAAD(header);
+  const body = Buffer.concat([c.update(payload), c.final()]);
+  return Buffer.concat([header, body, c.getAuthTag()]);
+}
+
+describe("native RTP binding (AES-128-GCM SRTP sealing and sending)", () => {
+  it("is built where CI builds it", () => {
+    if (process.env.CI) expect(binding, `${NATIVE_RTP_PATH} should be built`).not.toBeNull();
+  });
+
+  it.skipIf(!binding)("seals exactly as Node's crypto does and sends the packet in one datagram", async () => {
+    const b = binding!;
+    const rx = await bound();
+    const tx = await bound();
+    const key = randomBytes(16);
+    const iv = randomBytes(12);
+    const header = randomBytes(12);
+    const payload = randomBytes(160);
+    const got = new Promise<Buffer>((resolve) => rx.once("message", (m) => resolve(m)));
+    const fd = (udpState(tx)!.handle as { fd: number }).fd;
+    expect(b.sealSend(b.aead(key, true), fd, b.dest("127.0.0.1", rx.address().port), header, iv, payload)).toBe(12 + 160 + 16);
+    const wire = await got;
+    expect(wire.equals(jsSeal(key, iv, header, payload))).toBe(true);
+    // And Node's crypto opens it.
+    const d = createDecipheriv("aes-128-gcm", key, iv);
+    d.setAAD(wire.subarray(0, 12));
+    d.setAuthTag(wire.subarray(wire.length - 16));
+    expect(Buffer.concat([d.update(wire.subarray(12, wire.length - 16)), d.final()]).equals(payload)).toBe(true);
+  });
+
+  it.skipIf(!binding)("opens what Node's crypto sealed, with a header extension as AAD, and rejects any tampered byte", () => {
+    const b = binding!;
+    const key = randomBytes(16);
+    const iv = randomBytes(12);
+    const aad = randomBytes(20);
+    const payload = randomBytes(90);
+    const packet = jsSeal(key, iv, aad, payload);
+    const opener = b.aead(key, false);
+    const out = Buffer.alloc(1500);
+    expect(b.open(opener, packet, 20, iv, out)).toBe(90);
+    expect(out.subarray(0, 90).equals(payload)).toBe(true);
+    for (const at of [0, 19, 20, 60, packet.length - 1]) {
+      const bad = Buffer.from(packet);
+      bad[at] ^= 0x01;
+      expect(b.open(opener, bad, 20, iv, out)).toBe(-1);
+    }
+    const otherIv = Buffer.from(iv);
+    otherIv[11] ^= 1;
+    expect(b.open(opener, packet, 20, otherIv, out)).toBe(-1);
+    expect(b.open(b.aead(randomBytes(16), false), packet, 20, iv, out)).toBe(-1);
+    // Too short to hold the AAD and a tag: not authentic, never a read past the end.
+    expect(b.open(opener, packet.subarray(0, 30), 20, iv, out)).toBe(-1);
+    // The context is reused packet after packet.
+    expect(b.open(opener, packet, 20, iv, out)).toBe(90);
+  });
+
+  it.skipIf(!binding)("refuses bad arguments with an error and reports a closed socket as -errno", async () => {
+    const b = binding!;
+    expect(() => b.aead(Buffer.alloc(15), true)).toThrow(/16-byte/);
+    expect(() => b.dest("not-an-ip", 5000)).toThrow(/IPv4 or IPv6/);
+    expect(() => b.dest("127.0.0.1", 0)).toThrow(/port/);
+    expect(() => b.dest("::1", 5000)).not.toThrow();
+    const sealer = b.aead(randomBytes(16), true);
+    const dest = b.dest("127.0.0.1", 9);
+    expect(() => b.sealSend(sealer, 3, dest, randomBytes(12), randomBytes(11), randomBytes(10))).toThrow(/sizes/);
+    expect(() => b.sealSend(sealer, 3, dest, randomBytes(12), randomBytes(12), randomBytes(1500))).toThrow(/sizes/);
+    expect(() => b.open(sealer, randomBytes(60), 12, randomBytes(12), Buffer.alloc(100))).toThrow(/opening context/);
+    const s = await bound();
+    const fd = (udpState(s)!.handle as { fd: number }).fd;
+    s.close();
+    sockets.length = 0;
+    expect(udpState(s)).toBeNull();
+    expect(b.sealSend(sealer, fd, dest, randomBytes(12), randomBytes(12), randomBytes(10))).toBe(-9); // EBADF
+  });
+});
