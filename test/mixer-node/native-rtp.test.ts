@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { NATIVE_RTP_PATH, nativeRtp, udpState } from "../../mixer-node/src/transport/native-rtp.js";
+import { NATIVE_RTP_PATH, RECV_BATCH, RECV_SLOT_BYTES, RecvBatch, nativeRtp, udpState } from "../../mixer-node/src/transport/native-rtp.js";
 
 const binding = nativeRtp();
 const sockets: Socket[] = [];
@@ -62,21 +62,26 @@ describe("native RTP binding (AES-128-GCM SRTP sealing and sending)", () => {
     const packet = jsSeal(key, iv, aad, payload);
     const opener = b.aead(key, false);
     const out = Buffer.alloc(1500);
-    expect(b.open(opener, packet, 20, iv, out)).toBe(90);
+    expect(b.open(opener, packet, 0, packet.length, 20, iv, out)).toBe(90);
     expect(out.subarray(0, 90).equals(payload)).toBe(true);
     for (const at of [0, 19, 20, 60, packet.length - 1]) {
       const bad = Buffer.from(packet);
       bad[at] ^= 0x01;
-      expect(b.open(opener, bad, 20, iv, out)).toBe(-1);
+      expect(b.open(opener, bad, 0, bad.length, 20, iv, out)).toBe(-1);
     }
     const otherIv = Buffer.from(iv);
     otherIv[11] ^= 1;
-    expect(b.open(opener, packet, 20, otherIv, out)).toBe(-1);
-    expect(b.open(b.aead(randomBytes(16), false), packet, 20, iv, out)).toBe(-1);
+    expect(b.open(opener, packet, 0, packet.length, 20, otherIv, out)).toBe(-1);
+    expect(b.open(b.aead(randomBytes(16), false), packet, 0, packet.length, 20, iv, out)).toBe(-1);
     // Too short to hold the AAD and a tag: not authentic, never a read past the end.
-    expect(b.open(opener, packet.subarray(0, 30), 20, iv, out)).toBe(-1);
+    expect(b.open(opener, packet, 0, 30, 20, iv, out)).toBe(-1);
+    // A packet inside a larger buffer (a receive batch's slot).
+    const slot = Buffer.concat([randomBytes(100), packet, randomBytes(7)]);
+    expect(b.open(opener, slot, 100, 100 + packet.length, 20, iv, out)).toBe(90);
+    expect(out.subarray(0, 90).equals(payload)).toBe(true);
+    expect(() => b.open(opener, slot, 100, slot.length + 1, 20, iv, out)).toThrow(/start, end/);
     // The context is reused packet after packet.
-    expect(b.open(opener, packet, 20, iv, out)).toBe(90);
+    expect(b.open(opener, packet, 0, packet.length, 20, iv, out)).toBe(90);
   });
 
   it.skipIf(!binding)("refuses bad arguments with an error and reports a closed socket as -errno", async () => {
@@ -89,12 +94,51 @@ describe("native RTP binding (AES-128-GCM SRTP sealing and sending)", () => {
     const dest = b.dest("127.0.0.1", 9);
     expect(() => b.sealSend(sealer, 3, dest, randomBytes(12), randomBytes(11), randomBytes(10))).toThrow(/sizes/);
     expect(() => b.sealSend(sealer, 3, dest, randomBytes(12), randomBytes(12), randomBytes(1500))).toThrow(/sizes/);
-    expect(() => b.open(sealer, randomBytes(60), 12, randomBytes(12), Buffer.alloc(100))).toThrow(/opening context/);
+    expect(() => b.open(sealer, randomBytes(60), 0, 60, 12, randomBytes(12), Buffer.alloc(100))).toThrow(/opening context/);
     const s = await bound();
     const fd = (udpState(s)!.handle as { fd: number }).fd;
     s.close();
     sockets.length = 0;
     expect(udpState(s)).toBeNull();
     expect(b.sealSend(sealer, fd, dest, randomBytes(12), randomBytes(12), randomBytes(10))).toBe(-9); // EBADF
+  });
+
+  it.skipIf(!binding)("reads what waits on a socket in batches, with each datagram's source and the kernel's arrival time", async () => {
+    const b = binding!;
+    const rx = await bound();
+    const tx = await bound();
+    const fd = (udpState(rx)!.handle as { fd: number }).fd;
+    (udpState(rx)!.handle as { recvStop: () => number }).recvStop();
+    expect(b.timestamps(fd)).toBe(0);
+    const batch = new RecvBatch();
+    expect(b.recvBatch(fd, batch.buf, batch.meta, batch.ageMs, batch.addrs)).toBe(0); // nothing waits
+    const sent: Buffer[] = [];
+    for (let i = 0; i < RECV_BATCH + 5; i++) {
+      const d = randomBytes(20 + i);
+      sent.push(d);
+      tx.send(d, rx.address().port, "127.0.0.1");
+    }
+    sent.push(randomBytes(RECV_SLOT_BYTES + 10)); // does not fit a slot: reported, not read past
+    tx.send(sent[sent.length - 1], rx.address().port, "127.0.0.1");
+    await new Promise((r) => setTimeout(r, 60));
+    const first = b.recvBatch(fd, batch.buf, batch.meta, batch.ageMs, batch.addrs);
+    expect(first).toBe(RECV_BATCH);
+    for (let i = 0; i < first; i++) {
+      expect(batch.length(i)).toBe(sent[i].length);
+      expect(batch.buf.subarray(i * RECV_SLOT_BYTES, i * RECV_SLOT_BYTES + batch.length(i)).equals(sent[i])).toBe(true);
+      expect(batch.address(i)).toBe("127.0.0.1");
+      expect(batch.family(i)).toBe("IPv4");
+      expect(batch.port(i)).toBe(tx.address().port);
+      // Sent 60 ms before the read: the kernel's stamp says so (generous bounds for a loaded machine).
+      expect(batch.ageMs[i]).toBeGreaterThan(40);
+      expect(batch.ageMs[i]).toBeLessThan(2000);
+    }
+    const second = b.recvBatch(fd, batch.buf, batch.meta, batch.ageMs, batch.addrs);
+    expect(second).toBe(6);
+    expect(batch.length(4)).toBe(sent[RECV_BATCH + 4].length);
+    expect(batch.length(5)).toBe(-1);
+    expect(b.recvBatch(fd, batch.buf, batch.meta, batch.ageMs, batch.addrs)).toBe(0);
+    expect(() => b.recvBatch(fd, Buffer.alloc(10), batch.meta, batch.ageMs, batch.addrs)).toThrow(/too small/);
+    expect(() => b.recvBatch(fd, batch.buf, new Int32Array(4), batch.ageMs, batch.addrs)).toThrow(/too small/);
   });
 });

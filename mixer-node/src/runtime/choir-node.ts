@@ -2,9 +2,11 @@
  * A node of the live mixing tree: a singer, a singer who is also a hub, or a dedicated hub.
  *
  * The flow of one frame through a node:
- *   parent's down stream and each child's up stream arrive as RTP over a PeerLink
- *   -> HubEngine.receive() puts each packet in that input's jitter buffer
- *   -> on each tick of the TickClock: the voice source writes this frame into engine.voiceIn,
+ *   parent's down stream and each child's up stream arrive as RTP over a PeerLink and wait in
+ *   its socket until the node's next tick (PeerLinkOptions.receiveOnTick)
+ *   -> on each tick of the TickClock: every link reads what waits (NodeLinks.drain) and
+ *      HubEngine.receive() puts each packet in that input's jitter buffer, stamped with the
+ *      kernel's arrival time; the voice source writes this frame into engine.voiceIn,
  *      engine.tick() pops every jitter buffer, decodes (or conceals), mixes (mix-minus) and
  *      encodes the up mix for the parent and one down mix per child
  *   -> the engine's packet sink hands each packet to its PeerLink (sendOpus)
@@ -217,7 +219,9 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     this.links = new NodeLinks(
       {
         engine,
-        linkOptions: this.opts.link ?? {},
+        // Packets are read on the tick (one batch, kernel arrival times) unless the caller says
+      // otherwise or CHOIRMESH_RECEIVE_ON_TICK=0 (benchmarks compare the two).
+      linkOptions: { receiveOnTick: process.env.CHOIRMESH_RECEIVE_ON_TICK !== "0", ...(this.opts.link ?? {}) },
         healing: this.healing,
         sendSignal: (to, kind, data) => {
           if (this.inSession) this.signaling?.send({ type: "signal", to, kind, data });
@@ -239,6 +243,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     );
     const voice = this.opts.voice ?? null;
     const voiceIn = engine.voiceIn;
+    const links = this.links;
+    let lastTick = -1;
     const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
     const clock = new TickClock(
       {
@@ -252,8 +258,12 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         },
       },
       (k: number, deadline: number) => {
+        // Ticks the clock skipped after a stall are frames lost to every listener: say so on the wire.
+        if (lastTick >= 0 && k > lastTick + 1) links.skipFrames(k - lastTick - 1, this.frameSamples);
+        lastTick = k;
         const abs = this.absOrigin + k * this.frameSamples;
         if (hasVoice) voice!.render(abs, voiceIn, this.frameSamples);
+        links.drain();
         engine.tick(deadline);
         if (this.recorder) this.recorder.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
       },

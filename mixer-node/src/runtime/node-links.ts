@@ -95,6 +95,27 @@ export class NodeLinks {
     if (entry) entry.link.sendOpus(Buffer.from(bytes.buffer, bytes.byteOffset, length), samples);
   }
 
+  /**
+   * Per tick, before the engine pulls from its jitter buffers: every link reads the packets that
+   * wait on its socket (PeerLinkOptions.receiveOnTick). Links that are not in that mode return at once.
+   */
+  drain(): void {
+    this.parent?.link.drain();
+    this.incoming?.link.drain();
+    const slots = this.childBySlot;
+    for (let i = 0; i < slots.length; i++) slots[i]?.link.drain();
+    this.standby?.link.drain();
+    if (this.standbyFor.size > 0) for (const e of this.standbyFor.values()) e.link.drain();
+  }
+
+  /** The node's clock skipped `frames` ticks: every media link skips their numbers (PeerLink.skipFrames). */
+  skipFrames(frames: number, samplesPerFrame: number): void {
+    this.parent?.link.skipFrames(frames, samplesPerFrame);
+    this.incoming?.link.skipFrames(frames, samplesPerFrame);
+    const slots = this.childBySlot;
+    for (let i = 0; i < slots.length; i++) slots[i]?.link.skipFrames(frames, samplesPerFrame);
+  }
+
   /** The parent the server announced last (the incoming one while a switch is under way). */
   get wantedParentId(): string | null {
     return this.incoming?.peer ?? this.parentId;

@@ -53,6 +53,13 @@ export interface PeerLinkOptions {
   impairment?: LinkImpairment;
   /** Largest accepted SDP, characters. Default 65536. */
   maxSdpChars?: number;
+  /**
+   * The owner calls `drain()` on every frame tick and the link's packets are read then, in one
+   * batch, with the kernel's arrival time of each, instead of waking the process per packet.
+   * Only on the direct path with the native RTP binding; otherwise (and before the direct path
+   * takes over) packets arrive as they come. Default false.
+   */
+  receiveOnTick?: boolean;
 }
 
 export const PEER_LINK_DEFAULTS = {

@@ -21,7 +21,7 @@
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { Socket as UdpSocket } from "node:dgram";
-import { nativeRtp, udpState, type NativeHandle, type NativeRtpBinding } from "./native-rtp.js";
+import { RECV_BATCH, RECV_SLOT_BYTES, nativeRtp, recvBatch, udpState, type NativeHandle, type NativeRtpBinding, type RecvBatch } from "./native-rtp.js";
 
 const GCM_PROFILE = 7; // werift's ProtectionProfileAeadAes128Gcm
 const TAG_BYTES = 16;
@@ -33,6 +33,8 @@ const SR_REFRESH_PACKETS = 16;
 /** 1900-01-01 to 1970-01-01, seconds (NTP epoch). */
 const NTP_EPOCH_OFFSET_S = 2_208_988_800;
 const MAX_DISORDER = 100;
+/** recvBatch calls one drain makes at most (RECV_BATCH datagrams each): a flood cannot hold the tick. */
+const MAX_DRAIN_ROUNDS = 4;
 
 // ---- the werift internals this module touches (werift 0.24) ------------------------------
 
@@ -74,11 +76,19 @@ export interface WeriftSenderLike {
   rtpTimestamp: number;
   packetCount: number;
   octetCount: number;
+  /** RTCP round-trip time, seconds: an average over reports (RTT_ALPHA), with their count and sum. */
+  rtt?: number;
+  roundTripTimeMeasurements: number;
+  totalRoundTripTime: number;
   runRtcp(): Promise<void>;
 }
 export interface WeriftReceiverLike {
   remoteStreams: Record<number, WeriftStreamStats | undefined>;
+  /** When each remote stream's last sender report was handled (seconds), for its receiver report's DLSR. */
+  receiveLastSRTimestamp?: Record<number, number | undefined>;
 }
+/** werift's weight of the previous RTT in its running average (RTT_ALPHA, werift 0.24). */
+const WERIFT_RTT_ALPHA = 0.85;
 interface StatsPacket {
   header: { sequenceNumber: number; timestamp: number; serializeSize: number };
   payload: { length: number };
@@ -107,7 +117,7 @@ interface NativePath {
   dest: NativeHandle;
   fd: number;
   /** The socket's state: its handle is null once the socket (and its fd) closed. */
-  udp: { handle: unknown };
+  udp: { handle: { recvStart?: () => number; recvStop?: () => number } | null };
 }
 
 type MessageListener = (msg: Buffer, rinfo: unknown) => void;
@@ -139,8 +149,9 @@ export class DirectRtp {
   private readonly statsPacket: StatsPacket = { header: { sequenceNumber: 0, timestamp: 0, serializeSize: HEADER_BYTES }, payload: { length: 0 } };
   private readonly counters: DirectRtpStats = { sent: 0, received: 0, rejected: 0, sendDropped: 0, native: false };
   private readonly native: NativePath | null;
-  /** Where a natively opened payload lands (the jitter buffer copies it out). */
-  private readonly rxOut = Buffer.alloc(1500);
+  /** The socket is read by drain() on the owner's tick, not by libuv (receiveOnTick). */
+  private onTick = false;
+  private batch: RecvBatch | null = null;
   private readonly originalListeners: MessageListener[];
 
   /**
@@ -292,10 +303,86 @@ export class DirectRtp {
     return { ...this.counters };
   }
 
+  /**
+   * From now on the socket is read only by drain(), which the owner calls every frame: a packet
+   * no longer wakes the process, and what waits is read in one system call with the kernel's
+   * arrival time of each datagram (so the jitter buffers see when it came, not when it was
+   * read). Datagrams that are not this link's RTP (STUN, DTLS, RTCP) go to werift at the next
+   * drain, at most a frame later; RTCP's round-trip figures are corrected by that wait. False
+   * when it cannot (no native binding).
+   */
+  receiveOnTick(): boolean {
+    const n = this.native;
+    if (this.onTick || n === null || this.detached) return this.onTick;
+    const h = n.udp.handle;
+    if (h === null || typeof h.recvStop !== "function" || n.binding.timestamps(n.fd) !== 0) return false;
+    h.recvStop();
+    this.batch = recvBatch();
+    this.onTick = true;
+    return true;
+  }
+
+  /** Reads and handles whatever waits on the socket (receiveOnTick). Never throws. */
+  drain(): void {
+    const n = this.native;
+    const b = this.batch;
+    if (!this.onTick || n === null || b === null || this.detached) return;
+    for (let round = 0; round < MAX_DRAIN_ROUNDS; round++) {
+      if (n.udp.handle === null) return; // closed
+      const count = n.binding.recvBatch(n.fd, b.buf, b.meta, b.ageMs, b.addrs);
+      if (count <= 0) return;
+      const now = performance.now();
+      for (let i = 0; i < count; i++) {
+        const len = b.length(i);
+        if (len < 0) continue; // larger than any datagram of this link: dropped
+        const start = i * RECV_SLOT_BYTES;
+        if (!this.receive(b.buf, start, len, now - b.ageMs[i])) this.handOver(b, i, start, len);
+      }
+      if (count < RECV_BATCH) return;
+    }
+  }
+
+  /**
+   * A drained datagram that is not this link's RTP goes to werift as its socket would have
+   * given it. werift times RTCP when it handles it, a frame at most after it came: the
+   * round-trip sample it takes from a receiver report, and the arrival of a sender report that
+   * its next receiver report counts from (DLSR), are moved back by the datagram's wait.
+   */
+  private handOver(b: RecvBatch, i: number, start: number, len: number): void {
+    const msg = Buffer.from(b.buf.subarray(start, start + len));
+    const rinfo = { address: b.address(i), family: b.family(i), port: b.port(i), size: len };
+    const waitS = b.ageMs[i] / 1000;
+    const rtcp = len >= 8 && msg[0] >= 128 && msg[0] <= 191 && msg[1] >= 192 && msg[1] <= 223;
+    const s = this.sender;
+    const measured = s.roundTripTimeMeasurements;
+    const rttBefore = s.rtt;
+    const srAt = this.receiver.receiveLastSRTimestamp;
+    const srSsrc = rtcp && msg[1] === 200 ? msg.readUInt32BE(4) : -1;
+    const srBefore = srSsrc >= 0 ? srAt?.[srSsrc] : undefined;
+    for (let k = 0; k < this.originalListeners.length; k++) {
+      try {
+        this.originalListeners[k].call(this.socket, msg, rinfo);
+      } catch {
+        // werift's own handling: contained as a socket listener's would be
+      }
+    }
+    if (!rtcp || !(waitS > 0)) return;
+    if (s.roundTripTimeMeasurements === measured + 1 && typeof s.rtt === "number") {
+      s.totalRoundTripTime -= waitS;
+      s.rtt -= rttBefore === undefined ? waitS : (1 - WERIFT_RTT_ALPHA) * waitS;
+    }
+    if (srAt && srSsrc >= 0 && srAt[srSsrc] !== undefined && srAt[srSsrc] !== srBefore) srAt[srSsrc] = srAt[srSsrc]! - waitS;
+  }
+
   /** Gives the socket back to werift as it was. Idempotent. */
   detach(): void {
     if (this.detached) return;
     this.detached = true;
+    if (this.onTick) {
+      this.onTick = false;
+      const h = this.native?.udp.handle;
+      if (h && typeof h.recvStart === "function") h.recvStart();
+    }
     this.socket.off("message", this.onMessage);
     for (const l of this.originalListeners) this.socket.on("message", l);
   }
@@ -303,7 +390,7 @@ export class DirectRtp {
   // ---- internals ---------------------------------------------------------------------------
 
   private readonly onMessage = (msg: Buffer, rinfo: unknown): void => {
-    if (!this.receive(msg)) {
+    if (!this.receive(msg, 0, msg.length, performance.now())) {
       for (let i = 0; i < this.originalListeners.length; i++) this.originalListeners[i].call(this.socket, msg, rinfo);
     }
   };
@@ -313,15 +400,14 @@ export class DirectRtp {
    * DTLS, RTCP, and the first packet of a stream, which sets up werift's receive statistics).
    * Never throws: anything malformed or unauthentic is counted and dropped.
    */
-  private receive(data: Buffer): boolean {
-    const len = data.length;
+  private receive(data: Buffer, start: number, len: number, arrivalMs: number): boolean {
     if (len < HEADER_BYTES + TAG_BYTES) return false;
-    const b0 = data[0];
+    const b0 = data[start];
     if (b0 < 128 || b0 > 191) return false; // not RTP/RTCP (RFC 7983 demultiplexing)
-    const pt = data[1] & 0x7f;
+    const pt = data[start + 1] & 0x7f;
     if (pt >= 64 && pt <= 95) return false; // RTCP
-    const ssrc = data.readUInt32BE(8);
-    const seq = (data[2] << 8) | data[3];
+    const ssrc = data.readUInt32BE(start + 8);
+    const seq = (data[start + 2] << 8) | data[start + 3];
     if (ssrc !== this.rxSsrc || this.rxStats === undefined) {
       // A new stream: werift takes its first packet (it creates the track's statistics that
       // its receiver reports are built from); the direct path follows it from the next one.
@@ -339,7 +425,7 @@ export class DirectRtp {
     let offset = HEADER_BYTES + 4 * (b0 & 0x0f);
     if (b0 & 0x10) {
       if (offset + 4 > len) return this.reject();
-      offset += 4 + 4 * data.readUInt16BE(offset + 2);
+      offset += 4 + 4 * data.readUInt16BE(start + offset + 2);
     }
     const tagAt = len - TAG_BYTES;
     if (offset > tagAt) return this.reject();
@@ -350,17 +436,18 @@ export class DirectRtp {
     else if (last < MAX_DISORDER && seq > 0xffff - MAX_DISORDER && roc > 0) roc = (roc - 1) >>> 0;
     const iv = this.rxIv;
     this.remoteSalt.copy(iv, 0, 0, 12);
-    iv[2] ^= data[8];
-    iv[3] ^= data[9];
-    iv[4] ^= data[10];
-    iv[5] ^= data[11];
+    iv[2] ^= data[start + 8];
+    iv[3] ^= data[start + 9];
+    iv[4] ^= data[start + 10];
+    iv[5] ^= data[start + 11];
     iv[6] ^= roc >>> 24;
     iv[7] ^= (roc >>> 16) & 0xff;
     iv[8] ^= (roc >>> 8) & 0xff;
     iv[9] ^= roc & 0xff;
-    iv[10] ^= data[2];
-    iv[11] ^= data[3];
-    let plain = this.native !== null ? this.openNative(this.native, data, offset) : this.openJs(data, offset, tagAt);
+    iv[10] ^= data[start + 2];
+    iv[11] ^= data[start + 3];
+    let plain =
+      this.native !== null ? this.openNative(this.native, data, start, len, offset) : this.openJs(data.subarray(start, start + len), offset, tagAt);
     if (plain === null) return this.reject();
     if (b0 & 0x20) {
       const pad = plain.length > 0 ? plain[plain.length - 1] : 0;
@@ -372,7 +459,7 @@ export class DirectRtp {
       this.rxRoc = roc;
       this.rxLastSeq = seq;
     }
-    const timestamp = data.readUInt32BE(4);
+    const timestamp = data.readUInt32BE(start + 4);
     this.counters.received++;
     const sp = this.statsPacket;
     sp.header.sequenceNumber = seq;
@@ -384,14 +471,18 @@ export class DirectRtp {
     } catch {
       // statistics only
     }
-    this.onPacket(seq, timestamp, plain, performance.now());
+    this.onPacket(seq, timestamp, plain, arrivalMs);
     return true;
   }
 
-  /** Authenticates and decrypts into rxOut (the caller copies it out before the next packet). */
-  private openNative(n: NativePath, data: Buffer, offset: number): Buffer | null {
-    const got = n.binding.open(n.opener, data, offset, this.rxIv, this.rxOut);
-    return got < 0 ? null : this.rxOut.subarray(0, got);
+  /**
+   * Authenticates and decrypts into a Buffer of its own: the payload belongs to the listener
+   * (the jitter buffers keep it until play-out). A slice of Node's pool, as werift's would be.
+   */
+  private openNative(n: NativePath, data: Buffer, start: number, len: number, offset: number): Buffer | null {
+    const out = Buffer.allocUnsafe(len - offset - TAG_BYTES);
+    const got = n.binding.open(n.opener, data, start, start + len, offset, this.rxIv, out);
+    return got < 0 ? null : out;
   }
 
   private openJs(data: Buffer, offset: number, tagAt: number): Buffer | null {

@@ -21,8 +21,53 @@ export interface NativeRtpBinding {
   dest(ip: string, port: number): NativeHandle;
   /** Seals header+payload and sends it on fd: bytes sent, or -errno (-11 EAGAIN: dropped). */
   sealSend(aead: NativeHandle, fd: number, dest: NativeHandle, header: Uint8Array, iv: Uint8Array, payload: Uint8Array): number;
-  /** Opens packet[aadBytes .. -16] into out: the plaintext length, or -1 when it does not authenticate. */
-  open(aead: NativeHandle, packet: Uint8Array, aadBytes: number, iv: Uint8Array, out: Uint8Array): number;
+  /**
+   * Opens the packet buf[start .. end) (AAD its first aadBytes, the tag its last 16) into out:
+   * the plaintext length, or -1 when it does not authenticate.
+   */
+  open(aead: NativeHandle, buf: Uint8Array, start: number, end: number, aadBytes: number, iv: Uint8Array, out: Uint8Array): number;
+  /** Has the kernel stamp each datagram's arrival on fd: 0, or -errno. */
+  timestamps(fd: number): number;
+  /** Reads what waits on fd into a RecvBatch, one recvmmsg: the count, 0 when nothing waits, or -errno. */
+  recvBatch(fd: number, buf: Uint8Array, meta: Int32Array, ages: Float64Array, addrs: Uint8Array): number;
+}
+
+/** Datagrams one recvBatch call takes at most, and where each lands (see rtp_binding.c). */
+export const RECV_BATCH = 32;
+export const RECV_SLOT_BYTES = 2048;
+const META_INTS = 4;
+const ADDR_BYTES = 48;
+
+/**
+ * The buffers recvBatch fills. One per process is enough: a batch is handled before the next
+ * read, on the one thread. Datagram i: bytes at buf[i * RECV_SLOT_BYTES], length(i) (-1 when it
+ * did not fit), port(i), family(i), address(i), ageMs[i] (how long ago the kernel received it).
+ */
+export class RecvBatch {
+  readonly buf = Buffer.allocUnsafeSlow(RECV_BATCH * RECV_SLOT_BYTES);
+  readonly meta = new Int32Array(RECV_BATCH * META_INTS);
+  readonly ageMs = new Float64Array(RECV_BATCH);
+  readonly addrs = Buffer.alloc(RECV_BATCH * ADDR_BYTES);
+  length(i: number): number {
+    return this.meta[i * META_INTS];
+  }
+  port(i: number): number {
+    return this.meta[i * META_INTS + 1];
+  }
+  family(i: number): "IPv4" | "IPv6" {
+    return this.meta[i * META_INTS + 2] === 6 ? "IPv6" : "IPv4";
+  }
+  /** The source address as text (allocates: for datagrams that are not the link's RTP). */
+  address(i: number): string {
+    return this.addrs.toString("latin1", i * ADDR_BYTES, i * ADDR_BYTES + this.meta[i * META_INTS + 3]);
+  }
+}
+
+let batch: RecvBatch | null = null;
+/** The process's RecvBatch. */
+export function recvBatch(): RecvBatch {
+  batch ??= new RecvBatch();
+  return batch;
 }
 
 export const NATIVE_RTP_PATH = join(REPO_ROOT, "mixer-node", "native-rtp", "build", "Release", "choirmesh_rtp.node");
@@ -43,7 +88,7 @@ export function nativeRtp(): NativeRtpBinding | null {
 }
 
 interface UdpState {
-  handle: { fd?: number } | null;
+  handle: { fd?: number; recvStart?: () => number; recvStop?: () => number } | null;
 }
 
 /**

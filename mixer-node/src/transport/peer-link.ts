@@ -51,6 +51,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   private closing: Promise<void> | null = null;
   /** CHOIRMESH_DIRECT_RTP=0 keeps werift's own media path (benchmarks compare the two). */
   private directRefused = process.env.CHOIRMESH_DIRECT_RTP === "0";
+  /** The owner drains the link on its tick (PeerLinkOptions.receiveOnTick). */
+  private readonly receiveOnTick: boolean;
 
   // Send state: the link owns sequence numbers and timestamps; werift adds
   // constant offsets of its own, so receivers see a consistent stream.
@@ -89,6 +91,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.role = options.role;
     this.label = options.label ?? PEER_LINK_DEFAULTS.label;
     this.maxSdpChars = options.maxSdpChars ?? PEER_LINK_DEFAULTS.maxSdpChars;
+    this.receiveOnTick = options.receiveOnTick ?? false;
     this.pc = createPeerConnection(options);
     this.transceiver = this.pc.addTransceiver("audio", { direction: "sendrecv" });
     this.transceiver.onTrack.subscribe(this.onTrack);
@@ -208,6 +211,17 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.marker = true;
   }
 
+  /**
+   * Frames this end never produced (its clock skipped them after a stall): their sequence
+   * numbers and samples are used up, so that the receiver sees them as lost, not as a stream
+   * that has fallen behind the clock it measured (which it could only learn as lasting delay).
+   */
+  skipFrames(frames: number, samplesPerFrame: number): void {
+    if (!(frames > 0)) return;
+    this.seq = (this.seq + frames) & 0xffff;
+    this.timestamp = (this.timestamp + frames * samplesPerFrame) >>> 0;
+  }
+
   /** Shorthand for `on("opus", listener)`. */
   onOpus(listener: (seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number) => void): () => void {
     return this.on("opus", listener);
@@ -258,6 +272,14 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     const now = realClock.now();
     this.sendPath?.core.restore(now);
     this.recvPath?.core.restore(now);
+  }
+
+  /**
+   * Handles the packets that wait on the link's socket (receiveOnTick): the owner calls it on
+   * every frame tick, before it pulls from the jitter buffers. Does nothing otherwise.
+   */
+  drain(): void {
+    if (this.direct !== null && this.closing === null) this.direct.drain();
   }
 
   getStats(): PeerLinkStats {
@@ -311,6 +333,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     }
     this.sendPath?.close();
     this.recvPath?.close();
+    // werift's socket back as it was (read by libuv again) for its own closing.
+    this.direct?.detach();
     this.setState("closed");
     this.closing = this.pc.close().catch((err: unknown) => {
       this.report("NEGOTIATION_FAILED", "closing the peer connection failed", err);
@@ -370,6 +394,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     // Not ready: the old path stays as the record of its rollover counters.
     if (next === null) return null;
     this.direct = next;
+    if (this.receiveOnTick) next.receiveOnTick();
     return next;
   }
 
@@ -404,8 +429,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     const release = path.decide();
     if (release === DROPPED) return;
     if (release === NOW) this.emitOpus(seq, timestamp, payload, arrival);
-    // Held past this call: the payload's bytes are reused by the next packet (types.ts), so a copy.
-    else path.hold({ seq, timestamp, payload: new Uint8Array(payload) }, release);
+    else path.hold({ seq, timestamp, payload }, release);
   };
 
   private readonly releaseIn = (p: HeldIn, releasedAtMs: number): void => {

@@ -12,10 +12,7 @@ export type PeerLinkEvents = {
   signal: [signal: Signal];
   state: [state: LinkState, previous: LinkState];
   error: [error: TransportError];
-  /**
-   * One received Opus packet. `payload` is valid during the call only: the direct path opens the
-   * next packet into the same bytes, so a listener that keeps it copies it (the jitter buffers do).
-   */
+  /** One received Opus packet; `payload` belongs to the listener (a new buffer per packet). */
   opus: [seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number];
 };
 
