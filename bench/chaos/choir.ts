@@ -67,6 +67,8 @@ export class ChaosChoir {
     await this.startServer();
     const n = this.opts.singers;
     for (let i = 0; i < n; i++) this.nodes.push(new RemoteNode(`s${i}`));
+    // Every process loads before the first sings: one still loading would starve those singing.
+    await Promise.all(this.nodes.map((node) => node.whenReady()));
     for (let i = 0; i < n; i++) {
       await this.nodes[i].start({
         url: this.server.url,

@@ -84,6 +84,24 @@ export interface ChoirRunResult {
   nodeCpuMax: number;
   /** Jitter-buffer play-out delay over every input of every node at the end, ms. */
   jitterDelayMs: { p50: number; max: number };
+  /**
+   * Parent changes after each node's first parent, from the start of the run to the end of the
+   * recording (the room filling included): in all, and the most of any one node.
+   */
+  moves: { total: number; maxPerNode: number };
+}
+
+/** Parent changes after the first parent, from a node host's neighbour events (node-host.ts). */
+export function countMoves(healing: readonly { event: unknown }[]): number {
+  let parent: string | null | undefined;
+  let moves = 0;
+  for (const h of healing) {
+    const e = h.event as { kind?: string; parent?: string | null };
+    if (e?.kind !== "neighbours" || e.parent === undefined || e.parent === null) continue;
+    if (parent !== undefined && e.parent !== parent) moves++;
+    parent = e.parent;
+  }
+  return moves;
 }
 
 /** Hubs strictly between a and b on the tree path. */
@@ -265,6 +283,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       for (const ch of Object.values(eng?.children ?? {})) if (ch.jitter) jitterDelays.push(ch.jitter.delayMs);
     }
     jitterDelays.sort((x, y) => x - y);
+    const movesPerNode = post.map((st) => countMoves(st.healing ?? []));
     const depth = Math.max(...tree.nodes.map((n) => n.depth));
 
     if (opts.recordDir) {
@@ -292,6 +311,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       tickLateP99Ms: lateP99,
       nodeCpuMax: cpuMax,
       jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
+      moves: { total: movesPerNode.reduce((a, b) => a + b, 0), maxPerNode: Math.max(0, ...movesPerNode) },
     };
   } finally {
     await Promise.allSettled(nodes.map((n) => (pool.includes(n) ? n.leave() : n.stop())));

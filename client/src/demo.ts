@@ -102,7 +102,8 @@ function printRun(r: ChoirRunResult): void {
   );
   out(
     `  concealed ${fmt(r.concealedShare * 100, 2)}% of frames; tick lateness p99 ${fmt(r.tickLateP99Ms)} ms; ` +
-      `busiest node ${fmt(r.nodeCpuMax * 100, 0)}% of a core; jitter buffers ${fmt(r.jitterDelayMs.p50)} ms median; setup ${fmt(r.setupMs / 1000)} s`,
+      `busiest node ${fmt(r.nodeCpuMax * 100, 0)}% of a core; jitter buffers ${fmt(r.jitterDelayMs.p50)} ms median; setup ${fmt(r.setupMs / 1000)} s; ` +
+      `parent changes ${r.moves.total} (at most ${r.moves.maxPerNode} for one node)`,
   );
 }
 
@@ -167,11 +168,13 @@ try {
     selfLeakDb: Number(tree.selfLeakDb.toFixed(1)),
     latencyMs: { p50: Number(tree.latencyMs.p50.toFixed(1)), p95: Number(tree.latencyMs.p95.toFixed(1)), max: Number(tree.latencyMs.max.toFixed(1)) },
     perHopMs: Number(tree.perHopMs.toFixed(1)),
+    moves: tree.moves,
     star: star
       ? {
           heardAll: star.heardAll,
           selfLeakDb: Number(star.selfLeakDb.toFixed(1)),
           latencyMs: { p50: Number(star.latencyMs.p50.toFixed(1)), p95: Number(star.latencyMs.p95.toFixed(1)), max: Number(star.latencyMs.max.toFixed(1)) },
+          moves: star.moves,
         }
       : null,
     frameMs,

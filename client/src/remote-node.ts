@@ -101,7 +101,14 @@ export class RemoteNode {
     return (await this.request({ cmd: "recording", mix: opts.mix ?? true }, 30_000)) as unknown as RemoteRecording;
   }
 
-  async stats(): Promise<{ stats: Record<string, unknown>; cpu: NodeJS.CpuUsage; uptimeMs: number; problems: string[] }> {
+  async stats(): Promise<{
+    stats: Record<string, unknown>;
+    cpu: NodeJS.CpuUsage;
+    uptimeMs: number;
+    problems: string[];
+    /** Healing and neighbour events with their wall-clock time (node-host.ts). */
+    healing: { atMs: number; event: unknown }[];
+  }> {
     return (await this.request({ cmd: "stats" })) as never;
   }
 

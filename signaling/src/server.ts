@@ -102,10 +102,16 @@ async function serveStatic(root: string, pathname: string, req: http.IncomingMes
   }
 }
 
+/** What a voluntary move costs (a link set-up at both ends, a crossfade, the new hub's CPU) is paid at most once a minute per node. */
+export const SERVER_MOVE_COOLDOWN_MS = 60_000;
+
 export async function startSignalingServer(start: StartOptions = {}): Promise<SignalingServer> {
   const { store: givenStore, now: clock = Date.now, ...rest } = start;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   const opts: SignalingOptions = { ...DEFAULT_SIGNALING_OPTIONS, publicDir: DEFAULT_PUBLIC_DIR, ...defined };
+  // A live room does not churn: a node placed less than a cooldown ago is not moved to gain
+  // delay (planner moveCooldownMs; repairs always move), on the server's clock.
+  opts.planner = { moveCooldownMs: SERVER_MOVE_COOLDOWN_MS, now: clock, ...opts.planner };
   if (opts.logLevel) setLogLevel(opts.logLevel, log.name);
   if (!(opts.maxMessageBytes < opts.maxTransportBytes)) throw new Error("maxMessageBytes must be below maxTransportBytes");
   const store = givenStore ?? new InMemoryRoomStore();

@@ -115,6 +115,33 @@ describe("head relocation during growth", () => {
     expect(off.p.toJSON().leafReviews).toBe(0);
   });
 
+  it("does not move a node placed less than moveCooldownMs ago to gain delay; once it has cooled down, it moves", () => {
+    const at = (id: string, cap: number, lat: number, lon: number): PlannerNodeInfo => ({ id, section: "alto", canHub: cap > 0, uploadKbps: cap > 0 ? uploadFor(cap) : 100, hasVoice: true, location: { lat, lon } });
+    // As above: x can only go under Lisbon; then y, a Frankfurt hub, joins with slots left, and
+    // later z, a Frankfurt singer, whose join reviews x again.
+    const early = [at("r", 2, 50.1, 8.7), at("h1", 2, 50.1, 8.7), at("h2", 1, 38.7, -9.1), at("l1", 0, 50.1, 8.7), at("l2", 0, 50.1, 8.7), at("x", 0, 50.2, 8.6)];
+    const y = at("y", 3, 50.1, 8.7);
+    const z = at("z", 0, 50.1, 8.7);
+    const run = (yJoinsAtMs: number, zJoinsAtMs: number) => {
+      let now = 0;
+      const p = new TreePlanner({ reviewPerJoin: 8, moveCooldownMs: 60_000, now: () => now });
+      for (const n of early) p.addNode(n);
+      now = yJoinsAtMs;
+      p.addNode(y);
+      const afterY = p.parentOf("x");
+      now = zJoinsAtMs;
+      p.addNode(z);
+      expect(checkTree(p.snapshot())).toEqual([]);
+      return { afterY, afterZ: p.parentOf("x") };
+    };
+    // y joins 10 s after x: x is cooling down and stays; z joins 61 s after x: the review moves it.
+    expect(run(10_000, 61_000)).toEqual({ afterY: "h2", afterZ: "y" });
+    // z joins 30 s after x: still cooling down.
+    expect(run(10_000, 30_000)).toEqual({ afterY: "h2", afterZ: "h2" });
+    // y joins 61 s after x: the join's review moves it at once.
+    expect(run(61_000, 62_000).afterY).toBe("y");
+  });
+
   it("never relocates with rootCheckFactor 1, and relocates nothing in a room that stays below rootCheckFirst", () => {
     const off = new TreePlanner({ rootCheckFactor: 1 });
     const small = new TreePlanner();

@@ -84,6 +84,8 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
    */
   reviewPerJoin: 2,
   reviewGainMs: 1,
+  moveCooldownMs: 0,
+  now: () => 0,
   vivaldi: DEFAULT_VIVALDI_OPTIONS,
 };
 

@@ -71,7 +71,7 @@ export abstract class GrowthState extends PlannerState {
       if (this.nodes.get(x.id) !== x) continue;
       this.reviewQueue.push(x);
       const p0 = x.parent;
-      if (moved || p0 === null || x.depth < 2 || x.children.length > 0) continue;
+      if (moved || p0 === null || x.depth < 2 || x.children.length > 0 || this.coolingDown(x)) continue;
       const p = this.findParent(x, x, (q) => q !== p0);
       if (p === null) continue;
       // Leaving a dedicated hub for a singer's hub must gain dedicatedPreferenceMs more, as in findParent.
@@ -114,6 +114,7 @@ export abstract class GrowthState extends PlannerState {
   /** Replaces hub h by the childless hub that saves the most size-weighted link, if any saves enough. */
   private reconsider(h: PNode): void {
     if (h.info.dedicated || this.waiting.length > 0 || h.children.length === 0) return;
+    if (this.coolingDown(h) || h.children.some((c) => this.coolingDown(c))) return;
     const kids = h.children;
     const sizes = kids.map((c) => this.subtreeSize(c));
     const up = h.parent;

@@ -29,6 +29,8 @@ export interface PNode extends LinkEnd {
   /** Sections of the children, for keeping sections together. */
   sectionCount: Map<string, number>;
   seq: number;
+  /** When the node last got a parent (join, move or repair), on the planner's clock; see moveCooldownMs. */
+  placedAt: number;
   waiting: boolean;
   openSlot: IndexSlot;
   leafSlot: IndexSlot;

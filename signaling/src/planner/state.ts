@@ -70,6 +70,7 @@ export class PlannerState {
       cell: hasLoc ? cellOf(loc.lat, loc.lon) : -1,
       sectionCount: new Map(),
       seq: this.seq++,
+      placedAt: this.opts.now(),
       waiting: false,
       openSlot: newSlot(),
       leafSlot: newSlot(),
@@ -267,10 +268,22 @@ export class PlannerState {
     return i;
   }
 
+  /**
+   * True while n may not be moved to gain delay (moveCooldownMs): it was placed too recently.
+   * A move costs a link set-up at both ends, a crossfade and a share of the new hub's CPU; a
+   * gain measured on estimates that are still settling (the RTTs a newcomer reports) is not
+   * worth that more than once a cooldown.
+   */
+  protected coolingDown(n: PNode): boolean {
+    const c = this.opts.moveCooldownMs;
+    return c > 0 && this.opts.now() - n.placedAt < c;
+  }
+
   /** Move subtree s under p, keeping s's subtree as it is. */
   protected attach(s: PNode, p: PNode, reason: Reason): void {
     if (s.parent !== null) this.removeChild(s);
     this.addChild(p, s);
+    s.placedAt = this.opts.now();
     s.waiting = false;
     this.settleSubtree(s);
     this.refreshIndexes(p);
@@ -293,12 +306,16 @@ export class PlannerState {
       n.parent = null;
     }
     const kids = y.children.slice();
+    const now = this.opts.now();
     for (const k of kids) {
       this.removeChild(k);
       this.addChild(n, k);
+      k.placedAt = now;
       this.touch(k, reason);
     }
     this.addChild(n, y);
+    n.placedAt = now;
+    y.placedAt = now;
     n.waiting = false;
     this.settleSubtree(n);
     if (p !== null) this.refreshIndexes(p);

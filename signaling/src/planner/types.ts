@@ -95,6 +95,15 @@ export interface PlannerOptions {
   reviewPerJoin?: number;
   /** A reviewed leaf moves when that lowers its placement cost by more than this (default 1 ms). */
   reviewGainMs?: number;
+  /**
+   * A node placed (joined or moved) less than this long ago is not moved to gain delay by the
+   * planner's own initiative: the reviews and hub relocations of later joins pass it by. Repairs
+   * (a parent gone) always move at once, and so does an operator's explicit rebalance(). Default
+   * 0 (off, for the pure planner); the signaling server sets 60 s (SERVER_MOVE_COOLDOWN_MS).
+   */
+  moveCooldownMs?: number;
+  /** The planner's clock for moveCooldownMs, ms (default: always 0). */
+  now?: () => number;
   /** Vivaldi network coordinates (see latency/vivaldi.ts). */
   vivaldi?: Partial<VivaldiOptions>;
 }
