@@ -31,6 +31,8 @@ export interface ChoirRunOptions {
   /** Seconds recorded once the tree has settled. */
   seconds: number;
   frameMs: FrameMs;
+  /** Opus bitrate, bit/s (default DEFAULT_MEDIA's). */
+  bitrate?: number;
   topology: Topology;
   backend?: "auto" | "native" | "fallback";
   /** Write one WAV per singer plus the root's mix.wav here. */
@@ -160,7 +162,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     (await startSignalingServer({
       port: 0,
       host: "127.0.0.1",
-      media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs },
+      media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs, ...(opts.bitrate ? { bitrate: opts.bitrate } : {}) },
       planner: { maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout },
     }));
   // Every node is a process of its own; start them all at once (each takes ~0.5 s to load).

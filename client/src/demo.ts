@@ -13,7 +13,7 @@ import { renderTree, runChoir, type ChoirRunResult } from "./choir-run.js";
 import { RemoteNode } from "./remote-node.js";
 
 const USAGE = `usage: npm start -- [--singers N] [--fanout K] [--seconds S] [--frame-ms 2.5|5|10|20]
-                     [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]
+                     [--bitrate KBPS] [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]
        npm start -- --serve [--port 8080] [--singers N] [--fanout K]   (keep the choir singing; open the page)`;
 
 function fail(msg: string): never {
@@ -36,6 +36,7 @@ const { values } = (() => {
         fanout: { type: "string" },
         seconds: { type: "string" },
         "frame-ms": { type: "string" },
+        bitrate: { type: "string" },
         "record-dir": { type: "string" },
         backend: { type: "string" },
         "no-star": { type: "boolean" },
@@ -58,6 +59,9 @@ const singers = num(values.singers, "singers", 9, (n) => Number.isInteger(n) && 
 const fanout = num(values.fanout, "fanout", 3, (n) => Number.isInteger(n) && n >= 1 && n <= 64);
 const seconds = num(values.seconds, "seconds", 4, (n) => n >= 1 && n <= 120);
 const frameMs = num(values["frame-ms"], "frame-ms", 10, (n) => [2.5, 5, 10, 20].includes(n)) as FrameMs;
+// The signature voices share the codec's bits: past 20 of them, 64 kbit/s leaves each tone
+// barely above the codec's noise (signature.ts), so a larger demo choir sings at 128.
+const bitrate = num(values.bitrate, "bitrate", singers > 20 ? 128 : 64, (n) => Number.isInteger(n) && n >= 6 && n <= 510) * 1000;
 const backend = (values.backend ?? "auto") as "auto" | "native" | "fallback";
 if (!["auto", "native", "fallback"].includes(backend)) fail(`bad --backend ${backend}`);
 const json = values.json ?? false;
@@ -120,7 +124,7 @@ async function serve(): Promise<never> {
   const port = num(values.port, "port", 8080, (n) => Number.isInteger(n) && n > 0 && n < 65536);
   const { startSignalingServer } = await import("../../signaling/src/server.js");
   const { DEFAULT_MEDIA } = await import("../../signaling/src/defaults.js");
-  const server = await startSignalingServer({ port, host: "127.0.0.1", media: { ...DEFAULT_MEDIA, frameMs }, planner: { maxFanout: Math.max(fanout, 8) } });
+  const server = await startSignalingServer({ port, host: "127.0.0.1", media: { ...DEFAULT_MEDIA, frameMs, bitrate }, planner: { maxFanout: Math.max(fanout, 8) } });
   const room = "demo";
   const hub = new RemoteNode("hub");
   const choir = Array.from({ length: singers }, (_, i) => new RemoteNode(`s${i}`));
@@ -149,14 +153,14 @@ const started = performance.now();
 // One process per node, started at once and reused by both runs (the star needs one more: its hub).
 const pool = Array.from({ length: singers + 1 }, (_, i) => new RemoteNode(`node${i}`));
 try {
-  out(`choirmesh demo: ${singers} singers, fan-out ${fanout}, ${frameMs} ms frames, ${seconds} s recorded per run`);
+  out(`choirmesh demo: ${singers} singers, fan-out ${fanout}, ${frameMs} ms frames at ${bitrate / 1000} kbit/s, ${seconds} s recorded per run`);
   out(`\n== tree: the planner's tree, singers are hubs too ==`);
-  const tree = await runChoir({ singers, fanout, seconds, frameMs, topology: "tree", backend, recordDir: values["record-dir"], pool: pool.slice(1), log: (l) => out(`  … ${l}`) });
+  const tree = await runChoir({ singers, fanout, seconds, frameMs, bitrate, topology: "tree", backend, recordDir: values["record-dir"], pool: pool.slice(1), log: (l) => out(`  … ${l}`) });
   printRun(tree);
   let star: ChoirRunResult | null = null;
   if (!values["no-star"]) {
     out(`\n== star: one central server (a dedicated hub), every singer its child ==`);
-    star = await runChoir({ singers, fanout, seconds, frameMs, topology: "star", backend, recordDir: values["record-dir"], pool, log: (l) => out(`  … ${l}`) });
+    star = await runChoir({ singers, fanout, seconds, frameMs, bitrate, topology: "star", backend, recordDir: values["record-dir"], pool, log: (l) => out(`  … ${l}`) });
     printRun(star);
   }
   out(`\nbackend ${tree.backend}; total ${fmt((performance.now() - started) / 1000)} s`);
@@ -178,6 +182,7 @@ try {
         }
       : null,
     frameMs,
+    bitrateKbps: bitrate / 1000,
     concealedShare: Number(tree.concealedShare.toFixed(4)),
     backend: tree.backend,
   };
