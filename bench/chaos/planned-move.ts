@@ -92,8 +92,9 @@ const uploadFor = (children: number) => 104 * (children + 1) + 1;
 
 export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s: string) => void }): Promise<PlannedMoveResult> {
   const log = opts.log ?? (() => {});
-  // Every join reviews all earlier nodes: the move comes on y's join, not some joins later.
-  const server = await startServer({ reviewPerJoin: 8 });
+  // Every join reviews all earlier nodes: the move comes on y's join, not some joins later; and
+  // x, placed seconds before, may move at once (this measures a move, not the server's cooldown).
+  const server = await startServer({ reviewPerJoin: 8, moveCooldownMs: 0 });
   const specs = [
     { name: "r", cap: 2, at: FRANKFURT },
     { name: "h1", cap: 2, at: FRANKFURT },

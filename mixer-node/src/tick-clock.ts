@@ -17,7 +17,11 @@ export interface TimerScheduler {
 export const monotonicClock: MonotonicClock = { now: () => performance.now() };
 
 export const timeoutScheduler: TimerScheduler = {
-  set: (callback, delayMs) => setTimeout(callback, delayMs),
+  // Whole milliseconds, rounded down, as libuv arms them anyway (a wake-up up to
+  // earlyToleranceMs early runs the tick): Node's timers keep one list per distinct delay, so a
+  // fractional delay would cost a new list, a priority-queue insert and a number-to-string key
+  // on every tick.
+  set: (callback, delayMs) => setTimeout(callback, delayMs > 1 ? Math.floor(delayMs) : 1),
   clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   defer: (callback) => void setImmediate(callback),
 };

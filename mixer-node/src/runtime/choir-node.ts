@@ -245,6 +245,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     const voiceIn = engine.voiceIn;
     const links = this.links;
     let lastTick = -1;
+    // The links are judged on the tick too, right after they read what waited: every
+    // checkEveryMs, without a timer (a wake-up) of their own.
+    const healEvery = Math.max(1, Math.round(this.healing.checkEveryMs / media.frameMs));
+    let healTicks = 0;
     const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
     const clock = new TickClock(
       {
@@ -266,6 +270,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         links.drain();
         engine.tick(deadline);
         if (this.recorder) this.recorder.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
+        if (++healTicks >= healEvery) {
+          healTicks = 0;
+          this.healer?.tick(performance.now());
+        }
       },
     );
     this.clock = clock;
@@ -318,7 +326,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         icePolicy: this.opts.iceRetryPolicy ?? new DefaultReconnectPolicy(HEALING_DEFAULTS.iceRetry),
       },
     );
-    this.healer.start();
+    this.healer.start(false); // driven by the frame clock (buildEngine)
     this.resume = new SignalingResume(
       sig,
       () => this.rejoin(sig),

@@ -1,7 +1,8 @@
 /**
  * Self-healing of a node, as two adapters around pure pieces (docs/lifecycle.md tells the story):
  *
- * LinkHealer checks every link's LinkMonitor on a timer (never on the tick path):
+ * LinkHealer checks every link's LinkMonitor every checkEveryMs, on its own timer or, in a
+ * ChoirNode, on every few frame ticks right after the links were drained (no wake-up of its own):
  *   - parent link stalled -> ICE restarts on the ice-restart policy (link repair, same place),
  *     and a `link-lost` report without `move`: when the parent's socket is gone too, the server
  *     removes it at once and every child goes to its backup;
@@ -62,15 +63,22 @@ export class LinkHealer {
     },
   ) {}
 
-  start(): void {
-    if (this.timer) return;
+  /**
+   * Starts judging the links. `ownTimer` false: the owner calls `tick` every checkEveryMs itself
+   * (a ChoirNode does, from its frame clock, once its links have read what waited).
+   */
+  start(ownTimer = true): void {
+    if (this.timer || this.started) return;
+    this.started = true;
     this.lastCheck = performance.now();
+    if (!ownTimer) return;
     // setImmediate: after a stall of this process, the packets queued meanwhile are read (poll
     // phase) before the links are judged, or every link would look silent.
     this.timer = setInterval(() => setImmediate(this.onTimer), this.opts.checkEveryMs);
     this.timer.unref();
   }
 
+  private started = false;
   private lastCheck = 0;
   private lastSelfStall = -Infinity;
   private readonly onTimer = (): void => {
@@ -93,6 +101,7 @@ export class LinkHealer {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.started = false;
     for (const e of this.episodes.values()) e.retry?.stop();
     this.episodes.clear();
   }
