@@ -106,10 +106,23 @@ export class SignatureVoice {
   /** Writes samples for absolute positions [startAbs, startAbs + out.length). */
   render(startAbs: number, out: Float32Array, length = out.length): void {
     const a = this.amplitude;
+    const cs = this.chipSamples;
+    const rs = this.rampSamples;
+    const table = this.table;
     let ph = startAbs % PERIOD;
-    for (let i = 0; i < length; i++) {
-      out[i] = a * this.envelope(startAbs + i) * this.table[ph];
-      if (++ph === PERIOD) ph = 0;
+    // Chip by chip: the key is hashed twice a chip rather than once a sample (same samples as envelope()).
+    for (let i = 0; i < length; ) {
+      const s = startAbs + i;
+      const chip = Math.floor(s / cs);
+      const n = Math.min(length - i, (chip + 1) * cs - s);
+      const cur = keyBit(this.index, chip);
+      const prev = keyBit(this.index, chip - 1);
+      let p = s - chip * cs;
+      for (const end = i + n; i < end; i++, p++) {
+        const env = p >= rs || prev === cur ? cur : prev + (cur - prev) * 0.5 * (1 - Math.cos((Math.PI * p) / rs));
+        out[i] = a * env * table[ph];
+        if (++ph === PERIOD) ph = 0;
+      }
     }
   }
 }
