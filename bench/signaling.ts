@@ -137,8 +137,10 @@ async function main(): Promise<void> {
     host: "127.0.0.1",
     logLevel: "warn",
     maxRoomSize: Math.max(2000, N),
-    // Every client comes from 127.0.0.1: the per-address join limit would be the benchmark.
+    // Every client comes from 127.0.0.1: the per-address limits would be the benchmark.
     joinRatePerIp: { burst: N + 10, perSec: N },
+    maxSocketsPerIp: N + 10,
+    maxRoomsPerIp: Math.max(10, N),
   });
   const child = fork(fileURLToPath(import.meta.url), ["--role", "clients", "--url", server.url, "--clients", String(N), "--concurrency", String(CONCURRENCY)], {
     execArgv: process.execArgv,

@@ -37,6 +37,10 @@ const SERVER_TEXT: Record<string, string> = {
   "server-full": "The server is at its limit of rooms. Try again later.",
   "join-rate-limited": "Too many joins from your address just now; trying again in a moment.",
   "rate-limited": "Too many messages to the server; slowing down.",
+  "flooding": "The server closed the connection: this page sent too many messages. Reconnecting…",
+  "address-limit": "Too many connections or rooms from your address just now (a shared network?). Trying again in a moment.",
+  "resume-in-use": "The server still holds your earlier connection; taking your place back in a moment.",
+  "dedicated-refused": "Joining as a dedicated hub needs a token that allows it.",
   "unsupported-version": "This page is out of date for the server. Reload the page.",
   "invalid-message": "The server refused the request: ",
 };
@@ -45,7 +49,7 @@ const SERVER_TEXT: Record<string, string> = {
 export function serverNotice(code: string, serverMessage: string): Notice {
   const known = SERVER_TEXT[code];
   const text = known === undefined ? `The server refused: ${serverMessage} (${code})` : code === "invalid-message" ? known + serverMessage : known;
-  const level: NoticeLevel = code === "join-rate-limited" || code === "rate-limited" ? "warn" : "error";
+  const level: NoticeLevel = ["join-rate-limited", "rate-limited", "flooding", "address-limit", "resume-in-use"].includes(code) ? "warn" : "error";
   return { code: `server:${code}`, level, text };
 }
 

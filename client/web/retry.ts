@@ -30,6 +30,7 @@ export const FATAL_JOIN_CODES: ReadonlySet<string> = new Set([
   "token-invalid",
   "token-expired",
   "token-wrong-room",
+  "dedicated-refused",
   "room-full",
   "server-full",
   "unsupported-version",

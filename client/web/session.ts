@@ -138,6 +138,10 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
     sig.on("tree", (m) => this.onTree(m));
     sig.on("server-error", (m) => this.onServerError(m.code, m.message, m.ref));
     sig.on("bad-message", (r) => this.log(`bad server message: ${r}`));
+    sig.on("connect-refused", (code, message) => {
+      this.log(`connection refused: ${code}: ${message}`);
+      this.say(serverNotice(code, message));
+    });
     this.timers.push(setInterval(() => this.pollTree(), this.opts.treePollMs));
     this.timers.push(setInterval(() => void this.pollStats(), this.opts.statsPollMs));
   }

@@ -25,6 +25,8 @@ export type BrowserSignalingEvents = {
   "server-error": [msg: ErrorMessage];
   left: [];
   "bad-message": [reason: string];
+  /** The server refused the connection at its handshake (address-limit); socket.io retries. */
+  "connect-refused": [code: string, message: string];
 };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -63,6 +65,9 @@ export class BrowserSignaling extends SafeEmitter<BrowserSignalingEvents> {
     this.socket = url === undefined ? io(opts) : io(url, opts);
     this.socket.on("connect", () => this.safeEmit("connect"));
     this.socket.on("disconnect", (reason) => this.safeEmit("disconnect", String(reason)));
+    this.socket.on("connect_error", (e: Error & { data?: { code?: unknown; message?: unknown } }) => {
+      if (typeof e?.data?.code === "string") this.safeEmit("connect-refused", e.data.code, typeof e.data.message === "string" ? e.data.message : e.message);
+    });
     this.socket.on(PROTOCOL.event, (m: unknown) => {
       const bad = checkServerMessage(m);
       if (bad !== null) return this.safeEmit("bad-message", bad);

@@ -19,8 +19,10 @@ const USAGE = `usage:
   signaling serve [--port 8080] [--host 127.0.0.1] [--secret S] [--public DIR]
                   [--max-room-size ${DEFAULT_SIGNALING_OPTIONS.maxRoomSize}] [--frame-ms 10] [--bitrate 64000]
                   [--disconnect-grace-ms 0] [--join-rate-burst N] [--join-rate-per-sec N]
-                  [--log-level debug|info|warn|error|silent]
-  signaling token --room R --secret S [--ttl ${DEFAULT_TOKEN_TTL_SEC}]`;
+                  [--max-rooms-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxRoomsPerIp}] [--max-sockets-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxSocketsPerIp}]
+                  [--dedicated-hubs token|anyone] [--log-level debug|info|warn|error|silent]
+  signaling token --room R --secret S [--ttl ${DEFAULT_TOKEN_TTL_SEC}] [--dedicated]
+                  (--dedicated: the token lets its bearer join as a dedicated hub)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -37,14 +39,14 @@ function num(v: string | undefined, name: string, min: number): number | undefin
 function tokenCommand(argv: string[]): void {
   const { values } = parseArgs({
     args: argv,
-    options: { room: { type: "string" }, secret: { type: "string" }, ttl: { type: "string" } },
+    options: { room: { type: "string" }, secret: { type: "string" }, ttl: { type: "string" }, dedicated: { type: "boolean" } },
     strict: true,
   });
   const secret = values.secret ?? process.env.CHOIRMESH_SECRET;
   if (!values.room || !roomNameSchema.safeParse(values.room).success) fail("--room: a room name is needed");
   if (!secret) fail("--secret (or CHOIRMESH_SECRET) is needed");
   const ttlSec = num(values.ttl, "ttl", 1) ?? DEFAULT_TOKEN_TTL_SEC;
-  process.stdout.write(createRoomToken({ room: values.room, secret, ttlSec }) + "\n");
+  process.stdout.write(createRoomToken({ room: values.room, secret, ttlSec, dedicated: values.dedicated === true }) + "\n");
 }
 
 async function serveCommand(argv: string[]): Promise<void> {
@@ -61,6 +63,9 @@ async function serveCommand(argv: string[]): Promise<void> {
       "disconnect-grace-ms": { type: "string" },
       "join-rate-burst": { type: "string" },
       "join-rate-per-sec": { type: "string" },
+      "max-rooms-per-ip": { type: "string" },
+      "max-sockets-per-ip": { type: "string" },
+      "dedicated-hubs": { type: "string" },
       "log-level": { type: "string" },
     },
     strict: true,
@@ -77,6 +82,8 @@ async function serveCommand(argv: string[]): Promise<void> {
     ...(frameMs !== undefined ? { frameMs: frameMs as MediaSettings["frameMs"] } : {}),
     ...(values.bitrate !== undefined ? { bitrate: num(values.bitrate, "bitrate", 6000)! } : {}),
   };
+  const dedicatedHubs = values["dedicated-hubs"];
+  if (dedicatedHubs !== undefined && dedicatedHubs !== "token" && dedicatedHubs !== "anyone") fail("--dedicated-hubs: token or anyone");
   const d = DEFAULT_SIGNALING_OPTIONS;
   const server = await startSignalingServer({
     port: num(values.port, "port", 0) ?? d.port,
@@ -85,6 +92,9 @@ async function serveCommand(argv: string[]): Promise<void> {
     publicDir: values.public,
     maxRoomSize: num(values["max-room-size"], "max-room-size", 1),
     disconnectGraceMs: num(values["disconnect-grace-ms"], "disconnect-grace-ms", 0),
+    maxRoomsPerIp: num(values["max-rooms-per-ip"], "max-rooms-per-ip", 1),
+    maxSocketsPerIp: num(values["max-sockets-per-ip"], "max-sockets-per-ip", 1),
+    dedicatedHubs,
     joinRatePerIp: {
       burst: num(values["join-rate-burst"], "join-rate-burst", 1) ?? d.joinRatePerIp.burst,
       perSec: num(values["join-rate-per-sec"], "join-rate-per-sec", 0) ?? d.joinRatePerIp.perSec,

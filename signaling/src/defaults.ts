@@ -63,8 +63,18 @@ export interface SignalingOptions {
   /** Most rooms on this server; a join that would open one more gets `server-full`. Default 1000. */
   maxRooms: number;
   /**
-   * Largest message the server checks itself (bytes of its JSON form, approximately); above it
-   * the reply is `too-large`. Default 65536.
+   * Rooms one client address may have opened that are still open (it sent the join that opened
+   * them); a join that would open one more gets `address-limit`. Default 10.
+   */
+  maxRoomsPerIp: number;
+  /**
+   * Sockets one client address may hold open at once; the next gets `address-limit` and is
+   * disconnected. Default 100 (a school or a rehearsal hall behind one NAT address).
+   */
+  maxSocketsPerIp: number;
+  /**
+   * Largest message the server takes, in bytes of its JSON text as sent on the wire (UTF-8);
+   * above it the reply is `too-large`. Default 65536.
    */
   maxMessageBytes: number;
   /**
@@ -74,13 +84,27 @@ export interface SignalingOptions {
   maxTransportBytes: number;
   /** Deepest nesting allowed inside a message (opaque signal payloads included). Default 8. */
   maxDepth: number;
-  /** Largest opaque signal payload (offer/answer SDP, ICE candidate), bytes. Default 32768. */
+  /** Largest opaque signal payload (offer/answer SDP, ICE candidate), bytes of its JSON text as sent. Default 32768. */
   maxSignalBytes: number;
-  /**
-   * Messages per socket. Default burst 200, 100 per second. Each message over the limit gets
-   * `rate-limited`; a socket that sends more than `burst` of them in a row is disconnected.
-   */
+  /** Messages per socket. Default burst 200, 100 per second. Each message over the limit gets `rate-limited`. */
   messageRate: RateLimit;
+  /**
+   * Refusals (`rate-limited`) a socket may collect: a bucket of `burst`, refilled at `perSec`.
+   * The socket that empties it gets one `flooding` error and is disconnected (logged once).
+   * Default burst 50, 1 per second.
+   */
+  floodLimit: RateLimit;
+  /**
+   * Moves a node may ask for (`link-lost` with `move`): burst 2, then one per 30 s. A request
+   * beyond gets `move-rate-limited` and moves nobody.
+   */
+  moveRequestRate: RateLimit;
+  /**
+   * Who may join with `dedicated: true` (a hub the planner puts at the top). "token": only with a
+   * room or resume token that grants it; "anyone": every joiner. Default "token" when the server
+   * has a secret, "anyone" on an open server (local demos, which have no tokens).
+   */
+  dedicatedHubs: "token" | "anyone" | undefined;
   /** Joins per client IP address. Default burst 30, 10 per second. */
   joinRatePerIp: RateLimit;
   /**
@@ -107,11 +131,16 @@ export const DEFAULT_SIGNALING_OPTIONS: Readonly<Omit<SignalingOptions, "publicD
   planner: {},
   maxRoomSize: 2000,
   maxRooms: 1000,
+  maxRoomsPerIp: 10,
+  maxSocketsPerIp: 100,
   maxMessageBytes: 65_536,
   maxTransportBytes: 1_048_576,
   maxDepth: 8,
   maxSignalBytes: 32_768,
   messageRate: Object.freeze({ burst: 200, perSec: 100 }),
+  floodLimit: Object.freeze({ burst: 50, perSec: 1 }),
+  moveRequestRate: Object.freeze({ burst: 2, perSec: 1 / 30 }),
+  dedicatedHubs: undefined,
   joinRatePerIp: Object.freeze({ burst: 30, perSec: 10 }),
   disconnectGraceMs: 0,
   restoreWindowMs: 3000,

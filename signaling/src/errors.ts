@@ -18,16 +18,22 @@ export const ERROR_CODES = [
   "already-joined",
   "not-neighbour",
   "peer-unavailable",
+  "restore-refused",
+  "resume-in-use",
   // Limits
   "rate-limited",
   "join-rate-limited",
   "room-full",
   "server-full",
+  "address-limit",
+  "flooding",
+  "move-rate-limited",
   // Access
   "token-required",
   "token-invalid",
   "token-expired",
   "token-wrong-room",
+  "dedicated-refused",
   // Our own fault
   "internal",
 ] as const;

@@ -111,6 +111,7 @@ export function createSignalingMetrics(read: { rooms: () => number; nodes: () =>
     signals: registry.counter("choirmesh_signaling_signals_relayed_total", "Signals relayed between neighbours, by kind."),
     moves: registry.counter("choirmesh_signaling_tree_updates_total", "tree-update messages sent."),
     rtts: registry.counter("choirmesh_signaling_rtt_samples_total", "RTT samples fed to the planner."),
+    floods: registry.counter("choirmesh_signaling_flood_disconnects_total", "Sockets disconnected for flooding."),
   };
 }
 

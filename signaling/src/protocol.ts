@@ -18,9 +18,11 @@ export const SIGNALING_EVENT = "msg";
 
 // ---------------------------------------------------------------- client -> server
 
-// No control characters in display strings: they end up in logs and on pages.
-const printable = /^[^\u0000-\u001f\u007f]*$/;
-const text = (max: number) => z.string().max(max).regex(printable, "control characters are not allowed");
+// Display strings end up in logs and on pages: no control characters (C0, DEL, C1), no lone
+// surrogates, no line or paragraph separators, no bidirectional overrides or isolates (which
+// reorder what a log line or a page shows).
+const printable = /^[^\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]*$/u;
+const text = (max: number) => z.string().max(max).regex(printable, "control characters, lone surrogates and bidirectional controls are not allowed");
 
 const ref = z.union([z.string().max(L.refMaxLen), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
 const nodeId = z.string().min(1).max(L.nodeIdMaxLen).regex(/^[A-Za-z0-9_-]+$/, "not a node id");
@@ -240,29 +242,63 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Walks a value as JSON and returns its approximate serialized size in bytes, or a fault.
- * Stops as soon as the size passes `maxBytes`, so a huge message costs little to refuse.
+ * Bytes of `s` as a JSON string literal in UTF-8, quotes included: exactly what JSON.stringify
+ * writes (two-character escapes for \b \t \n \f \r " and \\, six for other controls and
+ * for lone surrogates, four bytes for a surrogate pair).
+ */
+export function jsonStringBytes(s: string): number {
+  let n = 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20) n += c === 0x22 || c === 0x5c ? 2 : 1;
+      else n += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6;
+    } else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 6;
+    } else if (c >= 0xdc00 && c <= 0xdfff) n += 6;
+    else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Walks a value as JSON and returns the exact size of its JSON text in UTF-8 bytes (what
+ * socket.io sends: JSON.stringify's output), or a fault. Stops as soon as the size passes
+ * `maxBytes`, so a huge message costs little to refuse.
  */
 export function checkShape(value: unknown, limits: ShapeLimits): ShapeFault | number {
   let size = 0;
+  const over = (): ShapeFault => ({ code: "too-large", message: `larger than ${limits.maxBytes} bytes as JSON` });
   const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
   while (stack.length > 0) {
     const { v, depth } = stack.pop()!;
-    if (v === null || typeof v === "boolean") size += 5;
+    if (v === null || v === true) size += 4;
+    else if (v === false) size += 5;
     else if (typeof v === "number") {
       if (!Number.isFinite(v)) return { code: "invalid-message", message: "numbers must be finite" };
-      size += 8;
-    } else if (typeof v === "string") size += v.length + 2;
-    else if (typeof v === "object") {
+      size += String(v).length;
+    } else if (typeof v === "string") {
+      // Every UTF-16 unit is at least one byte: a string longer than what is left is refused unread.
+      if (size + v.length + 2 > limits.maxBytes) return over();
+      size += jsonStringBytes(v);
+    } else if (typeof v === "object") {
       if (depth >= limits.maxDepth) return { code: "too-deep", message: `nesting deeper than ${limits.maxDepth}` };
       if (Array.isArray(v)) {
-        size += 2 + v.length;
+        size += 2 + Math.max(0, v.length - 1);
+        if (size > limits.maxBytes) return over();
         for (let i = 0; i < v.length; i++) stack.push({ v: v[i], depth: depth + 1 });
       } else if (isPlainObject(v)) {
-        size += 2;
-        for (const k of Object.keys(v)) {
+        const keys = Object.keys(v);
+        size += 2 + Math.max(0, keys.length - 1);
+        for (const k of keys) {
           if (FORBIDDEN_KEYS.has(k)) return { code: "forbidden-key", message: `key "${k}" is not allowed` };
-          size += k.length + 4;
+          if (size + k.length + 3 > limits.maxBytes) return over();
+          size += jsonStringBytes(k) + 1;
           stack.push({ v: v[k], depth: depth + 1 });
         }
       } else if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
@@ -273,7 +309,7 @@ export function checkShape(value: unknown, limits: ShapeLimits): ShapeFault | nu
     } else {
       return { code: "invalid-message", message: `a ${typeof v} is not JSON` };
     }
-    if (size > limits.maxBytes) return { code: "too-large", message: `message larger than ${limits.maxBytes} bytes` };
+    if (size > limits.maxBytes) return over();
   }
   return size;
 }
@@ -295,6 +331,9 @@ function describeIssue(err: z.ZodError): string {
  * `maxSignalBytes` bounds the opaque payload of a signal on its own.
  */
 export function parseClientMessage(raw: unknown, limits: ShapeLimits & { maxSignalBytes: number }): ParseResult {
+  if (ArrayBuffer.isView(raw) || raw instanceof ArrayBuffer) {
+    return { ok: false, code: "binary-not-allowed", message: "binary attachments are not part of the protocol" };
+  }
   if (!isPlainObject(raw)) {
     const what = raw === null ? "null" : Array.isArray(raw) ? "an array" : typeof raw;
     return { ok: false, code: "not-object", message: `a message is a JSON object, not ${what}` };

@@ -8,6 +8,10 @@
  * fragments whose parent never came back are placed like ordinary joins, and everyone whose
  * neighbourhood differs from what it was told gets one tree-update.
  *
+ * A report is a claim: the planner's rules hold for it (a parent that cannot hub or is full takes
+ * no restored child; rooms.ts refuses such a report, or, when the parent came back after its
+ * child, the child is placed like a join).
+ *
  * Pure bookkeeping over the planner: no sockets, no timers (rooms.ts owns the window timer).
  */
 import type { RecoveringTreePlanner } from "./planner/restore.js";
@@ -92,8 +96,13 @@ export class RoomRebuild {
       for (const b of [...this.buffered.values()]) {
         if (b.parent !== p) continue;
         this.buffered.delete(b.info.id);
-        moves.push(...this.planner.restoreNode(b.info, p, this.backups.get(b.info.id) ?? null));
-        this.restored++;
+        if (this.planner.restoreRefusal(p) === null) {
+          moves.push(...this.planner.restoreNode(b.info, p, this.backups.get(b.info.id) ?? null));
+          this.restored++;
+        } else {
+          // The parent came back unable to take it (it cannot hub, or it is full): a plain join.
+          moves.push(...this.planner.addNode(b.info));
+        }
         stack.push(b.info.id);
       }
     }

@@ -34,7 +34,7 @@ const log = createLogger("signaling");
 export interface Peer {
   readonly ip: string;
   send(msg: ServerMessage): void;
-  /** Drops the transport (used when a resume takes a node over from a stale socket). */
+  /** Drops the transport. */
   disconnect(): void;
   room?: string;
   node?: NodeId;
@@ -58,6 +58,10 @@ interface RoomRuntime {
   away: Map<NodeId, NodeJS.Timeout>;
   /** Set while the room is rebuilt from its nodes' reports after a restart (room-rebuild.ts). */
   rebuild?: { state: RoomRebuild; timer: NodeJS.Timeout };
+  /** The address whose join opened the room (maxRoomsPerIp counts the rooms it keeps open). */
+  openedBy: string;
+  /** Moves each node may still ask for (link-lost with move), per node. */
+  moveRequests: KeyedRateLimiter;
 }
 
 function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): boolean {
@@ -71,6 +75,8 @@ function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): bool
 export class Rooms {
   private readonly runtimes = new Map<string, RoomRuntime>();
   private readonly joinLimiter: KeyedRateLimiter;
+  /** Rooms each address has opened that are still open. */
+  private readonly roomsByIp = new Map<string, number>();
   private readonly resumeKey: string;
   private closing = false;
 
@@ -101,48 +107,57 @@ export class Rooms {
     const ref = msg.ref;
     if (peer.node !== undefined) return this.error(peer, "already-joined", `already joined as ${peer.node}`, ref);
     if (!this.joinLimiter.take(peer.ip, now)) return this.error(peer, "join-rate-limited", "too many joins from this address", ref);
+    if (msg.restore !== undefined && msg.resume === undefined) {
+      return this.error(peer, "restore-refused", "restore names a node's own place and needs its resume token", ref);
+    }
 
     // A valid resume token is access in itself: a room token may expire mid-rehearsal.
     let resumeId: NodeId | undefined;
+    let dedicatedGrant = false;
     if (msg.resume !== undefined) {
       const r = verifyResumeToken(msg.resume, this.resumeKey, msg.room, now);
-      if (r.ok) resumeId = r.node;
-      else log.debug("resume token ignored", { room: msg.room, reason: r.message });
+      if (r.ok) {
+        resumeId = r.node;
+        dedicatedGrant = r.dedicated;
+      } else if (this.opts.secret !== undefined && msg.token === undefined) {
+        // Nothing else gives access here: say what is wrong with the token that was given.
+        return this.error(peer, r.code, `resume token: ${r.message}`, ref);
+      } else log.debug("resume token ignored", { room: msg.room, reason: r.message });
     }
     if (resumeId === undefined && this.opts.secret !== undefined) {
       if (msg.token === undefined) return this.error(peer, "token-required", "this server needs a room token", ref);
       const t = verifyRoomToken(msg.token, this.opts.secret, msg.room, now);
       if (!t.ok) return this.error(peer, t.code, t.message, ref);
+      dedicatedGrant = t.dedicated;
     }
+    if (msg.dedicated === true && this.dedicatedPolicy === "token" && !dedicatedGrant) {
+      return this.error(peer, "dedicated-refused", "joining as a dedicated hub needs a token that grants it (token --dedicated)", ref);
+    }
+    const dedicated = msg.dedicated === true;
 
     let rt = this.runtimes.get(msg.room);
     if (resumeId !== undefined && rt?.state.planner.has(resumeId)) return this.rebind(peer, rt, resumeId, msg, now);
-    if (resumeId !== undefined && msg.restore !== undefined && rt?.state.member(resumeId) === undefined) {
-      // A room this server does not know yet is being rebuilt from its nodes' reports.
-      if (!rt && this.store.size < this.opts.maxRooms) rt = this.openRoom(msg.room, true);
-      if (rt?.rebuild || (msg.restore.parent !== null && rt?.state.planner.has(msg.restore.parent))) {
-        return this.restore(peer, rt, resumeId, msg, msg.restore, now);
-      }
-    }
     if (rt && rt.state.size >= this.opts.maxRoomSize) {
       return this.error(peer, "room-full", `room holds at most ${this.opts.maxRoomSize} nodes`, ref);
     }
-    if (!rt) {
-      if (this.store.size >= this.opts.maxRooms) return this.error(peer, "server-full", "no room for another room", ref);
-      rt = this.openRoom(msg.room, false);
+    if (msg.restore !== undefined) {
+      // A restore is a node taking back its own place while the server rebuilds a room it lost
+      // (a restart): only into a room it does not hold yet, or one being rebuilt.
+      if (rt && !rt.rebuild) {
+        return this.error(peer, "restore-refused", "this room is not being rebuilt: join with resume alone, and the planner places the node", ref);
+      }
+      if (rt?.state.member(resumeId!) !== undefined) return this.error(peer, "restore-refused", `${resumeId} is already restored`, ref);
+      const parent = msg.restore.parent;
+      const refusal = parent === null || !rt?.state.planner.has(parent) ? null : rt.state.planner.restoreRefusal(parent);
+      if (refusal !== null) return this.error(peer, "restore-refused", `restore under ${refusal}`, ref);
+      rt ??= this.openRoomFor(peer, msg.room, true, ref);
+      if (!rt) return;
+      return this.restore(peer, rt, resumeId!, msg, msg.restore, dedicated, now);
     }
+    rt ??= this.openRoomFor(peer, msg.room, false, ref);
+    if (!rt) return;
     const room = rt.state;
     const id = resumeId !== undefined && room.member(resumeId) === undefined ? resumeId : room.newNodeId();
-    const member: MemberRecord = {
-      id,
-      name: msg.name,
-      section: msg.section,
-      canHub: msg.canHub,
-      uploadKbps: msg.uploadKbps,
-      hasVoice: msg.hasVoice,
-      dedicated: msg.dedicated ?? false,
-      joinedAt: now,
-    };
     let moves: Move[];
     try {
       moves = room.planner.addNode(plannerInfo(id, msg));
@@ -152,7 +167,7 @@ export class Rooms {
       log.error("planner refused a join", { room: msg.room, error: String(e) });
       return this.error(peer, "internal", "could not place the node", ref);
     }
-    room.addMember(member);
+    room.addMember(memberRecord(id, msg, dedicated, now));
     peer.room = msg.room;
     peer.node = id;
     rt.peers.set(id, peer);
@@ -167,9 +182,34 @@ export class Rooms {
     this.announce(rt, moves, [], id, epoch);
   }
 
-  private openRoom(name: string, rebuilding: boolean): RoomRuntime {
-    const rt: RoomRuntime = { state: this.store.create(name, this.opts.media, this.opts.planner), peers: new Map(), told: new Map(), away: new Map() };
+  private get dedicatedPolicy(): "token" | "anyone" {
+    return this.opts.dedicatedHubs ?? (this.opts.secret !== undefined ? "token" : "anyone");
+  }
+
+  /** Opens a room for a join, within the server's and the address's room limits; undefined after refusing. */
+  private openRoomFor(peer: Peer, name: string, rebuilding: boolean, ref: Ref | undefined): RoomRuntime | undefined {
+    if (this.store.size >= this.opts.maxRooms) {
+      this.error(peer, "server-full", "no room for another room", ref);
+      return undefined;
+    }
+    if ((this.roomsByIp.get(peer.ip) ?? 0) >= this.opts.maxRoomsPerIp) {
+      this.error(peer, "address-limit", `this address keeps ${this.opts.maxRoomsPerIp} rooms open already`, ref);
+      return undefined;
+    }
+    return this.openRoom(name, rebuilding, peer.ip);
+  }
+
+  private openRoom(name: string, rebuilding: boolean, ip: string): RoomRuntime {
+    const rt: RoomRuntime = {
+      state: this.store.create(name, this.opts.media, this.opts.planner),
+      peers: new Map(),
+      told: new Map(),
+      away: new Map(),
+      openedBy: ip,
+      moveRequests: new KeyedRateLimiter(this.opts.moveRequestRate),
+    };
     this.runtimes.set(name, rt);
+    this.roomsByIp.set(ip, (this.roomsByIp.get(ip) ?? 0) + 1);
     if (rebuilding) {
       const timer = setTimeout(() => this.endRebuild(rt), this.opts.restoreWindowMs);
       timer.unref?.();
@@ -184,17 +224,21 @@ export class Rooms {
    * grace period): it goes back under its reported parent. While the room is being rebuilt the
    * node is told its own report back, so that nobody's links change until every report is in.
    */
-  private restore(peer: Peer, rt: RoomRuntime, id: NodeId, msg: JoinMessage, report: RestoreReport, now: number): void {
+  private restore(peer: Peer, rt: RoomRuntime, id: NodeId, msg: JoinMessage, report: RestoreReport, dedicated: boolean, now: number): void {
     const room = rt.state;
     const info = plannerInfo(id, msg);
     let moves: Move[];
     try {
-      moves = rt.rebuild ? rt.rebuild.state.add(info, report) : room.planner.restoreNode(info, report.parent, report.backup);
+      // Only while the room is rebuilt (join() refuses a restore anywhere else).
+      moves = rt.rebuild ? rt.rebuild.state.add(info, report) : [];
+      if (!rt.rebuild) throw new Error("restore outside a rebuild");
     } catch (e) {
+      if (room.size === 0) this.closeRoom(rt);
+      if (e instanceof PlannerError && e.code !== "UNKNOWN_NODE") return this.error(peer, "restore-refused", e.message, msg.ref);
       log.error("planner refused a restore", { room: room.name, node: id, error: String(e) });
       return this.error(peer, "internal", "could not restore the node", msg.ref);
     }
-    room.addMember({ id, name: msg.name, section: msg.section, canHub: msg.canHub, uploadKbps: msg.uploadKbps, hasVoice: msg.hasVoice, dedicated: msg.dedicated ?? false, joinedAt: now });
+    room.addMember(memberRecord(id, msg, dedicated, now));
     peer.room = room.name;
     peer.node = id;
     rt.peers.set(id, peer);
@@ -226,17 +270,19 @@ export class Rooms {
     this.announce(rt, moves, [...rt.peers.keys()], undefined, rt.state.bumpEpoch(), "repair");
   }
 
-  /** A resume while the node still holds its place: same id, same place, new socket. */
+  /**
+   * A resume while the node still holds its place: same id, same place, new socket. Only once the
+   * node's socket has gone (away within its grace period): a token replayed while the node is
+   * connected gets `resume-in-use`, and the node keeps its place and its signals.
+   */
   private rebind(peer: Peer, rt: RoomRuntime, id: NodeId, msg: JoinMessage, now: number): void {
+    const live = rt.peers.get(id);
+    if (live && live !== peer) {
+      return this.error(peer, "resume-in-use", `${id} is connected; its resume token works once its socket has gone`, msg.ref);
+    }
     const timer = rt.away.get(id);
     if (timer) clearTimeout(timer);
     rt.away.delete(id);
-    const stale = rt.peers.get(id);
-    if (stale && stale !== peer) {
-      stale.node = undefined;
-      stale.room = undefined;
-      stale.disconnect();
-    }
     peer.room = msg.room;
     peer.node = id;
     rt.peers.set(id, peer);
@@ -257,7 +303,14 @@ export class Rooms {
       id,
       ...mine,
       media: { ...rt.state.media },
-      resumeToken: createResumeToken({ room, node: id, secret: this.resumeKey, ttlSec: this.opts.resumeTtlSec, nowMs: now }),
+      resumeToken: createResumeToken({
+        room,
+        node: id,
+        secret: this.resumeKey,
+        ttlSec: this.opts.resumeTtlSec,
+        nowMs: now,
+        dedicated: rt.state.member(id)?.dedicated === true,
+      }),
       resumed,
       epoch: rt.state.epoch,
     };
@@ -327,6 +380,9 @@ export class Rooms {
     if (rt.rebuild) clearTimeout(rt.rebuild.timer);
     this.runtimes.delete(rt.state.name);
     this.store.delete(rt.state.name);
+    const opened = (this.roomsByIp.get(rt.openedBy) ?? 1) - 1;
+    if (opened > 0) this.roomsByIp.set(rt.openedBy, opened);
+    else this.roomsByIp.delete(rt.openedBy);
     log.info("room closed", { room: rt.state.name });
   }
 
@@ -451,8 +507,9 @@ export class Rooms {
    * lost parent that is still connected keeps its place; when the report says `move`, the
    * reporter moves, with its subtree, to its backup. Reports about a child whose socket lives
    * change nothing: the child reports its side. Stale reports (no longer neighbours) are ignored.
+   * The moves one node asks for are rate-limited (moveRequestRate).
    */
-  linkLost(peer: Peer, msg: LinkLostMessage): void {
+  linkLost(peer: Peer, msg: LinkLostMessage, now: number): void {
     const rt = this.joined(peer, msg.ref);
     if (!rt || rt.rebuild) return;
     const me = peer.node!;
@@ -467,6 +524,9 @@ export class Rooms {
       return;
     }
     if (!isParent || msg.move !== true) return;
+    if (!rt.moveRequests.take(me, now)) {
+      return this.error(peer, "move-rate-limited", `moves asked by one node are limited (burst ${this.opts.moveRequestRate.burst}, then one per ${Math.round(1 / this.opts.moveRequestRate.perSec)} s)`, msg.ref);
+    }
     const moves = p.reparentToBackup(me);
     log.info("link lost", { room: rt.state.name, node: me, parent: other, moved: moves.length > 0 });
     if (moves.length > 0) this.announce(rt, moves, [], undefined, rt.state.bumpEpoch());
@@ -520,6 +580,7 @@ export class Rooms {
   /** Forgets join-rate buckets that have refilled, so the map stays small. */
   pruneBuckets(now: number): void {
     this.joinLimiter.prune(now);
+    for (const rt of this.runtimes.values()) rt.moveRequests.prune(now);
   }
 
   shutdown(): void {
@@ -529,6 +590,20 @@ export class Rooms {
       if (rt.rebuild) clearTimeout(rt.rebuild.timer);
     }
   }
+}
+
+/** The room's record of a member, from its join message and what its token allows. */
+function memberRecord(id: NodeId, msg: JoinMessage, dedicated: boolean, now: number): MemberRecord {
+  return {
+    id,
+    name: msg.name,
+    section: msg.section,
+    canHub: msg.canHub,
+    uploadKbps: msg.uploadKbps,
+    hasVoice: msg.hasVoice,
+    dedicated,
+    joinedAt: now,
+  };
 }
 
 /** What the planner needs to know of a joining node, from its join message. */

@@ -143,10 +143,29 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
     cors: undefined,
   });
 
+  /** Open connections per client address (maxSocketsPerIp), counted from handshake to close. */
+  const socketsByIp = new Map<string, number>();
+  io.use((socket, next) => {
+    const ip = socket.handshake.address;
+    const held = socketsByIp.get(ip) ?? 0;
+    if (held >= opts.maxSocketsPerIp) {
+      metrics.errors.inc({ code: "address-limit" });
+      // The client's connect_error carries the code and the reason; nothing else happens.
+      const err = new Error("address-limit") as Error & { data?: unknown };
+      err.data = { code: "address-limit", message: `this address holds ${opts.maxSocketsPerIp} connections already` };
+      return next(err);
+    }
+    socketsByIp.set(ip, held + 1);
+    socket.conn.once("close", () => {
+      const n = (socketsByIp.get(ip) ?? 1) - 1;
+      if (n > 0) socketsByIp.set(ip, n);
+      else socketsByIp.delete(ip);
+    });
+    next();
+  });
+
   io.on("connection", (socket: Socket) => {
     const now0 = clock();
-    const bucket = new TokenBucket(opts.messageRate.burst, opts.messageRate.perSec, now0);
-    let dropped = 0;
     const peer: Peer = {
       ip: socket.handshake.address,
       send: (msg) => {
@@ -156,19 +175,26 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
         socket.disconnect(true);
       },
     };
+    const bucket = new TokenBucket(opts.messageRate.burst, opts.messageRate.perSec, now0);
+    // Refusals a socket may collect before it is cut: a client that ignores them would make us
+    // spend on error replies forever, and accepted messages in between do not make it polite.
+    const refusals = new TokenBucket(opts.floodLimit.burst, opts.floodLimit.perSec, now0);
+    let cut = false;
     socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (cut) return;
       try {
         const now = clock();
         if (!bucket.take(now)) {
-          // A client that ignores its refusals would make us spend on error replies forever.
-          if (++dropped > opts.messageRate.burst) {
+          if (!refusals.take(now)) {
+            cut = true;
+            metrics.floods.inc();
             log.warn("disconnecting a flooding socket", { ip: peer.ip, room: peer.room, node: peer.node });
+            rooms.error(peer, "flooding", "too many messages over the rate limit: disconnected", undefined);
             socket.disconnect(true);
             return;
           }
           return rooms.error(peer, "rate-limited", "too many messages", undefined);
         }
-        dropped = 0;
         if (event !== SIGNALING_EVENT) {
           const shown = typeof event === "string" ? JSON.stringify(event.slice(0, 32)) : typeof event;
           return rooms.error(peer, "unknown-event", `unknown event ${shown}; the protocol uses "${SIGNALING_EVENT}"`, undefined);
@@ -193,7 +219,7 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
           case "leave":
             return rooms.leave(peer, msg.ref);
           case "link-lost":
-            return rooms.linkLost(peer, msg);
+            return rooms.linkLost(peer, msg, now);
         }
       } catch (e) {
         log.error("handler failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });

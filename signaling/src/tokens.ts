@@ -3,7 +3,8 @@
  * node's claim on its old id after a reconnect).
  *
  * Format: `cm1.<payload>.<signature>`, both base64url; the payload is JSON
- * `{k: "room" | "resume", r: room, e: expiry (unix seconds), n?: node id}` and the signature is
+ * `{k: "room" | "resume", r: room, e: expiry (unix seconds), n?: node id, d?: true}` (`d`: its
+ * bearer may join as a dedicated hub) and the signature is
  * HMAC-SHA256 over `cm1.<payload>`. The kind is signed too, so one kind never passes for the other.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -18,10 +19,11 @@ interface Payload {
   r: string;
   e: number;
   n?: string;
+  d?: true;
 }
 
 export type TokenCheck =
-  | { ok: true; room: string; expiresAt: number; node?: string }
+  | { ok: true; room: string; expiresAt: number; node?: string; dedicated: boolean }
   | { ok: false; code: Extract<ErrorCode, "token-invalid" | "token-expired" | "token-wrong-room">; message: string };
 
 function sign(secret: string, body: string): string {
@@ -40,6 +42,8 @@ export interface RoomTokenOptions {
   ttlSec: number;
   /** Clock in ms, for tests. Default Date.now(). */
   nowMs?: number;
+  /** The bearer may join as a dedicated hub (the top of the tree). Default false. */
+  dedicated?: boolean;
 }
 
 /** A token that lets its bearer join `room` until it expires. */
@@ -47,13 +51,13 @@ export function createRoomToken(o: RoomTokenOptions): string {
   if (!o.secret) throw new Error("a room token needs a secret");
   if (!(o.ttlSec > 0)) throw new Error("ttlSec must be positive");
   const now = o.nowMs ?? Date.now();
-  return encode(o.secret, { k: "room", r: o.room, e: Math.floor(now / 1000 + o.ttlSec) });
+  return encode(o.secret, { k: "room", r: o.room, e: Math.floor(now / 1000 + o.ttlSec), ...(o.dedicated ? { d: true as const } : {}) });
 }
 
 /** A token that gives `node` its id (and place, while it is kept) in `room` back. */
 export function createResumeToken(o: RoomTokenOptions & { node: string }): string {
   const now = o.nowMs ?? Date.now();
-  return encode(o.secret, { k: "resume", r: o.room, n: o.node, e: Math.floor(now / 1000 + o.ttlSec) });
+  return encode(o.secret, { k: "resume", r: o.room, n: o.node, e: Math.floor(now / 1000 + o.ttlSec), ...(o.dedicated ? { d: true as const } : {}) });
 }
 
 function decode(token: string, secret: string): Payload | TokenCheck {
@@ -77,7 +81,8 @@ function decode(token: string, secret: string): Payload | TokenCheck {
     (o.k !== "room" && o.k !== "resume") ||
     typeof o.r !== "string" ||
     typeof o.e !== "number" ||
-    (o.n !== undefined && typeof o.n !== "string")
+    (o.n !== undefined && typeof o.n !== "string") ||
+    (o.d !== undefined && o.d !== true)
   ) {
     return bad("malformed token payload");
   }
@@ -90,7 +95,7 @@ function check(token: string, secret: string, kind: TokenKind, room: string, now
   if (p.k !== kind) return { ok: false, code: "token-invalid", message: `not a ${kind} token` };
   if (p.r !== room) return { ok: false, code: "token-wrong-room", message: "token is for another room" };
   if (nowMs / 1000 >= p.e) return { ok: false, code: "token-expired", message: "token expired" };
-  return { ok: true, room: p.r, expiresAt: p.e * 1000, node: p.n };
+  return { ok: true, room: p.r, expiresAt: p.e * 1000, node: p.n, dedicated: p.d === true };
 }
 
 /** Checks a room token for `room`: signature, then kind, then room, then expiry. */

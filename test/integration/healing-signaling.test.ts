@@ -72,14 +72,16 @@ describe("protocol: link-lost and restore", () => {
 });
 
 describe("RecoveringTreePlanner", () => {
-  it("restores nodes at their reported places, root first, over the cap if need be", () => {
+  it("restores nodes at their reported places, root first, within each hub's cap", () => {
     const p = new RecoveringTreePlanner({ maxFanout: 2 });
     p.restoreNode(info("r"), null);
     p.restoreNode(info("a"), "r");
     p.restoreNode(info("b"), "r");
-    p.restoreNode(info("c"), "r"); // a third child of a fanout-2 hub: the place existed before
+    // A third child of a fanout-2 hub is a claim the planner's rules refuse.
+    expect(p.restoreRefusal("r")).toMatch(/most children/);
+    expect(() => p.restoreNode(info("c"), "r")).toThrow(/most children/);
     p.restoreNode(info("d"), "a", "b");
-    expect(parents({ type: "tree", room: "x", root: null, epoch: 0, nodes: p.snapshot().nodes as never })).toEqual({ r: null, a: "r", b: "r", c: "r", d: "a" });
+    expect(parents({ type: "tree", room: "x", root: null, epoch: 0, nodes: p.snapshot().nodes as never })).toEqual({ r: null, a: "r", b: "r", d: "a" });
     expect(p.backupOf("d")).toBe("b");
     expect(() => p.restoreNode(info("e"), "nobody")).toThrow(/no node nobody/);
     // A second root is placed as an ordinary join instead.

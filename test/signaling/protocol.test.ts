@@ -92,8 +92,28 @@ describe("parseClientMessage refuses bad input with the right code", () => {
 
 describe("checkShape", () => {
   it("measures small values and stops early on big ones", () => {
-    expect(checkShape({ a: "xy" }, { maxBytes: 100, maxDepth: 4 })).toBe(2 + 1 + 4 + 4);
+    expect(checkShape({ a: "xy" }, { maxBytes: 100, maxDepth: 4 })).toBe('{"a":"xy"}'.length);
     expect(checkShape(Array.from({ length: 1e6 }, () => 1), { maxBytes: 1000, maxDepth: 4 })).toMatchObject({ code: "too-large" });
+  });
+  it("counts exactly the UTF-8 bytes of JSON.stringify, escapes and surrogates included", () => {
+    const strings = ["", "plain", 'q"uote\\', "\b\t\n\f\r\u0000\u001f\u007f", "é€𝄞", "\ud800", "a\udc00b", "\ud83c\udfb5", "\u2028", "€".repeat(50)];
+    const values: unknown[] = [
+      ...strings,
+      ...strings.map((s) => ({ [s]: s })),
+      [0, -0, 1.5, -1e21, 1e-7, 123456789012345680000, Number.MAX_SAFE_INTEGER, true, false, null],
+      { type: "signal", to: "n1", kind: "offer", data: { sdp: "v=0\r\n".repeat(20), list: [[], {}, [1, [2, { x: "y" }]]] } },
+      [],
+      {},
+    ];
+    // A seeded run of random strings over the whole UTF-16 range.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 200; i++) {
+      let s = "";
+      for (let j = 0; j < 20; j++) s += String.fromCharCode(Math.floor(rnd() * 0x10000));
+      values.push({ [s.slice(0, 5)]: s, n: i });
+    }
+    for (const v of values) expect(checkShape(v, { maxBytes: 1e6, maxDepth: 8 }), JSON.stringify(v)).toBe(Buffer.byteLength(JSON.stringify(v), "utf8"));
   });
   it("counts depth from the top", () => {
     expect(typeof checkShape(nested(6), { maxBytes: 1e4, maxDepth: 8 })).toBe("number");

@@ -47,7 +47,9 @@ describe("signaling CLI", () => {
     const made = spawnSync(process.execPath, [CLI, "token", "--room", "cli", "--secret", "cli-secret", "--ttl", "60"], { encoding: "utf8" });
     expect(made.status).toBe(0);
     const token = made.stdout.trim();
-    expect(verifyRoomToken(token, "cli-secret", "cli").ok).toBe(true);
+    expect(verifyRoomToken(token, "cli-secret", "cli")).toMatchObject({ ok: true, dedicated: false });
+    const hubToken = spawnSync(process.execPath, [CLI, "token", "--room", "cli", "--secret", "cli-secret", "--dedicated"], { encoding: "utf8" }).stdout.trim();
+    expect(verifyRoomToken(hubToken, "cli-secret", "cli")).toMatchObject({ ok: true, dedicated: true });
 
     const a = await TestClient.connect(url);
     const b = await TestClient.connect(url);

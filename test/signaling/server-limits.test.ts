@@ -32,7 +32,7 @@ describe("room tokens", () => {
     expect(await refused(c, { token: createRoomToken({ room: "r", secret: "guess", ttlSec: 60 }) })).toBe("token-invalid");
     expect(await refused(c, { token: "cm1.e30.AAAA" })).toBe("token-invalid");
     expect(server.store.size).toBe(0);
-    const j = await c.join("r", { ...HUB, token: createRoomToken({ room: "r", secret: "s3cret", ttlSec: 60 }) });
+    const j = await c.join("r", { ...HUB, token: createRoomToken({ room: "r", secret: "s3cret", ttlSec: 60, dedicated: true }) });
     expect(j.parent).toBe(null);
 
     // A director's tree view needs the token too.
@@ -76,17 +76,18 @@ describe("limits", () => {
   });
 
   it("limits messages per socket without touching other sockets", async () => {
-    server = await startServer({ messageRate: { burst: 5, perSec: 0.01 } });
+    server = await startServer({ messageRate: { burst: 5, perSec: 0.01 }, floodLimit: { burst: 5, perSec: 0.01 } });
     const [spam, calm] = await Promise.all([client(), client()]);
     for (let i = 0; i < 8; i++) spam.send({ type: "leave" });
     const codes: string[] = [];
     for (let i = 0; i < 8; i++) codes.push((await spam.next("error")).code);
     expect(codes).toEqual([...Array(5).fill("not-joined"), ...Array(3).fill("rate-limited")]);
     expect((await calm.join("r", HUB)).parent).toBe(null);
-    // Ignoring the refusals: more than `burst` of them in a row closes the connection.
+    // Ignoring the refusals: past `floodLimit` of them the connection is closed, with a reason.
     const closed = new Promise<string>((r) => spam.socket.once("disconnect", (reason) => r(reason)));
     for (let i = 0; i < 5; i++) spam.send({ type: "leave" });
     expect(await closed).toBe("io server disconnect");
+    expect(spam.inbox.map((m) => (m.type === "error" ? m.code : m.type))).toEqual(["rate-limited", "rate-limited", "flooding"]);
     expect(calm.socket.connected).toBe(true);
   });
 
@@ -164,10 +165,10 @@ describe("resume", () => {
   it("accepts a resume token instead of a room token, for its room only", async () => {
     server = await startServer({ secret: "k" });
     const a = await client();
-    const ja = await a.join("s", { ...HUB, token: createRoomToken({ room: "s", secret: "k", ttlSec: 60 }) });
+    const ja = await a.join("s", { ...HUB, token: createRoomToken({ room: "s", secret: "k", ttlSec: 60, dedicated: true }) });
     a.close();
     const a2 = await client();
-    expect(await refused(a2, { resume: ja.resumeToken }, "other")).toBe("token-required");
+    expect(await refused(a2, { resume: ja.resumeToken }, "other")).toBe("token-wrong-room");
     expect(await a2.join("s", { ...HUB, resume: ja.resumeToken })).toMatchObject({ id: ja.id, resumed: true });
   });
 });

@@ -35,13 +35,16 @@ export class TestClient {
     });
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const socket = connect(url, { transports: ["websocket"], reconnection: false, forceNew: true });
+  /** `localAddress` picks the client's source address (any of 127.0.0.0/8 reaches a loopback server). */
+  static async connect(url: string, opts: { localAddress?: string } = {}): Promise<TestClient> {
+    const socket = connect(url, { transports: ["websocket"], reconnection: false, forceNew: true, ...opts });
+    // Listening before the connection is up: a reply the server sends at once is not lost.
+    const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => resolve());
       socket.once("connect_error", reject);
     });
-    return new TestClient(socket);
+    return client;
   }
 
   send(msg: unknown): void {
@@ -87,6 +90,8 @@ export class TestClient {
 }
 
 export const HUB = { canHub: true, uploadKbps: 100_000, hasVoice: false, dedicated: true, name: "hub", section: "" };
+/** A hub that does not claim to be dedicated (no token needed for that on a secret server). */
+export const OPEN_HUB = { ...HUB, dedicated: false };
 
 /** A round trip through the server: once the reply comes, everything sent before was handled. */
 export async function roundTrip(c: TestClient): Promise<TreeMessage> {

@@ -7,7 +7,7 @@ describe("room tokens", () => {
   const token = createRoomToken({ room: "choir", secret: "s3cret", ttlSec: 60, nowMs: T0 });
 
   it("verifies for its room until it expires", () => {
-    expect(verifyRoomToken(token, "s3cret", "choir", T0)).toEqual({ ok: true, room: "choir", expiresAt: T0 + 60_000, node: undefined });
+    expect(verifyRoomToken(token, "s3cret", "choir", T0)).toEqual({ ok: true, room: "choir", expiresAt: T0 + 60_000, node: undefined, dedicated: false });
     expect(verifyRoomToken(token, "s3cret", "choir", T0 + 59_999).ok).toBe(true);
     expect(verifyRoomToken(token, "s3cret", "choir", T0 + 60_000)).toMatchObject({ ok: false, code: "token-expired" });
   });

@@ -338,14 +338,17 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   /** Rejoins after a signaling outage: same id (resume token), same place (restore). */
   private async rejoin(sig: SignalingClient): Promise<void> {
     if (!this.joinFields || !this.resumeToken) throw new Error("never joined");
-    const joined = await sig.join(
-      {
-        ...this.joinFields,
-        resume: this.resumeToken,
-        restore: { parent: this.parentId, backup: this.backup, children: this.childIds },
-      },
-      NODE_DEFAULTS.joinTimeoutMs,
-    );
+    const resume = { ...this.joinFields, resume: this.resumeToken };
+    let joined: JoinedMessage;
+    try {
+      // Our place, for a server that is rebuilding the room after a restart.
+      joined = await sig.join({ ...resume, restore: { parent: this.parentId, backup: this.backup, children: this.childIds } }, NODE_DEFAULTS.joinTimeoutMs);
+    } catch (e) {
+      // A server that still runs the room (or whose rules the place breaks) refuses the restore:
+      // the resume token alone gives the id back, and the planner a place.
+      if ((e as { code?: unknown }).code !== "restore-refused" || this.stopped) throw e;
+      joined = await sig.join(resume, NODE_DEFAULTS.joinTimeoutMs);
+    }
     if (this.stopped) return;
     if (joined.id !== this.id) {
       // The server could not honour the token (another key): this node is someone new there.

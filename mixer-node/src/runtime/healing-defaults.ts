@@ -84,6 +84,7 @@ export const HEALING_DEFAULTS = {
       "token-invalid",
       "token-expired",
       "token-wrong-room",
+      "dedicated-refused",
       "unsupported-version",
       "room-full",
       "server-full",

@@ -105,7 +105,12 @@ export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
         else resolve();
       };
       const onConnect = () => done();
-      const onError = (e: Error) => done(Object.assign(new Error(`connect failed: ${e?.message ?? e}`), { code: "connect-failed" }));
+      // A refusal at the handshake (address-limit) carries the server's code and reason.
+      const onError = (e: Error & { data?: { code?: unknown; message?: unknown } }) => {
+        const code = typeof e?.data?.code === "string" ? e.data.code : "connect-failed";
+        const why = typeof e?.data?.message === "string" ? e.data.message : (e?.message ?? String(e));
+        done(Object.assign(new Error(`connect failed: ${why}`), { code }));
+      };
       const timer = setTimeout(() => done(Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: "connect-timeout" })), timeoutMs);
       this.socket.on("connect", onConnect);
       this.socket.on("connect_error", onError);

@@ -1,4 +1,4 @@
-export type PlannerErrorCode = "DUPLICATE_NODE" | "INVALID_NODE" | "UNKNOWN_NODE";
+export type PlannerErrorCode = "DUPLICATE_NODE" | "INVALID_NODE" | "UNKNOWN_NODE" | "PARENT_FULL";
 
 /** A planner error with a code the server can turn into a reply. */
 export class PlannerError extends Error {

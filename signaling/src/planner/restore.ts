@@ -15,16 +15,29 @@ import type { Move, NodeId, PlannerNodeInfo } from "./types.js";
 
 export class RecoveringTreePlanner extends TreePlanner {
   /**
-   * Adds a node directly under `parent` (which must be placed), or as the root when `parent` is
-   * null and the tree has none. A parent beyond its cap still takes the node: the place existed
-   * before the restart, and refusing it would move someone. Throws UNKNOWN_NODE for an unknown
-   * parent and DUPLICATE_NODE for a known id; a null parent while a root exists places the node
-   * as an ordinary join.
+   * Why `parent` cannot take one more restored child (it cannot hub, or its cap is reached), or
+   * null when it can. A report is only a claim: the planner's rules hold for it as for a join.
+   */
+  restoreRefusal(parent: NodeId): string | null {
+    const p = this.nodes.get(parent);
+    if (!p || p.depth < 0) return `${parent} is not placed`;
+    if (p.cap === 0) return `${parent} does not carry children`;
+    if (p.children.length >= p.cap) return `${parent} carries its most children (${p.cap})`;
+    return null;
+  }
+
+  /**
+   * Adds a node directly under `parent` (which must be placed and have a free slot), or as the
+   * root when `parent` is null and the tree has none. Throws UNKNOWN_NODE for an unknown parent,
+   * PARENT_FULL for a parent that cannot take it (restoreRefusal) and DUPLICATE_NODE for a known
+   * id; a null parent while a root exists places the node as an ordinary join.
    */
   restoreNode(info: PlannerNodeInfo, parent: NodeId | null, backup: NodeId | null = null): Move[] {
     if (parent !== null) {
       const p = this.get(parent);
       if (p.depth < 0) throw new PlannerError("UNKNOWN_NODE", `parent ${parent} is not placed`);
+      const refusal = this.restoreRefusal(parent);
+      if (refusal !== null) throw new PlannerError("PARENT_FULL", refusal);
       const n = this.createNode(info);
       this.addChild(p, n);
       n.waiting = false;
