@@ -39,6 +39,8 @@ export interface ChoirRunOptions {
   recordDir?: string;
   /** Give up waiting for every link to connect after this long, ms (default 20000). */
   settleTimeoutMs?: number;
+  /** How the run waits for steady play-out before recording (waitForSteadyPlayout). */
+  settle?: SettleOptions;
   /** Progress lines (stderr in the demo). */
   log?: (line: string) => void;
   /** Use an existing server instead of starting one (its planner options then apply). */
@@ -81,6 +83,16 @@ export interface ChoirRunResult {
   baseMs: number;
   setupMs: number;
   concealedShare: number;
+  /**
+   * While recording, over every input of every node: frames by which play-out moved (a
+   * jitter buffer dropping, inserting or skipping a frame, or restarting). Each moves a voice's
+   * delay for everyone downstream mid-recording, which the delay analysis sees as two delays.
+   */
+  playoutShifts: number;
+  /** While recording, ticks the nodes' frame clocks skipped (stalls of more than three frames). */
+  skippedTicks: number;
+  /** Each node's own stats at the end of the recording (the hub first in star mode), for a closer look. */
+  nodeStats: { name: string; stats: unknown }[];
   tickLateP99Ms: number;
   /** CPU of the busiest node process while recording, share of one core. */
   nodeCpuMax: number;
@@ -91,6 +103,46 @@ export interface ChoirRunResult {
    * recording (the room filling included): in all, and the most of any one node.
    */
   moves: { total: number; maxPerNode: number };
+}
+
+export interface SettleOptions {
+  /** Play-out must not have moved for this long (ms); default 2000. */
+  quietMs?: number;
+  /** Wait at least this long (ms); default 1500. */
+  minMs?: number;
+  /** Record anyway after this long (ms); default 12000. */
+  maxMs?: number;
+  /** How often the nodes are asked for their stats (ms); default 500. */
+  pollMs?: number;
+}
+
+/**
+ * Waits for the steady state before a recording: until no jitter buffer of any node has moved
+ * its play-out (dropped, inserted or skipped a frame, restarted) for `quietMs`. Link set-up
+ * raises the buffers' targets (CPU bursts while 30 handshakes run at once on two cores); they
+ * give that delay back a few seconds later, one frame at a time, and each such step mid-recording
+ * moves a voice's delay for everyone downstream. Polls each node's stats at a low rate.
+ */
+export async function waitForSteadyPlayout(nodes: readonly RemoteNode[], o: SettleOptions = {}): Promise<{ steady: boolean; ms: number }> {
+  const quietMs = o.quietMs ?? 2000;
+  const minMs = o.minMs ?? 1500;
+  const maxMs = o.maxMs ?? 12_000;
+  const pollMs = o.pollMs ?? 500;
+  const t0 = performance.now();
+  let last = -1;
+  let lastChange = t0;
+  for (;;) {
+    const stats = await Promise.all(nodes.map((n) => n.stats().catch(() => null)));
+    const shifts = stats.reduce((sum, st) => sum + (st ? countPops(st.stats).shifts : 0), 0);
+    const now = performance.now();
+    if (shifts !== last) {
+      last = shifts;
+      lastChange = now;
+    }
+    if (now - t0 >= minMs && now - lastChange >= quietMs) return { steady: true, ms: now - t0 };
+    if (now - t0 >= maxMs) return { steady: false, ms: now - t0 };
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 /** Parent changes after the first parent, from a node host's neighbour events (node-host.ts). */
@@ -215,7 +267,8 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     }
     const setupMs = performance.now() - t0;
     log(`all links connected after ${setupMs.toFixed(0)} ms; letting jitter buffers settle`);
-    await new Promise((r) => setTimeout(r, 1500));
+    const settled = await waitForSteadyPlayout(nodes, opts.settle ?? {});
+    log(settled.steady ? `play-out steady after ${(settled.ms / 1000).toFixed(1)} s` : `play-out still moving after ${(settled.ms / 1000).toFixed(1)} s; recording anyway`);
     const tree = server.tree(room);
     await Promise.all(nodes.map((n) => n.startRecording(opts.seconds + 1)));
     const pre = await Promise.all(nodes.map((n) => n.stats()));
@@ -268,6 +321,8 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     // Concealment, tick lateness, CPU and jitter-buffer delay over the recording window.
     let frames = 0;
     let concealed = 0;
+    let shifts = 0;
+    let skippedTicks = 0;
     let lateP99 = 0;
     let cpuMax = 0;
     const jitterDelays: number[] = [];
@@ -276,6 +331,9 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       const p = countPops(pre[i].stats);
       frames += c.total - p.total;
       concealed += c.conceal - p.conceal;
+      shifts += c.shifts - p.shifts;
+      const skippedOf = (st: unknown) => (st as { clock?: { skipped?: number } }).clock?.skipped ?? 0;
+      skippedTicks += skippedOf(post[i].stats) - skippedOf(pre[i].stats);
       const clock = (post[i].stats as { clock?: { latenessMs?: { p99: number } } }).clock;
       lateP99 = Math.max(lateP99, clock?.latenessMs?.p99 ?? 0);
       const cpuUs = post[i].cpu.user + post[i].cpu.system - pre[i].cpu.user - pre[i].cpu.system;
@@ -310,6 +368,9 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       baseMs,
       setupMs,
       concealedShare: frames > 0 ? concealed / frames : 0,
+      playoutShifts: shifts,
+      skippedTicks,
+      nodeStats: post.map((p, i) => ({ name: names.get(nodes[i].id!) ?? String(i), stats: p.stats })),
       tickLateP99Ms: lateP99,
       nodeCpuMax: cpuMax,
       jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
@@ -324,18 +385,26 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
 export interface PopCounts {
   total: number;
   conceal: number;
+  /**
+   * Frames by which inputs' play-out moved (jitter-buffer drops, insertions and skips) and
+   * restarts: each moves everything after it in that stream by a frame or more.
+   */
+  shifts: number;
 }
 
 /** Frames a node's inputs played, and how many of them were concealed, from its stats. */
 export function countPops(nodeJson: unknown): PopCounts {
-  const out = { total: 0, conceal: 0 };
+  const out = { total: 0, conceal: 0, shifts: 0 };
   const engine = (nodeJson as { engine?: { parent?: unknown; children?: Record<string, unknown> } }).engine;
   if (!engine) return out;
   const add = (l: unknown) => {
-    const pops = (l as { pops?: { packet: number; fec: number; conceal: number } } | null)?.pops;
+    const link = l as { pops?: { packet: number; fec: number; conceal: number }; jitter?: { dropped?: number; inserted?: number; skipped?: number; resets?: number } } | null;
+    const pops = link?.pops;
     if (!pops) return;
     out.total += pops.packet + pops.fec + pops.conceal;
     out.conceal += pops.conceal;
+    const j = link.jitter;
+    if (j) out.shifts += (j.dropped ?? 0) + (j.inserted ?? 0) + (j.skipped ?? 0) + (j.resets ?? 0);
   };
   add(engine.parent);
   for (const c of Object.values(engine.children ?? {})) add(c);
