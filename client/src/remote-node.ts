@@ -31,8 +31,9 @@ export class RemoteNode {
     this.name = name;
     // The compiled runtime, whoever starts it (the demo, a test under vitest, a benchmark).
     this.child = fork(compiledEntry("mixer-node/src/runtime/node-host.ts"), [], {
-      // CHOIRMESH_NODE_ARGS adds Node flags to every node process (e.g. --cpu-prof for profiling).
-      execArgv: process.env.CHOIRMESH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+      // CHOIRMESH_NODE_ARGS adds Node flags to every node process (e.g. --cpu-prof for profiling);
+      // --expose-gc lets a process that left its room collect before it is reused (node-host.ts).
+      execArgv: ["--expose-gc", ...(process.env.CHOIRMESH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])],
       serialization: "advanced",
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       env: { ...process.env, CHOIRMESH_LOG: process.env.CHOIRMESH_LOG ?? "warn" },

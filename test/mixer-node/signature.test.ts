@@ -68,6 +68,33 @@ describe("signature voices", () => {
     expect(absent.coherentGainDb).toBeLessThan(-40);
   });
 
+  it("checks an own voice among 31 others: one block over the whole recording lowers the floor and still measures a leak across a frame shift", () => {
+    const start = 123_456_789;
+    const seconds = 8;
+    const n = seconds * SR;
+    const own = 20;
+    const others = new Map<number, number>();
+    for (let i = 0; i < 32; i++) if (i !== own) others.set(i, 480 + i * 700);
+    const heard = mixDelayed(start, seconds, others);
+    let seed = 99;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+    for (let i = 0; i < n; i++) heard[i] += 0.05 * rnd();
+    // The own voice leaking back at -35 dB, one 10 ms frame later from halfway (a play-out shift).
+    const leaky = Float32Array.from(heard);
+    const early = new Float32Array(n);
+    const late = new Float32Array(n);
+    new SignatureVoice(own).render(start - 3000, early);
+    new SignatureVoice(own).render(start - 3480, late);
+    for (let i = 0; i < n; i++) leaky[i] += 10 ** (-35 / 20) * (i < n / 2 ? early[i] : late[i]);
+    const opts = { maxDelayMs: 800, skipMs: 100 };
+    const floor2s = estimateDelay(heard, start, own, opts).coherentGainDb;
+    const floorWhole = estimateDelay(heard, start, own, { ...opts, blockMs: seconds * 1000 }).coherentGainDb;
+    expect(floorWhole).toBeLessThan(floor2s - 2);
+    expect(floorWhole).toBeLessThan(-43);
+    const leak = estimateDelay(leaky, start, own, { ...opts, blockMs: seconds * 1000 }).coherentGainDb;
+    expect(Math.abs(leak + 35)).toBeLessThan(3);
+  });
+
   it("reports a voice that is not in the mix as not heard, tens of dB down", () => {
     const start = 5_000_000;
     const delays = new Map([[0, 480], [1, 960], [3, 1440]]);
