@@ -133,7 +133,15 @@ if (values["children-process"]) {
     const clock = b.stats.clock as { latenessMs: { p50: number; p99: number; max: number }; skipped: number; ticks: number };
     const engine = b.stats.engine as { backend: string };
     out(`hub CPU ${(cpu * 100).toFixed(1)}% of a core; tick lateness p50 ${clock.latenessMs.p50.toFixed(2)} ms, p99 ${clock.latenessMs.p99.toFixed(2)} ms, max ${clock.latenessMs.max.toFixed(2)} ms; skipped ${clock.skipped}`);
-    out(`frames from children ${pb.total - pa.total}, concealed ${pb.conceal - pa.conceal}; backend ${engine.backend}`);
+    // What the concealed frames were: insertions the buffers made on purpose (a target raised by
+    // a frame), packets that came after their frame had played, or none at all (underruns).
+    const jitterSum = (st: unknown, key: "inserted" | "late" | "underruns") =>
+      Object.values((st as { engine?: { children?: Record<string, { jitter?: Record<string, number> }> } }).engine?.children ?? {}).reduce((n, c) => n + (c.jitter?.[key] ?? 0), 0);
+    const delta = (key: "inserted" | "late" | "underruns") => jitterSum(b.stats, key) - jitterSum(a.stats, key);
+    out(
+      `frames from children ${pb.total - pa.total}, concealed ${pb.conceal - pa.conceal} (inserted on purpose ${delta("inserted")}, ` +
+        `late packets ${delta("late")}, underruns ${delta("underruns")}); backend ${engine.backend}`,
+    );
     const result = {
       children,
       frameMs,
