@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { countPops } from "../client/src/choir-run.js";
 import { RemoteNode } from "../client/src/remote-node.js";
+import { NODE_PROCESS_FLAGS } from "../mixer-node/src/runtime/defaults.js";
 import { startSignalingServer } from "../signaling/src/server.js";
 import { DEFAULT_MEDIA } from "../signaling/src/defaults.js";
 import { configureLogging } from "../signaling/src/log.js";
@@ -84,7 +85,7 @@ if (values["children-process"]) {
     const count = Math.floor(children / procs) + (p < children % procs ? 1 : 0);
     const offset = p * Math.floor(children / procs) + Math.min(p, children % procs);
     return fork(fileURLToPath(import.meta.url), ["--children-process", "--children", String(count), "--offset", String(offset), "--url", server.url, "--room", "bench"], {
-      execArgv: process.execArgv,
+      execArgv: [...process.execArgv, ...NODE_PROCESS_FLAGS],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
   });

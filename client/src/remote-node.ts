@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import type { JoinedMessage } from "../../signaling/src/protocol.js";
 import { compiledEntry } from "../../signaling/src/repo-root.js";
 import type { HostNodeOptions, HostState } from "../../mixer-node/src/runtime/node-host.js";
+import { NODE_PROCESS_FLAGS } from "../../mixer-node/src/runtime/defaults.js";
 
 
 export interface RemoteRecording {
@@ -31,9 +32,9 @@ export class RemoteNode {
     this.name = name;
     // The compiled runtime, whoever starts it (the demo, a test under vitest, a benchmark).
     this.child = fork(compiledEntry("mixer-node/src/runtime/node-host.ts"), [], {
-      // CHOIRMESH_NODE_ARGS adds Node flags to every node process (e.g. --cpu-prof for profiling);
-      // --expose-gc lets a process that left its room collect before it is reused (node-host.ts).
-      execArgv: ["--expose-gc", ...(process.env.CHOIRMESH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])],
+      // NODE_PROCESS_FLAGS (runtime/defaults.ts); CHOIRMESH_NODE_ARGS adds Node flags to every
+      // node process (e.g. --cpu-prof for profiling).
+      execArgv: [...NODE_PROCESS_FLAGS, ...(process.env.CHOIRMESH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])],
       serialization: "advanced",
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       env: { ...process.env, CHOIRMESH_LOG: process.env.CHOIRMESH_LOG ?? "warn" },

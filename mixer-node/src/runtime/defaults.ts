@@ -37,3 +37,15 @@ export const NODE_DEFAULTS = {
   /** Join reply timeout, ms. */
   joinTimeoutMs: 10_000,
 } as const;
+
+/**
+ * V8 flags every node process starts with (the demo's, the tests' and the benchmarks' node
+ * processes, `npm run hub` and `npm run singer`). `--no-memory-reducer`: V8's memory reducer
+ * takes a process that allocates little for an idle one and runs full collections to shrink its
+ * heap, and a node ticking at 100 Hz is never idle. Measured in bench:hub's child processes (8
+ * singers each): "reduce" mark-compacts every ~0.6 s for a while, each pausing 2-7 ms with
+ * incremental steps of up to 7 ms, which made the hub conceal 0-8 frames of 16,000 (underruns:
+ * a child's packet later than a ~5 ms jitter target); without it, none in three runs of three.
+ * `--expose-gc`: a node host that leaves its room collects before it is reused (node-host.ts).
+ */
+export const NODE_PROCESS_FLAGS: readonly string[] = ["--no-memory-reducer", "--expose-gc"];
