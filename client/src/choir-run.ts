@@ -30,7 +30,7 @@ export interface ChoirRunOptions {
   fanout: number;
   /** Seconds recorded once the tree has settled (and analysed for who hears whom). */
   seconds: number;
-  /** Seconds analysed for each singer's own voice (at least `seconds`); default 12 above 20 singers, else `seconds`. */
+  /** Seconds analysed for each singer's own voice (at least `seconds`); default 16 above 20 singers, else `seconds`. */
   ownVoiceSeconds?: number;
   frameMs: FrameMs;
   /** Opus bitrate, bit/s (default DEFAULT_MEDIA's). */
@@ -276,7 +276,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     // up to 31 others): it gets a longer recording in a large choir, and, where a play-out shift of
     // a whole frame keeps every signature tone's phase (frames of 10 or 20 ms: the tones are
     // multiples of 100 Hz), one coherent block over all of it (a floor ~4 dB lower than 2 s blocks).
-    const ownSeconds = Math.max(opts.seconds, opts.ownVoiceSeconds ?? (opts.singers > 20 ? 12 : opts.seconds));
+    const ownSeconds = Math.max(opts.seconds, opts.ownVoiceSeconds ?? (opts.singers > 20 ? 16 : opts.seconds));
     const ownBlockMs = opts.frameMs % 10 === 0 ? ownSeconds * 1000 : undefined;
     await Promise.all(nodes.map((n) => n.startRecording(ownSeconds + 1)));
     const pre = await Promise.all(nodes.map((n) => n.stats()));
@@ -287,7 +287,9 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     const singerRecs = hub ? recs.slice(1) : recs;
     const window = (r: RemoteRecording, which: "hear" | "mix", seconds = opts.seconds) => r[which].subarray(0, Math.min(r.length, seconds * 48_000));
 
-    // Analysis: every listener against every other singer.
+    // Analysis: every listener against every other singer. A voice whose delay moved by a frame
+    // mid-recording (a jitter buffer on its way dropped or inserted one) is still heard.
+    const pairOpts = { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100, shiftToleranceMs: opts.frameMs };
     const pairs: PairResult[] = [];
     let selfLeakDb = -Infinity;
     for (let b = 0; b < singers.length; b++) {
@@ -296,7 +298,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       const levels: number[] = [];
       for (let a = 0; a < singers.length; a++) {
         if (a === b) continue;
-        const est = estimateDelay(heard, rec.startAbs, a, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100 });
+        const est = estimateDelay(heard, rec.startAbs, a, pairOpts);
         levels.push(est.gainDb);
         pairs.push({
           from: singers[a].id!,
@@ -314,7 +316,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     const rootIdx = nodes.findIndex((n) => n.id === tree.root);
     const rootRec = recs[rootIdx];
     const rootMix = window(rootRec, "mix");
-    const rootMixHasAll = singers.every((_, i) => estimateDelay(rootMix, rootRec.startAbs, i, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100 }).heard);
+    const rootMixHasAll = singers.every((_, i) => estimateDelay(rootMix, rootRec.startAbs, i, pairOpts).heard);
 
     const heardPairs = pairs.filter((p) => p.heard);
     const delays = heardPairs.map((p) => p.delayMs).sort((x, y) => x - y);

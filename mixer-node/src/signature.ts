@@ -217,6 +217,13 @@ export interface AnalyzeOptions extends SignatureOptions {
   skipMs?: number;
   /** Length of the coherent blocks, ms (default 2000). */
   blockMs?: number;
+  /**
+   * Let each block find the voice up to this far (ms) from the best delay before judging it
+   * heard: a jitter buffer that drops or inserts a frame mid-recording moves the voice's delay
+   * by a frame for everyone downstream, and a listener who hears it at two delays does hear it.
+   * `delayMs` stays the best single delay. Default 0 (one delay for the whole recording).
+   */
+  shiftToleranceMs?: number;
 }
 
 /**
@@ -251,6 +258,11 @@ export function estimateDelay(heard: Float32Array, startAbs: number, index: numb
   // heard[k] lines up with r[k + maxLag - lag] for a delay of `lag` hops.
   const corr = new Float64Array(maxLag + 1);
   const gain = new Float64Array(maxLag + 1);
+  const tol = Math.max(0, Math.round(((opts.shiftToleranceMs ?? 0) * perMs) / hop));
+  const blocks = Math.max(1, Math.ceil(n / blockHops));
+  // Each block's coherent magnitude at every lag, kept only when blocks may pick their own lag.
+  const blockMag = tol > 0 ? new Float64Array((maxLag + 1) * blocks) : null;
+  const erAt = tol > 0 ? new Float64Array(maxLag + 1) : null;
   let best = -1, bestLag = -1;
   for (let lag = minLag; lag <= maxLag; lag++) {
     const off = maxLag - lag;
@@ -258,17 +270,21 @@ export function estimateDelay(heard: Float32Array, startAbs: number, index: numb
     for (let k = from; k < h.re.length; k++) rm += r[k + off];
     rm /= Math.max(1, n);
     let cr = 0, ci = 0, er = 0, mag = 0;
-    for (let k = from, inBlock = 0; k < h.re.length; k++) {
+    for (let k = from, inBlock = 0, b = 0; k < h.re.length; k++) {
       const rv = r[k + off] - rm;
       cr += h.re[k] * rv;
       ci += h.im[k] * rv;
       er += rv * rv;
       if (++inBlock === blockHops || k === h.re.length - 1) {
-        mag += Math.sqrt(cr * cr + ci * ci);
+        const m = Math.sqrt(cr * cr + ci * ci);
+        mag += m;
+        if (blockMag !== null && b < blocks) blockMag[lag * blocks + b] = m;
+        b++;
         cr = ci = 0;
         inBlock = 0;
       }
     }
+    if (erAt !== null) erAt[lag] = er;
     const c = eh > 1e-18 && er > 1e-18 ? mag / Math.sqrt(eh * er) : 0;
     corr[lag] = c;
     gain[lag] = er > 1e-18 ? mag / er : 0;
@@ -306,7 +322,18 @@ export function estimateDelay(heard: Float32Array, startAbs: number, index: numb
     const den = a - 2 * b + c;
     if (den < 0) refined = lagOf + (0.5 * (a - c)) / den;
   }
-  const correlation = Math.max(best, eBest);
+  let flex = 0;
+  if (blockMag !== null && erAt !== null && bestLag >= 0 && eh > 1e-18 && erAt[bestLag] > 1e-18) {
+    // Each block at its own best lag within the tolerance of the overall best one.
+    let mag = 0;
+    for (let b = 0; b < blocks; b++) {
+      let m = 0;
+      for (let lag = Math.max(minLag, bestLag - tol); lag <= Math.min(maxLag, bestLag + tol); lag++) m = Math.max(m, blockMag[lag * blocks + b]);
+      mag += m;
+    }
+    flex = Math.min(1, mag / Math.sqrt(eh * erAt[bestLag]));
+  }
+  const correlation = Math.max(best, eBest, flex);
   const coherentGainDb = 20 * Math.log10(Math.max(bestLag >= 0 ? gain[bestLag] : 0, 1e-12));
   return {
     index,

@@ -95,6 +95,30 @@ describe("signature voices", () => {
     expect(Math.abs(leak + 35)).toBeLessThan(3);
   });
 
+  it("with a shift tolerance, hears a voice whose delay moved by a frame mid-recording, and still not an absent one", () => {
+    const start = 55_555_555;
+    const seconds = 6;
+    const n = seconds * SR;
+    const others = new Map<number, number>();
+    for (let i = 0; i < 32; i++) if (i !== 7 && i !== 9) others.set(i, 480 + i * 700);
+    const heard = mixDelayed(start, seconds, others);
+    // Voice 7 at 30 ms, then from 2.5 s (inside the second block) at 40 ms: a jitter buffer inserted a frame.
+    const early = new Float32Array(n);
+    const late = new Float32Array(n);
+    new SignatureVoice(7).render(start - 1440, early);
+    new SignatureVoice(7).render(start - 1920, late);
+    for (let i = 0; i < n; i++) heard[i] += i < 2.5 * SR ? early[i] : late[i];
+    const strict = estimateDelay(heard, start, 7, { maxDelayMs: 300 });
+    const tolerant = estimateDelay(heard, start, 7, { maxDelayMs: 300, shiftToleranceMs: 10 });
+    expect(tolerant.correlation).toBeGreaterThan(strict.correlation + 0.05);
+    expect(tolerant.heard).toBe(true);
+    expect(tolerant.delayMs).toBeGreaterThan(29);
+    expect(tolerant.delayMs).toBeLessThan(41);
+    const absent = estimateDelay(heard, start, 9, { maxDelayMs: 300, shiftToleranceMs: 10 });
+    expect(absent.heard).toBe(false);
+    expect(absent.correlation).toBeLessThan(0.2);
+  });
+
   it("reports a voice that is not in the mix as not heard, tens of dB down", () => {
     const start = 5_000_000;
     const delays = new Map([[0, 480], [1, 960], [3, 1440]]);
