@@ -119,6 +119,10 @@ export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s:
       location: specs[i].at,
       link: { loopbackOnly: true },
       healing: { makeBeforeBreak: opts.makeBeforeBreak },
+      // The scenario's distances are its cities. RTTs measured on loopback (all ~0) would, once
+      // the planner trusts them, make x's move gain nothing, and whether they did by y's join was
+      // a race (a CI run under load left x in place).
+      rttReportMs: 0,
     });
   try {
     await Promise.all(nodes.map((n) => n.whenReady()));
