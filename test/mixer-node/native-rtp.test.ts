@@ -120,7 +120,11 @@ describe("native RTP binding (AES-128-GCM SRTP sealing and sending)", () => {
     }
     sent.push(randomBytes(RECV_SLOT_BYTES + 10)); // does not fit a slot: reported, not read past
     tx.send(sent[sent.length - 1], rx.address().port, "127.0.0.1");
-    await new Promise((r) => setTimeout(r, 60));
+    // 60 ms counted from after the sends ran (dgram sends on a later tick; a timer armed now
+    // counts from the loop's cached time, which on a loaded machine may already be 60 ms old).
+    await new Promise((r) => setImmediate(r));
+    const sentAt = performance.now();
+    while (performance.now() - sentAt < 60) await new Promise((r) => setTimeout(r, 10));
     const first = b.recvBatch(fd, batch.buf, batch.meta, batch.ageMs, batch.addrs);
     expect(first).toBe(RECV_BATCH);
     for (let i = 0; i < first; i++) {
