@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { resolveFromSource } from "./vitest.shared.js";
 
 /**
  * The self-healing chaos suite: a choir of 13 node processes over real WebRTC on loopback, with a
@@ -7,6 +8,7 @@ import { defineConfig } from "vitest/config";
  * the same figures).
  */
 export default defineConfig({
+  ...resolveFromSource,
   test: {
     include: ["test/integration/healing-chaos.test.ts"],
     pool: "forks",

@@ -1,6 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { resolveFromSource } from "./vitest.shared.js";
 
 export default defineConfig({
+  ...resolveFromSource,
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/browser/**", "node_modules/**"],

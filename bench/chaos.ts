@@ -8,9 +8,9 @@
  */
 import { parseArgs } from "node:util";
 import os from "node:os";
-import type { FrameMs } from "../mixer-node/src/codec/types.js";
-import { configureLogging } from "../signaling/src/log.js";
-import { runChaos } from "./chaos/scenarios.js";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
+import { configureLogging } from "@choirmesh/common/log";
+import { runChaos } from "@choirmesh/client/chaos/scenarios";
 
 const { values } = parseArgs({
   options: {

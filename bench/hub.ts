@@ -9,13 +9,13 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { countPops } from "../client/src/choir-run.js";
-import { RemoteNode } from "../client/src/remote-node.js";
-import { NODE_PROCESS_FLAGS } from "../mixer-node/src/runtime/defaults.js";
-import { startSignalingServer } from "../signaling/src/server.js";
-import { DEFAULT_MEDIA } from "../signaling/src/defaults.js";
-import { configureLogging } from "../signaling/src/log.js";
-import type { FrameMs } from "../mixer-node/src/codec/types.js";
+import { countPops } from "@choirmesh/client/choir-run";
+import { RemoteNode } from "@choirmesh/client/remote-node";
+import { NODE_PROCESS_FLAGS } from "@choirmesh/mixer-node/runtime/defaults";
+import { startSignalingServer } from "@choirmesh/signaling/server";
+import { DEFAULT_MEDIA } from "@choirmesh/protocol";
+import { configureLogging } from "@choirmesh/common/log";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 
 const { values } = parseArgs({
   options: {
@@ -36,8 +36,8 @@ configureLogging(process.env.CHOIRMESH_LOG ?? "warn");
 
 if (values["children-process"]) {
   // The children's side: N singers in this one process, each with a signature voice.
-  const { ChoirNode } = await import("../mixer-node/src/runtime/choir-node.js");
-  const { SignatureVoice, MAX_SIGNATURE_VOICES } = await import("../mixer-node/src/signature.js");
+  const { ChoirNode } = await import("@choirmesh/mixer-node/runtime/choir-node");
+  const { SignatureVoice, MAX_SIGNATURE_VOICES } = await import("@choirmesh/mixer-node/signature");
   const n = Number(values.children);
   const offset = Number(values.offset);
   const nodes: InstanceType<typeof ChoirNode>[] = [];

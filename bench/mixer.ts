@@ -13,9 +13,9 @@
  * median and p99 per tick, each hub row carries the process CPU time per tick (median, p99): on
  * a shared machine the wall-clock tail measures the neighbours as much as the hub.
  */
-import { CODEC_DEFAULTS } from "../mixer-node/src/codec/defaults.js";
-import { FRAME_MS_ALLOWED, loadCodecBackend, type BackendPreference, type CodecBackend, type FrameMs } from "../mixer-node/src/codec/index.js";
-import { HubEngine } from "../mixer-node/src/hub-engine.js";
+import { CODEC_DEFAULTS } from "@choirmesh/mixer-node/codec/defaults";
+import { FRAME_MS_ALLOWED, loadCodecBackend, type BackendPreference, type CodecBackend, type FrameMs } from "@choirmesh/mixer-node/codec";
+import { HubEngine } from "@choirmesh/mixer-node/hub-engine";
 
 interface Args {
   json: boolean;

@@ -8,8 +8,8 @@
  * with the longest gap, ms, of any pair with a moved singer (an orphan) at either end, one per run.
  */
 import { parseArgs } from "node:util";
-import { configureLogging } from "../signaling/src/log.js";
-import { runHubLeave, runPlannedMove } from "./chaos/planned-move.js";
+import { configureLogging } from "@choirmesh/common/log";
+import { runHubLeave, runPlannedMove } from "@choirmesh/client/chaos/planned-move";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, json: { type: "boolean", default: false } } });
 configureLogging(process.env.CHOIRMESH_LOG ?? "warn");

@@ -14,14 +14,14 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { countPops } from "../client/src/choir-run.js";
-import { RemoteNode } from "../client/src/remote-node.js";
-import type { FrameMs } from "../mixer-node/src/codec/types.js";
-import { MAX_SIGNATURE_VOICES } from "../mixer-node/src/signature.js";
-import { DEFAULT_MEDIA } from "../signaling/src/defaults.js";
-import { configureLogging } from "../signaling/src/log.js";
-import { startSignalingServer } from "../signaling/src/server.js";
-import { quantileSorted } from "../sim/src/metrics/quantiles.js";
+import { countPops } from "@choirmesh/client/choir-run";
+import { RemoteNode } from "@choirmesh/client/remote-node";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
+import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
+import { DEFAULT_MEDIA } from "@choirmesh/protocol";
+import { configureLogging } from "@choirmesh/common/log";
+import { startSignalingServer } from "@choirmesh/signaling/server";
+import { quantileSorted } from "@choirmesh/common/quantiles";
 import { measureSetupCpu, measureTransport } from "./transport.js";
 
 const { values } = parseArgs({

@@ -23,10 +23,10 @@ import {
   treeDiameterMs,
   treePairDelayMs,
   type PlannerNodeInfo,
-} from "../signaling/src/planner/index.js";
-import { kmToOneWayMs, toUnitVec, unitVecKm } from "../signaling/src/latency/index.js";
-import { parseRegion, regionLabel, sampleSingers } from "../sim/src/geo/regions.js";
-import { Rng } from "../sim/src/rng.js";
+} from "@choirmesh/signaling/planner";
+import { kmToOneWayMs, toUnitVec, unitVecKm } from "@choirmesh/signaling/latency";
+import { parseRegion, regionLabel, sampleSingers } from "@choirmesh/sim/geo/regions";
+import { Rng } from "@choirmesh/sim/rng";
 
 const SECTIONS = ["soprano", "alto", "tenor", "bass"];
 

@@ -13,8 +13,8 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { io as connect, type Socket } from "socket.io-client";
-import { startSignalingServer } from "../signaling/src/server.js";
-import type { JoinedMessage, ServerMessage } from "../signaling/src/protocol.js";
+import { startSignalingServer } from "@choirmesh/signaling/server";
+import type { JoinedMessage, ServerMessage } from "@choirmesh/protocol";
 
 const { values } = parseArgs({
   options: {

@@ -20,8 +20,8 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { PeerLink } from "../mixer-node/src/transport/index.js";
-import { compiledEntry } from "../signaling/src/repo-root.js";
+import { PeerLink } from "@choirmesh/mixer-node/transport";
+import { compiledEntry } from "@choirmesh/common/repo-root";
 
 type Msg =
   | { t: "signal"; s: unknown }

@@ -6,13 +6,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
-import type { FrameMs } from "../../mixer-node/src/codec/types.js";
-import { MAX_SIGNATURE_VOICES, estimateDelay } from "../../mixer-node/src/signature.js";
-import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
-import type { TreeMessage } from "../../signaling/src/protocol.js";
-import { startSignalingServer, type SignalingServer } from "../../signaling/src/server.js";
-import { quantileSorted as quantile } from "../../sim/src/metrics/quantiles.js";
+import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
+import { MAX_SIGNATURE_VOICES, estimateDelay } from "@choirmesh/mixer-node/signature";
+import { DEFAULT_MEDIA } from "@choirmesh/protocol";
+import type { TreeMessage } from "@choirmesh/protocol";
+import { startSignalingServer, type SignalingServer } from "@choirmesh/signaling/server";
+import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
 import { RemoteNode, type RemoteRecording } from "./remote-node.js";
 import { writeWav } from "./wav.js";
 

@@ -6,9 +6,9 @@
  * --json the last line is one JSON object.
  */
 import { parseArgs } from "node:util";
-import type { FrameMs } from "../../mixer-node/src/codec/types.js";
-import { MAX_SIGNATURE_VOICES } from "../../mixer-node/src/signature.js";
-import { configureLogging } from "../../signaling/src/log.js";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
+import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
+import { configureLogging } from "@choirmesh/common/log";
 import { renderTree, runChoir, type ChoirRunResult } from "./choir-run.js";
 import { RemoteNode } from "./remote-node.js";
 
@@ -122,8 +122,8 @@ if (values.serve) {
  */
 async function serve(): Promise<never> {
   const port = num(values.port, "port", 8080, (n) => Number.isInteger(n) && n > 0 && n < 65536);
-  const { startSignalingServer } = await import("../../signaling/src/server.js");
-  const { DEFAULT_MEDIA } = await import("../../signaling/src/defaults.js");
+  const { startSignalingServer } = await import("@choirmesh/signaling/server");
+  const { DEFAULT_MEDIA } = await import("@choirmesh/protocol");
   const server = await startSignalingServer({ port, host: "127.0.0.1", media: { ...DEFAULT_MEDIA, frameMs, bitrate }, planner: { maxFanout: Math.max(fanout, 8) } });
   const room = "demo";
   const hub = new RemoteNode("hub");

@@ -4,10 +4,10 @@
  * clock and event loop are its own, and it can be killed (-9) like a real one.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import type { JoinedMessage } from "../../signaling/src/protocol.js";
-import { compiledEntry } from "../../signaling/src/repo-root.js";
-import type { HostNodeOptions, HostState } from "../../mixer-node/src/runtime/node-host.js";
-import { NODE_PROCESS_FLAGS } from "../../mixer-node/src/runtime/defaults.js";
+import type { JoinedMessage } from "@choirmesh/protocol";
+import { compiledEntry } from "@choirmesh/common/repo-root";
+import type { HostNodeOptions, HostState } from "@choirmesh/mixer-node/runtime/node-host";
+import { NODE_PROCESS_FLAGS } from "@choirmesh/mixer-node/runtime/defaults";
 
 
 export interface RemoteRecording {

@@ -5,10 +5,10 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ChoirNode, type VoiceSource } from "../../mixer-node/src/runtime/choir-node.js";
-import { backendArg, numberArg, parseCli, runNode } from "../../mixer-node/src/runtime/cli-common.js";
-import { MAX_SIGNATURE_VOICES, SignatureVoice } from "../../mixer-node/src/signature.js";
-import { configureLogging } from "../../signaling/src/log.js";
+import { ChoirNode, type VoiceSource } from "@choirmesh/mixer-node/runtime/choir-node";
+import { backendArg, numberArg, parseCli, runNode } from "@choirmesh/mixer-node/runtime/cli-common";
+import { MAX_SIGNATURE_VOICES, SignatureVoice } from "@choirmesh/mixer-node/signature";
+import { configureLogging } from "@choirmesh/common/log";
 import { WavVoice } from "./voices.js";
 import { writeWav } from "./wav.js";
 

@@ -2,7 +2,7 @@
  * Voice sources for headless singers: a WAV file (looped, resampled to 48 kHz when needed) or
  * a signature test voice (signature.ts). Both write into the caller's buffer without allocating.
  */
-import type { VoiceSource } from "../../mixer-node/src/runtime/choir-node.js";
+import type { VoiceSource } from "@choirmesh/mixer-node/runtime/choir-node";
 import { readWav } from "./wav.js";
 
 export class WavVoice implements VoiceSource {

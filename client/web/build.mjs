@@ -33,6 +33,8 @@ export async function buildWeb({ outDir = path.join(root, "signaling", "public")
     define: { global: "globalThis", "process.env.NODE_ENV": dev ? '"development"' : '"production"' },
     inject: [path.join(here, "shims", "globals.ts")],
     alias: { events: path.join(here, "shims", "events.ts") },
+    // Workspace packages are bundled from their TypeScript sources.
+    conditions: ["choirmesh-source"],
     logLevel: "warning",
     metafile: true,
   });

@@ -5,7 +5,7 @@
  * both descriptions (sdp.ts). Failures become `failed` events, never exceptions.
  */
 import SimplePeer from "simple-peer";
-import { SafeEmitter } from "../../mixer-node/src/transport/events.js";
+import { SafeEmitter } from "@choirmesh/common/events";
 import { mungeOpusSdp, type OpusSdpSettings } from "./sdp.js";
 import { fromSimplePeer, toSimplePeer, type LinkSignal } from "./signal-map.js";
 

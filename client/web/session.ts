@@ -9,8 +9,8 @@
  * (with its resume token); a link that fails, or a parent that leaves us without a new place,
  * makes the session leave and join afresh after the retry policy's wait.
  */
-import type { JoinMessage, JoinedMessage, TreeMessage, TreeUpdateMessage } from "../../signaling/src/protocol.js";
-import { SafeEmitter } from "../../mixer-node/src/transport/events.js";
+import type { JoinMessage, JoinedMessage, TreeMessage, TreeUpdateMessage } from "@choirmesh/protocol";
+import { SafeEmitter } from "@choirmesh/common/events";
 import { MicrophoneError, openMicrophone } from "./audio.js";
 import { PROTOCOL, WEB_DEFAULTS, type WebSingerOptions } from "./defaults.js";
 import { NOTICES, serverNotice, type Notice } from "./messages.js";

@@ -11,8 +11,8 @@ import type {
   RelayedSignalMessage,
   TreeMessage,
   TreeUpdateMessage,
-} from "../../signaling/src/protocol.js";
-import { SafeEmitter } from "../../mixer-node/src/transport/events.js";
+} from "@choirmesh/protocol";
+import { SafeEmitter } from "@choirmesh/common/events";
 import { PROTOCOL } from "./defaults.js";
 
 export type BrowserSignalingEvents = {

@@ -7,7 +7,7 @@
  * own link), otherwise an estimate from the hop's depth, at the per-hop budget of the live
  * tree (2 frames + 5 ms per hub hop, issue 4) — shown as such in the legend.
  */
-import type { TreeNodeInfo } from "../../signaling/src/protocol.js";
+import type { TreeNodeInfo } from "@choirmesh/protocol";
 
 export interface LaidOutNode {
   id: string;

@@ -2,7 +2,7 @@
  * Draws the room's tree as SVG: one circle per node (hubs square-ish, the singer highlighted),
  * one line per parent link coloured by delay (see tree-layout.ts for what the colour means).
  */
-import type { TreeMessage } from "../../signaling/src/protocol.js";
+import type { TreeMessage } from "@choirmesh/protocol";
 import { hopEstimateMs, layoutTree, linkKey } from "./tree-layout.js";
 
 const SVG = "http://www.w3.org/2000/svg";

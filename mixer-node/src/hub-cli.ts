@@ -2,7 +2,7 @@
  * A dedicated hub: a node with no voice that mixes for its children (a volunteer's machine or a
  * data-centre host). `npm run hub -- --url http://127.0.0.1:8080 --room choir --metrics-port 9100`
  */
-import { configureLogging } from "../../signaling/src/log.js";
+import { configureLogging } from "@choirmesh/common/log";
 import { ChoirNode } from "./runtime/choir-node.js";
 import { backendArg, numberArg, parseCli, runNode } from "./runtime/cli-common.js";
 

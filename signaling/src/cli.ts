@@ -7,9 +7,9 @@
  * The secret may also come from CHOIRMESH_SECRET, which keeps it out of process listings.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_MEDIA, DEFAULT_SIGNALING_OPTIONS, DEFAULT_TOKEN_TTL_SEC, type MediaSettings } from "./defaults.js";
-import { configureLogging, createLogger, type LogLevel } from "./log.js";
-import { roomNameSchema } from "./protocol.js";
+import { DEFAULT_MEDIA, type MediaSettings, roomNameSchema } from "@choirmesh/protocol";
+import { DEFAULT_SIGNALING_OPTIONS, DEFAULT_TOKEN_TTL_SEC } from "./defaults.js";
+import { configureLogging, createLogger, type LogLevel } from "@choirmesh/common/log";
 import { startSignalingServer } from "./server.js";
 import { createRoomToken } from "./tokens.js";
 

@@ -4,7 +4,7 @@
  * process) implements the same interface; sockets never live here, only what a room is.
  */
 import { randomBytes } from "node:crypto";
-import type { MediaSettings } from "./defaults.js";
+import type { MediaSettings } from "@choirmesh/protocol";
 import { RecoveringTreePlanner } from "./planner/restore.js";
 import type { NodeId, PlannerOptions } from "./planner/types.js";
 

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import type { SignalingOptions } from "./defaults.js";
-import type { ErrorCode } from "./errors.js";
-import { createLogger } from "./log.js";
-import type { SignalingMetrics } from "./metrics.js";
+import type { ErrorCode } from "@choirmesh/protocol";
+import { createLogger } from "@choirmesh/common/log";
+import type { SignalingMetrics } from "@choirmesh/common/metrics";
 import { KeyedRateLimiter } from "./rate-limit.js";
 import { PlannerError } from "./planner/index.js";
 import type { Move, NodeId, PlannerNodeInfo } from "./planner/types.js";
@@ -23,7 +23,7 @@ import {
   type TreeMessage,
   type TreeRequestMessage,
   type TreeUpdateMessage,
-} from "./protocol.js";
+} from "@choirmesh/protocol";
 import { RoomRebuild, type RestoreReport } from "./room-rebuild.js";
 import type { MemberRecord, RoomState, RoomStore } from "./room-store.js";
 import { createResumeToken, verifyResumeToken, verifyRoomToken } from "./tokens.js";

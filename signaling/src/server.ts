@@ -7,13 +7,13 @@ import http from "node:http";
 import path from "node:path";
 import { Server, type Socket } from "socket.io";
 import { DEFAULT_SIGNALING_OPTIONS, type SignalingOptions } from "./defaults.js";
-import { createLogger, setLogLevel } from "./log.js";
-import { createSignalingMetrics, PROMETHEUS_CONTENT_TYPE, type SignalingMetrics } from "./metrics.js";
-import { parseClientMessage, SIGNALING_EVENT, type TreeMessage } from "./protocol.js";
+import { createLogger, setLogLevel } from "@choirmesh/common/log";
+import { createSignalingMetrics, PROMETHEUS_CONTENT_TYPE, type SignalingMetrics } from "@choirmesh/common/metrics";
+import { parseClientMessage, SIGNALING_EVENT, type TreeMessage } from "@choirmesh/protocol";
 import { InMemoryRoomStore, type RoomStore } from "./room-store.js";
 import { TokenBucket } from "./rate-limit.js";
 import { Rooms, type Peer } from "./rooms.js";
-import { REPO_ROOT } from "./repo-root.js";
+import { REPO_ROOT } from "@choirmesh/common/repo-root";
 
 const log = createLogger("signaling");
 

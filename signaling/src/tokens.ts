@@ -8,7 +8,7 @@
  * HMAC-SHA256 over `cm1.<payload>`. The kind is signed too, so one kind never passes for the other.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "@choirmesh/protocol";
 
 const PREFIX = "cm1";
 

@@ -6,7 +6,7 @@
 import type { Rng } from "./ports.js";
 import type { Singer } from "./model/population.js";
 import { CHURN_DEFAULTS } from "./model/defaults.js";
-import { summarizeValues, type ValueSummary } from "./metrics/quantiles.js";
+import { summarizeValues, type ValueSummary } from "@choirmesh/common/quantiles";
 import type { PlannerLike } from "./topologies/planner-port.js";
 import { singerInfo } from "./topologies/tree.js";
 

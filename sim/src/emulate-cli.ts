@@ -5,8 +5,8 @@
  * Runs the real engine over the virtual network for the tree and the star and compares the
  * delays measured from the audio with the model's. Prints a table, or with --json one JSON line last.
  */
-import type { FrameMs } from "../../mixer-node/src/codec/types.js";
-import { FRAME_MS_ALLOWED } from "../../mixer-node/src/codec/types.js";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
+import { FRAME_MS_ALLOWED } from "@choirmesh/mixer-node/codec/types";
 import { runEmulation, type EmulateOptions, type EmulateResult } from "./emulate/run.js";
 import { ProgressBar } from "./progress.js";
 

@@ -2,7 +2,7 @@
  * One model run: a choir on real cities, every topology built over the same singers and priced
  * with the same delay model, the figures, churn on the planner's tree, and what the report draws.
  */
-import { TreePlanner } from "../../signaling/src/planner/index.js";
+import { TreePlanner } from "@choirmesh/signaling/planner";
 import { makeRng, type Rng } from "./ports.js";
 import { engineTiming, hubDelayMs, type EngineTiming, type TimingOverrides } from "./model/engine-timing.js";
 import { makeDelayModel } from "./model/delay.js";

@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import type { ChoirNode } from "../../mixer-node/src/runtime/choir-node.js";
-import { signatureFrequency } from "../../mixer-node/src/signature.js";
-import type { SignalingServer } from "../../signaling/src/server.js";
-import { createRoomToken } from "../../signaling/src/tokens.js";
+import type { ChoirNode } from "@choirmesh/mixer-node/runtime/choir-node";
+import { signatureFrequency } from "@choirmesh/mixer-node/signature";
+import type { SignalingServer } from "@choirmesh/signaling/server";
+import { createRoomToken } from "@choirmesh/signaling/tokens";
 import {
   hearingLevels,
   joinFromPage,

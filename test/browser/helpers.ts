@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { writeWav } from "../../client/src/wav.js";
-import { ChoirNode } from "../../mixer-node/src/runtime/choir-node.js";
-import { SignatureVoice, SIG_SAMPLE_RATE } from "../../mixer-node/src/signature.js";
-import { startSignalingServer, type SignalingServer, type StartOptions } from "../../signaling/src/server.js";
+import { writeWav } from "@choirmesh/client/wav";
+import { ChoirNode } from "@choirmesh/mixer-node/runtime/choir-node";
+import { SignatureVoice, SIG_SAMPLE_RATE } from "@choirmesh/mixer-node/signature";
+import { startSignalingServer, type SignalingServer, type StartOptions } from "@choirmesh/signaling/server";
 
 export const CHROMIUM = process.env.CHOIRMESH_CHROMIUM ?? "/usr/bin/chromium";
 

@@ -7,9 +7,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChoirNode } from "../../mixer-node/src/runtime/choir-node.js";
-import { estimateDelay, signatureFrequency, type DelayEstimate } from "../../mixer-node/src/signature.js";
-import type { SignalingServer } from "../../signaling/src/server.js";
+import type { ChoirNode } from "@choirmesh/mixer-node/runtime/choir-node";
+import { estimateDelay, signatureFrequency, type DelayEstimate } from "@choirmesh/mixer-node/signature";
+import type { SignalingServer } from "@choirmesh/signaling/server";
 import {
   hearingLevels,
   joinFromPage,

@@ -13,7 +13,7 @@
  * frames and two losses in a row (one frame in a hundred) open gaps of 25-60 ms.
  */
 import { describe, expect, it } from "vitest";
-import { runChaos } from "../../bench/chaos/scenarios.js";
+import { runChaos } from "@choirmesh/client/chaos/scenarios";
 
 describe("self-healing tree under faults (13 singers, real WebRTC)", () => {
   it("hub kill, link cut, signaling restart and 10 % loss, measured from what singers hear", async () => {

@@ -1,6 +1,6 @@
 /** recoveryAfter: when a listener hears a voice again after a fault, from the voice's gaps. */
 import { describe, expect, it } from "vitest";
-import { recoveryAfter } from "../../bench/chaos/scenarios.js";
+import { recoveryAfter } from "@choirmesh/client/chaos/scenarios";
 
 const F = 1_000_000 * 48; // fault at this absolute sample
 const gap = (fromMs: number, toMs: number) => ({ startAbs: F + fromMs * 48, endAbs: F + toMs * 48, ms: toMs - fromMs });

@@ -5,11 +5,11 @@
  * bookkeeping on their own.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { RecoveringTreePlanner } from "../../signaling/src/planner/restore.js";
-import { MAX_RESTORE_CHILDREN, parseClientMessage } from "../../signaling/src/protocol.js";
-import type { TreeMessage } from "../../signaling/src/protocol.js";
-import { RoomRebuild } from "../../signaling/src/room-rebuild.js";
-import type { SignalingServer } from "../../signaling/src/server.js";
+import { RecoveringTreePlanner } from "@choirmesh/signaling/planner/restore";
+import { MAX_RESTORE_CHILDREN, parseClientMessage } from "@choirmesh/protocol";
+import type { TreeMessage } from "@choirmesh/protocol";
+import { RoomRebuild } from "@choirmesh/signaling/room-rebuild";
+import type { SignalingServer } from "@choirmesh/signaling/server";
 import { roundTrip, startServer, TestClient, toldMatchesTree } from "../signaling/server.fixtures.js";
 
 const HUBBY = { canHub: true, uploadKbps: 20_000, hasVoice: true };

@@ -4,7 +4,7 @@
  * audio itself (signature voices: mixer-node/src/signature.ts).
  */
 import { describe, expect, it } from "vitest";
-import { runChoir } from "../../client/src/choir-run.js";
+import { runChoir } from "@choirmesh/client/choir-run";
 
 describe("live tree over real WebRTC", () => {
   it("9 singers in a tree of depth >= 2: everyone hears everyone else and not themselves; the root's mix holds every voice", async () => {

@@ -8,7 +8,7 @@
  * quiet machine.
  */
 import { describe, expect, it } from "vitest";
-import { runHubLeave, runPlannedMove } from "../../bench/chaos/planned-move.js";
+import { runHubLeave, runPlannedMove } from "@choirmesh/client/chaos/planned-move";
 
 describe("planned moves (7 singers, real WebRTC)", () => {
   it("a singer moved by the planner keeps hearing and being heard: make-before-break", async () => {

@@ -11,9 +11,9 @@ import {
   loadCodecBackend,
   nativeUnavailableReason,
   type CodecBackend,
-} from "../../mixer-node/src/codec/index.js";
-import { loadNativeBinding } from "../../mixer-node/src/codec/native.js";
-import { opusPacketSamples } from "../../mixer-node/src/codec/fallback.js";
+} from "@choirmesh/mixer-node/codec";
+import { loadNativeBinding } from "@choirmesh/mixer-node/codec/native";
+import { opusPacketSamples } from "@choirmesh/mixer-node/codec/fallback";
 import { mulberry32, sine } from "../fixtures/signals.js";
 
 const nativeReason = nativeUnavailableReason();

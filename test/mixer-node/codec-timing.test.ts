@@ -11,7 +11,7 @@ import {
   loadCodecBackend,
   nativeUnavailableReason,
   type FrameMs,
-} from "../../mixer-node/src/codec/index.js";
+} from "@choirmesh/mixer-node/codec";
 import { median, mulberry32 } from "../fixtures/signals.js";
 
 const FRAMES = 3000;

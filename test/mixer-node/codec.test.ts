@@ -13,7 +13,7 @@ import {
   type CodecBackend,
   type EncoderOptions,
   type FrameMs,
-} from "../../mixer-node/src/codec/index.js";
+} from "@choirmesh/mixer-node/codec";
 import { chirp, mulberry32, peakFrequency, rms, sine, snrDb, toneDb } from "../fixtures/signals.js";
 
 const nativeReason = nativeUnavailableReason();

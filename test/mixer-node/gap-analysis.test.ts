@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { boxcarEnvelope, findGaps } from "../../mixer-node/src/gap-analysis.js";
-import { SignatureVoice } from "../../mixer-node/src/signature.js";
+import { boxcarEnvelope, findGaps } from "@choirmesh/mixer-node/gap-analysis";
+import { SignatureVoice } from "@choirmesh/mixer-node/signature";
 
 const START = 1_700_000_000_000 * 48; // an absolute sample index like the ones nodes use
 const MS = 48;

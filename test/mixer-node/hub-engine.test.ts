@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { loadCodecBackend, nativeUnavailableReason, type CodecBackend, type Decoder, type Encoder } from "../../mixer-node/src/codec/index.js";
-import { HubEngine, type LinkTarget } from "../../mixer-node/src/hub-engine.js";
+import { loadCodecBackend, nativeUnavailableReason, type CodecBackend, type Decoder, type Encoder } from "@choirmesh/mixer-node/codec";
+import { HubEngine, type LinkTarget } from "@choirmesh/mixer-node/hub-engine";
 import { mulberry32 } from "../fixtures/signals.js";
 
 const F = 10;

@@ -6,7 +6,7 @@ import {
   burstLoss,
   seededRandom,
   type PathClock,
-} from "../../mixer-node/src/transport/impairment.js";
+} from "@choirmesh/mixer-node/transport/impairment";
 
 /** Virtual time: timers fire only when the test advances the clock. */
 class VirtualClock implements PathClock {

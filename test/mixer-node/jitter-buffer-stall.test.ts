@@ -7,9 +7,9 @@
  * Within 3 s the buffer is back within one frame of the depth it had before.
  */
 import { describe, expect, it } from "vitest";
-import { JitterBuffer } from "../../mixer-node/src/jitter-buffer.js";
+import { JitterBuffer } from "@choirmesh/mixer-node/jitter-buffer";
 import { mulberry32 } from "../fixtures/signals.js";
-import { NODE_DEFAULTS } from "../../mixer-node/src/runtime/defaults.js";
+import { NODE_DEFAULTS } from "@choirmesh/mixer-node/runtime/defaults";
 
 const F = 10;
 const FS = 48 * F;

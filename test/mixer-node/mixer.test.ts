@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EngineError, MixMinus } from "../../mixer-node/src/mixer.js";
-import { Limiter } from "../../mixer-node/src/limiter.js";
+import { EngineError, MixMinus } from "@choirmesh/mixer-node/mixer";
+import { Limiter } from "@choirmesh/mixer-node/limiter";
 import { mulberry32, toneDb } from "../fixtures/signals.js";
 
 const N = 480; // 10 ms at 48 kHz

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { NATIVE_RTP_PATH, RECV_BATCH, RECV_SLOT_BYTES, RecvBatch, nativeRtp, udpState } from "../../mixer-node/src/transport/native-rtp.js";
+import { NATIVE_RTP_PATH, RECV_BATCH, RECV_SLOT_BYTES, RecvBatch, nativeRtp, udpState } from "@choirmesh/mixer-node/transport/native-rtp";
 
 const binding = nativeRtp();
 const sockets: Socket[] = [];

@@ -4,11 +4,11 @@
  * requested, and what a starved process does not do.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ClientMessage } from "../../signaling/src/protocol.js";
-import { LinkHealer, type HealedLink, type HealingEvent } from "../../mixer-node/src/runtime/healing.js";
-import { LinkMonitor } from "../../mixer-node/src/runtime/link-monitor.js";
-import { DefaultReconnectPolicy } from "../../mixer-node/src/runtime/reconnect-policy.js";
-import type { PeerLink } from "../../mixer-node/src/transport/peer-link.js";
+import type { ClientMessage } from "@choirmesh/protocol";
+import { LinkHealer, type HealedLink, type HealingEvent } from "@choirmesh/mixer-node/runtime/healing";
+import { LinkMonitor } from "@choirmesh/mixer-node/runtime/link-monitor";
+import { DefaultReconnectPolicy } from "@choirmesh/mixer-node/runtime/reconnect-policy";
+import type { PeerLink } from "@choirmesh/mixer-node/transport/peer-link";
 
 const OPTS = { silenceMs: 120, reparentAfterMs: 500, setupAllowanceMs: 3000 };
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { HEALING_DEFAULTS } from "../../mixer-node/src/runtime/healing-defaults.js";
-import { classifyFailure, DefaultReconnectPolicy, Retry, type RetryContext } from "../../mixer-node/src/runtime/reconnect-policy.js";
+import { HEALING_DEFAULTS } from "@choirmesh/mixer-node/runtime/healing-defaults";
+import { classifyFailure, DefaultReconnectPolicy, Retry, type RetryContext } from "@choirmesh/mixer-node/runtime/reconnect-policy";
 
 const ctx = (attempt: number, elapsedMs = 0, errorCode?: string): RetryContext => ({ kind: "signaling", attempt, elapsedMs, ...(errorCode ? { errorCode } : {}) });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
-import { HubEngine } from "../../mixer-node/src/hub-engine.js";
+import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
+import { HubEngine } from "@choirmesh/mixer-node/hub-engine";
 import { mulberry32 } from "../fixtures/signals.js";
 
 /**

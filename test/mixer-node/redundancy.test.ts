@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
-import { padWithRedundancy, readRedundancy, type RedundantBlock } from "../../mixer-node/src/codec/redundancy.js";
+import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
+import { padWithRedundancy, readRedundancy, type RedundantBlock } from "@choirmesh/mixer-node/codec/redundancy";
 import { mulberry32 } from "../fixtures/signals.js";
 
 const backend = loadCodecBackend();

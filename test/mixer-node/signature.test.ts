@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SignatureVoice, estimateDelay, signatureFrequency } from "../../mixer-node/src/signature.js";
+import { SignatureVoice, estimateDelay, signatureFrequency } from "@choirmesh/mixer-node/signature";
 
 const SR = 48_000;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TickClock, type MonotonicClock, type TimerScheduler } from "../../mixer-node/src/tick-clock.js";
+import { TickClock, type MonotonicClock, type TimerScheduler } from "@choirmesh/mixer-node/tick-clock";
 
 /** A fake monotonic clock with one-shot timers; timers fire late by `lateBy` (settable per firing). */
 class FakeTime implements MonotonicClock, TimerScheduler {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
-import { HubEngine } from "../../mixer-node/src/hub-engine.js";
-import { INCIDENT, TARGET_NODE, TARGET_PARENT, Timeline } from "../../mixer-node/src/timeline.js";
+import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
+import { HubEngine } from "@choirmesh/mixer-node/hub-engine";
+import { INCIDENT, TARGET_NODE, TARGET_PARENT, Timeline } from "@choirmesh/mixer-node/timeline";
 
 describe("Timeline", () => {
   it("keeps the newest entries, oldest first, on the wall clock", () => {

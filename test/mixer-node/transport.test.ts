@@ -5,11 +5,11 @@
 import dns from "node:dns";
 import { isIP } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { nativeRtp } from "../../mixer-node/src/transport/native-rtp.js";
-import { connectLoopbackPair, type LinkPair } from "../../mixer-node/src/transport/loopback.js";
-import { PeerLink } from "../../mixer-node/src/transport/peer-link.js";
-import type { LinkState } from "../../mixer-node/src/transport/types.js";
-import type { TransportError } from "../../mixer-node/src/transport/errors.js";
+import { nativeRtp } from "@choirmesh/mixer-node/transport/native-rtp";
+import { connectLoopbackPair, type LinkPair } from "@choirmesh/mixer-node/transport/loopback";
+import { PeerLink } from "@choirmesh/mixer-node/transport/peer-link";
+import type { LinkState } from "@choirmesh/mixer-node/transport/types";
+import type { TransportError } from "@choirmesh/mixer-node/transport/errors";
 
 const open: LinkPair[] = [];
 async function pair(options?: Parameters<typeof connectLoopbackPair>[0]): Promise<LinkPair> {

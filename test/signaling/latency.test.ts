@@ -7,8 +7,8 @@ import {
   greatCircleKm,
   toUnitVec,
   unitVecKm,
-} from "../../signaling/src/latency/index.js";
-import { Rng } from "../../sim/src/rng.js";
+} from "@choirmesh/signaling/latency";
+import { Rng } from "@choirmesh/sim/rng";
 
 const LONDON = { lat: 51.50853, lon: -0.12574 };
 const PARIS = { lat: 48.85341, lon: 2.3488 };

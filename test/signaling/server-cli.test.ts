@@ -1,8 +1,8 @@
 /** The CLI as a user runs it: one command starts the server, one line per lifecycle change. */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { compiledEntry } from "../../signaling/src/repo-root.js";
-import { verifyRoomToken } from "../../signaling/src/tokens.js";
+import { compiledEntry } from "@choirmesh/common/repo-root";
+import { verifyRoomToken } from "@choirmesh/signaling/tokens";
 import { httpGet, TestClient } from "./server.fixtures.js";
 
 // The compiled CLI, as `npm run signaling` runs it.

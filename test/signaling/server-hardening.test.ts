@@ -5,9 +5,9 @@
  * One describe per finding of the hardening review (docs/protocol.md states each rule).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { ServerMessage } from "../../signaling/src/protocol.js";
-import type { SignalingServer, StartOptions } from "../../signaling/src/server.js";
-import { createResumeToken, createRoomToken } from "../../signaling/src/tokens.js";
+import type { ServerMessage } from "@choirmesh/protocol";
+import type { SignalingServer, StartOptions } from "@choirmesh/signaling/server";
+import { createResumeToken, createRoomToken } from "@choirmesh/signaling/tokens";
 import { HUB, httpGet, OPEN_HUB, roundTrip, startServer, TestClient } from "./server.fixtures.js";
 
 let server: SignalingServer | undefined;

@@ -3,7 +3,7 @@
  * neither the tree, nor the counters, nor anyone else's inbox changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignalingServer } from "../../signaling/src/server.js";
+import type { SignalingServer } from "@choirmesh/signaling/server";
 import { HUB, httpGet, roundTrip, startServer, TestClient } from "./server.fixtures.js";
 
 let server: SignalingServer;

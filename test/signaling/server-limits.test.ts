@@ -1,7 +1,7 @@
 /** Access (room tokens), limits (room size, rates, sizes) and resume, over real sockets. */
 import { afterEach, describe, expect, it } from "vitest";
-import type { SignalingServer } from "../../signaling/src/server.js";
-import { createRoomToken } from "../../signaling/src/tokens.js";
+import type { SignalingServer } from "@choirmesh/signaling/server";
+import { createRoomToken } from "@choirmesh/signaling/tokens";
 import { HUB, httpGet, roundTrip, startServer, TestClient } from "./server.fixtures.js";
 
 let server: SignalingServer | undefined;

@@ -1,9 +1,9 @@
 /** Shared fixtures of the signaling tests: a real server on port 0 and real socket.io clients. */
 import http from "node:http";
 import { io as connect, type Socket } from "socket.io-client";
-import { setLogLevel } from "../../signaling/src/log.js";
-import type { JoinedMessage, ServerMessage, TreeMessage } from "../../signaling/src/protocol.js";
-import { startSignalingServer, type SignalingServer, type StartOptions } from "../../signaling/src/server.js";
+import { setLogLevel } from "@choirmesh/common/log";
+import type { JoinedMessage, ServerMessage, TreeMessage } from "@choirmesh/protocol";
+import { startSignalingServer, type SignalingServer, type StartOptions } from "@choirmesh/signaling/server";
 
 setLogLevel("silent");
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
-import type { SignalingServer } from "../../signaling/src/server.js";
+import { DEFAULT_MEDIA } from "@choirmesh/protocol";
+import type { SignalingServer } from "@choirmesh/signaling/server";
 import { HUB, httpGet, roundTrip, startServer, TestClient, toldMatchesTree } from "./server.fixtures.js";
 
 let server: SignalingServer;

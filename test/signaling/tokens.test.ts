@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createResumeToken, createRoomToken, verifyResumeToken, verifyRoomToken } from "../../signaling/src/tokens.js";
+import { createResumeToken, createRoomToken, verifyResumeToken, verifyRoomToken } from "@choirmesh/signaling/tokens";
 
 const T0 = Date.UTC(2025, 0, 1);
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { loadCodecBackend } from "../../mixer-node/src/codec/index.js";
-import { runChoir, type EmuPlan } from "../../sim/src/emulate/choir.js";
-import { measurePair } from "../../sim/src/emulate/analyze.js";
-import { EventQueue, type SimEvent } from "../../sim/src/emulate/scheduler.js";
-import { linkParams, transitMs, homeEnd } from "../../sim/src/emulate/network.js";
-import { runEmulation, type EmulateResult } from "../../sim/src/emulate/run.js";
-import { parseEmulateArgs } from "../../sim/src/emulate-cli.js";
-import { makeRng } from "../../sim/src/ports.js";
-import { toUnitVec } from "../../signaling/src/latency/index.js";
+import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
+import { runChoir, type EmuPlan } from "@choirmesh/sim/emulate/choir";
+import { measurePair } from "@choirmesh/sim/emulate/analyze";
+import { EventQueue, type SimEvent } from "@choirmesh/sim/emulate/scheduler";
+import { linkParams, transitMs, homeEnd } from "@choirmesh/sim/emulate/network";
+import { runEmulation, type EmulateResult } from "@choirmesh/sim/emulate/run";
+import { parseEmulateArgs } from "@choirmesh/sim/emulate-cli";
+import { makeRng } from "@choirmesh/sim/ports";
+import { toUnitVec } from "@choirmesh/signaling/latency";
 
 const backend = loadCodecBackend();
 const fixed = (baseMs: number) => ({ baseMs, jitterSdMs: 0, loss: 0 });

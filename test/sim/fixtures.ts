@@ -1,7 +1,7 @@
 /** Shared fixtures for the simulator's tests: singers at hand-picked places on the equator. */
-import { toUnitVec, EARTH_RADIUS_KM } from "../../signaling/src/latency/index.js";
-import type { Singer } from "../../sim/src/model/population.js";
-import type { CloudRegion } from "../../sim/src/model/cloud-regions.js";
+import { toUnitVec, EARTH_RADIUS_KM } from "@choirmesh/signaling/latency";
+import type { Singer } from "@choirmesh/sim/model/population";
+import type { CloudRegion } from "@choirmesh/sim/model/cloud-regions";
 
 /** Longitude (degrees) on the equator that lies `km` east of 0/0 along the great circle. */
 export function lonForKm(km: number): number {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { quantile, quantileSorted, summarizeDelays, summarizeValues } from "../../sim/src/metrics/quantiles.js";
-import { neighbourPairs, samplePairs, sectionPairs } from "../../sim/src/metrics/pairs.js";
-import { pairDelays } from "../../sim/src/metrics/evaluate.js";
-import type { Topology } from "../../sim/src/topologies/types.js";
-import { makeRng } from "../../sim/src/ports.js";
+import { quantile, quantileSorted, summarizeDelays, summarizeValues } from "@choirmesh/common/quantiles";
+import { neighbourPairs, samplePairs, sectionPairs } from "@choirmesh/sim/metrics/pairs";
+import { pairDelays } from "@choirmesh/sim/metrics/evaluate";
+import type { Topology } from "@choirmesh/sim/topologies/types";
+import { makeRng } from "@choirmesh/sim/ports";
 import { lonForKm, singer } from "./fixtures.js";
 
 describe("quantiles", () => {

@@ -4,14 +4,14 @@
  * every hub passed costs 18.5 ms (half a 10 ms frame of tick wait + 10 jitter buffer + 2.5 lookahead + 1 processing).
  */
 import { describe, expect, it } from "vitest";
-import { TreePlanner, treePairDelayMs, type TreeSnapshot } from "../../signaling/src/planner/index.js";
-import { engineTiming, hubDelayMs } from "../../sim/src/model/engine-timing.js";
-import { makeDelayModel, linkEnd } from "../../sim/src/model/delay.js";
-import { effectiveAccessMs } from "../../sim/src/model/population.js";
-import { bestServerRegion, chainTopology, meshTopology, starTopology } from "../../sim/src/topologies/central.js";
-import { buildTree, topMeshTopology, treeTopology, type BuiltTree, type DedicatedHub } from "../../sim/src/topologies/tree.js";
-import type { PlannerLike } from "../../sim/src/topologies/planner-port.js";
-import { makeRng } from "../../sim/src/ports.js";
+import { TreePlanner, treePairDelayMs, type TreeSnapshot } from "@choirmesh/signaling/planner";
+import { engineTiming, hubDelayMs } from "@choirmesh/sim/model/engine-timing";
+import { makeDelayModel, linkEnd } from "@choirmesh/sim/model/delay";
+import { effectiveAccessMs } from "@choirmesh/sim/model/population";
+import { bestServerRegion, chainTopology, meshTopology, starTopology } from "@choirmesh/sim/topologies/central";
+import { buildTree, topMeshTopology, treeTopology, type BuiltTree, type DedicatedHub } from "@choirmesh/sim/topologies/tree";
+import type { PlannerLike } from "@choirmesh/sim/topologies/planner-port";
+import { makeRng } from "@choirmesh/sim/ports";
 import { lonForKm, region, singer } from "./fixtures.js";
 
 const timing = engineTiming();

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runModel, type RunResult } from "../../sim/src/run.js";
-import { summaryLine } from "../../sim/src/summary.js";
-import { writeReport } from "../../sim/src/report/html.js";
-import { childrenPerCoreFromBench, parseArgs } from "../../sim/src/cli.js";
+import { runModel, type RunResult } from "@choirmesh/sim/run";
+import { summaryLine } from "@choirmesh/sim/summary";
+import { writeReport } from "@choirmesh/sim/report/html";
+import { childrenPerCoreFromBench, parseArgs } from "@choirmesh/sim/cli";
 
 const strip = (r: RunResult) => {
   const o = JSON.parse(summaryLine(r));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { escapeXml, lineChart, mapDrawing } from "../../sim/src/report/svg.js";
+import { escapeXml, lineChart, mapDrawing } from "@choirmesh/sim/report/svg";
 
 /** A strict enough well-formedness check: balanced tags, quoted attributes, known entities. */
 function checkXml(s: string): void {

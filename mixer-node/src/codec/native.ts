@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../../signaling/src/repo-root.js";
+import { REPO_ROOT } from "@choirmesh/common/repo-root";
 import { PlcGuard } from "./conceal.js";
 import { OPUS_APPLICATION_CODE, checkBitrate, checkComplexity, checkLoss, resolveEncoderOptions } from "./defaults.js";
 import {

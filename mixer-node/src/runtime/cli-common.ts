@@ -3,7 +3,7 @@
  * change of the node, the metrics endpoint and a clean shutdown on SIGINT/SIGTERM.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { createLogger } from "../../../signaling/src/log.js";
+import { createLogger } from "@choirmesh/common/log";
 import { loadCodecBackend } from "../codec/index.js";
 import type { ChoirNode } from "./choir-node.js";
 import { serveNodeMetrics } from "./metrics.js";

@@ -13,7 +13,7 @@
  * SignalingResume reconnects the signaling socket on the signaling policy and rejoins with the
  * resume token and the node's current place; audio keeps flowing peer to peer meanwhile.
  */
-import type { ClientMessage } from "../../../signaling/src/protocol.js";
+import type { ClientMessage } from "@choirmesh/protocol";
 import type { PeerLink } from "../transport/peer-link.js";
 import { HEALING_DEFAULTS } from "./healing-defaults.js";
 import type { LinkMonitor } from "./link-monitor.js";

@@ -4,7 +4,7 @@
  * time from the node's own statistics: monitoring never touches the audio path.
  */
 import http from "node:http";
-import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE, type Labels } from "../../../signaling/src/metrics.js";
+import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE, type Labels } from "@choirmesh/common/metrics";
 import type { ChoirNode } from "./choir-node.js";
 
 interface InputStats {

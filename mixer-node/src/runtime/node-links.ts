@@ -14,7 +14,7 @@
  * (its switch) or departingMs passes. The planner's growth-time moves (hub relocations, leaf
  * reviews) thus cost no audio.
  */
-import type { RelayedSignalMessage } from "../../../signaling/src/protocol.js";
+import type { RelayedSignalMessage } from "@choirmesh/protocol";
 import type { HubEngine, LinkTarget } from "../hub-engine.js";
 import type { LinkState, PeerLinkOptions } from "../transport/index.js";
 import { PeerLink } from "../transport/peer-link.js";

@@ -12,9 +12,9 @@ import type {
   RelayedSignalMessage,
   TreeMessage,
   TreeUpdateMessage,
-} from "../../../signaling/src/protocol.js";
-import { PROTOCOL_VERSION, SIGNALING_EVENT } from "../../../signaling/src/protocol.js";
-import { SafeEmitter } from "../transport/events.js";
+} from "@choirmesh/protocol";
+import { PROTOCOL_VERSION, SIGNALING_EVENT } from "@choirmesh/protocol";
+import { SafeEmitter } from "@choirmesh/common/events";
 
 export type SignalingClientEvents = {
   joined: [msg: JoinedMessage];

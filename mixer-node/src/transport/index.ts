@@ -8,7 +8,7 @@ export {
   type PeerLinkOptions,
 } from "./defaults.js";
 export { TransportError, type TransportErrorCode } from "./errors.js";
-export { SafeEmitter, type EventMap, type Listener } from "./events.js";
+export { SafeEmitter, type EventMap, type Listener } from "@choirmesh/common/events";
 export {
   DROPPED,
   NOW,

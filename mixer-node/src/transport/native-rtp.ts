@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Socket as UdpSocket } from "node:dgram";
-import { REPO_ROOT } from "../../../signaling/src/repo-root.js";
+import { REPO_ROOT } from "@choirmesh/common/repo-root";
 
 /** An opaque native handle (an N-API external). */
 export type NativeHandle = { readonly __native: unique symbol };

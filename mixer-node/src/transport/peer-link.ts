@@ -10,7 +10,7 @@ import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket 
 import { PEER_LINK_DEFAULTS, type LinkImpairment, type LinkRole, type PeerLinkOptions } from "./defaults.js";
 import { DirectRtp, type WeriftReceiverLike, type WeriftSenderLike } from "./direct-rtp.js";
 import { TransportError, type TransportErrorCode } from "./errors.js";
-import { SafeEmitter } from "./events.js";
+import { SafeEmitter } from "@choirmesh/common/events";
 import { DROPPED, NOW, ImpairedPath, ImpairmentCore, realClock } from "./impairment.js";
 import { Negotiation } from "./negotiation.js";
 import { parseSignal, type Signal } from "./signal.js";

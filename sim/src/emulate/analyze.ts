@@ -4,7 +4,7 @@
  * is then the heard delay less the sender's encoder look-ahead and processing and the receiver's own
  * play-out wait on the input that carried the voice.
  */
-import { estimateDelay, type DelayEstimate } from "../../../mixer-node/src/signature.js";
+import { estimateDelay, type DelayEstimate } from "@choirmesh/mixer-node/signature";
 import type { EmuPlan, Recording } from "./choir.js";
 import { EMULATE_DEFAULTS } from "./defaults.js";
 

@@ -5,10 +5,10 @@
  * silence) and listeners record what they hear, stamped on the absolute sample clock exactly as
  * the node runtime stamps them (tick k's frame, voice and hearing alike, at the tick's time).
  */
-import { HubEngine, type LinkTarget } from "../../../mixer-node/src/hub-engine.js";
-import type { CodecBackend, EncoderOptions, FrameMs } from "../../../mixer-node/src/codec/types.js";
-import { SignatureVoice } from "../../../mixer-node/src/signature.js";
-import { Recorder } from "../../../mixer-node/src/runtime/recorder.js";
+import { HubEngine, type LinkTarget } from "@choirmesh/mixer-node/hub-engine";
+import type { CodecBackend, EncoderOptions, FrameMs } from "@choirmesh/mixer-node/codec/types";
+import { SignatureVoice } from "@choirmesh/mixer-node/signature";
+import { Recorder } from "@choirmesh/mixer-node/runtime/recorder";
 import type { Rng } from "../ports.js";
 import { EventQueue, type SimEvent } from "./scheduler.js";
 import { transitMs, type LinkParams } from "./network.js";

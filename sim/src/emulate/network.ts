@@ -4,7 +4,7 @@
  * access delays as they are: the jitter the model folds into access delay is drawn here packet
  * by packet instead, and the engine's jitter buffers deal with it.
  */
-import { kmToOneWayMs, unitVecKm, type UnitVec } from "../../../signaling/src/latency/index.js";
+import { kmToOneWayMs, unitVecKm, type UnitVec } from "@choirmesh/signaling/latency";
 import { NETWORK_DEFAULTS } from "../model/defaults.js";
 import type { Rng } from "../ports.js";
 

@@ -3,7 +3,7 @@
  * built by the model run) and the star (one dedicated hub at the best cloud city, every singer
  * its child). Each plan carries the model's pair delay and the hub count of every pair's path.
  */
-import { toUnitVec } from "../../../signaling/src/latency/index.js";
+import { toUnitVec } from "@choirmesh/signaling/latency";
 import type { Singer } from "../model/population.js";
 import type { CloudRegion } from "../model/cloud-regions.js";
 import type { BuiltTree } from "../topologies/tree.js";

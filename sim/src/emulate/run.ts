@@ -3,15 +3,15 @@
  * city), played through the real engine over the virtual network, for the tree and the star; the
  * pair delays measured from the audio are set against the model's for the same pairs.
  */
-import { loadCodecBackend, type BackendPreference } from "../../../mixer-node/src/codec/index.js";
-import type { FrameMs } from "../../../mixer-node/src/codec/types.js";
+import { loadCodecBackend, type BackendPreference } from "@choirmesh/mixer-node/codec";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { makeRng, type Rng } from "../ports.js";
 import { engineTiming, hubDelayMs } from "../model/engine-timing.js";
 import { makeDelayModel } from "../model/delay.js";
 import { makePopulation } from "../model/population.js";
 import { CLOUD_REGIONS } from "../model/cloud-regions.js";
 import { samplePairs } from "../metrics/pairs.js";
-import { quantileSorted } from "../metrics/quantiles.js";
+import { quantileSorted } from "@choirmesh/common/quantiles";
 import { bestServerRegion, starTopology } from "../topologies/central.js";
 import { buildTree, treeTopology } from "../topologies/tree.js";
 import { newPlanner } from "../run.js";
@@ -19,7 +19,7 @@ import { runChoir, type ChoirResult } from "./choir.js";
 import { measurePair, type PairMeasure } from "./analyze.js";
 import { hubsBetween, starPlan, treePlan, type TopologyPlan, type VoiceAssignment } from "./plan.js";
 import { EMULATE_DEFAULTS } from "./defaults.js";
-import { MAX_SIGNATURE_VOICES } from "../../../mixer-node/src/signature.js";
+import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
 
 
 export interface EmulateOptions {

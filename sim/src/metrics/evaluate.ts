@@ -1,7 +1,7 @@
 /** Turns a topology into the figures the report shows. */
 import type { Topology } from "../topologies/types.js";
 import type { Singer } from "../model/population.js";
-import { summarizeDelays, summarizeValues, type DelaySummary, type ValueSummary } from "./quantiles.js";
+import { summarizeDelays, summarizeValues, type DelaySummary, type ValueSummary } from "@choirmesh/common/quantiles";
 
 export interface PairSets {
   all: Int32Array;

@@ -1,4 +1,4 @@
-import { DEFAULT_PLANNER_OPTIONS } from "../../../signaling/src/planner/defaults.js";
+import { DEFAULT_PLANNER_OPTIONS } from "@choirmesh/signaling/planner/defaults";
 
 /**
  * The simulator's stated assumptions, in one place. Every distribution is drawn from the run's

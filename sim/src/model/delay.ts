@@ -4,8 +4,8 @@
  * access delay plus fibre (great-circle x 2.1 / 200 km per ms); each hub passed costs the
  * engine's per-hop delay.
  */
-import { estimateOneWayMs, toUnitVec, type LinkEnd } from "../../../signaling/src/latency/index.js";
-import { DEFAULT_PLANNER_OPTIONS } from "../../../signaling/src/planner/defaults.js";
+import { estimateOneWayMs, toUnitVec, type LinkEnd } from "@choirmesh/signaling/latency";
+import { DEFAULT_PLANNER_OPTIONS } from "@choirmesh/signaling/planner/defaults";
 
 export type { LinkEnd };
 

@@ -4,8 +4,8 @@
  * defaults (the one delay model). Figures the engine does not export yet (jitter-buffer depth,
  * processing, children per core) use the planner's stand-ins and are reported as such (`source`).
  */
-import { CODEC_DEFAULTS } from "../../../mixer-node/src/codec/defaults.js";
-import { DEFAULT_HUB_TIMING, hubDelayFromTiming, streamKbpsFor } from "../../../signaling/src/planner/defaults.js";
+import { CODEC_DEFAULTS } from "@choirmesh/mixer-node/codec/defaults";
+import { DEFAULT_HUB_TIMING, hubDelayFromTiming, streamKbpsFor } from "@choirmesh/signaling/planner/defaults";
 
 /** Opus algorithmic delay with RESTRICTED_LOWDELAY (120 samples at 48 kHz); other modes add 4 ms. */
 const LOWDELAY_LOOKAHEAD_MS = 2.5;

@@ -5,7 +5,7 @@
 import { type Rng, sampleSingers } from "../ports.js";
 import { POPULATION_DEFAULTS } from "./defaults.js";
 import type { EngineTiming } from "./engine-timing.js";
-import { toUnitVec, type UnitVec } from "../../../signaling/src/latency/index.js";
+import { toUnitVec, type UnitVec } from "@choirmesh/signaling/latency";
 
 /** A singer; also a link end for the delay model (id, place, access delay). */
 export interface Singer {

@@ -7,8 +7,8 @@ import type { Singer } from "../model/population.js";
 import type { CloudRegion } from "../model/cloud-regions.js";
 import type { EngineTiming } from "../model/engine-timing.js";
 import { NETWORK_DEFAULTS, TOPOLOGY_DEFAULTS } from "../model/defaults.js";
-import { quantileSorted } from "../metrics/quantiles.js";
-import { treePairDelayMs, type TreeDelayView } from "../../../signaling/src/planner/delay.js";
+import { quantileSorted } from "@choirmesh/common/quantiles";
+import { treePairDelayMs, type TreeDelayView } from "@choirmesh/signaling/planner/delay";
 import type { Rng } from "../ports.js";
 import { noServers, type Topology } from "./types.js";
 

@@ -2,7 +2,7 @@
  * What the simulator needs of the tree planner (signaling/src/planner). The planner is called,
  * never reimplemented: tree, hybrid and top-mesh pair delays come from its delay model.
  */
-import type { Move, NodeId, PlannerNodeInfo, PlannerOptions, TreeSnapshot } from "../../../signaling/src/planner/types.js";
+import type { Move, NodeId, PlannerNodeInfo, PlannerOptions, TreeSnapshot } from "@choirmesh/signaling/planner/types";
 
 export interface PlannerLike {
   addNode(info: PlannerNodeInfo): Move[];

@@ -2,13 +2,13 @@
  * Topologies built by the planner: the tree of singers, the hybrid with dedicated hubs in cloud
  * regions on top, and the top mesh (the hybrid whose top-level hubs talk to each other directly).
  */
-import type { PlannerNodeInfo, TreeSnapshot, TreeNodeView } from "../../../signaling/src/planner/types.js";
+import type { PlannerNodeInfo, TreeSnapshot, TreeNodeView } from "@choirmesh/signaling/planner/types";
 import type { Singer } from "../model/population.js";
 import type { CloudRegion } from "../model/cloud-regions.js";
 import type { EngineTiming } from "../model/engine-timing.js";
 import { NETWORK_DEFAULTS, TOPOLOGY_DEFAULTS } from "../model/defaults.js";
-import { toUnitVec } from "../../../signaling/src/latency/index.js";
-import { summarizeValues } from "../metrics/quantiles.js";
+import { toUnitVec } from "@choirmesh/signaling/latency";
+import { summarizeValues } from "@choirmesh/common/quantiles";
 import type { PlannerLike } from "./planner-port.js";
 import type { ServerCost, Topology, TopologyName } from "./types.js";
 

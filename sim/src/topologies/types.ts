@@ -1,5 +1,5 @@
 /** What every topology gives the evaluator: pair delays and the cost it puts on people and servers. */
-import type { ValueSummary } from "../metrics/quantiles.js";
+import type { ValueSummary } from "@choirmesh/common/quantiles";
 
 export type TopologyName = "tree" | "hybrid" | "topMesh" | "star" | "mesh" | "chain";
 export const TOPOLOGY_NAMES: readonly TopologyName[] = ["tree", "hybrid", "topMesh", "star", "mesh", "chain"];

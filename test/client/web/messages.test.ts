@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { microphoneNotice, serverNotice } from "../../../client/web/messages.js";
-import { ERROR_CODES } from "../../../signaling/src/errors.js";
+import { microphoneNotice, serverNotice } from "@choirmesh/client/web/messages";
+import { ERROR_CODES } from "@choirmesh/protocol";
 
 describe("what the singer reads", () => {
   it("names each microphone failure by what the singer can do", () => {

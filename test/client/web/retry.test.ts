@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_DELAYS_MS, FATAL_JOIN_CODES, RETRY_JITTER, defaultRetryPolicy } from "../../../client/web/retry.js";
-import { ERROR_CODES } from "../../../signaling/src/errors.js";
+import { DEFAULT_RETRY_DELAYS_MS, FATAL_JOIN_CODES, RETRY_JITTER, defaultRetryPolicy } from "@choirmesh/client/web/retry";
+import { ERROR_CODES } from "@choirmesh/protocol";
 
 describe("the browser singer's retry policy", () => {
   it("waits longer each attempt, then keeps the last wait", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { browserFrameMs, mungeOpusSdp, opusFmtp, opusPayloadType } from "../../../client/web/sdp.js";
+import { browserFrameMs, mungeOpusSdp, opusFmtp, opusPayloadType } from "@choirmesh/client/web/sdp";
 
 // The shape of a Chromium offer: Opus, RED, G722, PCMU/PCMA, CN, telephone-event; then a data channel.
 const CHROME_OFFER = [

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { fromSimplePeer, protocolKind, toSimplePeer } from "../../../client/web/signal-map.js";
-import { parseSignal } from "../../../mixer-node/src/transport/signal.js";
-import { PROTOCOL } from "../../../client/web/defaults.js";
-import { PROTOCOL_VERSION, SIGNALING_EVENT } from "../../../signaling/src/protocol.js";
+import { fromSimplePeer, protocolKind, toSimplePeer } from "@choirmesh/client/web/signal-map";
+import { parseSignal } from "@choirmesh/mixer-node/transport/signal";
+import { PROTOCOL } from "@choirmesh/client/web/defaults";
+import { PROTOCOL_VERSION, SIGNALING_EVENT } from "@choirmesh/protocol";
 
 const SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { delayColour, hopEstimateMs, layoutTree, linkKey } from "../../../client/web/tree-layout.js";
-import type { TreeNodeInfo } from "../../../signaling/src/protocol.js";
+import { delayColour, hopEstimateMs, layoutTree, linkKey } from "@choirmesh/client/web/tree-layout";
+import type { TreeNodeInfo } from "@choirmesh/protocol";
 
 function node(id: string, parent: string | null, children: string[], depth: number, extra: Partial<TreeNodeInfo> = {}): TreeNodeInfo {
   return { id, name: id.toUpperCase(), section: "", parent, backup: null, children, depth, waiting: false, hasVoice: true, canHub: true, ...extra };

@@ -4,12 +4,12 @@
  * real WebRTC on loopback. Recordings are analysed with signature voices (signature.ts) and
  * gap-analysis.ts.
  */
-import { RemoteNode, type RemoteRecording } from "../../client/src/remote-node.js";
-import type { FrameMs } from "../../mixer-node/src/codec/types.js";
-import { absoluteSampleNow, estimateDelay } from "../../mixer-node/src/signature.js";
-import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
-import type { TreeMessage } from "../../signaling/src/protocol.js";
-import { startSignalingServer, type SignalingServer, type StartOptions } from "../../signaling/src/server.js";
+import { RemoteNode, type RemoteRecording } from "../remote-node.js";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
+import { absoluteSampleNow, estimateDelay } from "@choirmesh/mixer-node/signature";
+import { DEFAULT_MEDIA } from "@choirmesh/protocol";
+import type { TreeMessage } from "@choirmesh/protocol";
+import { startSignalingServer, type SignalingServer, type StartOptions } from "@choirmesh/signaling/server";
 
 export interface ChaosChoirOptions {
   singers: number;

@@ -14,11 +14,11 @@
  * Gaps are measured from the audio, for every pair with a moved singer at either end, from the
  * join of y to the end of the recording.
  */
-import type { RemoteRecording } from "../../client/src/remote-node.js";
-import { RemoteNode } from "../../client/src/remote-node.js";
-import { DEFAULT_MEDIA } from "../../signaling/src/defaults.js";
-import type { PlannerOptions } from "../../signaling/src/planner/index.js";
-import { startSignalingServer } from "../../signaling/src/server.js";
+import type { RemoteRecording } from "../remote-node.js";
+import { RemoteNode } from "../remote-node.js";
+import { DEFAULT_MEDIA } from "@choirmesh/protocol";
+import type { PlannerOptions } from "@choirmesh/signaling/planner";
+import { startSignalingServer } from "@choirmesh/signaling/server";
 import { nowAbs, sleep, waitFor } from "./choir.js";
 import { fmtGaps, gapsOf, maxGapIn } from "./scenarios.js";
 

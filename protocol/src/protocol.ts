@@ -7,10 +7,12 @@
  * file ever sees an unchecked client message.
  */
 import { z } from "zod";
-import { PROTOCOL_LIMITS as L } from "./defaults.js";
-import type { MediaSettings } from "./defaults.js";
-import type { ErrorCode } from "./errors.js";
-import type { NodeId } from "./planner/types.js";
+import { PROTOCOL_LIMITS as L } from "./media.js";
+import type { MediaSettings } from "./media.js";
+import type { ErrorCode } from "./error-codes.js";
+
+/** A node's id in a room, given by the server. */
+export type NodeId = string;
 
 export const PROTOCOL_VERSION = 1;
 /** The only socket.io event name of the protocol, both directions. */

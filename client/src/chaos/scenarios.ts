@@ -7,10 +7,10 @@
  *   hubKill           kill -9 of a hub with >= 3 children
  */
 import { writeFileSync } from "node:fs";
-import type { RemoteRecording } from "../../client/src/remote-node.js";
-import type { Incident } from "../../mixer-node/src/timeline.js";
-import { findGaps, type Gap } from "../../mixer-node/src/gap-analysis.js";
-import type { TreeMessage } from "../../signaling/src/protocol.js";
+import type { RemoteRecording } from "../remote-node.js";
+import type { Incident } from "@choirmesh/mixer-node/timeline";
+import { findGaps, type Gap } from "@choirmesh/mixer-node/gap-analysis";
+import type { TreeMessage } from "@choirmesh/protocol";
 import { ChaosChoir, delayIn, nowAbs, sleep, subtreeOf, treePath, waitFor, type ChaosChoirOptions } from "./choir.js";
 
 export interface ChaosResult {
