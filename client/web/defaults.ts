@@ -38,9 +38,6 @@ export const WEB_DEFAULTS: Readonly<WebSingerOptions> = Object.freeze({
   analysis: Object.freeze({ fftSize: 8192, pollMs: 100 }),
 });
 
-/** The signaling protocol as the page speaks it (docs/protocol.md); kept in step by a unit test. */
-export const PROTOCOL = Object.freeze({ version: 1, event: "msg" });
-
 /**
  * Opus frame sizes a browser's WebRTC encoder can send. Rooms at 2.5 or 5 ms get 10 ms from a
  * browser (its packets are still decoded by hubs: Opus packets carry their own duration).

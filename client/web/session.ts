@@ -12,10 +12,12 @@
 import type { JoinMessage, JoinedMessage, TreeMessage, TreeUpdateMessage } from "@choirmesh/protocol";
 import { SafeEmitter } from "@choirmesh/common/events";
 import { MicrophoneError, openMicrophone } from "./audio.js";
-import { PROTOCOL, WEB_DEFAULTS, type WebSingerOptions } from "./defaults.js";
+import { PROTOCOL_VERSION } from "@choirmesh/protocol";
+import { WEB_DEFAULTS, type WebSingerOptions } from "./defaults.js";
 import { NOTICES, serverNotice, type Notice } from "./messages.js";
 import { ParentLink, type ParentLinkStats } from "./peer.js";
-import { defaultRetryPolicy, type RetryPolicy, type RetryReason } from "./retry.js";
+import type { ReconnectPolicy } from "@choirmesh/protocol";
+import { browserRetryPolicy, retryDelayMs, type RetryReason } from "./retry.js";
 import { browserFrameMs } from "./sdp.js";
 import { protocolKind } from "./signal-map.js";
 import { BrowserSignaling } from "./signaling.js";
@@ -60,7 +62,7 @@ export interface SessionDeps {
   /** Signaling server URL; default the page's origin. */
   url?: string;
   options?: Partial<WebSingerOptions>;
-  retry?: RetryPolicy;
+  retry?: ReconnectPolicy;
   openMic?: (voiceProcessing: boolean) => Promise<MediaStream>;
 }
 
@@ -90,13 +92,13 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private lastRttReport = 0;
   private watchOnly: { room: string; token?: string } | null = null;
-  private readonly retry: RetryPolicy;
+  private readonly retry: ReconnectPolicy;
   private readonly openMic: (voiceProcessing: boolean) => Promise<MediaStream>;
 
   constructor(private readonly deps: SessionDeps = {}) {
     super();
     this.opts = { ...WEB_DEFAULTS, ...(deps.options ?? {}) };
-    this.retry = deps.retry ?? defaultRetryPolicy;
+    this.retry = deps.retry ?? browserRetryPolicy;
     this.openMic = deps.openMic ?? openMicrophone;
   }
 
@@ -170,7 +172,7 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
     this.usedResume = resume;
     const msg: JoinMessage = {
       type: "join",
-      v: PROTOCOL.version,
+      v: PROTOCOL_VERSION,
       ref: this.joinRef,
       room: r.room,
       name: r.name,
@@ -272,7 +274,7 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
 
   private scheduleRejoin(reason: RetryReason): void {
     if (this.retryTimer !== null) return;
-    const wait = this.retry({ attempt: this.attempt, reason });
+    const wait = retryDelayMs(this.retry, this.attempt, reason);
     this.attempt++;
     if (wait === null) return this.fail({ code: "link-retry", level: "error", text: "Could not reconnect to the choir. Reload the page to try again." });
     this.log(`retrying (${reason}) in ${wait} ms`);
@@ -302,7 +304,7 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
       return this.sendJoin(false);
     }
     const notice = serverNotice(code, message);
-    const wait = this.retry({ attempt: this.attempt, reason: `join:${code}` });
+    const wait = retryDelayMs(this.retry, this.attempt, `join:${code}`);
     if (wait === null) return this.fail(notice);
     this.say(notice);
     this.scheduleRejoin(`join:${code}`);

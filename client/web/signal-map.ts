@@ -1,6 +1,6 @@
 /**
  * Translation between simple-peer's signal objects and the link signals the Node runtime speaks
- * (mixer-node/src/transport/signal.ts), so that a browser and a werift hub can negotiate through
+ * (protocol/src/link-signal.ts, the same type), so that a browser and a werift hub can negotiate through
  * the signaling server. Pure: no DOM, no I/O.
  *
  *   simple-peer                                   link signal (the `data` of a protocol `signal`)
@@ -11,19 +11,9 @@
  *                                                 { kind: "restart" }  the answerer asks for an ICE restart
  */
 
-export interface CandidateInit {
-  candidate: string;
-  sdpMid?: string | null;
-  sdpMLineIndex?: number | null;
-  usernameFragment?: string | null;
-}
+import type { CandidateInit, Signal as LinkSignal } from "@choirmesh/protocol";
 
-export type LinkSignal =
-  | { kind: "offer"; sdp: string }
-  | { kind: "answer"; sdp: string }
-  | { kind: "candidate"; candidate: CandidateInit }
-  | { kind: "restart" }
-  | { kind: "bye" };
+export type { LinkSignal };
 
 /** The protocol `signal` message's `kind` for a link signal. */
 export function protocolKind(s: LinkSignal): "offer" | "answer" | "candidate" | "other" {

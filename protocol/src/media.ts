@@ -2,22 +2,25 @@
  * Media settings a room hands to every node (in `joined`), and the wire protocol's field limits.
  * The server, the node runtime and the browser read them from here.
  */
+import { z } from "zod";
 
 /** Opus settings a room hands to every node; the media engine applies them. */
-export interface MediaSettings {
+export const mediaSettingsSchema = z.object({
   /** Frame length in ms: 2.5, 5, 10 or 20. */
-  frameMs: 2.5 | 5 | 10 | 20;
+  frameMs: z.union([z.literal(2.5), z.literal(5), z.literal(10), z.literal(20)]),
   /** Opus bitrate in bit/s. */
-  bitrate: number;
+  bitrate: z.number().int().min(6000).max(510_000),
   /** Opus encoder complexity 0..10. */
-  complexity: number;
+  complexity: z.number().int().min(0).max(10),
   /** In-band forward error correction. */
-  fec: boolean;
+  fec: z.boolean(),
   /** Loss the encoder should expect, in percent (tunes FEC). */
-  expectedLossPct: number;
+  expectedLossPct: z.number().min(0).max(100),
   /** Opus application: restricted_lowdelay saves the 4 ms of the voip/audio lookahead. */
-  application: "restricted_lowdelay" | "voip" | "audio";
-}
+  application: z.enum(["restricted_lowdelay", "voip", "audio"]),
+});
+
+export type MediaSettings = z.infer<typeof mediaSettingsSchema>;
 
 export const DEFAULT_MEDIA: Readonly<MediaSettings> = Object.freeze({
   frameMs: 10,

@@ -7,7 +7,7 @@
  * The secret may also come from CHOIRMESH_SECRET, which keeps it out of process listings.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_MEDIA, type MediaSettings, roomNameSchema } from "@choirmesh/protocol";
+import { DEFAULT_MEDIA, type MediaSettings, mediaSettingsSchema, roomNameSchema } from "@choirmesh/protocol";
 import { DEFAULT_SIGNALING_OPTIONS, DEFAULT_TOKEN_TTL_SEC } from "./defaults.js";
 import { configureLogging, createLogger, type LogLevel } from "@choirmesh/common/log";
 import { startSignalingServer } from "./server.js";
@@ -82,6 +82,9 @@ async function serveCommand(argv: string[]): Promise<void> {
     ...(frameMs !== undefined ? { frameMs: frameMs as MediaSettings["frameMs"] } : {}),
     ...(values.bitrate !== undefined ? { bitrate: num(values.bitrate, "bitrate", 6000)! } : {}),
   };
+  // What the room will hand to every node must pass the nodes' own check of `joined`.
+  const mediaCheck = mediaSettingsSchema.safeParse(media);
+  if (!mediaCheck.success) fail(`media settings: ${mediaCheck.error.issues[0]?.path.join(".")}: ${mediaCheck.error.issues[0]?.message}`);
   const dedicatedHubs = values["dedicated-hubs"];
   if (dedicatedHubs !== undefined && dedicatedHubs !== "token" && dedicatedHubs !== "anyone") fail("--dedicated-hubs: token or anyone");
   const d = DEFAULT_SIGNALING_OPTIONS;

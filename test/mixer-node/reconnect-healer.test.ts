@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ClientMessage } from "@choirmesh/protocol";
 import { LinkHealer, type HealedLink, type HealingEvent } from "@choirmesh/mixer-node/runtime/healing";
 import { LinkMonitor } from "@choirmesh/mixer-node/runtime/link-monitor";
-import { DefaultReconnectPolicy } from "@choirmesh/mixer-node/runtime/reconnect-policy";
+import { DefaultReconnectPolicy } from "@choirmesh/protocol";
 import type { PeerLink } from "@choirmesh/mixer-node/transport/peer-link";
 
 const OPTS = { silenceMs: 120, reparentAfterMs: 500, setupAllowanceMs: 3000 };

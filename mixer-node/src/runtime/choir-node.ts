@@ -36,7 +36,7 @@ import { NODE_DEFAULTS } from "./defaults.js";
 import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
 import { LinkHealer, SignalingResume, type HealingEvent } from "./healing.js";
 import { NodeLinks } from "./node-links.js";
-import { DefaultReconnectPolicy, type ReconnectPolicy } from "./reconnect-policy.js";
+import { DefaultReconnectPolicy, type ReconnectPolicy } from "@choirmesh/protocol";
 import { Recorder } from "./recorder.js";
 import { SignalingClient } from "./signaling-client.js";
 

@@ -2,6 +2,8 @@
  * Defaults of self-healing (failure detection, link repair, re-parenting, signaling resume), in
  * one place. docs/lifecycle.md explains how they fit together.
  */
+import { SIGNALING_RETRY } from "@choirmesh/protocol";
+
 export const HEALING_DEFAULTS = {
   /**
    * A link that has carried media is "stalled" after this long without a packet, and reported
@@ -74,23 +76,8 @@ export const HEALING_DEFAULTS = {
    * thirteen first attempts within 25 ms of each other (50 ms ± 25 %) made every node on a
    * shared 2-core machine tick 15-25 ms late, which cost some listeners a frame or two.
    */
-  signalingRetry: {
-    delaysMs: [150, 300, 600, 1200, 2400, 5000],
-    jitter: 0.6,
-    maxElapsedMs: 600_000,
-    maxAttempts: Infinity,
-    fatalCodes: [
-      "token-required",
-      "token-invalid",
-      "token-expired",
-      "token-wrong-room",
-      "dedicated-refused",
-      "unsupported-version",
-      "room-full",
-      "server-full",
-      "invalid-message",
-    ] as readonly string[],
-  },
+  /** Reconnecting to the signaling server: the protocol's table and fatal list. */
+  signalingRetry: SIGNALING_RETRY,
 } as const;
 
 export interface HealingOptions {

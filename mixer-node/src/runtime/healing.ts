@@ -17,7 +17,8 @@ import type { ClientMessage } from "@choirmesh/protocol";
 import type { PeerLink } from "../transport/peer-link.js";
 import { HEALING_DEFAULTS } from "./healing-defaults.js";
 import type { LinkMonitor } from "./link-monitor.js";
-import { DefaultReconnectPolicy, Retry, type ReconnectPolicy, type RetryContext } from "./reconnect-policy.js";
+import { DefaultReconnectPolicy, type ReconnectPolicy, type RetryContext } from "@choirmesh/protocol";
+import { Retry } from "./reconnect-policy.js";
 import type { SignalingClient } from "./signaling-client.js";
 
 export interface HealedLink {

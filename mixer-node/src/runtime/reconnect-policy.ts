@@ -1,78 +1,17 @@
 /**
- * When to try again after a failure, as an injectable policy (the shape LiveKit's client uses):
- * `nextRetryDelayMs(context)` returns the wait before the next attempt, or null to give up.
- * One policy instance serves one kind of repair; the node keeps two apart:
+ * The node's retry loop around the protocol's ReconnectPolicy (@choirmesh/protocol: one policy
+ * and one fatal list for both clients). One policy instance serves one kind of repair; the node
+ * keeps two apart:
  *   - "ice-restart": repairing a link in place (same peer, new ICE checks);
  *   - "signaling": reconnecting the socket to the signaling server (audio flows meanwhile).
  * Re-parenting (a new place in the tree) is not a retry: the server decides it.
  *
  * Retry is a thin timer adapter around a policy, so tests drive it with fake timers.
  */
-import { HEALING_DEFAULTS } from "./healing-defaults.js";
+import type { ReconnectPolicy, RetryContext } from "@choirmesh/protocol";
 
+/** The two kinds of repair a node retries. */
 export type RetryKind = "ice-restart" | "signaling";
-
-/** Errors that retrying cannot cure end the loop at once. */
-export type FailureClass = "retryable" | "fatal";
-
-export interface RetryContext {
-  kind: RetryKind;
-  /** Attempts made so far (0 before the first). */
-  attempt: number;
-  /** Time since the failure was first noticed, ms. */
-  elapsedMs: number;
-  /** Why the last attempt failed, when known (a code such as "token-invalid"). */
-  errorCode?: string;
-}
-
-export interface ReconnectPolicy {
-  /** Wait before the next attempt, ms, or null to stop trying. */
-  nextRetryDelayMs(context: RetryContext): number | null;
-}
-
-export interface DefaultReconnectPolicyOptions {
-  /** Base delay of attempt i (the last entry repeats). */
-  delaysMs: readonly number[];
-  /** Each delay is spread uniformly by ±jitter of itself (0..1). */
-  jitter: number;
-  /** Give up once this long has passed since the failure, ms (Infinity = never). */
-  maxElapsedMs: number;
-  /** Give up after this many attempts (Infinity = never). */
-  maxAttempts: number;
-  /** Error codes after which retrying is pointless. */
-  fatalCodes: readonly string[];
-  /** Random source in [0, 1) (tests pass a fixed one). */
-  random: () => number;
-}
-
-/** Signaling refusals that a retry cannot change (docs/protocol.md, error codes). */
-export const FATAL_SIGNALING_CODES: readonly string[] = HEALING_DEFAULTS.signalingRetry.fatalCodes;
-
-export function classifyFailure(code: string | undefined, fatalCodes: readonly string[] = FATAL_SIGNALING_CODES): FailureClass {
-  return code !== undefined && fatalCodes.includes(code) ? "fatal" : "retryable";
-}
-
-export class DefaultReconnectPolicy implements ReconnectPolicy {
-  readonly options: Readonly<DefaultReconnectPolicyOptions>;
-
-  constructor(options: Partial<DefaultReconnectPolicyOptions> = {}) {
-    const o = { ...HEALING_DEFAULTS.signalingRetry, random: Math.random, ...options };
-    if (o.delaysMs.length === 0) throw new RangeError("delaysMs needs at least one entry");
-    if (!(o.jitter >= 0 && o.jitter <= 1)) throw new RangeError(`jitter must be in 0..1: ${o.jitter}`);
-    this.options = o;
-  }
-
-  nextRetryDelayMs(ctx: RetryContext): number | null {
-    const o = this.options;
-    if (classifyFailure(ctx.errorCode, o.fatalCodes) === "fatal") return null;
-    if (ctx.attempt >= o.maxAttempts || ctx.elapsedMs >= o.maxElapsedMs) return null;
-    const base = o.delaysMs[Math.min(ctx.attempt, o.delaysMs.length - 1)];
-    const spread = base * o.jitter * (2 * o.random() - 1);
-    const delay = Math.max(0, Math.round(base + spread));
-    // Never wait past the give-up point only to give up then.
-    return ctx.elapsedMs + delay > o.maxElapsedMs ? null : delay;
-  }
-}
 
 export interface RetryEvents {
   /** Called for each attempt; resolve true when it worked, false (or throw) when not. */

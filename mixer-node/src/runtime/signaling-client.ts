@@ -1,7 +1,8 @@
 /**
  * The node's side of the signaling protocol (docs/protocol.md): a thin adapter over a
- * socket.io client. What the server sends is checked for shape before anyone sees it; a
- * malformed message is reported as an error event, never thrown.
+ * socket.io client. What the server sends is checked (the protocol's parseServerMessage, the
+ * same check as the browser's) before anyone sees it; a malformed message is reported as an
+ * error event, never thrown.
  */
 import { io, type Socket } from "socket.io-client";
 import type {
@@ -13,7 +14,7 @@ import type {
   TreeMessage,
   TreeUpdateMessage,
 } from "@choirmesh/protocol";
-import { PROTOCOL_VERSION, SIGNALING_EVENT } from "@choirmesh/protocol";
+import { parseServerMessage, PROTOCOL_VERSION, SIGNALING_EVENT } from "@choirmesh/protocol";
 import { SafeEmitter } from "@choirmesh/common/events";
 
 export type SignalingClientEvents = {
@@ -27,35 +28,6 @@ export type SignalingClientEvents = {
   connect: [];
   disconnect: [reason: string];
 };
-
-const isStr = (v: unknown): v is string => typeof v === "string";
-const isId = (v: unknown): v is string => isStr(v) && v.length > 0 && v.length <= 64;
-const isIdOrNull = (v: unknown): v is string | null => v === null || isId(v);
-const isIdList = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 4096 && v.every(isId);
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Checks a server message's shape; returns a reason when it does not fit. */
-export function checkServerMessage(m: unknown): string | null {
-  if (!isObj(m)) return "not an object";
-  switch (m.type) {
-    case "joined":
-      if (!isId(m.id) || !isIdOrNull(m.parent) || !isIdOrNull(m.backup) || !isIdList(m.children) || !isObj(m.media)) return "joined: bad fields";
-      if (![2.5, 5, 10, 20].includes(m.media.frameMs as number)) return "joined: bad media.frameMs";
-      return null;
-    case "tree-update":
-      return isIdOrNull(m.parent) && isIdOrNull(m.backup) && isIdList(m.children) ? null : "tree-update: bad fields";
-    case "signal":
-      return isId(m.from) && isStr(m.kind) && isObj(m.data) ? null : "signal: bad fields";
-    case "tree":
-      return Array.isArray(m.nodes) ? null : "tree: bad fields";
-    case "error":
-      return isStr(m.code) && isStr(m.message) ? null : "error: bad fields";
-    case "left":
-      return null;
-    default:
-      return `unknown type ${JSON.stringify(String(m.type)).slice(0, 40)}`;
-  }
-}
 
 export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
   readonly socket: Socket;
@@ -72,15 +44,15 @@ export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
     this.socket.on("connect", () => this.safeEmit("connect"));
     this.socket.on("disconnect", (reason) => this.safeEmit("disconnect", String(reason)));
     this.socket.on(SIGNALING_EVENT, (m: unknown) => {
-      const bad = checkServerMessage(m);
-      if (bad) return this.safeEmit("bad-message", bad);
-      const msg = m as { type: string };
+      const checked = parseServerMessage(m);
+      if (!checked.ok) return this.safeEmit("bad-message", checked.reason);
+      const msg = checked.msg;
       switch (msg.type) {
-        case "joined": return this.safeEmit("joined", msg as JoinedMessage);
-        case "tree-update": return this.safeEmit("tree-update", msg as TreeUpdateMessage);
-        case "signal": return this.safeEmit("signal", msg as RelayedSignalMessage);
-        case "tree": return this.safeEmit("tree", msg as TreeMessage);
-        case "error": return this.safeEmit("server-error", msg as ErrorMessage);
+        case "joined": return this.safeEmit("joined", msg);
+        case "tree-update": return this.safeEmit("tree-update", msg);
+        case "signal": return this.safeEmit("signal", msg);
+        case "tree": return this.safeEmit("tree", msg);
+        case "error": return this.safeEmit("server-error", msg);
       }
     });
   }

@@ -72,5 +72,3 @@ export const PEER_LINK_DEFAULTS = {
   maxSdpChars: 65_536,
 } as const;
 
-/** Largest accepted ICE candidate line, characters. */
-export const MAX_CANDIDATE_CHARS = 1024;

@@ -24,6 +24,6 @@ export {
   type ImpairmentStats,
   type PathClock,
 } from "./impairment.js";
-export { parseSignal, type CandidateInit, type Signal } from "./signal.js";
+export { parseSignal, type CandidateInit, type Signal } from "@choirmesh/protocol";
 export { buildPeerConfig, createPeerConnection, disableStunFallback, useNativeX25519 } from "./werift-setup.js";
 export { connectLoopbackPair, type LinkPair, type PairOptions } from "./loopback.js";

@@ -5,7 +5,7 @@
  */
 import type { RTCPeerConnection } from "werift";
 import { TransportError, type TransportErrorCode } from "./errors.js";
-import type { CandidateInit, Signal } from "./signal.js";
+import type { CandidateInit, Signal } from "@choirmesh/protocol";
 
 export interface NegotiationHooks {
   trickle: boolean;

@@ -13,7 +13,7 @@ import { TransportError, type TransportErrorCode } from "./errors.js";
 import { SafeEmitter } from "@choirmesh/common/events";
 import { DROPPED, NOW, ImpairedPath, ImpairmentCore, realClock } from "./impairment.js";
 import { Negotiation } from "./negotiation.js";
-import { parseSignal, type Signal } from "./signal.js";
+import { parseSignal, type Signal } from "@choirmesh/protocol";
 import type { LinkState, PeerLinkEvents, PeerLinkStats } from "./types.js";
 import { createPeerConnection } from "./werift-setup.js";
 

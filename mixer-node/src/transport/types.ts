@@ -3,7 +3,7 @@ import type { LinkRole } from "./defaults.js";
 import type { TransportError } from "./errors.js";
 import type { DirectRtpStats } from "./direct-rtp.js";
 import type { ImpairmentStats } from "./impairment.js";
-import type { Signal } from "./signal.js";
+import type { Signal } from "@choirmesh/protocol";
 
 export type LinkState = "new" | "connecting" | "connected" | "disconnected" | "failed" | "closed";
 

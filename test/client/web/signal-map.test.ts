@@ -1,16 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { fromSimplePeer, protocolKind, toSimplePeer } from "@choirmesh/client/web/signal-map";
-import { parseSignal } from "@choirmesh/mixer-node/transport/signal";
-import { PROTOCOL } from "@choirmesh/client/web/defaults";
-import { PROTOCOL_VERSION, SIGNALING_EVENT } from "@choirmesh/protocol";
+import { parseSignal } from "@choirmesh/protocol";
 
 const SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n";
 
 describe("signals between simple-peer and the Node links", () => {
-  it("speaks the protocol version and event of the server", () => {
-    expect(PROTOCOL).toEqual({ version: PROTOCOL_VERSION, event: SIGNALING_EVENT });
-  });
-
   it("turns simple-peer's offer and candidates into link signals the Node side accepts", () => {
     const offer = fromSimplePeer({ type: "offer", sdp: SDP })!;
     expect(offer).toEqual({ kind: "offer", sdp: SDP });

@@ -1,9 +1,11 @@
 /**
- * The signals a link exchanges with its peer through the signaling server.
+ * The signals a link exchanges with its peer through the signaling server (the `data` of a
+ * protocol `signal` message), one definition for the Node runtime and the browser.
  * They are plain JSON. What comes from the peer is untrusted: `parseSignal`
  * checks shape and sizes and never throws.
  */
-import { MAX_CANDIDATE_CHARS } from "./defaults.js";
+/** Longest ICE candidate line accepted from a peer, characters. */
+export const MAX_CANDIDATE_CHARS = 1024;
 
 export interface CandidateInit {
   candidate: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SafeEmitter } from "@choirmesh/common/events";
-import { parseSignal } from "@choirmesh/mixer-node/transport/signal";
+import { parseSignal } from "@choirmesh/protocol";
 
 const SDP = "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
 const CANDIDATE = "candidate:626da4e5 1 udp 2116026367 127.0.0.1 37840 typ host generation 0 ufrag 8162";

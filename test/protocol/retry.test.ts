@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { HEALING_DEFAULTS } from "@choirmesh/mixer-node/runtime/healing-defaults";
-import { classifyFailure, DefaultReconnectPolicy, Retry, type RetryContext } from "@choirmesh/mixer-node/runtime/reconnect-policy";
+import { classifyFailure, DefaultReconnectPolicy, type RetryContext } from "@choirmesh/protocol";
+import { Retry } from "@choirmesh/mixer-node/runtime/reconnect-policy";
 
 const ctx = (attempt: number, elapsedMs = 0, errorCode?: string): RetryContext => ({ kind: "signaling", attempt, elapsedMs, ...(errorCode ? { errorCode } : {}) });
 
