@@ -6,6 +6,7 @@
  * measured over a window (`--seconds`, 10). Last line:
  *   {"children": 16, "hubCpu": .., "tickLateP99Ms": .., "concealedShare": ..}
  */
+import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -131,13 +132,12 @@ if (values["children-process"]) {
     const pa = countPops(a.stats);
     const pb = countPops(b.stats);
     const concealedShare = pb.total > pa.total ? (pb.conceal - pa.conceal) / (pb.total - pa.total) : NaN;
-    const clock = b.stats.clock as { latenessMs: { p50: number; p99: number; max: number }; skipped: number; ticks: number };
-    const engine = b.stats.engine as { backend: string };
+    const clock = b.stats.clock!;
+    const engine = b.stats.engine!;
     out(`hub CPU ${(cpu * 100).toFixed(1)}% of a core; tick lateness p50 ${clock.latenessMs.p50.toFixed(2)} ms, p99 ${clock.latenessMs.p99.toFixed(2)} ms, max ${clock.latenessMs.max.toFixed(2)} ms; skipped ${clock.skipped}`);
     // What the concealed frames were: insertions the buffers made on purpose (a target raised by
     // a frame), packets that came after their frame had played, or none at all (underruns).
-    const jitterSum = (st: unknown, key: "inserted" | "late" | "underruns") =>
-      Object.values((st as { engine?: { children?: Record<string, { jitter?: Record<string, number> }> } }).engine?.children ?? {}).reduce((n, c) => n + (c.jitter?.[key] ?? 0), 0);
+    const jitterSum = (st: ChoirNodeStats, key: "inserted" | "late" | "underruns") => (st.engine?.children ?? []).reduce((n, c) => n + c.jitter[key], 0);
     const delta = (key: "inserted" | "late" | "underruns") => jitterSum(b.stats, key) - jitterSum(a.stats, key);
     out(
       `frames from children ${pb.total - pa.total}, concealed ${pb.conceal - pa.conceal} (inserted on purpose ${delta("inserted")}, ` +

@@ -4,6 +4,7 @@
  * every node records what it hears; the recordings tell who heard whom, how loud, and with what
  * delay. The demo (`npm start`) and the integration tests both run this.
  */
+import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
@@ -262,7 +263,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     } catch (err) {
       const stats = await Promise.all(nodes.map((n) => n.stats().catch(() => null)));
       const detail = lastStates.map((st, i) => {
-        const links = ((stats[i]?.stats as { links?: { peer: string; role: string; state: string }[] })?.links ?? []).map((l) => `${names.get(l.peer) ?? l.peer}:${l.role}:${l.state}`);
+        const links = (stats[i]?.stats.links ?? []).map((l) => `${names.get(l.peer) ?? l.peer}:${l.role}:${l.state}`);
         return `${names.get(st.id ?? "") ?? st.id} parent=${names.get(st.parent ?? "") ?? st.parent} links=[${links.join(" ")}] problems=${(stats[i]?.problems ?? []).slice(-3).join(" | ")}`;
       });
       throw new Error(`${(err as Error).message}\n  ${detail.join("\n  ")}`);
@@ -342,15 +343,12 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       frames += c.total - p.total;
       concealed += c.conceal - p.conceal;
       shifts += c.shifts - p.shifts;
-      const skippedOf = (st: unknown) => (st as { clock?: { skipped?: number } }).clock?.skipped ?? 0;
+      const skippedOf = (st: ChoirNodeStats) => st.clock?.skipped ?? 0;
       skippedTicks += skippedOf(post[i].stats) - skippedOf(pre[i].stats);
-      const clock = (post[i].stats as { clock?: { latenessMs?: { p99: number } } }).clock;
-      lateP99 = Math.max(lateP99, clock?.latenessMs?.p99 ?? 0);
+      lateP99 = Math.max(lateP99, post[i].stats.clock?.latenessMs.p99 ?? 0);
       const cpuUs = post[i].cpu.user + post[i].cpu.system - pre[i].cpu.user - pre[i].cpu.system;
       cpuMax = Math.max(cpuMax, cpuUs / 1000 / (post[i].uptimeMs - pre[i].uptimeMs));
-      const eng = (post[i].stats as { engine?: { parent?: { jitter?: { delayMs: number } } | null; children?: Record<string, { jitter?: { delayMs: number } }> } }).engine;
-      if (eng?.parent?.jitter) jitterDelays.push(eng.parent.jitter.delayMs);
-      for (const ch of Object.values(eng?.children ?? {})) if (ch.jitter) jitterDelays.push(ch.jitter.delayMs);
+      for (const input of post[i].stats.inputs) jitterDelays.push(input.jitter.delayMs);
     }
     jitterDelays.sort((x, y) => x - y);
     const movesPerNode = post.map((st) => countMoves(st.healing ?? []));
@@ -403,20 +401,12 @@ export interface PopCounts {
 }
 
 /** Frames a node's inputs played, and how many of them were concealed, from its stats. */
-export function countPops(nodeJson: unknown): PopCounts {
+export function countPops(stats: ChoirNodeStats): PopCounts {
   const out = { total: 0, conceal: 0, shifts: 0 };
-  const engine = (nodeJson as { engine?: { parent?: unknown; children?: Record<string, unknown> } }).engine;
-  if (!engine) return out;
-  const add = (l: unknown) => {
-    const link = l as { pops?: { packet: number; fec: number; conceal: number }; jitter?: { dropped?: number; inserted?: number; skipped?: number; resets?: number } } | null;
-    const pops = link?.pops;
-    if (!pops) return;
+  for (const { pops, jitter: j } of stats.inputs) {
     out.total += pops.packet + pops.fec + pops.conceal;
     out.conceal += pops.conceal;
-    const j = link.jitter;
-    if (j) out.shifts += (j.dropped ?? 0) + (j.inserted ?? 0) + (j.skipped ?? 0) + (j.resets ?? 0);
-  };
-  add(engine.parent);
-  for (const c of Object.values(engine.children ?? {})) add(c);
+    out.shifts += j.dropped + j.inserted + j.skipped + j.resets;
+  }
   return out;
 }

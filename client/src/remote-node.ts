@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import type { JoinedMessage } from "@choirmesh/protocol";
+import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { compiledEntry } from "@choirmesh/common/repo-root";
 import type { HostNodeOptions, HostState } from "@choirmesh/mixer-node/runtime/node-host";
 import { NODE_PROCESS_FLAGS } from "@choirmesh/mixer-node/runtime/defaults";
@@ -104,7 +105,7 @@ export class RemoteNode {
   }
 
   async stats(): Promise<{
-    stats: Record<string, unknown>;
+    stats: ChoirNodeStats;
     cpu: NodeJS.CpuUsage;
     uptimeMs: number;
     problems: string[];

@@ -6,6 +6,7 @@ import { HubLink } from "./hub-link.js";
 import type { JitterBufferOptions } from "./jitter-buffer.js";
 import type { LimiterOptions } from "./limiter.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
+import type { ChildInputStats, HubEngineStats } from "./stats.js";
 import { TARGET_PARENT, type Timeline } from "./timeline.js";
 
 /** Where a packet goes or comes from: the parent, or a child by slot. */
@@ -386,14 +387,14 @@ export class HubEngine {
     this.rebuildLists();
   }
 
-  toJSON(): object {
+  toJSON(): HubEngineStats {
     const n = this.measureTicks ? Math.min(this.ticks, this.tickUs.length) : 0;
     const sorted = this.tickUs.slice(0, n).sort();
     const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(p * n))]);
-    const children: Record<number, object> = {};
-    for (let i = 0; i < this.activeCount; i++) {
-      const s = this.activeSlots[i];
-      children[s] = this.children[s]!.toJSON();
+    const children: ChildInputStats[] = [];
+    for (let s = 0; s < this.children.length; s++) {
+      const c = this.children[s];
+      if (c) children.push({ ...c.toJSON(), slot: s });
     }
     return {
       backend: this.backend.name,

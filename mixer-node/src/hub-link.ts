@@ -6,6 +6,7 @@ import { MAX_PACKET_BYTES, type CodecBackend, type Decoder, type Encoder, type E
 import { padWithRedundancy } from "./codec/redundancy.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
+import type { HubInputStats, PopCounts } from "./stats.js";
 import { INCIDENT, type Timeline } from "./timeline.js";
 
 /** One link's codec state: its incoming stream (jitter buffer, decoder) and outgoing one (encoder). */
@@ -39,7 +40,7 @@ export class HubLink {
   seq = Math.floor(Math.random() * 0x10000);
   ts = Math.floor(Math.random() * 0x100000000);
   last: PopKind = "silence";
-  pops = { packet: 0, fec: 0, conceal: 0, silence: 0 };
+  pops: PopCounts = { packet: 0, fec: 0, conceal: 0, silence: 0 };
   /** The current run of frames not decoded from a packet, and when it began (for the timeline). */
   lostRun = 0;
   lostSinceMs = 0;
@@ -117,7 +118,7 @@ export class HubLink {
     this.enc.destroy();
   }
 
-  toJSON(): object {
+  toJSON(): HubInputStats {
     return {
       jitter: this.jb.toJSON(),
       pops: { ...this.pops },

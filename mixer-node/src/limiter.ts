@@ -35,6 +35,14 @@ export const SUB_BLOCK = 24;
  * gain ramp ~2. The mixer computes the sub-block peaks while it writes each output
  * (`processWithPeaks`), which saves the limiter a pass over the frame.
  */
+export interface LimiterStats {
+  envelope: number;
+  gain: number;
+  engagedBlocks: number;
+  softClippedSamples: number;
+  minGain: number;
+}
+
 export class Limiter {
   readonly threshold: number;
   readonly knee: number;
@@ -150,7 +158,7 @@ export class Limiter {
     this.gain = 1;
   }
 
-  toJSON(): { envelope: number; gain: number; engagedBlocks: number; softClippedSamples: number; minGain: number } {
+  toJSON(): LimiterStats {
     return {
       envelope: this.env,
       gain: this.gain,

@@ -1,5 +1,6 @@
 import { MIXER_DEFAULTS } from "./defaults.js";
-import { Limiter, SUB_BLOCK, type LimiterOptions } from "./limiter.js";
+import { Limiter, SUB_BLOCK, type LimiterOptions, type LimiterStats } from "./limiter.js";
+import type { MixerStats } from "./stats.js";
 
 /** An error of the mixing engine, with a stable code. */
 export class EngineError extends Error {
@@ -306,8 +307,8 @@ export class MixMinus {
     }
   }
 
-  toJSON(): object {
-    const limiters: Record<string, object> = {};
+  toJSON(): MixerStats {
+    const limiters: Record<string, LimiterStats> = {};
     for (let i = 0; i < this.outputs.length; i++) {
       const lim = this.limiters[i];
       if (!lim || (!this.present[i] && i >= FIRST_CHILD)) continue;

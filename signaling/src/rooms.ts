@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { SignalingOptions } from "./defaults.js";
 import type { ErrorCode } from "@choirmesh/protocol";
 import { createLogger } from "@choirmesh/common/log";
-import type { SignalingMetrics } from "@choirmesh/common/metrics";
+import type { SignalingMetrics } from "./metrics.js";
 import { KeyedRateLimiter } from "./rate-limit.js";
 import { PlannerError } from "./planner/index.js";
 import type { Move, NodeId, PlannerNodeInfo } from "./planner/types.js";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { Server, type Socket } from "socket.io";
 import { DEFAULT_SIGNALING_OPTIONS, type SignalingOptions } from "./defaults.js";
 import { createLogger, setLogLevel } from "@choirmesh/common/log";
-import { createSignalingMetrics, PROMETHEUS_CONTENT_TYPE, type SignalingMetrics } from "@choirmesh/common/metrics";
+import { createSignalingMetrics, type SignalingMetrics } from "./metrics.js";
 import { parseClientMessage, SIGNALING_EVENT, type TreeMessage } from "@choirmesh/protocol";
 import { InMemoryRoomStore, type RoomStore } from "./room-store.js";
 import { TokenBucket } from "./rate-limit.js";
@@ -127,7 +127,13 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
   const httpServer = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://local");
     if (req.method !== "GET" && req.method !== "HEAD") return reply(res, 405, "method not allowed\n");
-    if (url.pathname === "/metrics") return reply(res, 200, metrics.registry.render(), PROMETHEUS_CONTENT_TYPE);
+    if (url.pathname === "/metrics") {
+      metrics.registry.metrics().then(
+        (body) => reply(res, 200, body, metrics.registry.contentType),
+        (err: unknown) => reply(res, 500, `metrics failed: ${String(err)}\n`),
+      );
+      return;
+    }
     if (url.pathname === "/healthz") return reply(res, 200, "ok\n");
     serveStatic(opts.publicDir, url.pathname, req, res).catch(() => {
       if (!res.headersSent) reply(res, 500, "error\n");
@@ -208,8 +214,12 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
         if (!parsed.ok) return rooms.error(peer, parsed.code, parsed.message, parsed.ref);
         const msg = parsed.msg;
         switch (msg.type) {
-          case "join":
-            return rooms.join(peer, msg, now);
+          case "join": {
+            const started = performance.now();
+            rooms.join(peer, msg, now);
+            metrics.joinSeconds.observe((performance.now() - started) / 1000);
+            return;
+          }
           case "signal":
             return rooms.signal(peer, msg);
           case "rtt":

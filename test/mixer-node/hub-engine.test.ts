@@ -155,10 +155,10 @@ describe.each(backends)("HubEngine with the %s codec", (name) => {
     for (const l of hLevels) expect(l).toBeGreaterThan(AMP_DB - 1.5);
     expect(toneDb(h, VOICE_HZ)).toBeLessThan(Math.min(...hLevels) - 40);
 
-    const stats = engine.toJSON() as any;
+    const stats = engine.toJSON();
     expect(stats.ticks).toBe(130);
     expect(stats.children[0].sent).toBe(130);
-    expect(stats.parent.sent).toBe(130);
+    expect(stats.parent!.sent).toBe(130);
     expect(stats.children[1].pops.packet).toBeGreaterThan(120);
     expect(stats.children[1].decodeErrors).toBe(0);
   });
@@ -166,7 +166,7 @@ describe.each(backends)("HubEngine with the %s codec", (name) => {
   it.skipIf(reason !== null)("conceals 10% random loss on a child's stream and keeps its tone in the mixes", () => {
     const { engine, parent, kids, run } = build({ children: 3, parent: true, voice: true, lossOnChild0: 0.1 });
     run(200);
-    const stats = engine.toJSON() as any;
+    const stats = engine.toJSON();
     const pops = stats.children[0].pops;
     const lost = pops.conceal + pops.fec;
     expect(lost).toBeGreaterThanOrEqual(8);
@@ -280,7 +280,7 @@ describe.each(backends)("HubEngine with the %s codec", (name) => {
     const { engine } = build({ children: 1, parent: false, voice: true });
     engine.receive(3, 1, 480, new Uint8Array([1, 2, 3]), 0);
     engine.receive("parent", 1, 480, new Uint8Array([1, 2, 3]), 0);
-    expect((engine.toJSON() as any).unroutable).toBe(2);
+    expect(engine.toJSON().unroutable).toBe(2);
     expect(() => engine.attachChild(0)).toThrow(/SLOT_IN_USE/);
     expect(() => engine.attachChild(9)).toThrow(/BAD_SLOT/);
     expect(() => engine.detachParent()).toThrow(/NO_LINK/);

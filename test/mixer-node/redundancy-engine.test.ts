@@ -49,10 +49,10 @@ function run(mode: "auto" | "off", seconds = 30, lossAt: (ms: number) => number 
       parent.adaptRedundancy(now);
       child.adaptRedundancy(now);
     }
-    if (k === 1000) mark = { ...(child.toJSON() as { parent: { jitter: Record<string, number> } }).parent.jitter };
+    if (k === 1000) mark = { ...child.toJSON().parent!.jitter };
   }
-  const end = (child.toJSON() as { parent: { jitter: Record<string, number>; redundancy: boolean } }).parent;
-  const d = (key: string) => end.jitter[key] - (mark?.[key] ?? 0);
+  const end = child.toJSON().parent!;
+  const d = (key: "played" | "concealed" | "inserted" | "fecRecovered" | "redundant") => end.jitter[key] - (mark?.[key] ?? 0);
   const frames = d("played") + d("concealed") - d("inserted") + d("fecRecovered");
   const r = { concealed: (d("concealed") - d("inserted") + d("fecRecovered")) / frames, redundant: d("redundant") / frames, on: parent.redundancyOf(0), childOn: child.redundancyOf("parent") };
   parent.destroy();

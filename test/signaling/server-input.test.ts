@@ -2,6 +2,7 @@
  * Every kind of bad input over real socket.io connections: each gets its error code, and
  * neither the tree, nor the counters, nor anyone else's inbox changes.
  */
+import { metricValue } from "@choirmesh/signaling/metrics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignalingServer } from "@choirmesh/signaling/server";
 import { HUB, httpGet, roundTrip, startServer, TestClient } from "./server.fixtures.js";
@@ -99,8 +100,8 @@ describe("bad input over real sockets", () => {
   it.each(cases)("%s -> %s", async (_name, who, send, code, ref) => {
     const sender = who === "joined" ? singer : stranger;
     const treeBefore = JSON.stringify([server.tree("bad"), server.tree("elsewhere")]);
-    const joinsBefore = server.metrics.joins.get();
-    const errorsBefore = server.metrics.errors.get({ code });
+    const joinsBefore = await metricValue(server.metrics.joins);
+    const errorsBefore = await metricValue(server.metrics.errors, { code });
     send(sender);
     const err = await sender.next("error");
     expect(err.code).toBe(code);
@@ -110,8 +111,8 @@ describe("bad input over real sockets", () => {
     // Changed nothing: the trees, the join count, and no one else heard anything.
     await Promise.all([hub, sibling, foreign].map(roundTrip));
     expect(JSON.stringify([server.tree("bad"), server.tree("elsewhere")])).toBe(treeBefore);
-    expect(server.metrics.joins.get()).toBe(joinsBefore);
-    expect(server.metrics.errors.get({ code })).toBe(errorsBefore + 1);
+    expect(await metricValue(server.metrics.joins)).toBe(joinsBefore);
+    expect(await metricValue(server.metrics.errors, { code })).toBe(errorsBefore + 1);
     for (const c of [hub, sibling, foreign, singer, stranger]) expect(c.inbox).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBe(undefined);
     expect(sender.socket.connected).toBe(true);

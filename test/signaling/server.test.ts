@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { metricValue } from "@choirmesh/signaling/metrics";
 import { DEFAULT_MEDIA } from "@choirmesh/protocol";
 import type { SignalingServer } from "@choirmesh/signaling/server";
 import { HUB, httpGet, roundTrip, startServer, TestClient, toldMatchesTree } from "./server.fixtures.js";
@@ -135,7 +136,7 @@ describe("relay between tree neighbours", () => {
     const cand = { candidate: { candidate: "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", sdpMid: "0", sdpMLineIndex: 0 } };
     b.send({ type: "signal", to: ja.id, kind: "candidate", data: cand });
     expect(await a.next("signal")).toEqual({ type: "signal", from: jb.id, kind: "candidate", data: cand });
-    expect(server.metrics.signals.get({ kind: "offer" })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(server.metrics.signals, { kind: "offer" })).toBeGreaterThanOrEqual(1);
   });
 
   it("relays between a node and its backup parent, both ways", async () => {
@@ -173,7 +174,7 @@ describe("relay between tree neighbours", () => {
     const tree = server.tree("fence");
     expect(tree.nodes.find((n) => n.id === jb.id)!.parent).toBe(tree.root);
     expect(tree.nodes.find((n) => n.id === jc.id)!.parent).toBe(tree.root);
-    const before = server.metrics.signals.get({ kind: "offer" });
+    const before = await metricValue(server.metrics.signals, { kind: "offer" });
     for (const [to, ref] of [[jc.id, "sib"], [jb.id, "self"], ["nUnknown", "unk"], [jd.id, "other"]] as const) {
       b.send({ type: "signal", ref, to, kind: "offer", data: { sdp: "x" } });
       expect(await b.next("error")).toEqual({ type: "error", code: "not-neighbour", message: expect.any(String), ref });
@@ -181,7 +182,7 @@ describe("relay between tree neighbours", () => {
     // Nothing was relayed anywhere.
     const leaked = [...(await c.drain(150)), ...(await d.drain(0)), ...(await a.drain(0))].filter((m) => m.type === "signal");
     expect(leaked).toEqual([]);
-    expect(server.metrics.signals.get({ kind: "offer" })).toBe(before);
+    expect(await metricValue(server.metrics.signals, { kind: "offer" })).toBe(before);
   });
 });
 
@@ -191,14 +192,14 @@ describe("tree request, rtt, http", () => {
     const ja = await a.join("view", HUB);
     const b = await client();
     const jb = await b.join("view", { latency: { rtts: [{ to: ja.id, rttMs: 20 }], location: { lat: 52.5, lon: 13.4 } } });
-    const before = server.metrics.rtts.get();
+    const before = await metricValue(server.metrics.rtts);
     b.send({ type: "rtt", samples: [{ to: ja.id, rttMs: 18 }, { to: "nGone", rttMs: 5 }] });
     const director = await client();
     director.send({ type: "tree", room: "view", ref: "t" });
     const t = await director.next("tree");
     expect(t).toMatchObject({ type: "tree", ref: "t", room: "view", root: ja.id });
     expect(t.nodes.map((n) => [n.id, n.parent, n.depth]).sort()).toEqual([[ja.id, null, 0], [jb.id, ja.id, 1]].sort());
-    expect(server.metrics.rtts.get()).toBe(before + 1);
+    expect(await metricValue(server.metrics.rtts)).toBe(before + 1);
   });
 
   it("serves the public folder, /metrics, and nothing outside the folder", async () => {

@@ -4,6 +4,7 @@
  * real WebRTC on loopback. Recordings are analysed with signature voices (signature.ts) and
  * gap-analysis.ts.
  */
+import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { RemoteNode, type RemoteRecording } from "../remote-node.js";
 import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { absoluteSampleNow, estimateDelay } from "@choirmesh/mixer-node/signature";
@@ -108,12 +109,7 @@ export class ChaosChoir {
    */
   async settleJitter(maxMs: number, timeoutMs: number): Promise<number> {
     const t0 = performance.now();
-    type Jitter = { jitter?: { delayMs?: number } };
-    const deepest = (stats: Record<string, unknown>): number => {
-      const eng = stats.engine as { parent?: Jitter | null; children?: Record<string, Jitter> } | null;
-      const all = [eng?.parent, ...Object.values(eng?.children ?? {})];
-      return Math.max(0, ...all.map((l) => l?.jitter?.delayMs ?? 0));
-    };
+    const deepest = (stats: ChoirNodeStats): number => Math.max(0, ...stats.inputs.map((i) => i.jitter.delayMs));
     while (performance.now() - t0 < timeoutMs) {
       const deep = await Promise.all(this.live().map(async (n) => deepest((await n.stats()).stats)));
       if (Math.max(...deep) <= maxMs) return performance.now() - t0;

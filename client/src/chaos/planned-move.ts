@@ -26,8 +26,8 @@ import { fmtGaps, gapsOf, maxGapIn } from "./scenarios.js";
 async function logIncidents(log: (s: string) => void, fromAbs: number, nodes: RemoteNode[]): Promise<void> {
   const fromMs = fromAbs / 48;
   for (const n of nodes) {
-    const st = (await n.stats()).stats as { timeline?: { entries: { atMs: number; kind: string; target: unknown; value: number; peer?: string }[] } };
-    const lines = (st.timeline?.entries ?? []).filter((e) => e.atMs >= fromMs).map((e) => `${(e.atMs - fromMs).toFixed(0)} ${e.kind} ${e.target}${e.peer ? ` ${e.peer}` : ""}=${e.value}`);
+    const st = (await n.stats()).stats;
+    const lines = st.timeline.entries.filter((e) => e.atMs >= fromMs).map((e) => `${(e.atMs - fromMs).toFixed(0)} ${e.kind} ${e.target}${e.peer ? ` ${e.peer}` : ""}=${e.value}`);
     log(`  ${n.name} incidents: ${lines.join(" | ")}`);
   }
 }

@@ -6,6 +6,7 @@
  *   signalingRestart  the signaling server stopped and started again on the same port
  *   hubKill           kill -9 of a hub with >= 3 children
  */
+import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { writeFileSync } from "node:fs";
 import type { RemoteRecording } from "../remote-node.js";
 import type { Incident } from "@choirmesh/mixer-node/timeline";
@@ -92,16 +93,13 @@ function leafWithBackupHub(tree: TreeMessage): { leaf: string; parent: string } 
 
 type Pops = { total: number; conceal: number; redundant: number };
 
-function popsOf(stats: Record<string, unknown>, peer: string | "parent"): Pops {
-  type LinkStats = { pops?: Record<string, number>; jitter?: { redundant?: number } };
-  const eng = stats.engine as { parent?: LinkStats; children?: Record<string, LinkStats> } | null;
-  const slots = stats.slots as Record<string, number>;
-  const link = peer === "parent" ? eng?.parent : eng?.children?.[String(slots?.[peer])];
-  const pops = link?.pops;
-  if (!pops) return { total: 0, conceal: 0, redundant: 0 };
+function popsOf(stats: ChoirNodeStats, peer: string | "parent"): Pops {
+  const link = stats.inputs.find((i) => (peer === "parent" ? i.input === "parent" : i.peer === peer));
+  if (!link) return { total: 0, conceal: 0, redundant: 0 };
+  const pops = link.pops;
   // Frames not decoded from their own packet: rebuilt from the next one's FEC data, or concealed;
   // a frame rebuilt from a later packet's redundant copy plays as a packet.
-  return { total: pops.packet + pops.fec + pops.conceal, conceal: pops.fec + pops.conceal, redundant: link.jitter?.redundant ?? 0 };
+  return { total: pops.packet + pops.fec + pops.conceal, conceal: pops.fec + pops.conceal, redundant: link.jitter.redundant };
 }
 
 /** Pairs (speaker voice, listener recording) of the run, both alive. */
@@ -129,7 +127,7 @@ async function incidents(c: ChaosChoir, faultAbs: number): Promise<() => void> {
   const faultMs = faultAbs / 48;
   const out: string[] = [];
   for (const n of c.live()) {
-    const st = (await n.stats().catch(() => null))?.stats as { timeline?: { entries: Incident[] }; slots?: Record<string, number> } | undefined;
+    const st = (await n.stats().catch(() => null))?.stats;
     const peerOf = new Map(Object.entries(st?.slots ?? {}).map(([peer, slot]) => [slot, peer]));
     const name = (id: string | undefined) => (id === undefined ? "" : (c.nodes.find((x) => x.id === id)?.name ?? id));
     const lines = (st?.timeline?.entries ?? [])

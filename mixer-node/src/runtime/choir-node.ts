@@ -25,18 +25,19 @@
 import { loadCodecBackend } from "../codec/index.js";
 import type { CodecBackend, EncoderOptions, FrameMs } from "../codec/types.js";
 import { HubEngine } from "../hub-engine.js";
-import { TickClock } from "../tick-clock.js";
-import { INCIDENT, LINK_STATE, TARGET_NODE, Timeline } from "../timeline.js";
 import { SafeEmitter } from "@choirmesh/common/events";
+import { DefaultReconnectPolicy, type ReconnectPolicy } from "@choirmesh/protocol";
+import type { JoinMessage, JoinedMessage, MediaSettings, RelayedSignalMessage, TreeUpdateMessage } from "@choirmesh/protocol";
+import { nodeInputs, type HubEngineStats, type NodeInputStats } from "../stats.js";
+import { TickClock, type TickClockStats } from "../tick-clock.js";
+import { INCIDENT, LINK_STATE, TARGET_NODE, Timeline, type Incident } from "../timeline.js";
 import type { PeerLink } from "../transport/peer-link.js";
 import type { LinkState, PeerLinkOptions } from "../transport/index.js";
-import type { MediaSettings } from "@choirmesh/protocol";
-import type { JoinMessage, JoinedMessage, RelayedSignalMessage, TreeUpdateMessage } from "@choirmesh/protocol";
 import { NODE_DEFAULTS } from "./defaults.js";
 import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
-import { LinkHealer, SignalingResume, type HealingEvent } from "./healing.js";
-import { NodeLinks } from "./node-links.js";
-import { DefaultReconnectPolicy, type ReconnectPolicy } from "@choirmesh/protocol";
+import { LinkHealer, SignalingResume, type HealerStats, type HealingEvent } from "./healing.js";
+import type { LinkMonitorStats } from "./link-monitor.js";
+import { NodeLinks, type NodeLinksStats } from "./node-links.js";
 import { Recorder } from "./recorder.js";
 import { SignalingClient } from "./signaling-client.js";
 
@@ -84,6 +85,31 @@ export interface NodeLinkInfo {
   role: "parent" | "child";
   state: LinkState;
   rttMs: number | null;
+}
+
+/** Everything a node reports about itself (node-host sends it to its harness; metrics read it). */
+export interface ChoirNodeStats {
+  id: string | null;
+  name: string;
+  parent: string | null;
+  backup: string | null;
+  children: string[];
+  frameMs: number;
+  backend: string | null;
+  problems: { links: number; signals: number; server: number; slots: number };
+  clock: TickClockStats | null;
+  engine: HubEngineStats | null;
+  /** The engine's inputs, each named after the peer on it now. */
+  inputs: NodeInputStats[];
+  links: NodeLinkInfo[];
+  standby: NodeLinksStats["standby"];
+  standbyFor: string[];
+  incoming: NodeLinksStats["incoming"];
+  departing: string[];
+  slots: Record<string, number>;
+  monitors: Record<string, LinkMonitorStats>;
+  healing: HealerStats | null;
+  timeline: { total: number; entries: Incident[] };
 }
 
 export type ChoirNodeEvents = {
@@ -395,7 +421,9 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     this.safeEmit("problem", where, message);
   }
 
-  toJSON(): object {
+  toJSON(): ChoirNodeStats {
+    const engine = this.engine?.toJSON() ?? null;
+    const links = this.links;
     return {
       id: this.id,
       name: this.opts.name,
@@ -406,9 +434,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       backend: this.engine?.backend.name ?? null,
       problems: { ...this.problems },
       clock: this.clock?.toJSON() ?? null,
-      engine: this.engine?.toJSON() ?? null,
+      engine,
+      inputs: nodeInputs(engine, this.parentId, (slot) => links?.peerAtSlot(slot) ?? null),
       links: this.linkInfo(),
-      ...(this.links?.toJSON() ?? {}),
+      ...(links?.toJSON() ?? { standby: null, standbyFor: [], incoming: null, departing: [], slots: {}, monitors: {} }),
       healing: this.healer?.toJSON() ?? null,
       timeline: this.timeline.toJSON(),
     };

@@ -179,7 +179,7 @@ export class LinkHealer {
     this.host.send({ type: "link-lost", peer, ...(move ? { move: true } : {}) });
   }
 
-  toJSON(): object {
+  toJSON(): HealerStats {
     return { ...this.counters, stalled: this.episodes.size };
   }
 }
@@ -188,6 +188,17 @@ export class LinkHealer {
  * Keeps the node's signaling session: after the socket drops, reconnect on the policy's schedule
  * and rejoin (resume token + current place). Fatal refusals end the loop.
  */
+export interface HealerStats {
+  stalls: number;
+  recoveries: number;
+  iceRestarts: number;
+  reports: number;
+  moves: number;
+  selfStalls: number;
+  /** Links stalled now. */
+  stalled: number;
+}
+
 export class SignalingResume {
   private readonly retry: Retry;
   private stopped = false;

@@ -22,6 +22,13 @@ export interface LinkMonitorOptions {
   setupAllowanceMs: number;
 }
 
+export interface LinkMonitorStats {
+  verdict: LinkVerdict;
+  silentMs: number;
+  stalls: number;
+  iceBad: boolean;
+}
+
 export class LinkMonitor {
   /** performance.now() of the last packet; -1 before the first. Written per packet: a plain field. */
   lastRxMs = -1;
@@ -69,7 +76,7 @@ export class LinkMonitor {
     return v;
   }
 
-  toJSON(nowMs = performance.now()): object {
+  toJSON(nowMs = performance.now()): LinkMonitorStats {
     return { verdict: this.lastVerdict, silentMs: Math.round(this.silentMs(nowMs)), stalls: this.stalls, iceBad: this.iceBad };
   }
 }

@@ -1,72 +1,130 @@
 /**
- * What a hub operator wants to see, in Prometheus text format: links and their RTT, jitter-buffer
- * delay and concealed frames per input, tick lateness, and the process's CPU. Read at scrape
- * time from the node's own statistics: monitoring never touches the audio path.
+ * What a hub operator wants to see, on prom-client: links and their RTT, jitter-buffer delay and
+ * concealed frames per input (each named after the peer on it now), tick lateness and the
+ * process's CPU. Read at scrape time from the node's typed statistics (ChoirNodeStats): monitoring
+ * never touches the audio path. Tick lateness is reported as quantiles of the clock's own window
+ * (p50, p99, max), not as a mean, which would hide the late ticks that cost audio.
  */
 import http from "node:http";
-import { MetricsRegistry, PROMETHEUS_CONTENT_TYPE, type Labels } from "@choirmesh/common/metrics";
-import type { ChoirNode } from "./choir-node.js";
+import { Gauge, Registry } from "prom-client";
+import type { ChoirNodeStats } from "./choir-node.js";
 
-interface InputStats {
-  jitter?: { delayMs?: number; depth?: number; underruns?: number; late?: number };
-  pops?: { packet: number; fec: number; conceal: number; silence: number };
+/** What the metrics read: a node's stats (ChoirNode satisfies it). */
+export interface NodeStatsSource {
+  toJSON(): ChoirNodeStats;
 }
 
-function inputs(node: ChoirNode): { labels: Labels; s: InputStats }[] {
-  const e = node.engine?.toJSON() as { parent?: InputStats | null; children?: Record<string, InputStats> } | undefined;
-  if (!e) return [];
-  const out: { labels: Labels; s: InputStats }[] = [];
-  if (e.parent) out.push({ labels: { input: "parent", peer: node.parentId ?? "" }, s: e.parent });
-  const ids = node.childIds;
-  for (const [slot, s] of Object.entries(e.children ?? {})) out.push({ labels: { input: `child${slot}`, peer: ids[Number(slot)] ?? "" }, s });
-  return out;
-}
-
-export function createNodeMetrics(node: ChoirNode): MetricsRegistry {
-  const reg = new MetricsRegistry();
+export function createNodeMetrics(node: NodeStatsSource): Registry {
+  const registry = new Registry();
+  const registers = [registry];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  reg.gauge("choirmesh_node_links", "Links of this node by role and state", () => {
-    const counts = new Map<string, number>();
-    for (const l of node.linkInfo()) counts.set(`${l.role}|${l.state}`, (counts.get(`${l.role}|${l.state}`) ?? 0) + 1);
-    return [...counts].map(([k, value]) => {
-      const [role, state] = k.split("|");
-      return { labels: { role, state }, value };
+  // One stats snapshot per scrape, shared by every gauge of that scrape.
+  let snapshot: ChoirNodeStats | null = null;
+  let snapshotAt = -1;
+  const stats = (): ChoirNodeStats => {
+    const now = performance.now();
+    if (snapshot === null || now - snapshotAt > 50) {
+      snapshot = node.toJSON();
+      snapshotAt = now;
+    }
+    return snapshot;
+  };
+  const perInput = (name: string, help: string, value: (i: ChoirNodeStats["inputs"][number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["input", "peer"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const i of stats().inputs) this.set({ input: i.input === "parent" ? "parent" : `child${i.slot}`, peer: i.peer }, value(i));
+      },
     });
+
+  new Gauge({
+    name: "choirmesh_node_links",
+    help: "Links of this node by role and state",
+    labelNames: ["role", "state"] as const,
+    registers,
+    collect() {
+      this.reset();
+      const counts = new Map<string, { role: string; state: string; n: number }>();
+      for (const l of stats().links) {
+        const key = `${l.role}|${l.state}`;
+        const c = counts.get(key) ?? { role: l.role, state: l.state, n: 0 };
+        c.n++;
+        counts.set(key, c);
+      }
+      for (const c of counts.values()) this.set({ role: c.role, state: c.state }, c.n);
+    },
   });
-  reg.gauge("choirmesh_node_link_rtt_ms", "Round-trip time per link from RTCP, ms", () =>
-    node.linkInfo().filter((l) => l.rttMs !== null).map((l) => ({ labels: { peer: l.peer, role: l.role }, value: l.rttMs! })),
-  );
-  reg.gauge("choirmesh_node_jitter_delay_ms", "Jitter-buffer play-out delay per input, ms", () =>
-    inputs(node).map(({ labels, s }) => ({ labels, value: s.jitter?.delayMs ?? NaN })),
-  );
-  reg.gauge("choirmesh_node_frames_concealed", "Frames concealed per input since it attached", () =>
-    inputs(node).map(({ labels, s }) => ({ labels, value: s.pops?.conceal ?? 0 })),
-  );
-  reg.gauge("choirmesh_node_frames_played", "Frames decoded, concealed or recovered per input since it attached", () =>
-    inputs(node).map(({ labels, s }) => ({ labels, value: s.pops ? s.pops.packet + s.pops.fec + s.pops.conceal : 0 })),
-  );
-  reg.gauge("choirmesh_node_tick_lateness_p99_ms", "99th percentile of tick start after its deadline, ms", () => node.clock?.toJSON().latenessMs.p99 ?? NaN);
-  reg.gauge("choirmesh_node_ticks_skipped", "Ticks skipped because the clock fell too far behind", () => node.clock?.toJSON().skipped ?? 0);
-  reg.gauge("choirmesh_node_cpu_share", "Process CPU since start, share of one core", () => {
-    const c = process.cpuUsage(cpu0);
-    return (c.user + c.system) / 1000 / Math.max(1, performance.now() - t0);
+  new Gauge({
+    name: "choirmesh_node_link_rtt_ms",
+    help: "Round-trip time per link from RTCP, ms",
+    labelNames: ["peer", "role"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const l of stats().links) if (l.rttMs !== null) this.set({ peer: l.peer, role: l.role }, l.rttMs);
+    },
   });
-  return reg;
+  perInput("choirmesh_node_jitter_delay_ms", "Jitter-buffer play-out delay per input, ms", (i) => i.jitter.delayMs);
+  perInput("choirmesh_node_frames_concealed", "Frames concealed per input since it attached", (i) => i.pops.conceal);
+  perInput("choirmesh_node_frames_played", "Frames decoded, concealed or recovered per input since it attached", (i) => i.pops.packet + i.pops.fec + i.pops.conceal);
+  new Gauge({
+    name: "choirmesh_node_tick_lateness_ms",
+    help: "Tick start after its deadline over the clock's recent window, ms, by quantile",
+    labelNames: ["quantile"] as const,
+    registers,
+    collect() {
+      this.reset();
+      const l = stats().clock?.latenessMs;
+      if (!l) return;
+      this.set({ quantile: "0.5" }, l.p50);
+      this.set({ quantile: "0.99" }, l.p99);
+      this.set({ quantile: "1" }, l.max);
+    },
+  });
+  new Gauge({
+    name: "choirmesh_node_ticks_skipped",
+    help: "Ticks skipped because the clock fell too far behind",
+    registers,
+    collect() {
+      this.set(stats().clock?.skipped ?? 0);
+    },
+  });
+  new Gauge({
+    name: "choirmesh_node_cpu_share",
+    help: "Process CPU since start, share of one core",
+    registers,
+    collect() {
+      const c = process.cpuUsage(cpu0);
+      this.set((c.user + c.system) / 1000 / Math.max(1, performance.now() - t0));
+    },
+  });
+  return registry;
 }
 
 /** Serves /metrics for a node on host:port; resolves with the bound port. */
-export function serveNodeMetrics(node: ChoirNode, port: number, host = "127.0.0.1"): Promise<{ port: number; close: () => Promise<void> }> {
-  const reg = createNodeMetrics(node);
+export function serveNodeMetrics(node: NodeStatsSource, port: number, host = "127.0.0.1"): Promise<{ port: number; close: () => Promise<void> }> {
+  const registry = createNodeMetrics(node);
   const server = http.createServer((req, res) => {
-    if (req.url === "/metrics") {
-      const body = reg.render();
-      res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE, "content-length": Buffer.byteLength(body) });
-      res.end(body);
-    } else {
+    if (req.url !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found\n");
+      return;
     }
+    registry.metrics().then(
+      (body) => {
+        res.writeHead(200, { "content-type": registry.contentType, "content-length": Buffer.byteLength(body) });
+        res.end(body);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`metrics failed: ${String(err)}\n`);
+      },
+    );
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

@@ -20,7 +20,18 @@ import type { LinkState, PeerLinkOptions } from "../transport/index.js";
 import { PeerLink } from "../transport/peer-link.js";
 import { NODE_DEFAULTS } from "./defaults.js";
 import type { HEALING_DEFAULTS, HealingOptions } from "./healing-defaults.js";
-import { LinkMonitor } from "./link-monitor.js";
+import { ChildSlots } from "./child-slots.js";
+import { LinkMonitor, type LinkMonitorStats } from "./link-monitor.js";
+
+export interface NodeLinksStats {
+  standby: { peer: string; state: LinkState } | null;
+  standbyFor: string[];
+  incoming: { peer: string; state: LinkState } | null;
+  departing: string[];
+  /** Each child's engine slot, by peer. */
+  slots: Record<string, number>;
+  monitors: Record<string, LinkMonitorStats>;
+}
 
 export interface LinkEntry {
   peer: string;
@@ -58,8 +69,7 @@ export class NodeLinks {
   private switchTimer: NodeJS.Timeout | null = null;
   /** Children the server moved elsewhere, kept (slot and media) until they switch; oldest first. */
   private readonly departing = new Map<string, { entry: LinkEntry; timer: NodeJS.Timeout }>();
-  private readonly childBySlot: (LinkEntry | undefined)[] = [];
-  private readonly freeSlots: number[] = [];
+  private readonly slots: ChildSlots<LinkEntry>;
   private readonly pending = new Map<string, { at: number; data: Record<string, unknown> }[]>();
   private standbyTimer: NodeJS.Timeout | null = null;
   private backup: string | null = null;
@@ -69,7 +79,7 @@ export class NodeLinks {
     private readonly host: NodeLinksHost,
     maxChildren: number,
   ) {
-    for (let s = maxChildren - 1; s >= 0; s--) this.freeSlots.push(s);
+    this.slots = new ChildSlots(maxChildren);
   }
 
   get parentId(): string | null {
@@ -78,6 +88,11 @@ export class NodeLinks {
 
   get childIds(): string[] {
     return [...this.children.keys()];
+  }
+
+  /** The peer mixed on an engine child slot (a departing child keeps its slot until released). */
+  peerAtSlot(slot: number): string | null {
+    return this.slots.peerAt(slot);
   }
 
   /** Parent and children (the links that carry media). */
@@ -91,7 +106,7 @@ export class NodeLinks {
    * werift needs and PeerLink passes on as it is (a Uint8Array view would be wrapped again).
    */
   send(target: LinkTarget, bytes: Uint8Array, length: number, samples: number): void {
-    const entry = target === "parent" ? this.parent : this.childBySlot[target as number];
+    const entry = target === "parent" ? this.parent : this.slots.bySlot[target as number];
     if (entry) entry.link.sendOpus(Buffer.from(bytes.buffer, bytes.byteOffset, length), samples);
   }
 
@@ -102,7 +117,7 @@ export class NodeLinks {
   drain(): void {
     this.parent?.link.drain();
     this.incoming?.link.drain();
-    const slots = this.childBySlot;
+    const slots = this.slots.bySlot;
     for (let i = 0; i < slots.length; i++) slots[i]?.link.drain();
     this.standby?.link.drain();
     if (this.standbyFor.size > 0) for (const e of this.standbyFor.values()) e.link.drain();
@@ -112,7 +127,7 @@ export class NodeLinks {
   skipFrames(frames: number, samplesPerFrame: number): void {
     this.parent?.link.skipFrames(frames, samplesPerFrame);
     this.incoming?.link.skipFrames(frames, samplesPerFrame);
-    const slots = this.childBySlot;
+    const slots = this.slots.bySlot;
     for (let i = 0; i < slots.length; i++) slots[i]?.link.skipFrames(frames, samplesPerFrame);
   }
 
@@ -283,8 +298,8 @@ export class NodeLinks {
       return;
     }
     // Departing children give their slots up, oldest first, when the new ones need them.
-    if (this.freeSlots.length === 0 && this.departing.size > 0) this.endDeparture(this.departing.keys().next().value!);
-    const slot = this.freeSlots.pop();
+    if (this.slots.freeCount === 0 && this.departing.size > 0) this.endDeparture(this.departing.keys().next().value!);
+    const slot = this.slots.reserve();
     if (slot === undefined) {
       this.host.problem("engine", `no free child slot for ${peer}`, "slots");
       return;
@@ -299,7 +314,7 @@ export class NodeLinks {
       entry = this.newLink(peer, "answerer", slot);
     }
     this.children.set(peer, entry);
-    this.childBySlot[slot] = entry;
+    this.slots.assign(slot, entry);
     this.host.engine.attachChild(slot);
     entry.link.start();
     this.flushPending(peer, entry);
@@ -328,9 +343,8 @@ export class NodeLinks {
 
   private releaseChild(c: LinkEntry): void {
     const slot = c.target as number;
-    this.childBySlot[slot] = undefined;
+    this.slots.release(slot);
     this.host.engine.detachChild(slot);
-    this.freeSlots.push(slot);
     void c.link.close();
   }
 
@@ -420,13 +434,13 @@ export class NodeLinks {
     return (this.parent?.peer === peer ? this.parent.link : this.children.get(peer)?.link) ?? null;
   }
 
-  toJSON(): object {
+  toJSON(): NodeLinksStats {
     return {
       standby: this.standby ? { peer: this.standby.peer, state: this.standby.link.state } : null,
       standbyFor: [...this.standbyFor.keys()],
       incoming: this.incoming ? { peer: this.incoming.peer, state: this.incoming.link.state } : null,
       departing: [...this.departing.keys()],
-      slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target])),
+      slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target as number])),
       monitors: Object.fromEntries([...this.all()].map((e) => [e.peer, e.monitor.toJSON()])),
     };
   }

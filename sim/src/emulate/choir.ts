@@ -107,10 +107,6 @@ interface Ev extends SimEvent {
   k: number;
 }
 
-interface JbJson {
-  jitter: { delayMs: number; targetDelayMs: number; latenessP99Ms: number; underruns: number; dropped: number; inserted: number };
-}
-
 function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -236,8 +232,8 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
   }
   const jb = { hub: [] as number[], leaf: [] as number[], target: [] as number[], late: [] as number[], underruns: 0, dropped: 0, inserted: 0 };
   engines.forEach((engine, i) => {
-    const j = engine.toJSON() as { parent: JbJson | null; children: Record<number, JbJson> };
-    for (const link of [j.parent, ...Object.values(j.children)]) {
+    const j = engine.toJSON();
+    for (const link of [j.parent, ...j.children]) {
       if (!link) continue;
       (children[i].length > 0 ? jb.hub : jb.leaf).push(link.jitter.delayMs);
       jb.target.push(link.jitter.targetDelayMs);
@@ -280,7 +276,7 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
 }
 
 function samplePlayout(engine: HubEngine, kids: number[], hasParent: boolean, into: Map<"parent" | number, number[]>): void {
-  const j = engine.toJSON() as { parent: JbJson | null; children: Record<number, JbJson> };
+  const j = engine.toJSON();
   const add = (key: "parent" | number, v: number) => {
     let a = into.get(key);
     if (!a) into.set(key, (a = []));
@@ -288,7 +284,7 @@ function samplePlayout(engine: HubEngine, kids: number[], hasParent: boolean, in
   };
   if (hasParent && j.parent) add("parent", j.parent.jitter.delayMs);
   for (let s = 0; s < kids.length; s++) {
-    const c = j.children[s];
+    const c = j.children.find((x) => x.slot === s);
     if (c) add(kids[s], c.jitter.delayMs);
   }
 }
