@@ -13,6 +13,7 @@
  * median and p99 per tick, each hub row carries the process CPU time per tick (median, p99): on
  * a shared machine the wall-clock tail measures the neighbours as much as the hub.
  */
+import { median, quantile } from "@choirmesh/common/quantiles";
 import { CODEC_DEFAULTS } from "@choirmesh/mixer-node/codec/defaults";
 import { FRAME_MS_ALLOWED, loadCodecBackend, type BackendPreference, type CodecBackend, type FrameMs } from "@choirmesh/mixer-node/codec";
 import { HubEngine } from "@choirmesh/mixer-node/hub-engine";
@@ -97,15 +98,7 @@ function encodeClip(backend: CodecBackend, a: Args, pcm: Float32Array, n: number
   return pkts;
 }
 
-function median(xs: Float64Array): number {
-  const s = Float64Array.from(xs).sort();
-  return s[s.length >> 1];
-}
-
-function pct(xs: Float64Array, p: number): number {
-  const s = Float64Array.from(xs).sort();
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
-}
+const pct = quantile;
 
 function codecCost(backend: CodecBackend, a: Args, clip: Float32Array, n: number): { encodeUs: number; decodeUs: number } {
   const enc = backend.createEncoder({ frameMs: a.frameMs, complexity: a.complexity });

@@ -13,6 +13,7 @@
  * done before); the joins include the planner's growth-time hub relocations (growth.ts), whose
  * moves count among "others moved". Pair figures: --pairs distinct pairs drawn uniformly (seeded).
  */
+import { quantileSorted } from "@choirmesh/common/quantiles";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import {
@@ -35,11 +36,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
-function quantile(sorted: Float64Array | number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
-  return sorted[i];
-}
+const quantile = quantileSorted;
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 

@@ -9,6 +9,7 @@
  * at a time (file descriptors, and a server accept queue of sane length).
  * Last line with --json: {"clients": N, "joinP50Ms": .., "joinP99Ms": .., "totalMs": ..}
  */
+import { quantileSorted } from "@choirmesh/common/quantiles";
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -38,11 +39,8 @@ interface ClientsResult {
   cpuMs: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
+/** p in percent, over an ascending list. */
+const percentile = (sorted: number[], p: number): number => quantileSorted(sorted, p / 100);
 
 function joinMessage(i: number): Record<string, unknown> {
   // A room shaped like a real one: the first node and every 20th a dedicated hub, 40% of the

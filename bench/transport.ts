@@ -18,6 +18,7 @@
  * (both ends' handshakes: ICE, DTLS with its key exchange and signatures, SRTP keys).
  * CHOIRMESH_WERIFT_JS_CRYPTO=1 measures werift's handshake as it ships (JavaScript X25519).
  */
+import { median } from "@choirmesh/common/quantiles";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PeerLink } from "@choirmesh/mixer-node/transport";
@@ -36,7 +37,6 @@ function arg(name: string, fallback: number): number {
   return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const cpuUs = () => {
   const u = process.cpuUsage();
   return u.user + u.system;

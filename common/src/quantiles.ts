@@ -1,4 +1,8 @@
-/** Quantiles and summaries of delay samples. */
+/**
+ * The one quantile definition of the project: linear interpolation between closest ranks (R's
+ * type 7, numpy's default), for stats, reports, benchmarks and tests alike. Summaries of delay
+ * samples build on it.
+ */
 
 /** Linear interpolation between closest ranks (R type 7) on an ascending array. */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
@@ -14,6 +18,11 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 
 export function quantile(values: ArrayLike<number>, q: number): number {
   return quantileSorted(Float64Array.from(values).sort(), q);
+}
+
+/** The median (the mean of the two middle values of an even count); NaN when empty. */
+export function median(values: ArrayLike<number>): number {
+  return quantile(values, 0.5);
 }
 
 export interface DelaySummary {

@@ -1,4 +1,5 @@
 import { CODEC_DEFAULTS } from "./codec/defaults.js";
+import { quantileSorted } from "@choirmesh/common/quantiles";
 import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
 import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
@@ -390,7 +391,7 @@ export class HubEngine {
   toJSON(): HubEngineStats {
     const n = this.measureTicks ? Math.min(this.ticks, this.tickUs.length) : 0;
     const sorted = this.tickUs.slice(0, n).sort();
-    const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(p * n))]);
+    const pct = (p: number) => (n === 0 ? 0 : quantileSorted(sorted, p));
     const children: ChildInputStats[] = [];
     for (let s = 0; s < this.children.length; s++) {
       const c = this.children[s];

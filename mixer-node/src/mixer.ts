@@ -36,7 +36,7 @@ const VOICE = 1;
 const FIRST_CHILD = 2;
 
 /**
- * The mix-minus core of a node (see DESIGN.md, "Streams"). Per tick:
+ * The mix-minus core of a node (see docs/design.md, "Who hears what"). Per tick:
  *
  *   T    = D(n) + voice(n) + Σ U(c)
  *   U(n) = T - D(n)          up mix: n's subtree

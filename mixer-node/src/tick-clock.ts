@@ -1,4 +1,5 @@
 import { TICK_CLOCK_DEFAULTS } from "./defaults.js";
+import { quantileSorted } from "@choirmesh/common/quantiles";
 import { EngineError } from "./mixer.js";
 
 /** A monotonic time source in milliseconds. */
@@ -253,7 +254,7 @@ export class TickClock {
   toJSON(): TickClockStats {
     const n = Math.min(this.latenessCount, this.lateness.length);
     const sorted = this.lateness.slice(0, n).sort();
-    const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(p * n))]);
+    const pct = (p: number) => (n === 0 ? 0 : quantileSorted(sorted, p));
     return {
       periodMs: this.periodMs,
       running: this.isRunning,

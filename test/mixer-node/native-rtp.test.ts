@@ -113,16 +113,11 @@ describe("native RTP binding (AES-128-GCM SRTP sealing and sending)", () => {
     const batch = new RecvBatch();
     expect(b.recvBatch(fd, batch.buf, batch.meta, batch.ageMs, batch.addrs)).toBe(0); // nothing waits
     const sent: Buffer[] = [];
-    for (let i = 0; i < RECV_BATCH + 5; i++) {
-      const d = randomBytes(20 + i);
-      sent.push(d);
-      tx.send(d, rx.address().port, "127.0.0.1");
-    }
+    for (let i = 0; i < RECV_BATCH + 5; i++) sent.push(randomBytes(20 + i));
     sent.push(randomBytes(RECV_SLOT_BYTES + 10)); // does not fit a slot: reported, not read past
-    tx.send(sent[sent.length - 1], rx.address().port, "127.0.0.1");
-    // 60 ms counted from after the sends ran (dgram sends on a later tick; a timer armed now
-    // counts from the loop's cached time, which on a loaded machine may already be 60 ms old).
-    await new Promise((r) => setImmediate(r));
+    // 60 ms counted from after the last send completed (dgram sends on a later tick, and a timer
+    // armed now counts from the loop's cached time, which on a loaded machine may be old).
+    await Promise.all(sent.map((d) => new Promise<void>((done, fail) => tx.send(d, rx.address().port, "127.0.0.1", (err) => (err ? fail(err) : done())))));
     const sentAt = performance.now();
     while (performance.now() - sentAt < 60) await new Promise((r) => setTimeout(r, 10));
     const first = b.recvBatch(fd, batch.buf, batch.meta, batch.ageMs, batch.addrs);

@@ -2,6 +2,7 @@
  * PeerLink over real werift on loopback. Kept few and short: the machine has
  * two shared cores and every test here opens real sockets.
  */
+import { median, quantile } from "@choirmesh/common/quantiles";
 import dns from "node:dns";
 import { isIP } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -22,8 +23,7 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const pct = quantile;
 
 /** A payload that identifies packet `i` and its send time, with a body to check for corruption. */
 function makePayload(i: number): Uint8Array {

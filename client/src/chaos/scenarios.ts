@@ -6,6 +6,7 @@
  *   signalingRestart  the signaling server stopped and started again on the same port
  *   hubKill           kill -9 of a hub with >= 3 children
  */
+import { median } from "@choirmesh/common/quantiles";
 import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { writeFileSync } from "node:fs";
 import type { RemoteRecording } from "../remote-node.js";
@@ -34,11 +35,6 @@ export interface ChaosResult {
   frameMs: number;
   warmStandby: boolean;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * Gaps of voice `v` in `rec`: its delay is measured before `faultMs` and after `settledMs` (ms

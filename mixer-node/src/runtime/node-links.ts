@@ -2,17 +2,16 @@
  * A node's links: to its parent (this node offers), to its children (they offer), the warm
  * standby to its backup parent (this node offers, no media), and the standby links of nodes
  * that name this one as their backup (they offer, no media). Reconciles them with the
- * neighbourhood the server announces; a move to the backup promotes the standby link instead of
- * setting up a new one. Every link has a LinkMonitor fed by its packets (healing.ts reads them).
+ * neighbourhood the server announces. Every link has a LinkMonitor fed by its packets
+ * (healing.ts reads them).
  *
- * Any other move is made before it is broken: the old parent keeps carrying this node's audio
- * both ways while the link to the new one is set up (`incoming`), and the switch happens once
- * the new parent's packets have flowed for switchSettleMs (or after switchTimeoutMs, or when the
- * old link ends). Meanwhile those packets warm a prepared stream in the engine, unheard, which
- * then takes over with a one-frame crossfade (HubEngine.swapParent). On the other
- * side, a hub keeps a child the server moved away (`departing`) until the child closes that link
- * (its switch) or departingMs passes. The planner's growth-time moves (hub relocations, leaf
- * reviews) thus cost no audio.
+ * The upward link's states and transitions (attached, switching with make-before-break, the
+ * failover to the standby) are ParentSwitch's (parent-switch.ts); this file carries out what it
+ * decides: it opens and closes the links and drives the engine's parent slots (attachParent,
+ * prepareParent and receiveNext while the new parent's media warms, swapParent's one-frame
+ * crossfade). On the other side, a hub keeps a child the server moved away (`departing`) until
+ * the child closes that link (its switch) or departingMs passes. The planner's growth-time moves
+ * (hub relocations, leaf reviews) thus cost no audio.
  */
 import type { RelayedSignalMessage } from "@choirmesh/protocol";
 import type { HubEngine, LinkTarget } from "../hub-engine.js";
@@ -21,6 +20,7 @@ import { PeerLink } from "../transport/peer-link.js";
 import { NODE_DEFAULTS } from "./defaults.js";
 import type { HEALING_DEFAULTS, HealingOptions } from "./healing-defaults.js";
 import { ChildSlots } from "./child-slots.js";
+import { ParentSwitch } from "./parent-switch.js";
 import { LinkMonitor, type LinkMonitorStats } from "./link-monitor.js";
 
 export interface NodeLinksStats {
@@ -64,9 +64,8 @@ export class NodeLinks {
   readonly standbyFor = new Map<string, LinkEntry>();
   /** The new parent's link while the old parent still carries the media (see the header). */
   incoming: LinkEntry | null = null;
-  /** Arrival of the incoming link's first packet, -1 before. */
-  private incomingFirstRx = -1;
-  private switchTimer: NodeJS.Timeout | null = null;
+  /** Which upward link carries the media, and when that changes (parent-switch.ts). */
+  private readonly upward: ParentSwitch;
   /** Children the server moved elsewhere, kept (slot and media) until they switch; oldest first. */
   private readonly departing = new Map<string, { entry: LinkEntry; timer: NodeJS.Timeout }>();
   private readonly slots: ChildSlots<LinkEntry>;
@@ -80,6 +79,17 @@ export class NodeLinks {
     maxChildren: number,
   ) {
     this.slots = new ChildSlots(maxChildren);
+    const h = host.healing;
+    this.upward = new ParentSwitch(
+      { makeBeforeBreak: h.makeBeforeBreak, settleMs: h.switchSettleMs, timeoutMs: h.switchTimeoutMs, quietMs: 3 * host.engine.frameMs },
+      {
+        open: (peer, viaStandby) => this.openParent(peer, viaStandby),
+        drop: () => this.dropParent(),
+        begin: (peer, viaStandby) => this.beginIncoming(peer, viaStandby),
+        complete: (_old, _peer, heardNew) => this.promoteIncoming(heardNew),
+        cancel: () => this.closeIncoming(),
+      },
+    );
   }
 
   get parentId(): string | null {
@@ -121,6 +131,8 @@ export class NodeLinks {
     for (let i = 0; i < slots.length; i++) slots[i]?.link.drain();
     this.standby?.link.drain();
     if (this.standbyFor.size > 0) for (const e of this.standbyFor.values()) e.link.drain();
+    // Whether a switch under way completes is decided here, once per tick, not per packet.
+    if (this.incoming !== null) this.upward.tick(performance.now(), this.parent?.monitor.lastRxMs ?? -Infinity);
   }
 
   /** The node's clock skipped `frames` ticks: every media link skips their numbers (PeerLink.skipFrames). */
@@ -133,30 +145,14 @@ export class NodeLinks {
 
   /** The parent the server announced last (the incoming one while a switch is under way). */
   get wantedParentId(): string | null {
-    return this.incoming?.peer ?? this.parentId;
+    return this.upward.wanted;
   }
 
   /** Matches the links to the announced neighbourhood. */
   reconcile(parent: string | null, children: readonly string[], backup: string | null): void {
     if (this.closed) return;
     this.backup = backup;
-    if (parent !== this.wantedParentId) {
-      // A second move while the first is under way (a leaving hub's children may get two in a
-      // row): take the link that was coming when its media already flows (its peer keeps
-      // sending to a departing child) or the old parent has gone quiet, and move on from there.
-      if (this.incoming !== null && (this.incomingFirstRx >= 0 || !this.parentHealthy())) this.completeSwitch(this.incomingFirstRx >= 0);
-      this.cancelSwitch();
-      if (parent === this.parentId) {
-        // Moved back before the switch: the old link still carries the media.
-      } else if (parent !== null && this.parent !== null && this.host.healing.makeBeforeBreak && (this.standby?.peer !== parent || this.parentHealthy())) {
-        // A move while the old parent still plays (even to the standby, e.g. when a hub leaves
-        // and hands over): made before it is broken. A dead or cut parent goes at once.
-        this.beginSwitch(parent);
-      } else {
-        if (this.parent) this.dropParent();
-        if (parent) this.addParent(parent);
-      }
-    }
+    this.upward.announce(parent, { parentHealthy: () => this.parentHealthy(), standby: this.standby?.peer ?? null }, performance.now());
     const wanted = new Set(children);
     for (const peer of [...this.children.keys()]) if (!wanted.has(peer)) this.dropChild(peer);
     for (const peer of children) if (!this.children.has(peer)) this.addChild(peer);
@@ -183,26 +179,20 @@ export class NodeLinks {
       if (st === "closed") this.forgetStandby(entry);
       const ended = st === "closed" || st === "failed" || st === "disconnected";
       // The old parent is gone before the new one spoke: nothing left to wait for.
-      if (ended && this.incoming !== null && entry === this.parent) this.completeSwitch(false);
+      if (ended && this.incoming !== null && entry === this.parent) this.upward.oldParentEnded();
       // A departing child switched to its new parent (or died).
       if (ended && this.departing.get(peer)?.entry === entry) this.endDeparture(peer);
       this.host.linkState(peer, st);
     });
     const engine = this.host.engine;
     link.onOpus((seq, ts, payload, arrivalMs) => {
-      // The new parent's media flows: switch once it has flowed for switchSettleMs, past the
-      // burst that a link's first packets come in (a jitter buffer anchored in it starts too deep).
-      // Until then its packets warm the engine's prepared parent stream, unheard.
+      // The new parent's packets warm the engine's prepared parent stream, unheard, until the
+      // switch completes (ParentSwitch.tick decides when, once per tick).
       if (entry === this.incoming) {
-        if (this.incomingFirstRx < 0) this.incomingFirstRx = arrivalMs;
-        // ... or at once when the old parent has fallen quiet meanwhile (it left or died).
-        const oldQuiet = this.parent === null || arrivalMs - this.parent.monitor.lastRxMs > 3 * this.host.engine.frameMs;
-        if (arrivalMs - this.incomingFirstRx < this.host.healing.switchSettleMs && !oldQuiet) {
-          monitor.lastRxMs = arrivalMs;
-          engine.receiveNext(seq, ts, payload, arrivalMs, this.host.arrivalTimingTrusted(arrivalMs));
-          return;
-        }
-        this.completeSwitch(true);
+        this.upward.noteIncomingPacket(arrivalMs);
+        monitor.lastRxMs = arrivalMs;
+        engine.receiveNext(seq, ts, payload, arrivalMs, this.host.arrivalTimingTrusted(arrivalMs));
+        return;
       }
       // A link replaced meanwhile must not feed its successor's jitter buffer; a standby link
       // carries no media.
@@ -213,9 +203,10 @@ export class NodeLinks {
     return entry;
   }
 
-  private addParent(peer: string): void {
+  /** ParentSwitch's `open`: a parent link that carries the media at once. */
+  private openParent(peer: string, viaStandby: boolean): void {
     let entry: LinkEntry;
-    if (this.standby?.peer === peer) {
+    if (viaStandby && this.standby?.peer === peer) {
       // Failover to the backup: its link is already up, only the media starts.
       entry = this.standby;
       this.standby = null;
@@ -235,24 +226,22 @@ export class NodeLinks {
     return this.parent !== null && performance.now() - this.parent.monitor.lastRxMs < this.host.healing.silenceMs / 2;
   }
 
-  /** Sets up the link to the new parent (or takes the standby link) while the old one keeps the media. */
-  private beginSwitch(peer: string): void {
-    const standby = this.standby?.peer === peer ? this.standby : null;
+  /** ParentSwitch's `begin`: the link to the new parent (or the standby's) is set up while the old one keeps the media. */
+  private beginIncoming(peer: string, viaStandby: boolean): void {
+    const standby = viaStandby && this.standby?.peer === peer ? this.standby : null;
     const entry = standby ?? this.newLink(peer, "offerer", null);
     if (standby) this.standby = null;
     this.incoming = entry;
-    this.incomingFirstRx = -1;
     this.host.engine.prepareParent();
-    this.switchTimer = setTimeout(() => this.completeSwitch(false), this.host.healing.switchTimeoutMs);
-    this.switchTimer.unref();
     if (standby) return;
     entry.link.start();
     this.flushPending(peer, entry);
   }
 
-  /** The incoming link becomes the parent; the old parent's link closes (its stream fades out). */
-  private completeSwitch(heardNew: boolean): void {
-    const entry = this.takeIncoming();
+  /** ParentSwitch's `complete`: the incoming link becomes the parent; the old parent's link closes. */
+  private promoteIncoming(heardNew: boolean): void {
+    const entry = this.incoming;
+    this.incoming = null;
     if (entry === null) return;
     const old = this.parent;
     this.parent = null;
@@ -265,22 +254,16 @@ export class NodeLinks {
     this.host.parentSwitched?.(entry.peer, heardNew);
   }
 
-  private cancelSwitch(): void {
-    const entry = this.takeIncoming();
+  /** ParentSwitch's `cancel`: the move was called off. */
+  private closeIncoming(): void {
+    const entry = this.incoming;
+    this.incoming = null;
     if (entry === null) return;
     this.host.engine.dropNextParent();
     void entry.link.close();
   }
 
-  /** Ends the switch under way (its timer too) and returns its link, if any. */
-  private takeIncoming(): LinkEntry | null {
-    const entry = this.incoming;
-    this.incoming = null;
-    if (this.switchTimer) clearTimeout(this.switchTimer);
-    this.switchTimer = null;
-    return entry;
-  }
-
+  /** ParentSwitch's `drop`. */
   private dropParent(): void {
     const p = this.parent!;
     this.parent = null;
@@ -449,7 +432,7 @@ export class NodeLinks {
   close(): Promise<unknown> {
     this.closed = true;
     if (this.standbyTimer) clearTimeout(this.standbyTimer);
-    if (this.switchTimer) clearTimeout(this.switchTimer);
+    this.upward.close();
     const closing: Promise<void>[] = [];
     for (const e of this.all()) closing.push(e.link.close());
     if (this.incoming) closing.push(this.incoming.link.close());

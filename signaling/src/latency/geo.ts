@@ -1,7 +1,7 @@
 /**
  * Geographic latency estimate: the fallback when a node has too few RTT samples for its
  * network coordinates. Light in fibre covers about 200 km per ms, and real routes run
- * about 2.1x the great-circle distance (see shared/DESIGN.md, "Timing").
+ * about 2.1x the great-circle distance (see docs/design.md, "Timing").
  */
 
 export interface LatLon {

@@ -5,6 +5,7 @@
  * silence) and listeners record what they hear, stamped on the absolute sample clock exactly as
  * the node runtime stamps them (tick k's frame, voice and hearing alike, at the tick's time).
  */
+import { median, quantileSorted } from "@choirmesh/common/quantiles";
 import { HubEngine, type LinkTarget } from "@choirmesh/mixer-node/hub-engine";
 import type { CodecBackend, EncoderOptions, FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { SignatureVoice } from "@choirmesh/mixer-node/signature";
@@ -107,12 +108,6 @@ interface Ev extends SimEvent {
   k: number;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
   const t0 = performance.now();
@@ -245,7 +240,7 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
     engine.destroy();
   });
   const tu = tickUs.subarray(0, Math.min(ticks, totalTicks)).sort();
-  const pct = (p: number) => (tu.length ? round(tu[Math.min(tu.length - 1, Math.floor(p * tu.length))]) : 0);
+  const pct = (p: number) => (tu.length ? round(quantileSorted(tu, p)) : 0);
   const seconds = endMs / 1000;
   return {
     recordings,
