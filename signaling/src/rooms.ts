@@ -1,92 +1,43 @@
 /**
- * The room logic of the signaling server: join, leave, relay, RTT and tree requests, and the
- * announcement of tree changes. Transport-free apart from the `Peer` it is handed for each
- * socket, so it reads as the protocol's behaviour; server.ts wires it to socket.io.
+ * Membership of the signaling server's rooms: join (placement by the planner, restore during a
+ * rebuild, resume of a node that is away), leave, disconnect with its grace period, the reports
+ * of lost links, and the relay. Who may join is access.ts's; what nodes are told is
+ * announcer.ts's; the relay between neighbours is relay.ts's. Transport-free apart from the
+ * `Peer` it is handed for each socket, with its timers injected, so it reads as the protocol's
+ * behaviour and is tested with fake peers; server.ts wires it to socket.io.
  */
-import { randomBytes } from "node:crypto";
-import type { SignalingOptions } from "./defaults.js";
-import type { ErrorCode } from "@choirmesh/protocol";
+import type { ErrorCode, JoinMessage, LinkLostMessage, Ref, RttMessage, SignalMessage, TreeMessage, TreeRequestMessage } from "@choirmesh/protocol";
 import { createLogger } from "@choirmesh/common/log";
+import { Access } from "./access.js";
+import { Announcer } from "./announcer.js";
+import type { SignalingOptions } from "./defaults.js";
 import type { SignalingMetrics } from "./metrics.js";
-import { KeyedRateLimiter } from "./rate-limit.js";
 import { PlannerError } from "./planner/index.js";
-import type { Move, NodeId, PlannerNodeInfo } from "./planner/types.js";
-import {
-  PROTOCOL_VERSION,
-  type JoinMessage,
-  type JoinedMessage,
-  type LinkLostMessage,
-  type Ref,
-  type RttMessage,
-  type ServerMessage,
-  type SignalMessage,
-  type TreeMessage,
-  type TreeRequestMessage,
-  type TreeUpdateMessage,
-} from "@choirmesh/protocol";
+import type { Move, NodeId } from "./planner/types.js";
+import { KeyedRateLimiter } from "./rate-limit.js";
 import { RoomRebuild, type RestoreReport } from "./room-rebuild.js";
-import type { MemberRecord, RoomState, RoomStore } from "./room-store.js";
-import { createResumeToken, verifyResumeToken, verifyRoomToken } from "./tokens.js";
+import { memberRecord, plannerInfo, REAL_TIMERS, type Neighbourhood, type Peer, type RoomRuntime, type RoomTimers } from "./room-runtime.js";
+import type { RoomStore } from "./room-store.js";
+import { relaySignal, reportRtt } from "./relay.js";
+
+export type { Peer } from "./room-runtime.js";
 
 const log = createLogger("signaling");
 
-/** One connected socket as the room logic sees it. */
-export interface Peer {
-  readonly ip: string;
-  send(msg: ServerMessage): void;
-  /** Drops the transport. */
-  disconnect(): void;
-  room?: string;
-  node?: NodeId;
-}
-
-interface Neighbourhood {
-  parent: NodeId | null;
-  backup: NodeId | null;
-  children: NodeId[];
-  /** Placed nowhere yet (no hub with a free slot): parent null without being the root. */
-  waiting: boolean;
-}
-
-/** Process-local state of a room: which socket speaks for which node. */
-interface RoomRuntime {
-  state: RoomState;
-  peers: Map<NodeId, Peer>;
-  /** The neighbourhood each node was last told, to announce only real changes. */
-  told: Map<NodeId, Neighbourhood>;
-  /** Nodes whose socket dropped, kept in place until the grace period ends. */
-  away: Map<NodeId, NodeJS.Timeout>;
-  /** Set while the room is rebuilt from its nodes' reports after a restart (room-rebuild.ts). */
-  rebuild?: { state: RoomRebuild; timer: NodeJS.Timeout };
-  /** The address whose join opened the room (maxRoomsPerIp counts the rooms it keeps open). */
-  openedBy: string;
-  /** Moves each node may still ask for (link-lost with move), per node. */
-  moveRequests: KeyedRateLimiter;
-}
-
-function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood): boolean {
-  if (!a || a.parent !== b.parent || a.backup !== b.backup || a.waiting !== b.waiting || a.children.length !== b.children.length) {
-    return false;
-  }
-  for (let i = 0; i < a.children.length; i++) if (a.children[i] !== b.children[i]) return false;
-  return true;
-}
-
 export class Rooms {
   private readonly runtimes = new Map<string, RoomRuntime>();
-  private readonly joinLimiter: KeyedRateLimiter;
-  /** Rooms each address has opened that are still open. */
-  private readonly roomsByIp = new Map<string, number>();
-  private readonly resumeKey: string;
+  private readonly access: Access;
+  private readonly announcer: Announcer;
   private closing = false;
 
   constructor(
     private readonly store: RoomStore,
     private readonly opts: SignalingOptions,
     private readonly metrics: SignalingMetrics,
+    private readonly timers: RoomTimers = REAL_TIMERS,
   ) {
-    this.resumeKey = opts.resumeSecret ?? opts.secret ?? randomBytes(32).toString("hex");
-    this.joinLimiter = new KeyedRateLimiter(opts.joinRatePerIp);
+    this.access = new Access(opts);
+    this.announcer = new Announcer(this.access, metrics);
   }
 
   get nodeCount(): number {
@@ -106,34 +57,9 @@ export class Rooms {
   join(peer: Peer, msg: JoinMessage, now: number): void {
     const ref = msg.ref;
     if (peer.node !== undefined) return this.error(peer, "already-joined", `already joined as ${peer.node}`, ref);
-    if (!this.joinLimiter.take(peer.ip, now)) return this.error(peer, "join-rate-limited", "too many joins from this address", ref);
-    if (msg.restore !== undefined && msg.resume === undefined) {
-      return this.error(peer, "restore-refused", "restore names a node's own place and needs its resume token", ref);
-    }
-
-    // A valid resume token is access in itself: a room token may expire mid-rehearsal.
-    let resumeId: NodeId | undefined;
-    let dedicatedGrant = false;
-    if (msg.resume !== undefined) {
-      const r = verifyResumeToken(msg.resume, this.resumeKey, msg.room, now);
-      if (r.ok) {
-        resumeId = r.node;
-        dedicatedGrant = r.dedicated;
-      } else if (this.opts.secret !== undefined && msg.token === undefined) {
-        // Nothing else gives access here: say what is wrong with the token that was given.
-        return this.error(peer, r.code, `resume token: ${r.message}`, ref);
-      } else log.debug("resume token ignored", { room: msg.room, reason: r.message });
-    }
-    if (resumeId === undefined && this.opts.secret !== undefined) {
-      if (msg.token === undefined) return this.error(peer, "token-required", "this server needs a room token", ref);
-      const t = verifyRoomToken(msg.token, this.opts.secret, msg.room, now);
-      if (!t.ok) return this.error(peer, t.code, t.message, ref);
-      dedicatedGrant = t.dedicated;
-    }
-    if (msg.dedicated === true && this.dedicatedPolicy === "token" && !dedicatedGrant) {
-      return this.error(peer, "dedicated-refused", "joining as a dedicated hub needs a token that grants it (token --dedicated)", ref);
-    }
-    const dedicated = msg.dedicated === true;
+    const grant = this.access.admitJoin(peer.ip, msg, now);
+    if (!grant.ok) return this.error(peer, grant.code, grant.message, ref);
+    const { resumeId, dedicated } = grant;
 
     let rt = this.runtimes.get(msg.room);
     if (resumeId !== undefined && rt?.state.planner.has(resumeId)) return this.rebind(peer, rt, resumeId, msg, now);
@@ -171,19 +97,15 @@ export class Rooms {
     peer.room = msg.room;
     peer.node = id;
     rt.peers.set(id, peer);
-    for (const s of msg.latency?.rtts ?? []) this.reportRtt(rt, id, s.to, s.rttMs);
+    for (const s of msg.latency?.rtts ?? []) reportRtt(rt, id, s.to, s.rttMs, this.metrics);
     this.metrics.joins.inc();
 
-    const mine = this.neighbourhood(rt, id);
+    const mine = this.announcer.neighbourhood(rt, id);
     rt.told.set(id, mine);
     const epoch = room.bumpEpoch();
     log.info("join", { room: msg.room, node: id, name: msg.name, section: msg.section, parent: mine.parent, resumed: resumeId === id });
-    peer.send(this.joinedMessage(rt, id, mine, ref, resumeId === id, now));
+    peer.send(this.announcer.joinedMessage(rt, id, mine, ref, resumeId === id, now));
     this.announce(rt, moves, [], id, epoch);
-  }
-
-  private get dedicatedPolicy(): "token" | "anyone" {
-    return this.opts.dedicatedHubs ?? (this.opts.secret !== undefined ? "token" : "anyone");
   }
 
   /** Opens a room for a join, within the server's and the address's room limits; undefined after refusing. */
@@ -192,8 +114,9 @@ export class Rooms {
       this.error(peer, "server-full", "no room for another room", ref);
       return undefined;
     }
-    if ((this.roomsByIp.get(peer.ip) ?? 0) >= this.opts.maxRoomsPerIp) {
-      this.error(peer, "address-limit", `this address keeps ${this.opts.maxRoomsPerIp} rooms open already`, ref);
+    const refusal = this.access.mayOpenRoom(peer.ip);
+    if (refusal) {
+      this.error(peer, refusal.code, refusal.message, ref);
       return undefined;
     }
     return this.openRoom(name, rebuilding, peer.ip);
@@ -209,10 +132,9 @@ export class Rooms {
       moveRequests: new KeyedRateLimiter(this.opts.moveRequestRate),
     };
     this.runtimes.set(name, rt);
-    this.roomsByIp.set(ip, (this.roomsByIp.get(ip) ?? 0) + 1);
+    this.access.roomOpened(ip);
     if (rebuilding) {
-      const timer = setTimeout(() => this.endRebuild(rt), this.opts.restoreWindowMs);
-      timer.unref?.();
+      const timer = this.timers.set(() => this.endRebuild(rt), this.opts.restoreWindowMs);
       rt.rebuild = { state: new RoomRebuild(rt.state.planner), timer };
     }
     log.info("room opened", { room: name, rebuilding });
@@ -245,11 +167,11 @@ export class Rooms {
     this.metrics.joins.inc();
     const mine: Neighbourhood = rt.rebuild
       ? { parent: report.parent, backup: report.backup, children: [...report.children], waiting: false }
-      : this.neighbourhood(rt, id);
+      : this.announcer.neighbourhood(rt, id);
     rt.told.set(id, mine);
     const epoch = room.bumpEpoch();
     log.info("restore", { room: room.name, node: id, parent: mine.parent, rebuilding: rt.rebuild !== undefined });
-    peer.send(this.joinedMessage(rt, id, mine, msg.ref, true, now));
+    peer.send(this.announcer.joinedMessage(rt, id, mine, msg.ref, true, now));
     if (rt.rebuild?.state.complete) this.endRebuild(rt);
     else this.announce(rt, moves, [], id, epoch);
   }
@@ -258,7 +180,7 @@ export class Rooms {
   private endRebuild(rt: RoomRuntime): void {
     const rb = rt.rebuild;
     if (!rb || this.runtimes.get(rt.state.name) !== rt) return;
-    clearTimeout(rb.timer);
+    this.timers.clear(rb.timer);
     rt.rebuild = undefined;
     let moves: Move[] = [];
     try {
@@ -280,40 +202,16 @@ export class Rooms {
     if (live && live !== peer) {
       return this.error(peer, "resume-in-use", `${id} is connected; its resume token works once its socket has gone`, msg.ref);
     }
-    const timer = rt.away.get(id);
-    if (timer) clearTimeout(timer);
+    if (rt.away.has(id)) this.timers.clear(rt.away.get(id));
     rt.away.delete(id);
     peer.room = msg.room;
     peer.node = id;
     rt.peers.set(id, peer);
     this.metrics.joins.inc();
-    const mine = rt.rebuild ? (rt.told.get(id) ?? this.neighbourhood(rt, id)) : this.neighbourhood(rt, id);
+    const mine = rt.rebuild ? (rt.told.get(id) ?? this.announcer.neighbourhood(rt, id)) : this.announcer.neighbourhood(rt, id);
     rt.told.set(id, mine);
     log.info("resume", { room: msg.room, node: id, parent: mine.parent });
-    peer.send(this.joinedMessage(rt, id, mine, msg.ref, true, now));
-  }
-
-  private joinedMessage(rt: RoomRuntime, id: NodeId, mine: Neighbourhood, ref: Ref | undefined, resumed: boolean, now: number): JoinedMessage {
-    const room = rt.state.name;
-    return {
-      type: "joined",
-      v: PROTOCOL_VERSION,
-      ...(ref === undefined ? {} : { ref }),
-      room,
-      id,
-      ...mine,
-      media: { ...rt.state.media },
-      resumeToken: createResumeToken({
-        room,
-        node: id,
-        secret: this.resumeKey,
-        ttlSec: this.opts.resumeTtlSec,
-        nowMs: now,
-        dedicated: rt.state.member(id)?.dedicated === true,
-      }),
-      resumed,
-      epoch: rt.state.epoch,
-    };
+    peer.send(this.announcer.joinedMessage(rt, id, mine, msg.ref, true, now));
   }
 
   // ------------------------------------------------------------------ leave
@@ -339,7 +237,7 @@ export class Rooms {
       log.debug("away", { room: rt.state.name, node: id });
       rt.away.set(
         id,
-        setTimeout(() => {
+        this.timers.set(() => {
           rt.away.delete(id);
           if (rt.state.planner.has(id) && !rt.peers.has(id)) this.remove(rt, id, "gone");
         }, this.opts.disconnectGraceMs),
@@ -362,8 +260,7 @@ export class Rooms {
     rt.rebuild?.state.drop(id);
     rt.peers.delete(id);
     rt.told.delete(id);
-    const t = rt.away.get(id);
-    if (t) clearTimeout(t);
+    if (rt.away.has(id)) this.timers.clear(rt.away.get(id));
     rt.away.delete(id);
     this.metrics.leaves.inc();
     log.info("leave", { room: room.name, node: id, reason: why });
@@ -376,79 +273,18 @@ export class Rooms {
   }
 
   private closeRoom(rt: RoomRuntime): void {
-    for (const t of rt.away.values()) clearTimeout(t);
-    if (rt.rebuild) clearTimeout(rt.rebuild.timer);
+    for (const t of rt.away.values()) this.timers.clear(t);
+    if (rt.rebuild) this.timers.clear(rt.rebuild.timer);
     this.runtimes.delete(rt.state.name);
     this.store.delete(rt.state.name);
-    const opened = (this.roomsByIp.get(rt.openedBy) ?? 1) - 1;
-    if (opened > 0) this.roomsByIp.set(rt.openedBy, opened);
-    else this.roomsByIp.delete(rt.openedBy);
+    this.access.roomClosed(rt.openedBy);
     log.info("room closed", { room: rt.state.name });
   }
 
   // ------------------------------------------------------------------ tree changes
 
-  private neighbourhood(rt: RoomRuntime, id: NodeId): Neighbourhood {
-    const p = rt.state.planner;
-    return { parent: p.parentOf(id), backup: this.backupOf(rt, id), children: [...p.childrenOf(id)], waiting: p.isWaiting(id) };
-  }
-
-  /** The planner's backup, unless it names a node no longer in the room: never send a node to fail over to a ghost. */
-  private backupOf(rt: RoomRuntime, id: NodeId): NodeId | null {
-    const b = rt.state.planner.backupOf(id);
-    if (b === null || rt.state.planner.has(b)) return b;
-    log.warn("planner named a removed node as backup; announcing none", { room: rt.state.name, node: id, backup: b });
-    return null;
-  }
-
-  /**
-   * Tells every node whose parent, backup or children changed. The moved nodes, their old and
-   * new parents are the only candidates; each gets its whole new neighbourhood.
-   */
-  private announce(
-    rt: RoomRuntime,
-    moves: readonly Move[],
-    extra: readonly NodeId[],
-    skip: NodeId | undefined,
-    epoch: number,
-    extraReason: Move["reason"] = "leave",
-  ): void {
-    // While a room is rebuilt nobody is told anything: endRebuild tells everyone at once.
-    if (this.closing || rt.rebuild) return;
-    const planner = rt.state.planner;
-    const reasons = new Map<NodeId, Move["reason"]>();
-    const consider = (id: NodeId | null | undefined, reason: Move["reason"]) => {
-      if (id && id !== skip && !reasons.has(id)) reasons.set(id, reason);
-    };
-    for (const m of moves) {
-      consider(m.node, m.reason);
-      consider(rt.told.get(m.node)?.parent, m.reason);
-      consider(m.parent, m.reason);
-    }
-    for (const id of extra) consider(id, extraReason);
-    for (const [id, reason] of reasons) {
-      if (!planner.has(id)) continue;
-      const now = this.neighbourhood(rt, id);
-      const was = rt.told.get(id);
-      if (sameNeighbourhood(was, now)) continue;
-      rt.told.set(id, now);
-      if (was && was.parent !== now.parent) {
-        log.info("parent change", { room: rt.state.name, node: id, parent: now.parent, was: was.parent, reason });
-      }
-      const peer = rt.peers.get(id);
-      if (!peer) continue;
-      const update: TreeUpdateMessage = {
-        type: "tree-update",
-        parent: now.parent,
-        backup: now.backup,
-        children: now.children,
-        waiting: now.waiting,
-        reason,
-        epoch,
-      };
-      this.metrics.moves.inc();
-      peer.send(update);
-    }
+  private announce(rt: RoomRuntime, moves: readonly Move[], extra: readonly NodeId[], skip: NodeId | undefined, epoch: number, extraReason: Move["reason"] = "leave"): void {
+    if (!this.closing) this.announcer.announce(rt, moves, extra, skip, epoch, extraReason);
   }
 
   /** Bounded re-optimisation of one room; returns how many nodes moved. */
@@ -474,31 +310,14 @@ export class Rooms {
   signal(peer: Peer, msg: SignalMessage): void {
     const rt = this.joined(peer, msg.ref);
     if (!rt) return;
-    const me = peer.node!;
-    const p = rt.state.planner;
-    const to = msg.to;
-    // Only tree neighbours, in both directions; ids of other rooms are simply unknown here.
-    const told = (a: NodeId, b: NodeId) => {
-      const t = rt.told.get(a);
-      return t !== undefined && (t.parent === b || t.backup === b || t.children.includes(b));
-    };
-    // What the planner says, or what either end was last told (a rebuild, or a move in flight).
-    const neighbour =
-      to !== me &&
-      ((p.has(to) && (p.parentOf(me) === to || p.parentOf(to) === me || p.backupOf(me) === to || p.backupOf(to) === me)) ||
-        told(me, to) ||
-        told(to, me));
-    if (!neighbour) return this.error(peer, "not-neighbour", `${to} is not your parent, child or backup`, msg.ref);
-    const target = rt.peers.get(to);
-    if (!target) return this.error(peer, "peer-unavailable", `${to} is reconnecting`, msg.ref);
-    this.metrics.signals.inc({ kind: msg.kind });
-    target.send({ type: "signal", from: me, kind: msg.kind, data: msg.data });
+    const refusal = relaySignal(rt, peer.node!, msg, this.metrics);
+    if (refusal) this.error(peer, refusal.code, refusal.message, msg.ref);
   }
 
   rtt(peer: Peer, msg: RttMessage): void {
     const rt = this.joined(peer, msg.ref);
     if (!rt) return;
-    for (const s of msg.samples) this.reportRtt(rt, peer.node!, s.to, s.rttMs);
+    for (const s of msg.samples) reportRtt(rt, peer.node!, s.to, s.rttMs, this.metrics);
   }
 
   /**
@@ -532,91 +351,32 @@ export class Rooms {
     if (moves.length > 0) this.announce(rt, moves, [], undefined, rt.state.bumpEpoch());
   }
 
-  private reportRtt(rt: RoomRuntime, from: NodeId, to: NodeId, rttMs: number): void {
-    // Samples about nodes that have left are stale, not wrong: drop them quietly.
-    if (to === from || !rt.state.planner.has(to)) return;
-    rt.state.planner.reportRtt(from, to, rttMs);
-    this.metrics.rtts.inc();
-  }
-
   tree(peer: Peer, msg: TreeRequestMessage, now: number): void {
     let name = peer.room;
     if (name === undefined) {
       if (msg.room === undefined) return this.error(peer, "invalid-message", "room: needed before joining", msg.ref);
-      if (this.opts.secret !== undefined) {
-        if (msg.token === undefined) return this.error(peer, "token-required", "this server needs a room token", msg.ref);
-        const t = verifyRoomToken(msg.token, this.opts.secret, msg.room, now);
-        if (!t.ok) return this.error(peer, t.code, t.message, msg.ref);
-      }
+      const refusal = this.access.admitTree({ ...msg, room: msg.room }, now);
+      if (refusal) return this.error(peer, refusal.code, refusal.message, msg.ref);
       name = msg.room;
     }
     peer.send(this.snapshot(name, msg.ref));
   }
 
   snapshot(name: string, ref?: Ref): TreeMessage {
-    const rt = this.runtimes.get(name);
-    const base = { type: "tree" as const, ...(ref === undefined ? {} : { ref }), room: name };
-    if (!rt) return { ...base, root: null, epoch: 0, nodes: [] };
-    const snap = rt.state.planner.snapshot();
-    return {
-      ...base,
-      root: snap.root,
-      epoch: rt.state.epoch,
-      nodes: snap.nodes.map((n) => ({
-        id: n.id,
-        name: rt.state.member(n.id)?.name ?? "",
-        section: rt.state.member(n.id)?.section ?? n.section,
-        parent: n.parent,
-        backup: n.backup !== null && rt.state.planner.has(n.backup) ? n.backup : null,
-        children: [...n.children],
-        depth: n.depth,
-        waiting: n.waiting === true,
-        hasVoice: n.hasVoice,
-        canHub: n.canHub,
-      })),
-    };
+    return this.announcer.snapshot(name, this.runtimes.get(name), ref);
   }
 
   /** Forgets join-rate buckets that have refilled, so the map stays small. */
   pruneBuckets(now: number): void {
-    this.joinLimiter.prune(now);
+    this.access.prune(now);
     for (const rt of this.runtimes.values()) rt.moveRequests.prune(now);
   }
 
   shutdown(): void {
     this.closing = true;
     for (const rt of this.runtimes.values()) {
-      for (const t of rt.away.values()) clearTimeout(t);
-      if (rt.rebuild) clearTimeout(rt.rebuild.timer);
+      for (const t of rt.away.values()) this.timers.clear(t);
+      if (rt.rebuild) this.timers.clear(rt.rebuild.timer);
     }
   }
-}
-
-/** The room's record of a member, from its join message and what its token allows. */
-function memberRecord(id: NodeId, msg: JoinMessage, dedicated: boolean, now: number): MemberRecord {
-  return {
-    id,
-    name: msg.name,
-    section: msg.section,
-    canHub: msg.canHub,
-    uploadKbps: msg.uploadKbps,
-    hasVoice: msg.hasVoice,
-    dedicated,
-    joinedAt: now,
-  };
-}
-
-/** What the planner needs to know of a joining node, from its join message. */
-function plannerInfo(id: NodeId, msg: JoinMessage): PlannerNodeInfo {
-  return {
-    id,
-    name: msg.name,
-    section: msg.section,
-    canHub: msg.canHub,
-    uploadKbps: msg.uploadKbps,
-    hasVoice: msg.hasVoice,
-    dedicated: msg.dedicated,
-    location: msg.latency?.location,
-    accessMs: msg.latency?.accessMs,
-  };
 }
