@@ -21,50 +21,7 @@ import { browserRetryPolicy, retryDelayMs, type RetryReason } from "./retry.js";
 import { browserFrameMs } from "./sdp.js";
 import { protocolKind } from "./signal-map.js";
 import { BrowserSignaling } from "./signaling.js";
-
-export type SessionState = "idle" | "microphone" | "connecting" | "waiting" | "linking" | "singing" | "reconnecting" | "failed" | "left";
-
-export interface JoinRequest {
-  room: string;
-  name: string;
-  section: string;
-  token?: string;
-  voiceProcessing?: boolean;
-}
-
-/** Where the singer sits and how far from its parent. */
-export interface Place {
-  id: string | null;
-  parent: string | null;
-  parentName: string | null;
-  /** Depth in the tree (root 0), null until the tree view has it. */
-  depth: number | null;
-  roomFrameMs: number | null;
-  /** The frame length this browser sends (browsers cannot go below 10 ms). */
-  sendFrameMs: number | null;
-  rttMs: number | null;
-}
-
-export type SessionEvents = {
-  state: [state: SessionState];
-  notice: [notice: Notice];
-  tree: [tree: TreeMessage];
-  place: [place: Place];
-  stats: [stats: ParentLinkStats];
-  /** What the singer hears (a new stream after each re-link). */
-  hearing: [stream: MediaStream];
-  microphone: [stream: MediaStream];
-  /** Diagnostics for the log panel: contained problems, retries. */
-  log: [line: string];
-};
-
-export interface SessionDeps {
-  /** Signaling server URL; default the page's origin. */
-  url?: string;
-  options?: Partial<WebSingerOptions>;
-  retry?: ReconnectPolicy;
-  openMic?: (voiceProcessing: boolean) => Promise<MediaStream>;
-}
+import type { SessionState, JoinRequest, Place, SessionEvents, SessionDeps } from "./session-types.js";
 
 export class SingerSession extends SafeEmitter<SessionEvents> {
   readonly opts: WebSingerOptions;
@@ -430,3 +387,5 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
     console.error(`choirmesh: a "${String(event)}" listener threw`, err);
   }
 }
+
+export * from "./session-types.js";

@@ -14,46 +14,15 @@
  * (hub relocations, leaf reviews) thus cost no audio.
  */
 import type { RelayedSignalMessage } from "@choirmesh/protocol";
-import type { HubEngine, LinkTarget } from "../hub-engine.js";
-import type { LinkState, PeerLinkOptions } from "../transport/index.js";
+import type { LinkTarget } from "../hub-engine.js";
 import { PeerLink } from "../transport/peer-link.js";
-import { NODE_DEFAULTS } from "./defaults.js";
-import type { HEALING_DEFAULTS, HealingOptions } from "./healing-defaults.js";
 import { ChildSlots } from "./child-slots.js";
+import { NODE_DEFAULTS } from "./defaults.js";
+import { Departing } from "./departing.js";
+import { EarlySignals } from "./early-signals.js";
+import { LinkMonitor } from "./link-monitor.js";
+import type { LinkEntry, NodeLinksHost, NodeLinksStats } from "./node-links-types.js";
 import { ParentSwitch } from "./parent-switch.js";
-import { LinkMonitor, type LinkMonitorStats } from "./link-monitor.js";
-
-export interface NodeLinksStats {
-  standby: { peer: string; state: LinkState } | null;
-  standbyFor: string[];
-  incoming: { peer: string; state: LinkState } | null;
-  departing: string[];
-  /** Each child's engine slot, by peer. */
-  slots: Record<string, number>;
-  monitors: Record<string, LinkMonitorStats>;
-}
-
-export interface LinkEntry {
-  peer: string;
-  link: PeerLink;
-  /** null for a standby link: connected, carrying no media, not in the engine. */
-  target: LinkTarget | null;
-  monitor: LinkMonitor;
-}
-
-export interface NodeLinksHost {
-  readonly engine: HubEngine;
-  readonly linkOptions: Omit<PeerLinkOptions, "role" | "label">;
-  readonly healing: Required<HealingOptions> & Pick<typeof HEALING_DEFAULTS, "standbyDelayMs">;
-  /** Relays a signal to a peer (dropped while the node is out of session). */
-  sendSignal(to: string, kind: "offer" | "answer" | "candidate" | "other", data: Record<string, unknown>): void;
-  problem(where: string, message: string, counter?: "signals" | "slots"): void;
-  linkState(peer: string, state: LinkState): void;
-  /** False while the node is behind (its own stall): arrival times then say nothing of the network. */
-  arrivalTimingTrusted(arrivalMs: number): boolean;
-  /** The media moved from the old parent to the new one (make-before-break); heardNew: the new one's media had arrived. */
-  parentSwitched?(peer: string, heardNew: boolean): void;
-}
 
 export class NodeLinks {
   parent: LinkEntry | null = null;
@@ -67,9 +36,9 @@ export class NodeLinks {
   /** Which upward link carries the media, and when that changes (parent-switch.ts). */
   private readonly upward: ParentSwitch;
   /** Children the server moved elsewhere, kept (slot and media) until they switch; oldest first. */
-  private readonly departing = new Map<string, { entry: LinkEntry; timer: NodeJS.Timeout }>();
+  private readonly departing: Departing<LinkEntry>;
   private readonly slots: ChildSlots<LinkEntry>;
-  private readonly pending = new Map<string, { at: number; data: Record<string, unknown> }[]>();
+  private readonly early = new EarlySignals(NODE_DEFAULTS.pendingSignalMs, NODE_DEFAULTS.pendingSignalMax);
   private standbyTimer: NodeJS.Timeout | null = null;
   private backup: string | null = null;
   private closed = false;
@@ -79,6 +48,7 @@ export class NodeLinks {
     maxChildren: number,
   ) {
     this.slots = new ChildSlots(maxChildren);
+    this.departing = new Departing(host.healing.departingMs, (peer) => this.endDeparture(peer));
     const h = host.healing;
     this.upward = new ParentSwitch(
       { makeBeforeBreak: h.makeBeforeBreak, settleMs: h.switchSettleMs, timeoutMs: h.switchTimeoutMs, quietMs: 3 * host.engine.frameMs },
@@ -181,7 +151,7 @@ export class NodeLinks {
       // The old parent is gone before the new one spoke: nothing left to wait for.
       if (ended && this.incoming !== null && entry === this.parent) this.upward.oldParentEnded();
       // A departing child switched to its new parent (or died).
-      if (ended && this.departing.get(peer)?.entry === entry) this.endDeparture(peer);
+      if (ended && this.departing.get(peer) === entry) this.endDeparture(peer);
       this.host.linkState(peer, st);
     });
     const engine = this.host.engine;
@@ -217,8 +187,7 @@ export class NodeLinks {
     }
     this.parent = entry;
     this.host.engine.attachParent();
-    entry.link.start();
-    this.flushPending(peer, entry);
+    this.startLink(peer, entry);
   }
 
   /** Whether the parent's media arrived lately (a planned move, not a failover). */
@@ -234,8 +203,7 @@ export class NodeLinks {
     this.incoming = entry;
     this.host.engine.prepareParent();
     if (standby) return;
-    entry.link.start();
-    this.flushPending(peer, entry);
+    this.startLink(peer, entry);
   }
 
   /** ParentSwitch's `complete`: the incoming link becomes the parent; the old parent's link closes. */
@@ -272,16 +240,14 @@ export class NodeLinks {
   }
 
   private addChild(peer: string): void {
-    const back = this.departing.get(peer);
+    const back = this.departing.release(peer);
     if (back) {
       // Moved back before it switched: it is a child again, on the same slot and link.
-      clearTimeout(back.timer);
-      this.departing.delete(peer);
-      this.children.set(peer, back.entry);
+      this.children.set(peer, back);
       return;
     }
     // Departing children give their slots up, oldest first, when the new ones need them.
-    if (this.slots.freeCount === 0 && this.departing.size > 0) this.endDeparture(this.departing.keys().next().value!);
+    if (this.slots.freeCount === 0 && this.departing.size > 0) this.endDeparture(this.departing.oldest()!);
     const slot = this.slots.reserve();
     if (slot === undefined) {
       this.host.problem("engine", `no free child slot for ${peer}`, "slots");
@@ -299,8 +265,7 @@ export class NodeLinks {
     this.children.set(peer, entry);
     this.slots.assign(slot, entry);
     this.host.engine.attachChild(slot);
-    entry.link.start();
-    this.flushPending(peer, entry);
+    this.startLink(peer, entry);
   }
 
   private dropChild(peer: string): void {
@@ -308,20 +273,15 @@ export class NodeLinks {
     this.children.delete(peer);
     if (this.host.healing.makeBeforeBreak && c.link.state === "connected") {
       // It may be moving elsewhere: keep its audio flowing until it switches (see the header).
-      const timer = setTimeout(() => this.endDeparture(peer), this.host.healing.departingMs);
-      timer.unref();
-      this.departing.set(peer, { entry: c, timer });
+      this.departing.hold(peer, c);
       return;
     }
     this.releaseChild(c);
   }
 
   private endDeparture(peer: string): void {
-    const d = this.departing.get(peer);
-    if (!d) return;
-    clearTimeout(d.timer);
-    this.departing.delete(peer);
-    this.releaseChild(d.entry);
+    const d = this.departing.release(peer);
+    if (d) this.releaseChild(d);
   }
 
   private releaseChild(c: LinkEntry): void {
@@ -350,8 +310,7 @@ export class NodeLinks {
       const now = this.wantedStandby();
       if (this.closed || now === null || this.standby) return;
       this.standby = this.newLink(now, "offerer", null);
-      this.standby.link.start();
-      this.flushPending(now, this.standby);
+      this.startLink(now, this.standby);
     }, lo + Math.random() * (hi - lo));
     this.standbyTimer.unref();
   }
@@ -368,7 +327,7 @@ export class NodeLinks {
     // My offerer links to m.from (parent, standby) take what its answerer sends, and vice versa.
     const mineOffered =
       this.incoming?.peer === m.from ? this.incoming : this.parent?.peer === m.from ? this.parent : this.standby?.peer === m.from ? this.standby : undefined;
-    const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from) ?? this.departing.get(m.from)?.entry;
+    const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from) ?? this.departing.get(m.from);
     const entry = by === "answerer" ? mineOffered : by === "offerer" ? theirsOffered : (mineOffered ?? theirsOffered);
     if (entry) {
       entry.link.handleSignal(m.data);
@@ -381,27 +340,17 @@ export class NodeLinks {
       this.standbyFor.set(m.from, standby);
       standby.link.start();
       standby.link.handleSignal(m.data);
-      this.flushPending(m.from, standby);
+      for (const data of this.early.take(m.from, performance.now())) standby.link.handleSignal(data);
       return;
     }
     // Other early signals are kept briefly.
-    const now = performance.now();
-    const list = this.pending.get(m.from) ?? [];
-    while (list.length > 0 && now - list[0].at > NODE_DEFAULTS.pendingSignalMs) list.shift();
-    if (list.length >= NODE_DEFAULTS.pendingSignalMax) {
-      this.host.problem("signals", `too many early signals from ${m.from}`, "signals");
-      return;
-    }
-    list.push({ at: now, data: m.data });
-    this.pending.set(m.from, list);
+    if (!this.early.keep(m.from, m.data, performance.now())) this.host.problem("signals", `too many early signals from ${m.from}`, "signals");
   }
 
-  private flushPending(peer: string, entry: LinkEntry): void {
-    const list = this.pending.get(peer);
-    if (!list) return;
-    this.pending.delete(peer);
-    const now = performance.now();
-    for (const p of list) if (now - p.at <= NODE_DEFAULTS.pendingSignalMs) entry.link.handleSignal(p.data);
+  /** Starts a new link to `peer`; it gets the signals that came before it. */
+  private startLink(peer: string, entry: LinkEntry): void {
+    entry.link.start();
+    for (const data of this.early.take(peer, performance.now())) entry.link.handleSignal(data);
   }
 
   /** Child links (departing ones included) that still carry media: a leaving hub waits for them to close. */
@@ -409,7 +358,7 @@ export class NodeLinks {
     let n = 0;
     const live = (e: LinkEntry) => e.link.state !== "closed" && e.link.state !== "failed";
     for (const e of this.children.values()) if (live(e)) n++;
-    for (const d of this.departing.values()) if (live(d.entry)) n++;
+    for (const e of this.departing.entries()) if (live(e)) n++;
     return n;
   }
 
@@ -422,7 +371,7 @@ export class NodeLinks {
       standby: this.standby ? { peer: this.standby.peer, state: this.standby.link.state } : null,
       standbyFor: [...this.standbyFor.keys()],
       incoming: this.incoming ? { peer: this.incoming.peer, state: this.incoming.link.state } : null,
-      departing: [...this.departing.keys()],
+      departing: this.departing.peers(),
       slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target as number])),
       monitors: Object.fromEntries([...this.all()].map((e) => [e.peer, e.monitor.toJSON()])),
     };
@@ -436,12 +385,8 @@ export class NodeLinks {
     const closing: Promise<void>[] = [];
     for (const e of this.all()) closing.push(e.link.close());
     if (this.incoming) closing.push(this.incoming.link.close());
-    for (const d of this.departing.values()) {
-      clearTimeout(d.timer);
-      closing.push(d.entry.link.close());
-    }
+    for (const e of this.departing.clear()) closing.push(e.link.close());
     this.incoming = null;
-    this.departing.clear();
     if (this.standby) closing.push(this.standby.link.close());
     for (const e of this.standbyFor.values()) closing.push(e.link.close());
     this.parent = null;
@@ -451,3 +396,5 @@ export class NodeLinks {
     return Promise.allSettled(closing);
   }
 }
+
+export * from "./node-links-types.js";

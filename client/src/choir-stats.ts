@@ -1,0 +1,119 @@
+/**
+ * What a local choir run reads from its nodes and its tree: waiting for a steady play-out before
+ * recording, parent changes and concealed frames from the nodes' stats, hubs between two singers,
+ * and the tree drawn as text.
+ */
+import type { TreeMessage } from "@choirmesh/protocol";
+import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
+import type { RemoteNode } from "./remote-node.js";
+
+export interface SettleOptions {
+  /** Play-out must not have moved for this long (ms); default 2000. */
+  quietMs?: number;
+  /** Wait at least this long (ms); default 1500. */
+  minMs?: number;
+  /** Record anyway after this long (ms); default 12000. */
+  maxMs?: number;
+  /** How often the nodes are asked for their stats (ms); default 500. */
+  pollMs?: number;
+}
+
+/**
+ * Waits for the steady state before a recording: until no jitter buffer of any node has moved
+ * its play-out (dropped, inserted or skipped a frame, restarted) for `quietMs`. Link set-up
+ * raises the buffers' targets (CPU bursts while 30 handshakes run at once on two cores); they
+ * give that delay back a few seconds later, one frame at a time, and each such step mid-recording
+ * moves a voice's delay for everyone downstream. Polls each node's stats at a low rate.
+ */
+export async function waitForSteadyPlayout(nodes: readonly RemoteNode[], o: SettleOptions = {}): Promise<{ steady: boolean; ms: number }> {
+  const quietMs = o.quietMs ?? 2000;
+  const minMs = o.minMs ?? 1500;
+  const maxMs = o.maxMs ?? 12_000;
+  const pollMs = o.pollMs ?? 500;
+  const t0 = performance.now();
+  let last = -1;
+  let lastChange = t0;
+  for (;;) {
+    const stats = await Promise.all(nodes.map((n) => n.stats().catch(() => null)));
+    const shifts = stats.reduce((sum, st) => sum + (st ? countPops(st.stats).shifts : 0), 0);
+    const now = performance.now();
+    if (shifts !== last) {
+      last = shifts;
+      lastChange = now;
+    }
+    if (now - t0 >= minMs && now - lastChange >= quietMs) return { steady: true, ms: now - t0 };
+    if (now - t0 >= maxMs) return { steady: false, ms: now - t0 };
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Parent changes after the first parent, from a node host's neighbour events (node-host.ts). */
+export function countMoves(healing: readonly { event: unknown }[]): number {
+  let parent: string | null | undefined;
+  let moves = 0;
+  for (const h of healing) {
+    const e = h.event as { kind?: string; parent?: string | null };
+    if (e?.kind !== "neighbours" || e.parent === undefined || e.parent === null) continue;
+    if (parent !== undefined && e.parent !== parent) moves++;
+    parent = e.parent;
+  }
+  return moves;
+}
+
+/** Hubs strictly between a and b on the tree path. */
+export function hubsBetween(tree: TreeMessage, a: string, b: string): number {
+  const parent = new Map(tree.nodes.map((n) => [n.id, n.parent] as const));
+  const up = (x: string): string[] => {
+    const path = [x];
+    let cur: string | null | undefined = parent.get(x);
+    while (cur) {
+      path.push(cur);
+      cur = parent.get(cur);
+    }
+    return path;
+  };
+  const pa = up(a);
+  const pb = up(b);
+  const inB = new Set(pb);
+  const lcaIdx = pa.findIndex((x) => inB.has(x));
+  const lca = pa[lcaIdx];
+  const hopsA = lcaIdx; // edges from a up to the LCA
+  const hopsB = pb.indexOf(lca);
+  // Nodes on the path: hopsA + hopsB + 1; minus the two ends.
+  return Math.max(0, hopsA + hopsB - 1);
+}
+
+export function renderTree(tree: TreeMessage, label: (id: string) => string): string {
+  const byId = new Map(tree.nodes.map((n) => [n.id, n]));
+  const lines: string[] = [];
+  const walk = (id: string, prefix: string, last: boolean, top: boolean) => {
+    const n = byId.get(id);
+    if (!n) return;
+    lines.push(`${top ? "" : prefix + (last ? "└─ " : "├─ ")}${label(id)}`);
+    const kids = n.children;
+    kids.forEach((c, i) => walk(c, top ? "" : prefix + (last ? "   " : "│  "), i === kids.length - 1, false));
+  };
+  if (tree.root) walk(tree.root, "", true, true);
+  return lines.join("\n");
+}
+
+export interface PopCounts {
+  total: number;
+  conceal: number;
+  /**
+   * Frames by which inputs' play-out moved (jitter-buffer drops, insertions and skips) and
+   * restarts: each moves everything after it in that stream by a frame or more.
+   */
+  shifts: number;
+}
+
+/** Frames a node's inputs played, and how many of them were concealed, from its stats. */
+export function countPops(stats: ChoirNodeStats): PopCounts {
+  const out = { total: 0, conceal: 0, shifts: 0 };
+  for (const { pops, jitter: j } of stats.inputs) {
+    out.total += pops.packet + pops.fec + pops.conceal;
+    out.conceal += pops.conceal;
+    out.shifts += j.dropped + j.inserted + j.skipped + j.resets;
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/**
+ * What a HubEngine is built with: its options, the packet sink it writes to, and where a packet
+ * goes or comes from.
+ */
+import type { CodecBackend, EncoderOptions, FrameMs } from "./codec/types.js";
+import type { JitterBufferOptions } from "./jitter-buffer.js";
+import type { LimiterOptions } from "./limiter.js";
+import type { Timeline } from "./timeline.js";
+
+/** Where a packet goes or comes from: the parent, or a child by slot. */
+export type LinkTarget = "parent" | number;
+
+/**
+ * Receives each packet the engine produces during tick(). `bytes[0..length)` is the Opus packet;
+ * the buffer belongs to the engine and is overwritten on the next tick: copy it or send it now.
+ * `seq` (16-bit) and `timestamp` (32-bit, 48 kHz) are the link's outgoing RTP numbering.
+ */
+export type PacketSink = (target: LinkTarget, bytes: Uint8Array, length: number, seq: number, timestamp: number) => void;
+
+export interface HubEngineOptions {
+  backend: CodecBackend;
+  /** Child slots 0..maxChildren-1. */
+  maxChildren: number;
+  /** Default 10 (CODEC_DEFAULTS.frameMs). */
+  frameMs?: FrameMs;
+  /** The node sings (false for a dedicated hub); default true. */
+  hasVoice?: boolean;
+  /** Encoder options for every outgoing stream (defaults: CODEC_DEFAULTS). */
+  encoder?: Omit<EncoderOptions, "frameMs">;
+  /** Jitter buffer options for every incoming stream (defaults: JITTER_BUFFER_DEFAULTS). */
+  jitter?: Omit<JitterBufferOptions, "frameMs">;
+  /** Output limiter options, or false for none; default on. */
+  limiter?: LimiterOptions | false;
+  onPacket?: PacketSink;
+  /** A packet sink that throws is reported here (default: counted only); the tick goes on. */
+  onError?: (err: unknown, target: LinkTarget) => void;
+  /**
+   * Time each tick and report p50/p99 in toJSON(); default false. Off by default because
+   * performance.now() returns a boxed double: two small allocations per tick.
+   */
+  measureTicks?: boolean;
+  /** Tick durations kept for p50/p99; default 1024. */
+  tickTimeWindow?: number;
+  /** Where concealment runs and jitter-buffer adjustments are noted (none by default). */
+  timeline?: Timeline;
+  /** Redundant copies of the previous frame on outgoing streams; default "auto" (see defaults.ts). */
+  redundancy?: "auto" | "on" | "off";
+}
