@@ -21,7 +21,11 @@
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { Socket as UdpSocket } from "node:dgram";
-import { RECV_BATCH, RECV_SLOT_BYTES, nativeRtp, recvBatch, udpState, type NativeHandle, type NativeRtpBinding, type RecvBatch } from "./native-rtp.js";
+import { RECV_BATCH, RECV_SLOT_BYTES, openNativePath, recvBatch, type NativePath, type RecvBatch } from "./native-rtp.js";
+import { WERIFT_RTT_ALPHA, type StatsPacket, type WeriftCandidatePair, type WeriftDtlsTransport, type WeriftGcmCipher } from "./werift-internals.js";
+import type { WeriftReceiverLike, WeriftSenderLike, WeriftStreamStats, WeriftUdpTransport } from "./werift-internals.js";
+import { guessRoc, payloadOffset, writeIv, writeIvFromPacket } from "./srtp-gcm.js";
+import type { DirectReceive, DirectRtpStats } from "./direct-rtp-types.js";
 
 const GCM_PROFILE = 7; // werift's ProtectionProfileAeadAes128Gcm
 const TAG_BYTES = 16;
@@ -32,93 +36,8 @@ const HEADER_RING = 32;
 const SR_REFRESH_PACKETS = 16;
 /** 1900-01-01 to 1970-01-01, seconds (NTP epoch). */
 const NTP_EPOCH_OFFSET_S = 2_208_988_800;
-const MAX_DISORDER = 100;
 /** recvBatch calls one drain makes at most (RECV_BATCH datagrams each): a flood cannot hold the tick. */
 const MAX_DRAIN_ROUNDS = 4;
-
-// ---- the werift internals this module touches (werift 0.24) ------------------------------
-
-interface WeriftGcmCipher {
-  srtpSessionKey: Buffer;
-  srtpSessionSalt: Buffer;
-}
-interface WeriftSrtpContext {
-  profile: number;
-  cipher: WeriftGcmCipher;
-}
-interface WeriftUdpTransport {
-  type: string;
-  socket: UdpSocket;
-  closed: boolean;
-  rinfo?: unknown;
-  send: (data: Buffer, addr?: [string, number]) => Promise<void>;
-}
-interface WeriftCandidatePair {
-  protocol: { transport?: WeriftUdpTransport };
-  remoteAddr: [string, number];
-}
-interface WeriftIceConnection {
-  nominated?: WeriftCandidatePair;
-}
-interface WeriftDtlsTransport {
-  state: string;
-  srtp?: { localContext: WeriftSrtpContext; remoteContext: WeriftSrtpContext };
-  iceTransport: { connection: WeriftIceConnection };
-}
-interface WeriftStreamStats {
-  add(packet: StatsPacket, nowSeconds?: number): void;
-}
-export interface WeriftSenderLike {
-  dtlsTransport?: WeriftDtlsTransport;
-  ssrc: number;
-  codec?: { payloadType: number };
-  ntpTimestamp: bigint;
-  rtpTimestamp: number;
-  packetCount: number;
-  octetCount: number;
-  /** RTCP round-trip time, seconds: an average over reports (RTT_ALPHA), with their count and sum. */
-  rtt?: number;
-  roundTripTimeMeasurements: number;
-  totalRoundTripTime: number;
-  runRtcp(): Promise<void>;
-}
-export interface WeriftReceiverLike {
-  remoteStreams: Record<number, WeriftStreamStats | undefined>;
-  /** When each remote stream's last sender report was handled (seconds), for its receiver report's DLSR. */
-  receiveLastSRTimestamp?: Record<number, number | undefined>;
-}
-/** werift's weight of the previous RTT in its running average (RTT_ALPHA, werift 0.24). */
-const WERIFT_RTT_ALPHA = 0.85;
-interface StatsPacket {
-  header: { sequenceNumber: number; timestamp: number; serializeSize: number };
-  payload: { length: number };
-}
-
-/** What a received packet is handed to: the link's own `opus` emit. */
-export type DirectReceive = (seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number) => void;
-
-export interface DirectRtpStats {
-  /** Packets sent and received on the direct path (the rest went through werift). */
-  sent: number;
-  received: number;
-  /** Received packets dropped: failed authentication, malformed, or of an unknown payload type. */
-  rejected: number;
-  /** Packets the socket would not take (a full send buffer): dropped, as the network would. */
-  sendDropped: number;
-  /** True when packets are sealed, opened and sent natively (native-rtp.ts). */
-  native: boolean;
-}
-
-/** The native per-packet path's handles for one link. */
-interface NativePath {
-  binding: NativeRtpBinding;
-  sealer: NativeHandle;
-  opener: NativeHandle;
-  dest: NativeHandle;
-  fd: number;
-  /** The socket's state: its handle is null once the socket (and its fd) closed. */
-  udp: { handle: { recvStart?: () => number; recvStop?: () => number } | null };
-}
 
 type MessageListener = (msg: Buffer, rinfo: unknown) => void;
 
@@ -214,7 +133,7 @@ export class DirectRtp {
     }
     this.socket = transport.socket;
     [this.remoteHost, this.remotePort] = pair.remoteAddr;
-    this.native = DirectRtp.nativePath(this.socket, this.key, this.remoteKey, this.remoteHost, this.remotePort);
+    this.native = openNativePath(this.socket, this.key, this.remoteKey, this.remoteHost, this.remotePort);
     this.counters.native = this.native !== null;
 
     // Datagrams: RTP is ours; STUN, DTLS and RTCP go to werift as before.
@@ -224,18 +143,6 @@ export class DirectRtp {
     void sender.runRtcp();
   }
 
-  private static nativePath(socket: UdpSocket, key: Buffer, remoteKey: Buffer, host: string, port: number): NativePath | null {
-    const binding = nativeRtp();
-    const udp = binding && udpState(socket);
-    if (!binding || !udp) return null;
-    try {
-      return { binding, sealer: binding.aead(key, true), opener: binding.aead(remoteKey, false), dest: binding.dest(host, port), fd: udp.handle!.fd!, udp };
-    } catch {
-      return null; // e.g. an address the binding does not parse: the JavaScript path carries it
-    }
-  }
-
-  /** True while this path still matches the link's selected ICE pair. */
   matches(dtls: WeriftDtlsTransport | undefined): boolean {
     return !this.detached && dtls?.state === "connected" && dtls.iceTransport.connection.nominated === this.pair && !this.transport.closed;
   }
@@ -253,14 +160,7 @@ export class DirectRtp {
     h[2] = seq >>> 8;
     h[3] = seq & 0xff;
     h.writeUInt32BE(timestamp >>> 0, 4);
-    const iv = this.iv;
-    this.ivBase.copy(iv);
-    iv[6] ^= this.roc >>> 24;
-    iv[7] ^= (this.roc >>> 16) & 0xff;
-    iv[8] ^= (this.roc >>> 8) & 0xff;
-    iv[9] ^= this.roc & 0xff;
-    iv[10] ^= seq >>> 8;
-    iv[11] ^= seq & 0xff;
+    writeIv(this.iv, this.ivBase, this.roc, seq);
     if (!(this.native !== null ? this.sealSendNative(this.native, h, payload) : this.sealSendJs(h, payload))) return;
     const s = this.sender;
     s.packetCount = (s.packetCount + 1) >>> 0;
@@ -422,30 +322,13 @@ export class DirectRtp {
       this.counters.rejected++;
       return true;
     }
-    let offset = HEADER_BYTES + 4 * (b0 & 0x0f);
-    if (b0 & 0x10) {
-      if (offset + 4 > len) return this.reject();
-      offset += 4 + 4 * data.readUInt16BE(start + offset + 2);
-    }
+    const offset = payloadOffset(data, start, len, HEADER_BYTES);
     const tagAt = len - TAG_BYTES;
-    if (offset > tagAt) return this.reject();
+    if (offset < 0 || offset > tagAt) return this.reject();
     // Rollover counter guess (RFC 3711 3.3.1), committed only once the packet authenticates.
-    let roc = this.rxRoc;
     const last = this.rxLastSeq;
-    if (last > 0xffff - MAX_DISORDER && seq < MAX_DISORDER) roc = (roc + 1) >>> 0;
-    else if (last < MAX_DISORDER && seq > 0xffff - MAX_DISORDER && roc > 0) roc = (roc - 1) >>> 0;
-    const iv = this.rxIv;
-    this.remoteSalt.copy(iv, 0, 0, 12);
-    iv[2] ^= data[start + 8];
-    iv[3] ^= data[start + 9];
-    iv[4] ^= data[start + 10];
-    iv[5] ^= data[start + 11];
-    iv[6] ^= roc >>> 24;
-    iv[7] ^= (roc >>> 16) & 0xff;
-    iv[8] ^= (roc >>> 8) & 0xff;
-    iv[9] ^= roc & 0xff;
-    iv[10] ^= data[start + 2];
-    iv[11] ^= data[start + 3];
+    const roc = guessRoc(this.rxRoc, last, seq);
+    writeIvFromPacket(this.rxIv, this.remoteSalt, data, start, roc);
     let plain =
       this.native !== null ? this.openNative(this.native, data, start, len, offset) : this.openJs(data.subarray(start, start + len), offset, tagAt);
     if (plain === null) return this.reject();
@@ -503,3 +386,6 @@ export class DirectRtp {
     return true;
   }
 }
+
+export type { WeriftReceiverLike, WeriftSenderLike } from "./werift-internals.js";
+export type { DirectReceive, DirectRtpStats } from "./direct-rtp-types.js";

@@ -102,3 +102,28 @@ export function udpState(socket: UdpSocket): UdpState | null {
   if (!state || typeof state !== "object" || !state.handle || typeof state.handle.fd !== "number" || state.handle.fd < 0) return null;
   return state;
 }
+
+/** The native per-packet path's handles for one link. */
+export interface NativePath {
+  binding: NativeRtpBinding;
+  sealer: NativeHandle;
+  opener: NativeHandle;
+  dest: NativeHandle;
+  fd: number;
+  /** The socket's state: its handle is null once the socket (and its fd) closed. */
+  udp: { handle: { recvStart?: () => number; recvStop?: () => number } | null };
+}
+
+/** The native path for one link (its AEAD contexts, destination and socket), or null when the binding cannot carry it. */
+export function openNativePath(socket: UdpSocket, key: Buffer, remoteKey: Buffer, host: string, port: number): NativePath | null {
+  const binding = nativeRtp();
+  const udp = binding && udpState(socket);
+  if (!binding || !udp) return null;
+  try {
+    return { binding, sealer: binding.aead(key, true), opener: binding.aead(remoteKey, false), dest: binding.dest(host, port), fd: udp.handle!.fd!, udp };
+  } catch {
+    return null; // e.g. an address the binding does not parse: the JavaScript path carries it
+  }
+}
+
+/** True while this path still matches the link's selected ICE pair. */
