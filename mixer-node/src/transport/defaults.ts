@@ -72,3 +72,5 @@ export const PEER_LINK_DEFAULTS = {
   maxSdpChars: 65_536,
 } as const;
 
+/** A link reports its listeners' errors at most this often (ms), so a broken listener cannot flood. */
+export const LISTENER_ERROR_REPORT_MS = 1000;

@@ -5,38 +5,19 @@
  * that comes from the network or from a listener escapes as an exception:
  * it becomes an `error` event with a code.
  */
-import { RtpHeader, RtpPacket } from "werift";
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket as RtpPacketT } from "werift";
-import { PEER_LINK_DEFAULTS, type LinkImpairment, type LinkRole, type PeerLinkOptions } from "./defaults.js";
+import { LISTENER_ERROR_REPORT_MS, PEER_LINK_DEFAULTS, type LinkImpairment, type LinkRole, type PeerLinkOptions } from "./defaults.js";
 import { DirectRtp, type WeriftReceiverLike, type WeriftSenderLike } from "./direct-rtp.js";
 import { TransportError, type TransportErrorCode } from "./errors.js";
 import { SafeEmitter } from "@choirmesh/common/events";
-import { DROPPED, NOW, ImpairedPath, ImpairmentCore, realClock } from "./impairment.js";
+import { DROPPED, NOW, realClock } from "./impairment.js";
+import { LinkImpairments, type HeldIn, type HeldOut } from "./link-impairment.js";
+import { linkStats, newLinkCounters, type SenderRtcpFields } from "./link-stats.js";
 import { Negotiation } from "./negotiation.js";
-import { parseSignal, type Signal } from "@choirmesh/protocol";
+import { parseSignal } from "@choirmesh/protocol";
 import type { LinkState, PeerLinkEvents, PeerLinkStats } from "./types.js";
 import { createPeerConnection } from "./werift-setup.js";
-
-interface SenderRtcpFields {
-  rtt?: number;
-  roundTripTimeMeasurements: number;
-  remoteFractionLost?: number;
-}
-
-interface HeldOut {
-  seq: number;
-  timestamp: number;
-  marker: boolean;
-  payload: Buffer;
-}
-interface HeldIn {
-  seq: number;
-  timestamp: number;
-  payload: Uint8Array;
-}
-
-/** Listener errors are reported at most this often (ms), so a broken listener cannot flood. */
-const LISTENER_ERROR_REPORT_MS = 1000;
+import { WeriftRtpPath } from "./werift-rtp.js";
 
 export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   readonly role: LinkRole;
@@ -44,6 +25,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   private readonly pc: RTCPeerConnection;
   private readonly transceiver: RTCRtpTransceiver;
   private readonly negotiation: Negotiation;
+  /** werift's own RTP path: before the direct path is up, or for a link it cannot carry. */
+  private readonly weriftPath: WeriftRtpPath;
   private readonly maxSdpChars: number;
   private _state: LinkState = "new";
   private started = false;
@@ -59,28 +42,16 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   private seq = (Math.random() * 0x10000) >>> 0;
   private timestamp = (Math.random() * 0x100000000) >>> 0;
   private marker = true;
-  private readonly header = new RtpHeader({ payloadType: PEER_LINK_DEFAULTS.payloadType });
-  private readonly packet = new RtpPacket(this.header, Buffer.alloc(0));
 
   /** The direct media path once connected (GCM profile, UDP pair); null: werift's own path. */
   private direct: DirectRtp | null = null;
-  private sendPath: ImpairedPath<HeldOut> | null = null;
-  private recvPath: ImpairedPath<HeldIn> | null = null;
+  /** Impairment of either direction, set by tests and the chaos harness (none by default). */
+  private readonly impairments = new LinkImpairments<HeldOut, HeldIn>(
+    (p) => this.releaseOut(p),
+    (p, at) => this.releaseIn(p, at),
+  );
 
-  private readonly counters = {
-    packetsSent: 0,
-    bytesSent: 0,
-    packetsReceived: 0,
-    bytesReceived: 0,
-    lastSentMs: -1,
-    lastReceivedMs: -1,
-    startedMs: -1,
-    setupMs: -1,
-    iceRestarts: 0,
-    errors: 0,
-    listenerErrors: 0,
-    sendFailures: 0,
-  };
+  private readonly counters = newLinkCounters();
   private lastListenerErrorReport = -Infinity;
 
   constructor(options: PeerLinkOptions) {
@@ -94,12 +65,13 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.receiveOnTick = options.receiveOnTick ?? false;
     this.pc = createPeerConnection(options);
     this.transceiver = this.pc.addTransceiver("audio", { direction: "sendrecv" });
+    this.weriftPath = new WeriftRtpPath(this.transceiver.sender, PEER_LINK_DEFAULTS.payloadType, this.onSendRejected);
     this.transceiver.onTrack.subscribe(this.onTrack);
     this.pc.connectionStateChange.subscribe((s) => this.setState(s));
     this.negotiation = new Negotiation(this.pc, {
       trickle: options.trickle ?? (options.iceServers ?? PEER_LINK_DEFAULTS.iceServers).length > 0,
       loopbackOnly: options.loopbackOnly ?? PEER_LINK_DEFAULTS.loopbackOnly,
-      emitSignal: (signal) => this.emitSignal(signal),
+      emitSignal: (signal) => this.safeEmit("signal", signal),
       report: (code, message, cause) => this.report(code, message, cause),
       isClosing: () => this.closing !== null,
     });
@@ -163,7 +135,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (this.closing) return false;
     this.counters.iceRestarts++;
     if (this.role === "answerer") {
-      this.emitSignal({ kind: "restart" });
+      this.safeEmit("signal", { kind: "restart" });
       return true;
     }
     this.started = true;
@@ -189,7 +161,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.seq = (seq + 1) & 0xffff;
     const marker = this.marker;
     this.marker = false;
-    const path = this.sendPath;
+    const path = this.impairments.send;
     if (path === null) {
       this.transmit(seq, ts, marker, payload);
       return true;
@@ -233,21 +205,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
    * `null` removes all impairment.
    */
   impair(spec: LinkImpairment | null): void {
-    if (spec === null) {
-      this.sendPath?.close();
-      this.recvPath?.close();
-      this.sendPath = null;
-      this.recvPath = null;
-      return;
-    }
-    if (spec.send) {
-      if (this.sendPath) this.sendPath.core.configure(spec.send);
-      else this.sendPath = new ImpairedPath(new ImpairmentCore(spec.send), this.releaseOut);
-    }
-    if (spec.receive) {
-      if (this.recvPath) this.recvPath.core.configure(spec.receive);
-      else this.recvPath = new ImpairedPath(new ImpairmentCore(spec.receive), this.releaseIn);
-    }
+    this.impairments.set(spec);
   }
 
   /**
@@ -256,22 +214,12 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
    * RTP), so only media silence reveals the cut, as with a congested path.
    */
   cut(durationMs = Infinity, direction: "both" | "send" | "receive" = "both"): void {
-    const now = realClock.now();
-    if (direction !== "receive") {
-      this.impair({ send: {} });
-      this.sendPath!.core.cut(now, now + durationMs);
-    }
-    if (direction !== "send") {
-      this.impair({ receive: {} });
-      this.recvPath!.core.cut(now, now + durationMs);
-    }
+    this.impairments.cut(durationMs, direction);
   }
 
   /** Ends every cut now. */
   restore(): void {
-    const now = realClock.now();
-    this.sendPath?.core.restore(now);
-    this.recvPath?.core.restore(now);
+    this.impairments.restore();
   }
 
   /**
@@ -283,37 +231,18 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   getStats(): PeerLinkStats {
-    const c = this.counters;
-    // werift keeps the RTCP-derived figures in private fields; getStats()
-    // would build a whole report (async) to expose the same numbers.
+    // werift keeps the RTCP-derived figures in private fields; its getStats() would build a
+    // whole report (async) to expose the same numbers.
     const sender = this.transceiver.sender as unknown as SenderRtcpFields;
-    const now = realClock.now();
-    return {
+    return linkStats(this.counters, {
       label: this.label,
       role: this.role,
       state: this._state,
       closedBy: this.closedBy,
-      setupMs: c.setupMs >= 0 ? c.setupMs : null,
-      packetsSent: c.packetsSent,
-      bytesSent: c.bytesSent,
-      packetsReceived: c.packetsReceived,
-      bytesReceived: c.bytesReceived,
-      lastSentMs: c.lastSentMs >= 0 ? c.lastSentMs : null,
-      lastReceivedMs: c.lastReceivedMs >= 0 ? c.lastReceivedMs : null,
-      // werift times RTT with Date.now() (1 ms steps), so on loopback it can
-      // come out slightly negative: clamp.
-      rttMs: typeof sender.rtt === "number" ? Math.max(0, sender.rtt * 1000) : null,
-      remoteFractionLost: sender.roundTripTimeMeasurements > 0 ? sender.remoteFractionLost ?? null : null,
-      iceRestarts: c.iceRestarts,
-      errors: c.errors,
-      listenerErrors: c.listenerErrors,
-      sendFailures: c.sendFailures,
+      sender,
       direct: this.direct ? this.direct.stats() : null,
-      impairment: {
-        send: this.sendPath ? this.sendPath.core.toJSON(now) : null,
-        receive: this.recvPath ? this.recvPath.core.toJSON(now) : null,
-      },
-    };
+      impairment: this.impairments.toJSON(realClock.now()),
+    });
   }
 
   toJSON(): PeerLinkStats {
@@ -329,10 +258,9 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (this.closing) return this.closing;
     if (this.closedBy === null) {
       this.closedBy = "local";
-      if (this.started) this.emitSignal({ kind: "bye" });
+      if (this.started) this.safeEmit("signal", { kind: "bye" });
     }
-    this.sendPath?.close();
-    this.recvPath?.close();
+    this.impairments.close();
     // werift's socket back as it was (read by libuv again) for its own closing.
     this.direct?.detach();
     this.setState("closed");
@@ -356,20 +284,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
       // sequence and timestamp offsets differ.
       if (!this.directRefused) return;
     }
-    const h = this.header;
-    // werift rewrites ssrc, payload type and both offsets on the header it is
-    // given, so every field is set again for each packet.
-    h.sequenceNumber = seq;
-    h.timestamp = timestamp;
-    h.marker = marker;
-    h.payloadType = PEER_LINK_DEFAULTS.payloadType;
-    // Emptied in place: a new array per packet would be the send path's only allocation.
-    h.extensions.length = 0;
-    // A view, not a copy: werift encrypts synchronously before its first await.
-    this.packet.payload = Buffer.isBuffer(payload)
-      ? payload
-      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    this.transceiver.sender.sendRtp(this.packet).catch(this.onSendRejected);
+    this.weriftPath.send(seq, timestamp, marker, payload);
   }
 
   private get sender(): WeriftSenderLike {
@@ -421,7 +336,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.counters.packetsReceived++;
     this.counters.bytesReceived += payload.length;
     this.counters.lastReceivedMs = arrival;
-    const path = this.recvPath;
+    const path = this.impairments.receive;
     if (path === null) {
       this.emitOpus(seq, timestamp, payload, arrival);
       return;
@@ -473,10 +388,6 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
       this.direct = null;
     }
     this.safeEmit("state", next, prev);
-  }
-
-  private emitSignal(signal: Signal): void {
-    this.safeEmit("signal", signal);
   }
 
   private report(code: TransportErrorCode, message: string, cause?: unknown): void {
