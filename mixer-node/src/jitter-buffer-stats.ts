@@ -1,7 +1,9 @@
 /**
- * Options, defaults, tuning and statistics of the jitter buffer (kept apart from the buffer
- * itself so that jitter-buffer.ts holds only the play-out logic).
+ * Options, defaults, tuning and statistics of the jitter buffer, and the small pieces it is
+ * built from (kept apart from the buffer itself so that jitter-buffer.ts holds only the play-out
+ * logic).
  */
+import type { FrameMs } from "./codec/types.js";
 
 /** Defaults of every optional JitterBufferOptions field. */
 export const JITTER_BUFFER_DEFAULTS = {
@@ -127,5 +129,74 @@ export class JitterBufferError extends Error {
     message: string,
   ) {
     super(`${code}: ${message}`);
+  }
+}
+
+export interface JitterBufferOptions {
+  /** 2.5 | 5 | 10 | 20; one RTP packet carries one frame (48 kHz clock). */
+  frameMs: FrameMs;
+  /** Default 1. */
+  minDepthFrames?: number;
+  /** Default 20. */
+  maxDepthFrames?: number;
+  /** Default 2. */
+  initialDepthFrames?: number;
+  /** Default true. */
+  adaptive?: boolean;
+  /** Ring slots, default 64 (sized once). */
+  capacityFrames?: number;
+  /** After this many consecutive missing frames stop concealing and report "silence" (default 10). */
+  silenceAfterLostFrames?: number;
+}
+
+export type PopKind = "packet" | "fec" | "conceal" | "silence";
+
+/** Event counters of one jitter buffer (see JitterBufferStats for their meaning). */
+export interface JitterBufferCounters {
+  received: number; invalid: number; played: number; late: number; duplicates: number; reordered: number;
+  underruns: number; concealed: number; fecRecovered: number; redundant: number; dropped: number; skipped: number;
+  inserted: number; resets: number; silenceFrames: number;
+}
+
+export function intOption(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) {
+    throw new JitterBufferError("BAD_OPTION", `${name} must be an integer >= ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/**
+ * A packet whose timestamp does not fit the stream: garbage, or the first packet of a new stream
+ * (the sender restarted or re-parented). It is kept here; a next packet that continues it (1 to 3
+ * sequence numbers on, its timestamp as far on) confirms a new stream.
+ */
+export class StreamCandidate {
+  has = false;
+  seq = 0;
+  ts = 0;
+  payload: Uint8Array | null = null;
+  arrival = 0;
+
+  continuedBy(seq: number, ts: number, frameSamples: number, tsTolerance: number): boolean {
+    if (!this.has) return false;
+    const d = (seq - this.seq) & 0xffff;
+    return d >= 1 && d <= 3 && Math.abs((ts - this.ts - d * frameSamples) | 0) <= tsTolerance;
+  }
+
+  set(seq: number, ts: number, payload: Uint8Array, arrival: number): void {
+    this.has = true;
+    this.seq = seq;
+    this.ts = ts;
+    this.payload = payload;
+    this.arrival = arrival;
+  }
+
+  clear(): void {
+    this.has = false;
+    this.payload = null;
   }
 }

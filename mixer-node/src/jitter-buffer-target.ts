@@ -7,7 +7,7 @@
  * nothing here allocates after construction.
  */
 import { ArrivalClock, LatenessHistogram } from "./jitter-buffer-clock.js";
-import { JITTER_BUFFER_TUNING as TUNE } from "./jitter-buffer-stats.js";
+import { JITTER_BUFFER_TUNING as TUNE, round3, type JitterBufferStats } from "./jitter-buffer-stats.js";
 
 export class JitterTarget {
   readonly clock: ArrivalClock;
@@ -133,5 +133,16 @@ export class JitterTarget {
     this.delayMs = ms < lo ? lo : ms > hi ? hi : ms;
     // Frames in the buffer at play time whatever the phase of arrivals against ticks.
     this.depth = 1 + Math.ceil(this.delayMs / F - 1e-9);
+  }
+
+  /** The target's part of the buffer's stats. */
+  toJSON(): Pick<JitterBufferStats, "targetDepth" | "targetDelayMs" | "latenessP99Ms" | "driftPpm" | "boostFrames"> {
+    return {
+      targetDepth: this.depth,
+      targetDelayMs: round3(this.delayMs),
+      latenessP99Ms: round3(this.q99),
+      driftPpm: Math.round(-this.clock.slope * 1e6),
+      boostFrames: this.boost,
+    };
   }
 }

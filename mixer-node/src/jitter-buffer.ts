@@ -18,49 +18,18 @@
  */
 import type { FrameMs } from "./codec/types.js";
 import { FRAME_MS_ALLOWED, MAX_PACKET_BYTES, SAMPLE_RATE } from "./codec/types.js";
+import { SlotRing } from "./jitter-buffer-ring.js";
 import { JitterTarget } from "./jitter-buffer-target.js";
-import {
-  JITTER_BUFFER_DEFAULTS,
-  JITTER_BUFFER_TUNING as TUNE,
-  JitterBufferError,
-  type JitterBufferStats,
-} from "./jitter-buffer-stats.js";
+import { intOption, JITTER_BUFFER_DEFAULTS, JITTER_BUFFER_TUNING as TUNE, JitterBufferError, round3, StreamCandidate } from "./jitter-buffer-stats.js";
+import type { JitterBufferCounters, JitterBufferOptions, JitterBufferStats, PopKind } from "./jitter-buffer-stats.js";
 
-export { JITTER_BUFFER_DEFAULTS, JitterBufferError, type JitterBufferStats } from "./jitter-buffer-stats.js";
-
-export interface JitterBufferOptions {
-  /** 2.5 | 5 | 10 | 20; one RTP packet carries one frame (48 kHz clock). */
-  frameMs: FrameMs;
-  /** Default 1. */
-  minDepthFrames?: number;
-  /** Default 20. */
-  maxDepthFrames?: number;
-  /** Default 2. */
-  initialDepthFrames?: number;
-  /** Default true. */
-  adaptive?: boolean;
-  /** Ring slots, default 64 (sized once). */
-  capacityFrames?: number;
-  /** After this many consecutive missing frames stop concealing and report "silence" (default 10). */
-  silenceAfterLostFrames?: number;
-}
-
-export type PopKind = "packet" | "fec" | "conceal" | "silence";
+export { JITTER_BUFFER_DEFAULTS, JitterBufferError } from "./jitter-buffer-stats.js";
+export type { JitterBufferCounters, JitterBufferOptions, JitterBufferStats, PopKind } from "./jitter-buffer-stats.js";
 
 const IDLE = 0;
 const BUFFERING = 1;
 const PLAYING = 2;
-const EMPTY = 0;
-const PRESENT = 1;
-const CONSUMED = 2;
 const SEQ_ORIGIN = 65536; // first extended sequence number: stays positive after reordering back
-
-/** Event counters of one jitter buffer (see JitterBufferStats for their meaning). */
-export interface JitterBufferCounters {
-  received: number; invalid: number; played: number; late: number; duplicates: number; reordered: number;
-  underruns: number; concealed: number; fecRecovered: number; redundant: number; dropped: number; skipped: number;
-  inserted: number; resets: number; silenceFrames: number;
-}
 
 export class JitterBuffer {
   readonly frameMs: FrameMs;
@@ -75,9 +44,7 @@ export class JitterBuffer {
   private readonly hystMs: number;
   private readonly tsTolerance: number;
 
-  private readonly slotExt: Float64Array;
-  private readonly slotState: Uint8Array;
-  private readonly slotPayload: (Uint8Array | null)[];
+  private readonly ring: SlotRing;
   private readonly tgt: JitterTarget;
 
   private state = IDLE;
@@ -99,11 +66,8 @@ export class JitterBuffer {
   private missingRun = 0;
   private lastWasFec = false;
 
-  private hasCand = false;
-  private candSeq = 0;
-  private candTs = 0;
-  private candPayload: Uint8Array | null = null;
-  private candArrival = 0;
+  /** The first packet of what may be a new stream (see candidate()). */
+  private readonly cand = new StreamCandidate();
 
   private s: JitterBufferCounters = {
     received: 0, invalid: 0, played: 0, late: 0, duplicates: 0, reordered: 0, underruns: 0,
@@ -130,9 +94,7 @@ export class JitterBuffer {
     this.persistPops = Math.max(1, Math.ceil(TUNE.adjustPersistMs / F));
     this.hystMs = Math.max(TUNE.dropHysteresisFrames * F, TUNE.dropHysteresisMinMs);
     this.tsTolerance = TUNE.tsToleranceFrames * this.frameSamples;
-    this.slotExt = new Float64Array(this.cap).fill(-1);
-    this.slotState = new Uint8Array(this.cap);
-    this.slotPayload = new Array<Uint8Array | null>(this.cap).fill(null);
+    this.ring = new SlotRing(this.cap);
     this.tgt = new JitterTarget(F, this.minDepth, this.maxDepth, this.initialDepth, this.adaptive);
     this.restartTiming();
   }
@@ -219,7 +181,7 @@ export class JitterBuffer {
     }
     // Missing frames are passed over freely while the delay is above the band.
     const high = Dt + F + this.hystMs;
-    while (D >= high && this.playExt < this.highestExt && !this.present(this.playExt)) {
+    while (D >= high && this.playExt < this.highestExt && !this.ring.present(this.playExt)) {
       this.playExt++;
       this.s.skipped++;
       D -= F;
@@ -228,7 +190,7 @@ export class JitterBuffer {
     else if (D < Dt) this.adjust = this.adjust < 0 ? this.adjust - 1 : -1;
     else this.adjust = 0;
 
-    if (this.adjust >= this.persistPops && !wasFec && this.present(this.playExt) && this.present(this.playExt + 1)) {
+    if (this.adjust >= this.persistPops && !wasFec && this.ring.present(this.playExt) && this.ring.present(this.playExt + 1)) {
       this.discard(this.playExt++);
       D -= F;
       this.adjust = 0;
@@ -241,10 +203,8 @@ export class JitterBuffer {
     }
     this.delay = D;
 
-    const slot = this.playExt % this.cap;
-    if (this.present(this.playExt)) {
-      this.out = this.slotPayload[slot];
-      this.consume(slot);
+    if (this.ring.present(this.playExt)) {
+      this.out = this.ring.take(this.playExt);
       this.playExt++;
       this.s.played++;
       this.missingRun = 0;
@@ -255,8 +215,8 @@ export class JitterBuffer {
       // Lost (or still on its way while later ones are here): it is not waited for.
       this.playExt++;
       this.inUnderrun = false;
-      if (this.present(this.playExt)) {
-        this.out = this.slotPayload[this.playExt % this.cap];
+      if (this.ring.present(this.playExt)) {
+        this.out = this.ring.peek(this.playExt);
         this.s.fecRecovered++;
         this.missingRun = 0;
         this.lastWasFec = true;
@@ -279,17 +239,13 @@ export class JitterBuffer {
     if (this.lastExt < 0 || this.state === IDLE || !(delta >= 1)) return false;
     const ext = this.lastExt - delta;
     if (ext < this.playExt) return false;
-    return this.slotExt[ext % this.cap] !== ext || this.slotState[ext % this.cap] === EMPTY;
+    return !this.ring.seen(ext);
   }
 
   /** Fills that hole with the redundant copy; arrival timing is not touched (it came late by design). */
   fillEarlier(delta: number, payload: Uint8Array): void {
     if (!this.wantsEarlier(delta) || !(payload instanceof Uint8Array) || payload.length === 0 || payload.length > MAX_PACKET_BYTES) return;
-    const ext = this.lastExt - delta;
-    const slot = ext % this.cap;
-    this.slotExt[slot] = ext;
-    this.slotState[slot] = PRESENT;
-    this.slotPayload[slot] = payload;
+    this.ring.put(this.lastExt - delta, payload);
     this.s.redundant++;
   }
 
@@ -307,23 +263,13 @@ export class JitterBuffer {
     this.s.resets++;
     this.flush();
     this.state = IDLE;
-    this.hasCand = false;
-    this.candPayload = null;
+    this.cand.clear();
     this.out = null;
     this.restartTiming();
   }
 
   toJSON(): JitterBufferStats {
-    return {
-      depth: this.depth,
-      targetDepth: this.tgt.depth,
-      targetDelayMs: round3(this.tgt.delayMs),
-      delayMs: round3(this.delay),
-      latenessP99Ms: round3(this.tgt.q99),
-      driftPpm: Math.round(-this.tgt.clock.slope * 1e6),
-      boostFrames: this.tgt.boost,
-      ...this.s,
-    };
+    return { depth: this.depth, delayMs: round3(this.delay), ...this.tgt.toJSON(), ...this.s };
   }
 
   private accept(seq: number, ts: number, payload: Uint8Array, arrival: number): void {
@@ -340,16 +286,14 @@ export class JitterBuffer {
       this.candidate(seq, ts, payload, arrival);
       return;
     }
-    this.hasCand = false;
-    this.candPayload = null;
+    this.cand.clear();
 
     if (ext < this.playExt) {
       if (this.state === BUFFERING && this.highestExt - ext < this.cap - 1) {
         // Before play-out starts the first packet to arrive need not be the first one sent.
         this.playExt = ext;
       } else {
-        const slot = ext % this.cap;
-        if (this.slotExt[slot] === ext && this.slotState[slot] === CONSUMED) this.s.duplicates++;
+        if (this.ring.consumed(ext)) this.s.duplicates++;
         else {
           this.s.late++;
           this.observe(ext, arrival);
@@ -366,8 +310,7 @@ export class JitterBuffer {
       this.state = BUFFERING;
       this.playExt = ext;
     }
-    const slot = ext % this.cap;
-    if (this.slotExt[slot] === ext && this.slotState[slot] !== EMPTY) {
+    if (this.ring.seen(ext)) {
       this.s.duplicates++;
       return;
     }
@@ -376,10 +319,7 @@ export class JitterBuffer {
 
   private store(ext: number, ts: number, payload: Uint8Array, arrival: number): void {
     this.lastExt = ext;
-    const slot = ext % this.cap;
-    this.slotExt[slot] = ext;
-    this.slotState[slot] = PRESENT;
-    this.slotPayload[slot] = payload;
+    this.ring.put(ext, payload);
     if (ext > this.highestExt) {
       this.highestExt = ext;
       this.highestTs = ts;
@@ -398,29 +338,20 @@ export class JitterBuffer {
    * (the sender restarted or re-parented). A second packet that continues it confirms a new stream.
    */
   private candidate(seq: number, ts: number, payload: Uint8Array, arrival: number): void {
-    if (this.hasCand) {
-      const d = (seq - this.candSeq) & 0xffff;
-      if (d >= 1 && d <= 3 && Math.abs((ts - this.candTs - d * this.frameSamples) | 0) <= this.tsTolerance) {
-        const cSeq = this.candSeq;
-        const cTs = this.candTs;
-        const cPayload = this.candPayload as Uint8Array;
-        const cArrival = this.candArrival;
-        this.s.resets++;
-        this.flush();
-        this.hasCand = false;
-        this.candPayload = null;
-        this.restartTiming();
-        this.startStream(cSeq, cTs, cArrival);
-        this.store(this.playExt, cTs, cPayload, cArrival);
-        this.accept(seq, ts, payload, arrival);
-        return;
-      }
+    const c = this.cand;
+    if (c.continuedBy(seq, ts, this.frameSamples, this.tsTolerance)) {
+      const { seq: cSeq, ts: cTs, arrival: cArrival } = c;
+      const cPayload = c.payload as Uint8Array;
+      this.s.resets++;
+      this.flush();
+      c.clear();
+      this.restartTiming();
+      this.startStream(cSeq, cTs, cArrival);
+      this.store(this.playExt, cTs, cPayload, cArrival);
+      this.accept(seq, ts, payload, arrival);
+      return;
     }
-    this.hasCand = true;
-    this.candSeq = seq;
-    this.candTs = ts;
-    this.candPayload = payload;
-    this.candArrival = arrival;
+    c.set(seq, ts, payload, arrival);
   }
 
   private startStream(seq: number, ts: number, arrival: number): void {
@@ -452,43 +383,16 @@ export class JitterBuffer {
     return "silence";
   }
 
-  private present(ext: number): boolean {
-    const slot = ext % this.cap;
-    return this.slotExt[slot] === ext && this.slotState[slot] === PRESENT;
-  }
-
-  private consume(slot: number): void {
-    this.slotState[slot] = CONSUMED;
-    this.slotPayload[slot] = null; // the payload is the caller's now; do not keep it alive
-  }
-
-  /** Throws away the frame `ext` if present (counted as dropped). */
   private discard(ext: number): void {
-    if (!this.present(ext)) {
+    if (!this.ring.present(ext)) {
       this.s.skipped++;
       return;
     }
-    this.consume(ext % this.cap);
+    this.ring.take(ext);
     this.s.dropped++;
   }
 
   private flush(): void {
-    for (let i = 0; i < this.cap; i++) {
-      if (this.slotState[i] === PRESENT) this.s.dropped++;
-      this.slotState[i] = EMPTY;
-      this.slotExt[i] = -1;
-      this.slotPayload[i] = null;
-    }
+    this.s.dropped += this.ring.clear();
   }
-}
-
-function intOption(name: string, v: number, min: number): number {
-  if (!Number.isInteger(v) || v < min) {
-    throw new JitterBufferError("BAD_OPTION", `${name} must be an integer >= ${min}, got ${String(v)}`);
-  }
-  return v;
-}
-
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
 }
