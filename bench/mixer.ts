@@ -13,6 +13,8 @@
  * median and p99 per tick, each hub row carries the process CPU time per tick (median, p99): on
  * a shared machine the wall-clock tail measures the neighbours as much as the hub.
  */
+import { exitOnUsageError, numberArg, parseCommandLine } from "@choirmesh/common/args";
+import { UsageError } from "@choirmesh/common/errors";
 import { median, quantile } from "@choirmesh/common/quantiles";
 import { CODEC_DEFAULTS } from "@choirmesh/mixer-node/codec/defaults";
 import { FRAME_MS_ALLOWED, loadCodecBackend, type BackendPreference, type CodecBackend, type FrameMs } from "@choirmesh/mixer-node/codec";
@@ -26,27 +28,22 @@ interface Args {
   ticks: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { json: false, backend: "auto", frameMs: CODEC_DEFAULTS.frameMs, complexity: CODEC_DEFAULTS.complexity, ticks: 3000 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) fail(`${k} needs a value`);
-      return x;
-    };
-    if (k === "--json") a.json = true;
-    else if (k === "--backend") a.backend = v() as BackendPreference;
-    else if (k === "--frame-ms") a.frameMs = Number(v()) as FrameMs;
-    else if (k === "--complexity") a.complexity = Number(v());
-    else if (k === "--ticks") a.ticks = Number(v());
-    else fail(`unknown flag ${k}`);
-  }
-  if (!["auto", "native", "fallback"].includes(a.backend)) fail(`--backend must be native or fallback`);
-  if (!FRAME_MS_ALLOWED.includes(a.frameMs)) fail(`--frame-ms must be one of ${FRAME_MS_ALLOWED.join(", ")}`);
-  if (!Number.isInteger(a.complexity) || a.complexity < 0 || a.complexity > 10) fail(`--complexity must be 0..10`);
-  if (!Number.isInteger(a.ticks) || a.ticks < 100) fail(`--ticks must be an integer >= 100`);
-  return a;
+function readArgs(argv: string[]): Args {
+  const v = parseCommandLine(argv, {
+    json: { type: "boolean", default: false },
+    backend: { type: "string", default: "auto" },
+    "frame-ms": { type: "string" },
+    complexity: { type: "string" },
+    ticks: { type: "string" },
+  });
+  if (!["auto", "native", "fallback"].includes(v.backend!)) throw new UsageError("--backend must be native or fallback");
+  return {
+    json: v.json!,
+    backend: v.backend as BackendPreference,
+    frameMs: numberArg("frame-ms", v["frame-ms"], CODEC_DEFAULTS.frameMs, { oneOf: FRAME_MS_ALLOWED }) as FrameMs,
+    complexity: numberArg("complexity", v.complexity, CODEC_DEFAULTS.complexity, { integer: true, min: 0, max: 10 }),
+    ticks: numberArg("ticks", v.ticks, 3000, { integer: true, min: 100 }),
+  };
 }
 
 function fail(msg: string): never {
@@ -197,7 +194,12 @@ function round(x: number): number {
 }
 
 function main(): void {
-  const a = parseArgs(process.argv.slice(2));
+  let a: Args;
+  try {
+    a = readArgs(process.argv.slice(2));
+  } catch (e) {
+    exitOnUsageError(e, "bench:mixer");
+  }
   let backend: CodecBackend;
   try {
     backend = loadCodecBackend(a.backend);

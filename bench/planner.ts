@@ -28,13 +28,10 @@ import {
 import { kmToOneWayMs, toUnitVec, unitVecKm } from "@choirmesh/signaling/latency";
 import { parseRegion, regionLabel, sampleSingers } from "@choirmesh/sim/geo/regions";
 import { Rng } from "@choirmesh/sim/rng";
+import { exitOnUsageError, numberArg, parseCommandLine } from "@choirmesh/common/args";
 
 const SECTIONS = ["soprano", "alto", "tenor", "bass"];
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 const quantile = quantileSorted;
 
@@ -97,14 +94,30 @@ function floorReport(infos: PlannerNodeInfo[], planner: TreePlanner, p50: number
 }
 
 function main(): void {
-  const singers = Number(arg("singers", "10000"));
-  const regionSpec = arg("region", "europe");
-  const seed = Number(arg("seed", "1"));
-  const pairCount = Number(arg("pairs", "20000"));
-  const json = process.argv.includes("--json");
+  let v;
+  try {
+    v = parseCommandLine(process.argv.slice(2), {
+      singers: { type: "string" },
+      region: { type: "string", default: "europe" },
+      seed: { type: "string" },
+      pairs: { type: "string" },
+      fanout: { type: "string" },
+      json: { type: "boolean", default: false },
+    });
+    numberArg("singers", v.singers, 10_000, { integer: true, min: 2 });
+    numberArg("fanout", v.fanout, DEFAULT_PLANNER_OPTIONS.maxFanout, { integer: true, min: 1 });
+    numberArg("pairs", v.pairs, 20_000, { integer: true, min: 1 });
+  } catch (e) {
+    exitOnUsageError(e, "bench:planner");
+  }
+  const singers = numberArg("singers", v.singers, 10_000);
+  const regionSpec = v.region!;
+  const seed = numberArg("seed", v.seed, 1, { integer: true });
+  const pairCount = numberArg("pairs", v.pairs, 20_000);
+  const json = v.json!;
 
   const infos = makeSingers(singers, regionSpec, seed);
-  const planner = new TreePlanner({ maxFanout: Number(arg("fanout", String(DEFAULT_PLANNER_OPTIONS.maxFanout))) });
+  const planner = new TreePlanner({ maxFanout: numberArg("fanout", v.fanout, DEFAULT_PLANNER_OPTIONS.maxFanout) });
   const joinUs = new Float64Array(infos.length);
   let movedOthers = 0;
   let maxOthers = 0;

@@ -23,6 +23,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { PeerLink } from "@choirmesh/mixer-node/transport";
 import { compiledEntry } from "@choirmesh/common/repo-root";
+import { exitOnUsageError, numberArg, parseCommandLine } from "@choirmesh/common/args";
 
 type Msg =
   | { t: "signal"; s: unknown }
@@ -32,9 +33,21 @@ type Msg =
   | { t: "stop" }
   | { t: "stopped"; cpuUs: number; received: number };
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
+/** The command line (the parent's flags, or a child's --child / --setup N). */
+function args() {
+  try {
+    return parseCommandLine(process.argv.slice(2), {
+      json: { type: "boolean", default: false },
+      child: { type: "boolean", default: false },
+      setup: { type: "string" },
+      packets: { type: "string" },
+      rate: { type: "string" },
+      runs: { type: "string" },
+      bytes: { type: "string" },
+    });
+  } catch (e) {
+    exitOnUsageError(e, "bench:transport");
+  }
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cpuUs = () => {
@@ -207,12 +220,13 @@ async function setupChild(links: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const json = process.argv.includes("--json");
+  const v = args();
+  const json = v.json!;
   const summary = await measureTransport({
-    packets: arg("packets", 6000),
-    rate: arg("rate", 3000),
-    runs: arg("runs", 3),
-    bytes: arg("bytes", 120),
+    packets: numberArg("packets", v.packets, 6000, { integer: true, min: 1 }),
+    rate: numberArg("rate", v.rate, 3000, { min: 1 }),
+    runs: numberArg("runs", v.runs, 3, { integer: true, min: 1 }),
+    bytes: numberArg("bytes", v.bytes, 120, { integer: true, min: 1 }),
     log: json ? undefined : (line) => console.log(line),
   });
   console.log(JSON.stringify(summary));
@@ -220,7 +234,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.argv.includes("--child")) child();
-  else if (process.argv.includes("--setup")) void setupChild(arg("setup", 20));
+  const v = args();
+  if (v.child) child();
+  else if (v.setup !== undefined) void setupChild(numberArg("setup", v.setup, 20, { integer: true, min: 1 }));
   else void main();
 }

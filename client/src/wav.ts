@@ -3,6 +3,7 @@
  * channel count in, mono Float32 out. Enough for test voices and recordings.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { ChoirmeshError } from "@choirmesh/common/errors";
 
 export interface WavData {
   sampleRate: number;
@@ -10,8 +11,10 @@ export interface WavData {
   samples: Float32Array;
 }
 
-export class WavError extends Error {
-  readonly code = "bad_wav";
+export class WavError extends ChoirmeshError<"bad-wav"> {
+  constructor(message: string) {
+    super("bad-wav", message);
+  }
 }
 
 export function decodeWav(buf: Uint8Array): WavData {

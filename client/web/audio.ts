@@ -3,10 +3,11 @@
  * and a spectrum analysis of that playback (which voices are in it, how loud).
  */
 import { microphoneNotice, type Notice } from "./messages.js";
+import { ChoirmeshError } from "@choirmesh/common/errors";
 
-export class MicrophoneError extends Error {
+export class MicrophoneError extends ChoirmeshError<"microphone"> {
   constructor(readonly notice: Notice) {
-    super(notice.text);
+    super("microphone", notice.text);
   }
 }
 

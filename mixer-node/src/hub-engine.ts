@@ -111,7 +111,7 @@ export class HubEngine {
   /** The parent link is gone: its stream fades out over the next tick; the node is a root after. */
   detachParent(): void {
     const p = this.parent;
-    if (!p) throw new EngineError("NO_LINK", "no parent attached");
+    if (!p) throw new EngineError("no-link", "no parent attached");
     this.parent = null;
     if (p.last !== "silence" && !this.fadingParent) this.fadingParent = p;
     else {
@@ -162,7 +162,7 @@ export class HubEngine {
 
   attachChild(slot: number): void {
     this.mixer.childIn(slot); // validates the slot
-    if (this.children[slot]) throw new EngineError("SLOT_IN_USE", `child slot ${slot} is attached`);
+    if (this.children[slot]) throw new EngineError("slot-in-use", `child slot ${slot} is attached`);
     this.children[slot] = this.newLink();
     if (!this.mixer.isAttached(slot)) this.mixer.attachChild(slot);
     this.rebuildLists();
@@ -172,7 +172,7 @@ export class HubEngine {
   detachChild(slot: number): void {
     this.mixer.childIn(slot);
     const c = this.children[slot];
-    if (!c) throw new EngineError("SLOT_FREE", `child slot ${slot} is not attached`);
+    if (!c) throw new EngineError("slot-free", `child slot ${slot} is not attached`);
     this.children[slot] = null;
     if (c.last !== "silence" && !this.fading[slot]) this.fading[slot] = c;
     else {

@@ -4,6 +4,7 @@
  * logic).
  */
 import type { FrameMs } from "./codec/types.js";
+import { ChoirmeshError } from "@choirmesh/common/errors";
 
 /** Defaults of every optional JitterBufferOptions field. */
 export const JITTER_BUFFER_DEFAULTS = {
@@ -122,13 +123,9 @@ export interface JitterBufferStats {
 }
 
 /** A jitter buffer configuration error, with a stable code. */
-export class JitterBufferError extends Error {
-  override readonly name = "JitterBufferError";
-  constructor(
-    readonly code: "BAD_OPTION",
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
+export class JitterBufferError extends ChoirmeshError<"bad-option"> {
+  constructor(code: "bad-option", message: string) {
+    super(code, `${code}: ${message}`);
   }
 }
 
@@ -160,7 +157,7 @@ export interface JitterBufferCounters {
 
 export function intOption(name: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) {
-    throw new JitterBufferError("BAD_OPTION", `${name} must be an integer >= ${min}, got ${String(v)}`);
+    throw new JitterBufferError("bad-option", `${name} must be an integer >= ${min}, got ${String(v)}`);
   }
   return v;
 }

@@ -77,7 +77,7 @@ export class JitterBuffer {
   constructor(opts: JitterBufferOptions) {
     const d = JITTER_BUFFER_DEFAULTS;
     if (!opts || !FRAME_MS_ALLOWED.includes(opts.frameMs)) {
-      throw new JitterBufferError("BAD_OPTION", `frameMs must be one of ${FRAME_MS_ALLOWED.join(", ")}`);
+      throw new JitterBufferError("bad-option", `frameMs must be one of ${FRAME_MS_ALLOWED.join(", ")}`);
     }
     this.frameMs = opts.frameMs;
     this.frameSamples = (SAMPLE_RATE / 1000) * opts.frameMs;

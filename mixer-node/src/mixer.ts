@@ -1,15 +1,12 @@
 import { MIXER_DEFAULTS } from "./defaults.js";
 import { Limiter, SUB_BLOCK, type LimiterOptions, type LimiterStats } from "./limiter.js";
 import type { MixerStats } from "./stats.js";
+import { ChoirmeshError } from "@choirmesh/common/errors";
 
 /** An error of the mixing engine, with a stable code. */
-export class EngineError extends Error {
-  constructor(
-    readonly code: "BAD_OPTION" | "BAD_SLOT" | "SLOT_IN_USE" | "SLOT_FREE" | "NO_LINK",
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = "EngineError";
+export class EngineError extends ChoirmeshError<"bad-option" | "bad-slot" | "slot-in-use" | "slot-free" | "no-link"> {
+  constructor(code: EngineError["code"], message: string) {
+    super(code, `${code}: ${message}`);
   }
 }
 
@@ -81,8 +78,8 @@ export class MixMinus {
   constructor(opts: MixMinusOptions) {
     const n = opts.frameSamples;
     const k = opts.maxChildren;
-    if (!Number.isInteger(n) || n <= 0) throw new EngineError("BAD_OPTION", `frameSamples ${n}`);
-    if (!Number.isInteger(k) || k < 0) throw new EngineError("BAD_OPTION", `maxChildren ${k}`);
+    if (!Number.isInteger(n) || n <= 0) throw new EngineError("bad-option", `frameSamples ${n}`);
+    if (!Number.isInteger(k) || k < 0) throw new EngineError("bad-option", `maxChildren ${k}`);
     this.frameSamples = n;
     this.maxChildren = k;
     const count = k + FIRST_CHILD;
@@ -120,7 +117,7 @@ export class MixMinus {
     if (which === "down" || which === "up") return DOWN;
     if (which === "voice" || which === "hear") return VOICE;
     if (!Number.isInteger(which) || which < 0 || which >= this.maxChildren) {
-      throw new EngineError("BAD_SLOT", `child slot ${String(which)} outside 0..${this.maxChildren - 1}`);
+      throw new EngineError("bad-slot", `child slot ${String(which)} outside 0..${this.maxChildren - 1}`);
     }
     return FIRST_CHILD + which;
   }
@@ -166,14 +163,14 @@ export class MixMinus {
 
   attachChild(slot: number): void {
     const i = this.index(slot);
-    if (this.present[i]) throw new EngineError("SLOT_IN_USE", `child slot ${slot} is attached`);
+    if (this.present[i]) throw new EngineError("slot-in-use", `child slot ${slot} is attached`);
     this.setPresent(i, true);
     this.attachedCount++;
   }
 
   detachChild(slot: number): void {
     const i = this.index(slot);
-    if (!this.present[i]) throw new EngineError("SLOT_FREE", `child slot ${slot} is not attached`);
+    if (!this.present[i]) throw new EngineError("slot-free", `child slot ${slot} is not attached`);
     this.setPresent(i, false);
     this.attachedCount--;
   }
@@ -194,7 +191,7 @@ export class MixMinus {
 
   /** Linear gain of an input; a change ramps linearly over the next mix() (no click). */
   setGain(which: MixInput, gain: number): void {
-    if (!(gain >= 0 && Number.isFinite(gain))) throw new EngineError("BAD_OPTION", `gain ${gain}`);
+    if (!(gain >= 0 && Number.isFinite(gain))) throw new EngineError("bad-option", `gain ${gain}`);
     this.gainTarget[this.index(which)] = gain;
   }
 

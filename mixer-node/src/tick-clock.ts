@@ -129,7 +129,7 @@ export class TickClock {
 
   constructor(opts: TickClockOptions, onTick: TickHandler) {
     if (!(opts.periodMs > 0) || !Number.isFinite(opts.periodMs)) {
-      throw new EngineError("BAD_OPTION", `periodMs ${opts.periodMs}`);
+      throw new EngineError("bad-option", `periodMs ${opts.periodMs}`);
     }
     this.periodMs = opts.periodMs;
     this.onTick = onTick;

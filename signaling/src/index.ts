@@ -1,6 +1,5 @@
 /** Public surface of the signaling part. */
 export * from "./defaults.js";
-export * from "./errors.js";
 export * from "@choirmesh/common/log";
 export * from "./metrics.js";
 export * from "@choirmesh/protocol";

@@ -89,7 +89,7 @@ export class Rooms {
       moves = room.planner.addNode(plannerInfo(id, msg));
     } catch (e) {
       if (room.size === 0) this.closeRoom(rt);
-      if (e instanceof PlannerError && e.code === "INVALID_NODE") return this.error(peer, "invalid-message", e.message, ref);
+      if (e instanceof PlannerError && e.code === "invalid-node") return this.error(peer, "invalid-message", e.message, ref);
       log.error("planner refused a join", { room: msg.room, error: String(e) });
       return this.error(peer, "internal", "could not place the node", ref);
     }
@@ -156,7 +156,7 @@ export class Rooms {
       if (!rt.rebuild) throw new Error("restore outside a rebuild");
     } catch (e) {
       if (room.size === 0) this.closeRoom(rt);
-      if (e instanceof PlannerError && e.code !== "UNKNOWN_NODE") return this.error(peer, "restore-refused", e.message, msg.ref);
+      if (e instanceof PlannerError && e.code !== "unknown-node") return this.error(peer, "restore-refused", e.message, msg.ref);
       log.error("planner refused a restore", { room: room.name, node: id, error: String(e) });
       return this.error(peer, "internal", "could not restore the node", msg.ref);
     }

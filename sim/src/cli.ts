@@ -9,10 +9,8 @@ import { runModel, type RunOptions } from "./run.js";
 import { summaryLine, summaryTable } from "./summary.js";
 import { writeReport } from "./report/html.js";
 import { ProgressBar } from "./progress.js";
-
-export class SimUsageError extends Error {
-  readonly code = "SIM_USAGE";
-}
+import { exitOnUsageError, numberArg, parseCommandLine } from "@choirmesh/common/args";
+import { UsageError } from "@choirmesh/common/errors";
 
 export interface CliArgs {
   run: RunOptions;
@@ -21,43 +19,48 @@ export interface CliArgs {
   progress: boolean;
 }
 
-function num(name: string, v: string | undefined): number {
-  const x = Number(v);
-  if (v === undefined || !Number.isFinite(x)) throw new SimUsageError(`${name} needs a number`);
-  return x;
-}
-
 /** childrenPerCore from a saved `npm run bench:mixer -- --json` output (its last JSON line). */
 export function childrenPerCoreFromBench(text: string): number {
   const last = text.trim().split("\n").reverse().find((l) => l.trim().startsWith("{"));
   const v = last ? (JSON.parse(last) as { childrenPerCore?: unknown }).childrenPerCore : undefined;
-  if (typeof v !== "number" || !(v > 0)) throw new SimUsageError("no childrenPerCore in the benchmark output");
+  if (typeof v !== "number" || !(v > 0)) throw new UsageError("no childrenPerCore in the benchmark output");
   return v;
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const a: CliArgs = { run: { singers: 1000, region: "europe", seed: 1, timing: {} }, json: false, out: null, progress: false };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    switch (k) {
-      case "--singers": a.run.singers = Math.floor(num(k, v)); i++; break;
-      case "--region": if (!v) throw new SimUsageError("--region needs a name"); a.run.region = v; i++; break;
-      case "--seed": a.run.seed = Math.floor(num(k, v)); i++; break;
-      case "--pairs": a.run.pairs = Math.floor(num(k, v)); i++; break;
-      case "--frame-ms": a.run.timing!.frameMs = num(k, v); i++; break;
-      case "--jitter-buffer-ms": a.run.timing!.jitterBufferMs = num(k, v); i++; break;
-      case "--children-per-core": a.run.timing!.childrenPerCore = num(k, v); i++; break;
-      case "--bench": if (!v) throw new SimUsageError("--bench needs a file"); a.run.timing!.childrenPerCore = childrenPerCoreFromBench(readFileSync(v, "utf8")); i++; break;
-      case "--churn-s": a.run.churnS = num(k, v); i++; break;
-      case "--out": if (!v) throw new SimUsageError("--out needs a folder"); a.out = v; i++; break;
-      case "--json": a.json = true; break;
-      case "--progress": a.progress = true; break;
-      default: throw new SimUsageError(`unknown option ${k}`);
-    }
-  }
-  if (a.run.singers < 2) throw new SimUsageError("--singers must be at least 2");
-  return a;
+  const v = parseCommandLine(argv, {
+    singers: { type: "string" },
+    region: { type: "string", default: "europe" },
+    seed: { type: "string" },
+    pairs: { type: "string" },
+    "frame-ms": { type: "string" },
+    "jitter-buffer-ms": { type: "string" },
+    "children-per-core": { type: "string" },
+    bench: { type: "string" },
+    "churn-s": { type: "string" },
+    out: { type: "string" },
+    json: { type: "boolean", default: false },
+    progress: { type: "boolean", default: false },
+  });
+  const timing: NonNullable<RunOptions["timing"]> = {};
+  const frameMs = numberArg("frame-ms", v["frame-ms"], undefined, { min: 0 });
+  if (frameMs !== undefined) timing.frameMs = frameMs;
+  const jb = numberArg("jitter-buffer-ms", v["jitter-buffer-ms"], undefined, { min: 0 });
+  if (jb !== undefined) timing.jitterBufferMs = jb;
+  const cpc = numberArg("children-per-core", v["children-per-core"], undefined, { min: 0 });
+  if (cpc !== undefined) timing.childrenPerCore = cpc;
+  if (v.bench !== undefined) timing.childrenPerCore = childrenPerCoreFromBench(readFileSync(v.bench, "utf8"));
+  const run: RunOptions = {
+    singers: Math.floor(numberArg("singers", v.singers, 1000, { min: 2 })),
+    region: v.region!,
+    seed: Math.floor(numberArg("seed", v.seed, 1)),
+    timing,
+  };
+  const pairs = numberArg("pairs", v.pairs, undefined, { min: 1 });
+  if (pairs !== undefined) run.pairs = Math.floor(pairs);
+  const churn = numberArg("churn-s", v["churn-s"], undefined, { min: 0 });
+  if (churn !== undefined) run.churnS = churn;
+  return { run, json: v.json!, out: v.out ?? null, progress: v.progress! };
 }
 
 async function main(): Promise<void> {
@@ -65,8 +68,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exit(2);
+    exitOnUsageError(e, "sim");
   }
   const bar = args.progress || process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
   if (bar) args.run.progress = (phase, done, total) => bar.update(phase, done, total);

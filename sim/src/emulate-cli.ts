@@ -5,14 +5,11 @@
  * Runs the real engine over the virtual network for the tree and the star and compares the
  * delays measured from the audio with the model's. Prints a table, or with --json one JSON line last.
  */
-import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { FRAME_MS_ALLOWED } from "@choirmesh/mixer-node/codec/types";
 import { runEmulation, type EmulateOptions, type EmulateResult } from "./emulate/run.js";
 import { ProgressBar } from "./progress.js";
-
-export class EmulateUsageError extends Error {
-  readonly code = "EMULATE_USAGE";
-}
+import { exitOnUsageError, numberArg, parseCommandLine } from "@choirmesh/common/args";
+import { UsageError } from "@choirmesh/common/errors";
 
 export interface EmulateCliArgs {
   run: EmulateOptions;
@@ -20,48 +17,39 @@ export interface EmulateCliArgs {
   progress: boolean;
 }
 
-function num(name: string, v: string | undefined): number {
-  const x = Number(v);
-  if (v === undefined || !Number.isFinite(x)) throw new EmulateUsageError(`${name} needs a number`);
-  return x;
-}
-
 export function parseEmulateArgs(argv: string[]): EmulateCliArgs {
-  const a: EmulateCliArgs = { run: { singers: 200, region: "europe", seed: 1 }, json: false, progress: false };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    switch (k) {
-      case "--singers": a.run.singers = Math.floor(num(k, v)); i++; break;
-      case "--region": if (!v) throw new EmulateUsageError("--region needs a name"); a.run.region = v; i++; break;
-      case "--seed": a.run.seed = Math.floor(num(k, v)); i++; break;
-      case "--voices": a.run.voices = Math.floor(num(k, v)); i++; break;
-      case "--warmup-s": a.run.warmupS = num(k, v); i++; break;
-      case "--record-s": a.run.recordS = num(k, v); i++; break;
-      case "--processing-ms": a.run.processingMs = num(k, v); i++; break;
-      case "--loss-pct": a.run.lossPct = num(k, v); i++; break;
-      case "--frame-ms": {
-        const f = num(k, v) as FrameMs;
-        if (!FRAME_MS_ALLOWED.includes(f)) throw new EmulateUsageError(`--frame-ms must be one of ${FRAME_MS_ALLOWED.join(", ")}`);
-        a.run.frameMs = f;
-        i++;
-        break;
-      }
-      case "--topology": {
-        if (v !== "tree" && v !== "star") throw new EmulateUsageError("--topology must be tree or star");
-        a.run.topologies = [...(a.run.topologies ?? []), v];
-        i++;
-        break;
-      }
-      case "--json": a.json = true; break;
-      case "--progress": a.progress = true; break;
-      default: throw new EmulateUsageError(`unknown option ${k}`);
-    }
-  }
-  if (a.run.singers < 3) throw new EmulateUsageError("--singers must be at least 3");
-  if ((a.run.voices ?? 2) < 2) throw new EmulateUsageError("--voices must be at least 2");
-  if ((a.run.recordS ?? 1) <= 0.5) throw new EmulateUsageError("--record-s must be above 0.5");
-  return a;
+  const v = parseCommandLine(argv, {
+    singers: { type: "string" },
+    region: { type: "string", default: "europe" },
+    seed: { type: "string" },
+    voices: { type: "string" },
+    "warmup-s": { type: "string" },
+    "record-s": { type: "string" },
+    "processing-ms": { type: "string" },
+    "loss-pct": { type: "string" },
+    "frame-ms": { type: "string" },
+    topology: { type: "string", multiple: true },
+    json: { type: "boolean", default: false },
+    progress: { type: "boolean", default: false },
+  });
+  const run: EmulateOptions = {
+    singers: Math.floor(numberArg("singers", v.singers, 200, { min: 3 })),
+    region: v.region!,
+    seed: Math.floor(numberArg("seed", v.seed, 1)),
+  };
+  const optional: Array<[keyof EmulateOptions, string, number | undefined]> = [
+    ["voices", "voices", numberArg("voices", v.voices, undefined, { min: 2, integer: true })],
+    ["warmupS", "warmup-s", numberArg("warmup-s", v["warmup-s"], undefined, { min: 0 })],
+    ["recordS", "record-s", numberArg("record-s", v["record-s"], undefined, { min: 0.5 })],
+    ["processingMs", "processing-ms", numberArg("processing-ms", v["processing-ms"], undefined, { min: 0 })],
+    ["lossPct", "loss-pct", numberArg("loss-pct", v["loss-pct"], undefined, { min: 0, max: 100 })],
+    ["frameMs", "frame-ms", numberArg("frame-ms", v["frame-ms"], undefined, { oneOf: FRAME_MS_ALLOWED })],
+  ];
+  for (const [key, , value] of optional) if (value !== undefined) (run as unknown as Record<string, number>)[key] = value;
+  if (run.recordS !== undefined && run.recordS <= 0.5) throw new UsageError("--record-s must be above 0.5");
+  for (const t of v.topology ?? []) if (t !== "tree" && t !== "star") throw new UsageError("--topology must be tree or star");
+  if (v.topology !== undefined) run.topologies = v.topology as ("tree" | "star")[];
+  return { run, json: v.json!, progress: v.progress! };
 }
 
 export function emulateTable(r: EmulateResult): string {
@@ -89,8 +77,7 @@ async function main(): Promise<void> {
   try {
     args = parseEmulateArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exit(2);
+    exitOnUsageError(e, "emulate");
   }
   const bar = args.progress || process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
   let lastPhase = "";

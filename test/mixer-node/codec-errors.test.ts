@@ -56,7 +56,7 @@ describe.each(BACKENDS)("$name backend with bad input", ({ name, available }) =>
       enc.setExpectedLoss(20);
       expect(enc.encode(sine(480, 440), out)).toBeGreaterThan(0);
       enc.destroy();
-      expect(codeOf(() => enc.encode(new Float32Array(480), out))).toBe("CodecError:DESTROYED");
+      expect(codeOf(() => enc.encode(new Float32Array(480), out))).toBe("CodecError:destroyed");
     });
 
     it("rejects bad decoder arguments and packets, and keeps decoding afterwards", () => {
@@ -70,21 +70,21 @@ describe.each(BACKENDS)("$name backend with bad input", ({ name, available }) =>
       expect(codeOf(() => dec.decodeFec(good, new Float32Array(10)))).toBe("RangeError");
       expect(codeOf(() => dec.decode(Array.from(good) as never, out))).toBe("TypeError");
       expect(codeOf(() => dec.decode(good, new Float64Array(480) as never))).toBe("TypeError");
-      expect(codeOf(() => dec.decode(new Uint8Array(0), out))).toBe("CodecError:INVALID_PACKET");
+      expect(codeOf(() => dec.decode(new Uint8Array(0), out))).toBe("CodecError:invalid-packet");
       // A valid 20 ms packet into a 10 ms decoder.
       const enc20 = backend.createEncoder({ frameMs: 20 });
       const p20 = pkt.slice(0, enc20.encode(sine(960, 440), pkt));
-      expect(codeOf(() => dec.decode(p20, out))).toBe("CodecError:FRAME_MISMATCH");
+      expect(codeOf(() => dec.decode(p20, out))).toBe("CodecError:frame-mismatch");
       // Code-3 packets: one claiming 0 frames, one whose padding overruns the packet.
-      expect(codeOf(() => dec.decode(Uint8Array.of((30 << 3) | 3, 0), out))).toBe("CodecError:INVALID_PACKET");
+      expect(codeOf(() => dec.decode(Uint8Array.of((30 << 3) | 3, 0), out))).toBe("CodecError:invalid-packet");
       expect(codeOf(() => dec.decode(Uint8Array.of((30 << 3) | 3, 0x41, 200, 1, 2), out))).toBe(
-        "CodecError:INVALID_PACKET",
+        "CodecError:invalid-packet",
       );
       expect(dec.decode(good, out)).toBe(480);
       enc.destroy();
       enc20.destroy();
       dec.destroy();
-      expect(codeOf(() => dec.conceal(out))).toBe("CodecError:DESTROYED");
+      expect(codeOf(() => dec.conceal(out))).toBe("CodecError:destroyed");
     });
 
     it("survives 5000 random garbage packets: each decodes one frame or throws a CodecError", () => {
@@ -106,7 +106,7 @@ describe.each(BACKENDS)("$name backend with bad input", ({ name, available }) =>
       }
       console.log(`${name}: garbage packets ->`, JSON.stringify(counts));
       expect(Object.keys(counts).every((k) => k === "frame" || k.startsWith("CodecError:"))).toBe(true);
-      expect(counts["CodecError:FRAME_MISMATCH"]).toBeGreaterThan(1000);
+      expect(counts["CodecError:frame-mismatch"]).toBeGreaterThan(1000);
       expect(counts.frame).toBeGreaterThan(0);
       dec.destroy();
     });
@@ -145,7 +145,7 @@ describe("loadCodecBackend", () => {
     expect(loadCodecBackend().name).toBe("fallback");
     if (nativeReason === null) expect(loadCodecBackend("native").name).toBe("native");
     process.env[BACKEND_ENV] = "opusscript";
-    expect(codeOf(() => loadCodecBackend())).toBe("CodecError:UNKNOWN_BACKEND");
+    expect(codeOf(() => loadCodecBackend())).toBe("CodecError:unknown-backend");
   });
 
   it("an unavailable native binding gives a CodecError with the reason", () => {
@@ -156,7 +156,7 @@ describe("loadCodecBackend", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(CodecError);
-    expect((err as CodecError).code).toBe("NATIVE_UNAVAILABLE");
+    expect((err as CodecError).code).toBe("native-unavailable");
     expect((err as CodecError).message).toMatch(/not built .*npm run build:native/);
   });
 });

@@ -281,8 +281,8 @@ describe.each(backends)("HubEngine with the %s codec", (name) => {
     engine.receive(3, 1, 480, new Uint8Array([1, 2, 3]), 0);
     engine.receive("parent", 1, 480, new Uint8Array([1, 2, 3]), 0);
     expect(engine.toJSON().unroutable).toBe(2);
-    expect(() => engine.attachChild(0)).toThrow(/SLOT_IN_USE/);
-    expect(() => engine.attachChild(9)).toThrow(/BAD_SLOT/);
-    expect(() => engine.detachParent()).toThrow(/NO_LINK/);
+    expect(() => engine.attachChild(0)).toThrow(/slot-in-use/);
+    expect(() => engine.attachChild(9)).toThrow(/bad-slot/);
+    expect(() => engine.detachParent()).toThrow(/no-link/);
   });
 });

@@ -592,7 +592,7 @@ describe("JitterBuffer: lifecycle and options", () => {
       try {
         new JitterBuffer(o);
       } catch (e) {
-        expect((e as JitterBufferError).code).toBe("BAD_OPTION");
+        expect((e as JitterBufferError).code).toBe("bad-option");
       }
     }
   });

@@ -162,8 +162,8 @@ describe("MixMinus", () => {
     expect(toneDb(out.get(0)!, 780)).toBeCloseTo(AMP_DB, 1);
     expect(out.get(1)!.every((v) => v === 0)).toBe(true);
     expect(() => m.detachChild(1)).toThrow(EngineError);
-    expect(() => m.attachChild(0)).toThrow(/SLOT_IN_USE/);
-    expect(() => m.childIn(4)).toThrow(/BAD_SLOT/);
+    expect(() => m.attachChild(0)).toThrow(/slot-in-use/);
+    expect(() => m.childIn(4)).toThrow(/bad-slot/);
   });
 
   it("at the root (no parent) up is the whole mix; a dedicated hub (no voice) hears everything", () => {

@@ -83,7 +83,7 @@ describe("package boundaries", () => {
     const web = walk(path.join(REPO_ROOT, "client", "web")).filter((f) => f.endsWith(".ts"));
     const wrong = web.flatMap((f) =>
       importsOf(f)
-        .filter((s) => !s.startsWith(".") && !/^@choirmesh\/(protocol|common\/events)$/.test(s) && !["socket.io-client", "simple-peer", "buffer"].includes(s))
+        .filter((s) => !s.startsWith(".") && !/^@choirmesh\/(protocol|common\/(events|errors))$/.test(s) && !["socket.io-client", "simple-peer", "buffer"].includes(s))
         .map((s) => `${rel(f)} -> ${s}`),
     );
     expect(wrong).toEqual([]);

@@ -297,7 +297,7 @@ describe("no root, no capacity", () => {
     try {
       p.addNode(node("a", 2));
     } catch (e) {
-      expect((e as PlannerError).code).toBe("DUPLICATE_NODE");
+      expect((e as PlannerError).code).toBe("duplicate-node");
     }
     expect(() => p.addNode(node("", 2))).toThrow(/non-empty/);
     expect(p.size).toBe(1);

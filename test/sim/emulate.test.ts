@@ -134,6 +134,6 @@ describe("emulate CLI arguments", () => {
     expect(a.json).toBe(true);
     expect(() => parseEmulateArgs(["--frame-ms", "7"])).toThrow(/frame-ms/);
     expect(() => parseEmulateArgs(["--topology", "mesh"])).toThrow(/topology/);
-    expect(() => parseEmulateArgs(["--bogus"])).toThrow(/unknown option/);
+    expect(() => parseEmulateArgs(["--bogus"])).toThrow(/Unknown option/);
   });
 });

@@ -71,7 +71,7 @@ describe("the command line", () => {
     const a = parseArgs(["--singers", "100000", "--region", "world", "--json", "--seed", "3", "--frame-ms", "5"]);
     expect(a.run).toMatchObject({ singers: 100000, region: "world", seed: 3, timing: { frameMs: 5 } });
     expect(a.json).toBe(true);
-    expect(() => parseArgs(["--bogus"])).toThrow(expect.objectContaining({ code: "SIM_USAGE" }));
+    expect(() => parseArgs(["--bogus"])).toThrow(expect.objectContaining({ code: "usage" }));
     expect(() => parseArgs(["--singers", "x"])).toThrow(/number/);
   });
 

@@ -93,7 +93,7 @@ class FallbackEncoder implements Encoder {
   }
 
   #live(): EvanEncoder {
-    if (!this.#enc) throw new CodecError("DESTROYED", "Opus encoder was destroyed");
+    if (!this.#enc) throw new CodecError("destroyed", "Opus encoder was destroyed");
     return this.#enc;
   }
 
@@ -111,7 +111,7 @@ class FallbackEncoder implements Encoder {
     try {
       pkt = enc.encode(s);
     } catch (e) {
-      throw new CodecError("OPUS_ERROR", `encode: ${(e as Error).message}`);
+      throw new CodecError("opus-error", `encode: ${(e as Error).message}`);
     }
     out.set(pkt);
     return pkt.length;
@@ -147,7 +147,7 @@ class FallbackDecoder implements Decoder {
   }
 
   #live(): EvanDecoder {
-    if (!this.#dec) throw new CodecError("DESTROYED", "Opus decoder was destroyed");
+    if (!this.#dec) throw new CodecError("destroyed", "Opus decoder was destroyed");
     return this.#dec;
   }
 
@@ -157,9 +157,9 @@ class FallbackDecoder implements Decoder {
     try {
       pcm = dec.decode(packet);
     } catch (e) {
-      throw new CodecError("INVALID_PACKET", `corrupt Opus packet: ${(e as Error).message}`);
+      throw new CodecError("invalid-packet", `corrupt Opus packet: ${(e as Error).message}`);
     }
-    if (pcm.length !== 2 * n) throw new CodecError("OPUS_ERROR", `decoded ${pcm.length / 2} samples, expected ${n}`);
+    if (pcm.length !== 2 * n) throw new CodecError("opus-error", `decoded ${pcm.length / 2} samples, expected ${n}`);
     // Little-endian Int16 bytes, read without a typed view so nothing more is allocated.
     for (let i = 0, j = 0; i < n; i++, j += 2) out[i] = (((pcm[j] | (pcm[j + 1] << 8)) << 16) >> 16) / 32768;
   }
@@ -169,9 +169,9 @@ class FallbackDecoder implements Decoder {
     checkBytes(packet, "packet");
     checkOut(out, this.frameSamples);
     const n = opusPacketSamples(packet);
-    if (n < 0) throw new CodecError("INVALID_PACKET", "empty or corrupt Opus packet");
+    if (n < 0) throw new CodecError("invalid-packet", "empty or corrupt Opus packet");
     if (n !== this.frameSamples) {
-      throw new CodecError("FRAME_MISMATCH", `packet is not one ${this.frameSamples}-sample frame`);
+      throw new CodecError("frame-mismatch", `packet is not one ${this.frameSamples}-sample frame`);
     }
     this.#run(dec, packet, out, n);
     this.#plc.record(out, n);
@@ -197,7 +197,7 @@ class FallbackDecoder implements Decoder {
   }
 }
 
-/** The fallback backend; throws CodecError("FALLBACK_UNAVAILABLE") when @evan/opus cannot load. */
+/** The fallback backend; throws CodecError("fallback-unavailable") when @evan/opus cannot load. */
 export function createFallbackBackend(): CodecBackend {
   let lib: EvanOpus;
   let version = "?";
@@ -206,7 +206,7 @@ export function createFallbackBackend(): CodecBackend {
     lib = require("@evan/opus") as EvanOpus;
     version = (require("@evan/opus/package.json") as { version: string }).version;
   } catch (e) {
-    throw new CodecError("FALLBACK_UNAVAILABLE", `@evan/opus failed to load: ${(e as Error).message}`);
+    throw new CodecError("fallback-unavailable", `@evan/opus failed to load: ${(e as Error).message}`);
   }
   return {
     name: "fallback",

@@ -23,7 +23,7 @@ function load(name: "native" | "fallback"): CodecBackend | CodecError {
     try {
       r = name === "native" ? createNativeBackend() : createFallbackBackend();
     } catch (e) {
-      r = e instanceof CodecError ? e : new CodecError(name === "native" ? "NATIVE_UNAVAILABLE" : "FALLBACK_UNAVAILABLE", String(e));
+      r = e instanceof CodecError ? e : new CodecError(name === "native" ? "native-unavailable" : "fallback-unavailable", String(e));
     }
     loaded[name] = r;
   }
@@ -33,7 +33,7 @@ function load(name: "native" | "fallback"): CodecBackend | CodecError {
 /**
  * Returns the codec backend. "auto" (the default) is native when the binding
  * loads, else fallback; "native" or "fallback" insist, and throw a CodecError
- * ("NATIVE_UNAVAILABLE" / "FALLBACK_UNAVAILABLE") with the reason when that
+ * ("native-unavailable" / "fallback-unavailable") with the reason when that
  * one cannot load.
  */
 export function loadCodecBackend(prefer: BackendPreference = "auto"): CodecBackend {
@@ -43,7 +43,7 @@ export function loadCodecBackend(prefer: BackendPreference = "auto"): CodecBacke
     if (env !== undefined && env !== "" && env !== "auto") want = env;
   }
   if (want !== "auto" && want !== "native" && want !== "fallback") {
-    throw new CodecError("UNKNOWN_BACKEND", `unknown Opus backend "${want}" (expected auto, native or fallback)`);
+    throw new CodecError("unknown-backend", `unknown Opus backend "${want}" (expected auto, native or fallback)`);
   }
   if (want !== "auto") {
     const r = load(want);
@@ -54,7 +54,7 @@ export function loadCodecBackend(prefer: BackendPreference = "auto"): CodecBacke
   if (!(n instanceof CodecError)) return n;
   const f = load("fallback");
   if (f instanceof CodecError) {
-    throw new CodecError("FALLBACK_UNAVAILABLE", `no Opus backend: ${n.message}; ${f.message}`);
+    throw new CodecError("fallback-unavailable", `no Opus backend: ${n.message}; ${f.message}`);
   }
   return f;
 }

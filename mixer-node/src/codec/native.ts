@@ -49,28 +49,28 @@ export const NATIVE_BINDING_PATH = join(REPO_ROOT, "mixer-node", "native", "buil
 const OPUS_BAD_ARG = -1;
 const OPUS_INVALID_PACKET = -4;
 
-/** Loads the compiled addon; throws CodecError("NATIVE_UNAVAILABLE") saying why it could not. */
+/** Loads the compiled addon; throws CodecError("native-unavailable") saying why it could not. */
 export function loadNativeBinding(path = NATIVE_BINDING_PATH): NativeBinding {
   if (!existsSync(path)) {
     throw new CodecError(
-      "NATIVE_UNAVAILABLE",
+      "native-unavailable",
       `native Opus binding not built (${path} missing): install libopus-dev and a C compiler, then run \`npm run build:native\``,
     );
   }
   try {
     return createRequire(import.meta.url)(path) as NativeBinding;
   } catch (e) {
-    throw new CodecError("NATIVE_UNAVAILABLE", `native Opus binding failed to load: ${(e as Error).message}`);
+    throw new CodecError("native-unavailable", `native Opus binding failed to load: ${(e as Error).message}`);
   }
 }
 
 function opusError(binding: NativeBinding, code: number, what: string): CodecError {
-  return new CodecError("OPUS_ERROR", `${what}: ${binding.strerror(code)}`, code);
+  return new CodecError("opus-error", `${what}: ${binding.strerror(code)}`, code);
 }
 
 function wrapDestroyed(e: unknown): unknown {
   return (e as { code?: string }).code === "ERR_DESTROYED"
-    ? new CodecError("DESTROYED", (e as Error).message)
+    ? new CodecError("destroyed", (e as Error).message)
     : e;
 }
 
@@ -138,11 +138,11 @@ class NativeDecoder implements Decoder {
 
   #check(n: number): number {
     if (n >= 0) return n;
-    if (n === OPUS_INVALID_PACKET) throw new CodecError("INVALID_PACKET", "empty or corrupt Opus packet", n);
+    if (n === OPUS_INVALID_PACKET) throw new CodecError("invalid-packet", "empty or corrupt Opus packet", n);
     // The binding reports a valid packet of another duration as OPUS_BAD_ARG (every other
     // argument was already checked there).
     if (n === OPUS_BAD_ARG) {
-      throw new CodecError("FRAME_MISMATCH", `packet is not one ${this.frameSamples}-sample frame`, n);
+      throw new CodecError("frame-mismatch", `packet is not one ${this.frameSamples}-sample frame`, n);
     }
     throw opusError(this.#b, n, "opus_decode_float");
   }
@@ -190,7 +190,7 @@ class NativeDecoder implements Decoder {
   }
 }
 
-/** The native backend; throws CodecError("NATIVE_UNAVAILABLE") when the addon cannot load. */
+/** The native backend; throws CodecError("native-unavailable") when the addon cannot load. */
 export function createNativeBackend(binding: NativeBinding = loadNativeBinding()): CodecBackend {
   return {
     name: "native",

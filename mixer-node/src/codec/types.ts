@@ -5,6 +5,7 @@
  * PCM is 48 kHz mono Float32 in [-1, 1]. Every call writes into buffers the
  * caller owns: nothing on this path allocates per frame.
  */
+import { ChoirmeshError } from "@choirmesh/common/errors";
 
 export type FrameMs = 2.5 | 5 | 10 | 20;
 export const FRAME_MS_ALLOWED: readonly FrameMs[] = [2.5, 5, 10, 20];
@@ -51,7 +52,7 @@ export interface Decoder {
   /**
    * Decodes one packet into `out` (length >= frameSamples); returns samples written
    * (always frameSamples). An empty or corrupt packet, or one whose duration is not one
-   * frame, throws a CodecError ("INVALID_PACKET" / "FRAME_MISMATCH").
+   * frame, throws a CodecError ("invalid-packet" / "frame-mismatch").
    */
   decode(packet: Uint8Array, out: Float32Array): number;
   /** Packet-loss concealment of exactly one frame into `out`; returns samples written. */
@@ -82,29 +83,28 @@ export interface CodecBackend {
  */
 export type CodecErrorCode =
   /** The native backend was requested but its binding did not load (reason in the message). */
-  | "NATIVE_UNAVAILABLE"
+  | "native-unavailable"
   /** The fallback package did not load either. */
-  | "FALLBACK_UNAVAILABLE"
+  | "fallback-unavailable"
   /** CHOIRMESH_OPUS_BACKEND or the `prefer` argument named no known backend. */
-  | "UNKNOWN_BACKEND"
+  | "unknown-backend"
   /** A received packet is empty or corrupt. */
-  | "INVALID_PACKET"
+  | "invalid-packet"
   /** A received packet is valid Opus but not exactly one frame of this decoder's size. */
-  | "FRAME_MISMATCH"
+  | "frame-mismatch"
   /** The encoder or decoder was used after destroy(). */
-  | "DESTROYED"
+  | "destroyed"
   /** Any other failure reported by libopus. */
-  | "OPUS_ERROR";
+  | "opus-error";
 
-export class CodecError extends Error {
-  override readonly name = "CodecError";
+export class CodecError extends ChoirmeshError<CodecErrorCode> {
   constructor(
-    readonly code: CodecErrorCode,
+    code: CodecErrorCode,
     message: string,
     /** The libopus error number (negative) when libopus reported the failure. */
     readonly opusCode?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -4,30 +4,22 @@
  * messages. Errors that come from the network are reported as `error`
  * events on the link; they are never thrown into the caller or into werift.
  */
+import { ChoirmeshError } from "@choirmesh/common/errors";
 
 export type TransportErrorCode =
   /** A signal from the peer failed validation (shape, kind, size). */
-  | "BAD_SIGNAL"
+  | "bad-signal"
   /** A valid-looking signal arrived at the wrong moment (e.g. an answer to an answerer). */
-  | "UNEXPECTED_SIGNAL"
+  | "unexpected-signal"
   /** werift rejected a description or candidate, or offer/answer creation failed. */
-  | "NEGOTIATION_FAILED"
+  | "negotiation-failed"
   /** An application listener threw; the packet path carried on. */
-  | "LISTENER_THREW"
+  | "listener-threw"
   /** werift's send path rejected (the packet is lost, the link carries on). */
-  | "SEND_FAILED"
+  | "send-failed"
   /** The operation needs an open link. */
-  | "CLOSED"
+  | "closed"
   /** An invalid option or argument from local code. */
-  | "BAD_OPTION";
+  | "bad-option";
 
-export class TransportError extends Error {
-  override readonly name = "TransportError";
-  constructor(
-    readonly code: TransportErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class TransportError extends ChoirmeshError<TransportErrorCode> {}

@@ -57,7 +57,7 @@ export class Negotiation {
   acceptAnswer(sdp: string): void {
     this.enqueue(async () => {
       if (this.pc.signalingState !== "have-local-offer") {
-        this.hooks.report("UNEXPECTED_SIGNAL", `an answer in signaling state ${this.pc.signalingState}`);
+        this.hooks.report("unexpected-signal", `an answer in signaling state ${this.pc.signalingState}`);
         return;
       }
       await this.pc.setRemoteDescription({ type: "answer", sdp });
@@ -82,7 +82,7 @@ export class Negotiation {
       try {
         await step();
       } catch (err) {
-        if (!this.hooks.isClosing()) this.hooks.report("NEGOTIATION_FAILED", "a signaling step failed", err);
+        if (!this.hooks.isClosing()) this.hooks.report("negotiation-failed", "a signaling step failed", err);
       }
     });
   }
@@ -99,7 +99,7 @@ export class Negotiation {
     } else {
       await this.pc.setLocalDescription({ type: kind, sdp });
       const full = this.pc.localDescription?.sdp;
-      if (full === undefined) throw new TransportError("NEGOTIATION_FAILED", "no local description after gathering");
+      if (full === undefined) throw new TransportError("negotiation-failed", "no local description after gathering");
       this.hooks.emitSignal({ kind, sdp: this.hooks.loopbackOnly ? keepLoopbackCandidates(full) : full });
     }
   }
@@ -120,7 +120,7 @@ export class Negotiation {
       const ice = dtls.iceTransport;
       if (dtls.state !== "connected" || ice.state === "checking" || ice.connection.nominated) continue;
       ice.start().catch((err: unknown) => {
-        if (!this.hooks.isClosing()) this.hooks.report("NEGOTIATION_FAILED", "ICE checks after a restart failed", err);
+        if (!this.hooks.isClosing()) this.hooks.report("negotiation-failed", "ICE checks after a restart failed", err);
       });
     }
   }

@@ -57,7 +57,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   constructor(options: PeerLinkOptions) {
     super();
     if (options.role !== "offerer" && options.role !== "answerer") {
-      throw new TransportError("BAD_OPTION", `role must be "offerer" or "answerer": ${String(options.role)}`);
+      throw new TransportError("bad-option", `role must be "offerer" or "answerer": ${String(options.role)}`);
     }
     this.role = options.role;
     this.label = options.label ?? PEER_LINK_DEFAULTS.label;
@@ -95,7 +95,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (this.closing) return;
     const check = parseSignal(input, this.maxSdpChars);
     if (!check.ok) {
-      this.report("BAD_SIGNAL", check.reason);
+      this.report("bad-signal", check.reason);
       return;
     }
     if (!this.started) {
@@ -105,18 +105,18 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     const signal = check.signal;
     switch (signal.kind) {
       case "offer":
-        if (this.role !== "answerer") return this.report("UNEXPECTED_SIGNAL", "an offerer got an offer");
+        if (this.role !== "answerer") return this.report("unexpected-signal", "an offerer got an offer");
         this.negotiation.answer(signal.sdp);
         return;
       case "answer":
-        if (this.role !== "offerer") return this.report("UNEXPECTED_SIGNAL", "an answerer got an answer");
+        if (this.role !== "offerer") return this.report("unexpected-signal", "an answerer got an answer");
         this.negotiation.acceptAnswer(signal.sdp);
         return;
       case "candidate":
         this.negotiation.addCandidate(signal.candidate);
         return;
       case "restart":
-        if (this.role !== "offerer") return this.report("UNEXPECTED_SIGNAL", "an answerer got a restart request");
+        if (this.role !== "offerer") return this.report("unexpected-signal", "an answerer got a restart request");
         this.restartIce();
         return;
       case "bye":
@@ -265,7 +265,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.direct?.detach();
     this.setState("closed");
     this.closing = this.pc.close().catch((err: unknown) => {
-      this.report("NEGOTIATION_FAILED", "closing the peer connection failed", err);
+      this.report("negotiation-failed", "closing the peer connection failed", err);
     });
     return this.closing;
   }
@@ -319,7 +319,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
 
   private readonly onSendRejected = (err: unknown): void => {
     this.counters.sendFailures++;
-    if (this.counters.sendFailures === 1) this.report("SEND_FAILED", "werift rejected an RTP send", err);
+    if (this.counters.sendFailures === 1) this.report("send-failed", "werift rejected an RTP send", err);
   };
 
   private readonly onTrack = (track: MediaStreamTrack): void => {
@@ -371,7 +371,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     const now = performance.now();
     if (now - this.lastListenerErrorReport < LISTENER_ERROR_REPORT_MS) return;
     this.lastListenerErrorReport = now;
-    this.report("LISTENER_THREW", `a listener of "${String(event)}" threw`, err);
+    this.report("listener-threw", `a listener of "${String(event)}" threw`, err);
   }
 
   private setState(next: LinkState): void {

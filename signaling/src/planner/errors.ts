@@ -1,12 +1,5 @@
-export type PlannerErrorCode = "DUPLICATE_NODE" | "INVALID_NODE" | "UNKNOWN_NODE" | "PARENT_FULL";
+export type PlannerErrorCode = "duplicate-node" | "invalid-node" | "unknown-node" | "parent-full";
 
 /** A planner error with a code the server can turn into a reply. */
-export class PlannerError extends Error {
-  constructor(
-    readonly code: PlannerErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "PlannerError";
-  }
-}
+import { ChoirmeshError } from "@choirmesh/common/errors";
+export class PlannerError extends ChoirmeshError<PlannerErrorCode> {}

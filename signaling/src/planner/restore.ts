@@ -28,16 +28,16 @@ export class RecoveringTreePlanner extends TreePlanner {
 
   /**
    * Adds a node directly under `parent` (which must be placed and have a free slot), or as the
-   * root when `parent` is null and the tree has none. Throws UNKNOWN_NODE for an unknown parent,
-   * PARENT_FULL for a parent that cannot take it (restoreRefusal) and DUPLICATE_NODE for a known
+   * root when `parent` is null and the tree has none. Throws unknown-node for an unknown parent,
+   * parent-full for a parent that cannot take it (restoreRefusal) and duplicate-node for a known
    * id; a null parent while a root exists places the node as an ordinary join.
    */
   restoreNode(info: PlannerNodeInfo, parent: NodeId | null, backup: NodeId | null = null): Move[] {
     if (parent !== null) {
       const p = this.get(parent);
-      if (p.depth < 0) throw new PlannerError("UNKNOWN_NODE", `parent ${parent} is not placed`);
+      if (p.depth < 0) throw new PlannerError("unknown-node", `parent ${parent} is not placed`);
       const refusal = this.restoreRefusal(parent);
-      if (refusal !== null) throw new PlannerError("PARENT_FULL", refusal);
+      if (refusal !== null) throw new PlannerError("parent-full", refusal);
       const n = this.createNode(info);
       this.addChild(p, n);
       n.waiting = false;

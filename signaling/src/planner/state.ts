@@ -46,8 +46,8 @@ export class PlannerState {
   }
 
   protected createNode(info: PlannerNodeInfo): PNode {
-    if (typeof info?.id !== "string" || info.id.length === 0) throw new PlannerError("INVALID_NODE", "node id must be a non-empty string");
-    if (this.nodes.has(info.id)) throw new PlannerError("DUPLICATE_NODE", `node ${info.id} is already in the tree`);
+    if (typeof info?.id !== "string" || info.id.length === 0) throw new PlannerError("invalid-node", "node id must be a non-empty string");
+    if (this.nodes.has(info.id)) throw new PlannerError("duplicate-node", `node ${info.id} is already in the tree`);
     const loc = info.location;
     const hasLoc = loc !== undefined && Number.isFinite(loc.lat) && Number.isFinite(loc.lon) && Math.abs(loc.lat) <= 90;
     const access = Number.isFinite(info.accessMs) && (info.accessMs as number) >= 0
@@ -84,7 +84,7 @@ export class PlannerState {
 
   protected get(id: string): PNode {
     const n = this.nodes.get(id);
-    if (!n) throw new PlannerError("UNKNOWN_NODE", `no node ${id}`);
+    if (!n) throw new PlannerError("unknown-node", `no node ${id}`);
     return n;
   }
 
