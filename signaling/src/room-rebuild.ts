@@ -14,7 +14,7 @@
  *
  * Pure bookkeeping over the planner: no sockets, no timers (rooms.ts owns the window timer).
  */
-import type { RecoveringTreePlanner } from "./planner/restore.js";
+import type { TreePlanner } from "./planner/tree-planner.js";
 import type { Move, NodeId, PlannerNodeInfo } from "./planner/types.js";
 
 export interface RestoreReport {
@@ -33,7 +33,7 @@ export class RoomRebuild {
   private readonly reported = new Set<NodeId>();
   restored = 0;
 
-  constructor(private readonly planner: RecoveringTreePlanner) {}
+  constructor(private readonly planner: TreePlanner) {}
 
   has(id: NodeId): boolean {
     return this.buffered.has(id);

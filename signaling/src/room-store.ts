@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { MediaSettings } from "@choirmesh/protocol";
-import { RecoveringTreePlanner } from "./planner/restore.js";
+import { TreePlanner } from "./planner/tree-planner.js";
 import type { NodeId, PlannerOptions } from "./planner/types.js";
 
 /** What the room remembers of a member (the join's self-description). */
@@ -24,7 +24,7 @@ export interface RoomState {
   readonly name: string;
   readonly media: MediaSettings;
   /** The room's tree: the planner is the single source of truth for parents and children. */
-  readonly planner: RecoveringTreePlanner;
+  readonly planner: TreePlanner;
   /** Tree version: bumped by every change the server announces. */
   readonly epoch: number;
   bumpEpoch(): number;
@@ -47,7 +47,7 @@ export interface RoomStore {
 }
 
 class InMemoryRoom implements RoomState {
-  readonly planner: RecoveringTreePlanner;
+  readonly planner: TreePlanner;
   private readonly byId = new Map<NodeId, MemberRecord>();
   private version = 0;
 
@@ -56,7 +56,7 @@ class InMemoryRoom implements RoomState {
     readonly media: MediaSettings,
     plannerOptions: Partial<PlannerOptions>,
   ) {
-    this.planner = new RecoveringTreePlanner(plannerOptions);
+    this.planner = new TreePlanner(plannerOptions);
   }
 
   get epoch(): number {

@@ -5,7 +5,7 @@
  * bookkeeping on their own.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { RecoveringTreePlanner } from "@choirmesh/signaling/planner/restore";
+import { TreePlanner } from "@choirmesh/signaling/planner/tree-planner";
 import { MAX_RESTORE_CHILDREN, parseClientMessage } from "@choirmesh/protocol";
 import type { TreeMessage } from "@choirmesh/protocol";
 import { RoomRebuild } from "@choirmesh/signaling/room-rebuild";
@@ -71,9 +71,9 @@ describe("protocol: link-lost and restore", () => {
   });
 });
 
-describe("RecoveringTreePlanner", () => {
+describe("TreePlanner: restore and repair (recovery.ts)", () => {
   it("restores nodes at their reported places, root first, within each hub's cap", () => {
-    const p = new RecoveringTreePlanner({ maxFanout: 2 });
+    const p = new TreePlanner({ maxFanout: 2 });
     p.restoreNode(info("r"), null);
     p.restoreNode(info("a"), "r");
     p.restoreNode(info("b"), "r");
@@ -90,7 +90,7 @@ describe("RecoveringTreePlanner", () => {
   });
 
   it("moves a node with its subtree to its backup, or to another hub outside its subtree", () => {
-    const p = new RecoveringTreePlanner({ maxFanout: 3 });
+    const p = new TreePlanner({ maxFanout: 3 });
     for (const id of ["r", "a", "b", "c", "d"]) p.addNode(info(id));
     const moved = p.snapshot().nodes.find((n) => n.depth === 2)!;
     const old = moved.parent!;
@@ -105,7 +105,7 @@ describe("RecoveringTreePlanner", () => {
 
 describe("RoomRebuild", () => {
   it("holds a node until its parent is back, then drains the whole fragment", () => {
-    const p = new RecoveringTreePlanner({ maxFanout: 3 });
+    const p = new TreePlanner({ maxFanout: 3 });
     const rb = new RoomRebuild(p);
     rb.add(info("d"), { parent: "a", backup: null, children: [] });
     rb.add(info("a"), { parent: "r", backup: null, children: ["d"] });
@@ -118,7 +118,7 @@ describe("RoomRebuild", () => {
   });
 
   it("places a fragment whose parent never came back, keeping the fragment whole", () => {
-    const p = new RecoveringTreePlanner({ maxFanout: 3 });
+    const p = new TreePlanner({ maxFanout: 3 });
     const rb = new RoomRebuild(p);
     rb.add(info("r"), { parent: null, backup: null, children: ["gone"] });
     rb.add(info("x"), { parent: "gone", backup: null, children: ["y"] });

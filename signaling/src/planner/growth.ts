@@ -26,21 +26,29 @@
  * rooms this moves ~1,200 leaves in all (one a join at most) and lowers the median pair by a
  * further 0.3-0.5 ms on each of five seeds, and the diameter of seed 1 from 256 to 208 ms.
  */
-import { PlannerState } from "./state.js";
 import type { PNode } from "./node.js";
+import type { PlannerState } from "./state.js";
 
-export abstract class GrowthState extends PlannerState {
+export class Growth {
   /** Room size at which the root and the hubs below it are next reconsidered. */
-  private nextCheck = this.opts.rootCheckFirst;
+  private nextCheck: number;
   /** Hubs still to reconsider in this check, one per join, the upper levels first. */
   private pendingHeads: PNode[] = [];
   /** Heads replaced so far (the root included), for toJSON. */
-  protected headMoves = 0;
+  headMoves = 0;
   /** Nodes in join order, reviewed round-robin from reviewAt (see review). */
   private reviewQueue: PNode[] = [];
   private reviewAt = 0;
   /** Leaves moved by reviews so far, for toJSON. */
-  protected reviewMoves = 0;
+  reviewMoves = 0;
+
+  constructor(
+    private readonly s: PlannerState,
+    /** Puts a node back among the waiting (the planner's own rule). */
+    private readonly waitNode: (n: PNode) => void,
+  ) {
+    this.nextCheck = s.opts.rootCheckFirst;
+  }
 
   private subtreeSize(c: PNode): number {
     let s = 0;
@@ -54,7 +62,7 @@ export abstract class GrowthState extends PlannerState {
   }
 
   /** Called at the end of each join: reviews earlier nodes, then relocates a hub when a check is under way. */
-  protected afterJoin(n: PNode): void {
+  afterJoin(n: PNode): void {
     this.review();
     this.reviewQueue.push(n);
     this.maybeRelocateHead();
@@ -66,18 +74,18 @@ export abstract class GrowthState extends PlannerState {
    */
   private review(): void {
     let moved = false;
-    for (let k = 0; k < this.opts.reviewPerJoin && this.reviewAt < this.reviewQueue.length; k++) {
+    for (let k = 0; k < this.s.opts.reviewPerJoin && this.reviewAt < this.reviewQueue.length; k++) {
       const x = this.reviewQueue[this.reviewAt++];
-      if (this.nodes.get(x.id) !== x) continue;
+      if (this.s.nodes.get(x.id) !== x) continue;
       this.reviewQueue.push(x);
       const p0 = x.parent;
-      if (moved || p0 === null || x.depth < 2 || x.children.length > 0 || this.coolingDown(x)) continue;
-      const p = this.findParent(x, x, (q) => q !== p0);
+      if (moved || p0 === null || x.depth < 2 || x.children.length > 0 || this.s.coolingDown(x)) continue;
+      const p = this.s.findParent(x, x, (q) => q !== p0);
       if (p === null) continue;
       // Leaving a dedicated hub for a singer's hub must gain dedicatedPreferenceMs more, as in findParent.
-      const bar = this.opts.reviewGainMs + (p0.info.dedicated && !p.info.dedicated ? this.opts.dedicatedPreferenceMs : 0);
-      if (this.placeCost(x, p0) - this.placeCost(x, p) > bar) {
-        this.attach(x, p, "rebalance");
+      const bar = this.s.opts.reviewGainMs + (p0.info.dedicated && !p.info.dedicated ? this.s.opts.dedicatedPreferenceMs : 0);
+      if (this.s.placeCost(x, p0) - this.s.placeCost(x, p) > bar) {
+        this.s.attach(x, p, "rebalance");
         this.reviewMoves++;
         moved = true;
       }
@@ -94,18 +102,18 @@ export abstract class GrowthState extends PlannerState {
    * hubs below it level by level, down to relocateDepth), and reconsiders one of them per join.
    */
   private maybeRelocateHead(): void {
-    const root = this.root;
-    if (root === null || this.opts.rootCheckFactor <= 1) return;
-    if (this.nodes.size >= this.nextCheck) {
-      while (this.nextCheck <= this.nodes.size) this.nextCheck = Math.ceil(this.nextCheck * this.opts.rootCheckFactor);
+    const root = this.s.root;
+    if (root === null || this.s.opts.rootCheckFactor <= 1) return;
+    if (this.s.nodes.size >= this.nextCheck) {
+      while (this.nextCheck <= this.s.nodes.size) this.nextCheck = Math.ceil(this.nextCheck * this.s.opts.rootCheckFactor);
       // Breadth-first: the root, its children, theirs, down to relocateDepth.
       const heads = [root];
-      for (let i = 0; i < heads.length; i++) if (heads[i].depth < this.opts.relocateDepth) heads.push(...heads[i].children);
+      for (let i = 0; i < heads.length; i++) if (heads[i].depth < this.s.opts.relocateDepth) heads.push(...heads[i].children);
       this.pendingHeads = heads;
     }
     while (this.pendingHeads.length > 0) {
       const h = this.pendingHeads.shift()!;
-      if (this.nodes.get(h.id) !== h || h.depth < 0 || h.depth > this.opts.relocateDepth) continue;
+      if (this.s.nodes.get(h.id) !== h || h.depth < 0 || h.depth > this.s.opts.relocateDepth) continue;
       this.reconsider(h);
       return;
     }
@@ -113,8 +121,8 @@ export abstract class GrowthState extends PlannerState {
 
   /** Replaces hub h by the childless hub that saves the most size-weighted link, if any saves enough. */
   private reconsider(h: PNode): void {
-    if (h.info.dedicated || this.waiting.length > 0 || h.children.length === 0) return;
-    if (this.coolingDown(h) || h.children.some((c) => this.coolingDown(c))) return;
+    if (h.info.dedicated || this.s.waiting.length > 0 || h.children.length === 0) return;
+    if (this.s.coolingDown(h) || h.children.some((c) => this.s.coolingDown(c))) return;
     const kids = h.children;
     const sizes = kids.map((c) => this.subtreeSize(c));
     const up = h.parent;
@@ -123,12 +131,12 @@ export abstract class GrowthState extends PlannerState {
     const region = up === null ? 0 : total + (h.info.hasVoice ? 1 : 0);
     if (total === 0) return;
     const costAt = (x: PNode): number => {
-      let c = up === null ? 0 : region * this.link(x, up);
-      for (let i = 0; i < kids.length; i++) c += sizes[i] * this.link(kids[i], x);
+      let c = up === null ? 0 : region * this.s.link(x, up);
+      for (let i = 0; i < kids.length; i++) c += sizes[i] * this.s.link(kids[i], x);
       return c;
     };
     let best: PNode | null = null;
-    let bestCost = costAt(h) - this.opts.rootMoveGainMs * (up === null ? total : region);
+    let bestCost = costAt(h) - this.s.opts.rootMoveGainMs * (up === null ? total : region);
     const consider = (x: PNode) => {
       if (x === h || x.depth <= 0 || x.children.length > 0 || x.cap < kids.length || x.cap < h.cap || x.info.dedicated) return;
       const c = costAt(x);
@@ -137,7 +145,7 @@ export abstract class GrowthState extends PlannerState {
         best = x;
       }
     };
-    if (up === null) for (const x of this.nodes.values()) consider(x);
+    if (up === null) for (const x of this.s.nodes.values()) consider(x);
     else {
       const stack = h.children.slice();
       while (stack.length > 0) {
@@ -151,21 +159,20 @@ export abstract class GrowthState extends PlannerState {
 
   /** Childless x takes h's place with h's children (PlannerState.takePlace); h joins again like a newcomer. */
   private takeOver(x: PNode, h: PNode): void {
-    this.removeChild(x);
-    this.takePlace(x, h, "rebalance");
+    this.s.removeChild(x);
+    this.s.takePlace(x, h, "rebalance");
     this.headMoves++;
     // takePlace leaves h under x; it goes wherever a newcomer would.
-    this.removeChild(h);
+    this.s.removeChild(h);
     h.depth = -1;
     h.up = 0;
     h.top = null;
-    this.refreshIndexes(h);
-    const p = this.findParent(h, h);
-    if (p !== null) this.attach(h, p, "rebalance");
+    this.s.refreshIndexes(h);
+    const p = this.s.findParent(h, h);
+    if (p !== null) this.s.attach(h, p, "rebalance");
     else this.waitNode(h);
-    for (const u of [...h.backupUsers]) this.markBackupDirty(u);
+    for (const u of [...h.backupUsers]) this.s.markBackupDirty(u);
   }
 
   /** Put a detached node in the waiting list (the planner's own wait). */
-  protected abstract waitNode(n: PNode): void;
 }

@@ -1,7 +1,9 @@
 /**
  * The planner's state and its primitives: attach and detach subtrees, keep depths, modelled
- * delays and indexes current, choose parents and backups, and record the moves of one
- * operation. TreePlanner (tree-planner.ts) builds joins, leaves and rebalancing on these.
+ * delays and indexes current, choose parents, and record the moves of one operation (backups:
+ * backups.ts). The planner is composed on it rather than derived from it: TreePlanner
+ * (tree-planner.ts) places joins and leaves, and hands the same state to its parts, Growth
+ * (growth.ts), Rebalancer (rebalance.ts) and Recovery (recovery.ts).
  */
 import { VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
 import { DepthBuckets } from "./buckets.js";
@@ -10,42 +12,43 @@ import { type ResolvedPlannerOptions } from "./defaults.js";
 import { PlannerError } from "./errors.js";
 import { type PNode, cellOf, inSubtree, newSlot } from "./node.js";
 import type { Move, PlannerNodeInfo } from "./types.js";
+import { checkBackupLoad, invalidateBackup, refreshBackup, setBackup } from "./backups.js";
 
 type Reason = Move["reason"];
 /** When one operation changes a node twice, the move carries the weightiest reason. */
 const REASON_RANK: Record<Reason, number> = { backup: 0, leave: 1, rebalance: 2, repair: 3, join: 4 };
 
 export class PlannerState {
-  protected readonly nodes = new Map<string, PNode>();
-  protected root: PNode | null = null;
+  readonly nodes = new Map<string, PNode>();
+  root: PNode | null = null;
   /** Tops of waiting nodes or fragments, in arrival order. */
-  protected waiting: PNode[] = [];
+  waiting: PNode[] = [];
   /** Hubs with a free slot, by depth and place. */
-  protected readonly open = new DepthBuckets((n) => n.openSlot);
+  readonly open = new DepthBuckets((n) => n.openSlot);
   /** Childless weak nodes (non-hubs first of all) that a stronger joining hub may take the place of. */
-  protected readonly leaves = new DepthBuckets((n) => n.leafSlot);
+  readonly leaves = new DepthBuckets((n) => n.leafSlot);
   /** Dedicated hubs with a free slot: singers go there first (see findParent). */
-  protected readonly openDedicated = new DepthBuckets((n) => n.dedSlot);
-  protected readonly vivaldi: VivaldiSpace;
-  protected readonly weakCap: number;
-  private seq = 0;
+  readonly openDedicated = new DepthBuckets((n) => n.dedSlot);
+  readonly vivaldi: VivaldiSpace;
+  readonly weakCap: number;
+  seq = 0;
   /** Smallest access delay of any node seen, for cost lower bounds. */
-  protected minAccessMs = Infinity;
+  minAccessMs = Infinity;
   /** Set once any node's Vivaldi coordinate is trusted. */
-  protected anyTrusted = false;
-  private touched = new Map<PNode, Reason>();
-  private backupDirty = new Set<PNode>();
+  anyTrusted = false;
+  touched = new Map<PNode, Reason>();
+  backupDirty = new Set<PNode>();
   /** Hubs whose spare slots shrank: their backup users may be too many. */
-  private loadDirty = new Set<PNode>();
+  loadDirty = new Set<PNode>();
   /** Placed non-root nodes without a backup, retried when capacity appears. */
-  protected readonly noBackup = new Set<PNode>();
+  readonly noBackup = new Set<PNode>();
 
-  constructor(protected readonly opts: ResolvedPlannerOptions) {
+  constructor(readonly opts: ResolvedPlannerOptions) {
     this.vivaldi = new VivaldiSpace(opts.vivaldi);
     this.weakCap = Math.max(2, Math.floor(opts.maxFanout / 2));
   }
 
-  protected createNode(info: PlannerNodeInfo): PNode {
+  createNode(info: PlannerNodeInfo): PNode {
     if (typeof info?.id !== "string" || info.id.length === 0) throw new PlannerError("invalid-node", "node id must be a non-empty string");
     if (this.nodes.has(info.id)) throw new PlannerError("duplicate-node", `node ${info.id} is already in the tree`);
     const loc = info.location;
@@ -82,7 +85,7 @@ export class PlannerState {
     return n;
   }
 
-  protected get(id: string): PNode {
+  get(id: string): PNode {
     const n = this.nodes.get(id);
     if (!n) throw new PlannerError("unknown-node", `no node ${id}`);
     return n;
@@ -90,12 +93,12 @@ export class PlannerState {
 
   // ---- estimates and costs -------------------------------------------------------------
 
-  protected link(a: PNode, b: PNode): number {
+  link(a: PNode, b: PNode): number {
     return estimateOneWayMs(a, b, this.vivaldi, this.opts.defaultLinkMs);
   }
 
   /** Cost of n under hub p: n's modelled delay to the root's mix, plus nudges for sections and weak hubs. */
-  protected placeCost(n: PNode, p: PNode): number {
+  placeCost(n: PNode, p: PNode): number {
     let c = p.up + this.opts.hubDelayMs + this.link(p, n);
     // Regions: a subtree whose top is near n is where n's neighbours go too, so that they
     // meet low in the tree.
@@ -118,7 +121,7 @@ export class PlannerState {
    * by more than dedicatedPreferenceMs: a data-centre hub costs no access delay on either
    * side, needs no singer's upload and does not go away with a singer.
    */
-  protected findParent(n: PNode, exclude: PNode | null, accept?: (p: PNode) => boolean): PNode | null {
+  findParent(n: PNode, exclude: PNode | null, accept?: (p: PNode) => boolean): PNode | null {
     const best = this.bestOpen(this.open, n, exclude, accept);
     if (this.openDedicated.size === 0 || n.info.dedicated || (best !== null && best.info.dedicated)) return best;
     const bestCost = this.lastCost;
@@ -128,9 +131,9 @@ export class PlannerState {
   }
 
   /** Cost of the last bestOpen result. */
-  private lastCost = Infinity;
+  lastCost = Infinity;
 
-  private bestOpen(index: DepthBuckets, n: PNode, exclude: PNode | null, accept?: (p: PNode) => boolean): PNode | null {
+  bestOpen(index: DepthBuckets, n: PNode, exclude: PNode | null, accept?: (p: PNode) => boolean): PNode | null {
     let best: PNode | null = null;
     let bestCost = Infinity;
     this.lastCost = Infinity;
@@ -160,13 +163,13 @@ export class PlannerState {
    * ends' access delays; Vivaldi estimates can be lower, so once any coordinate is trusted
    * the links count as free.
    */
-  protected depthLowerBound(d: number): number {
+  depthLowerBound(d: number): number {
     const perLink = this.anyTrusted ? 0 : 2 * this.minAccessMs;
     return (d + 1) * (this.opts.hubDelayMs + perLink);
   }
 
   /** A childless weak node at depth <= maxDepth whose place hub n could take, nearest the top. */
-  protected findDisplaceable(n: PNode, maxDepth: number): PNode | null {
+  findDisplaceable(n: PNode, maxDepth: number): PNode | null {
     const last = Math.min(maxDepth, this.leaves.maxDepth());
     for (let d = 1; d <= last; d++) {
       if (this.leaves.count(d) === 0) continue;
@@ -187,7 +190,7 @@ export class PlannerState {
 
   // ---- structure -------------------------------------------------------------------------
 
-  protected refreshIndexes(n: PNode): void {
+  refreshIndexes(n: PNode): void {
     const placed = n.depth >= 0 && this.nodes.get(n.id) === n;
     if (placed && n.cap > n.children.length) {
       if (n.openSlot.depth !== n.depth) this.open.add(n, n.depth);
@@ -202,25 +205,9 @@ export class PlannerState {
     if (n.backupUsers.size > 0) this.loadDirty.add(n);
   }
 
-  /**
-   * Keep a backup hub's users within its spare slots; the evicted choose again. Checked at the
-   * end of an operation, so that orphans of a leave still find the backup they were promised.
-   */
-  private checkBackupLoad(b: PNode): void {
-    if (b.backupUsers.size === 0) return;
-    const spare = b.depth >= 0 ? b.cap - b.children.length : 0;
-    const limit = spare * this.opts.backupUsersPerSlot;
-    if (b.backupUsers.size <= limit) return;
-    let excess = b.backupUsers.size - limit;
-    for (const u of b.backupUsers) {
-      if (excess-- <= 0) break;
-      this.setBackup(u, null);
-      this.backupDirty.add(u);
-    }
-  }
 
   /** Depth and modelled delay of a subtree after its top moved. */
-  protected settleSubtree(top: PNode): void {
+  settleSubtree(top: PNode): void {
     const stack = [top];
     while (stack.length > 0) {
       const n = stack.pop()!;
@@ -243,7 +230,7 @@ export class PlannerState {
     }
   }
 
-  protected addChild(p: PNode, c: PNode, at = -1): void {
+  addChild(p: PNode, c: PNode, at = -1): void {
     c.parent = p;
     if (at >= 0) p.children.splice(at, 0, c);
     else p.children.push(c);
@@ -252,7 +239,7 @@ export class PlannerState {
   }
 
   /** Unlink c from its parent; returns c's former index among the parent's children. */
-  protected removeChild(c: PNode): number {
+  removeChild(c: PNode): number {
     const p = c.parent;
     if (p === null) return -1;
     const i = p.children.indexOf(c);
@@ -274,13 +261,13 @@ export class PlannerState {
    * gain measured on estimates that are still settling (the RTTs a newcomer reports) is not
    * worth that more than once a cooldown.
    */
-  protected coolingDown(n: PNode): boolean {
+  coolingDown(n: PNode): boolean {
     const c = this.opts.moveCooldownMs;
     return c > 0 && this.opts.now() - n.placedAt < c;
   }
 
   /** Move subtree s under p, keeping s's subtree as it is. */
-  protected attach(s: PNode, p: PNode, reason: Reason): void {
+  attach(s: PNode, p: PNode, reason: Reason): void {
     if (s.parent !== null) this.removeChild(s);
     this.addChild(p, s);
     s.placedAt = this.opts.now();
@@ -296,7 +283,7 @@ export class PlannerState {
    * becomes n's child; n keeps any children of its own. n must be detached and able to hold
    * them all.
    */
-  protected takePlace(n: PNode, y: PNode, reason: Reason): void {
+  takePlace(n: PNode, y: PNode, reason: Reason): void {
     const p = y.parent;
     if (p !== null) {
       const at = this.removeChild(y);
@@ -322,119 +309,61 @@ export class PlannerState {
     this.touch(n, reason === "rebalance" ? "rebalance" : "join");
     this.touch(y, reason);
     this.afterMove(n);
-    if (n.backup !== null && inSubtree(n.backup, n)) this.invalidateBackup(n);
+    if (n.backup !== null && inSubtree(n.backup, n)) invalidateBackup(this, n);
     this.backupDirty.add(y);
     for (const k of kids) this.backupDirty.add(k);
   }
 
-  protected makeRoot(n: PNode, reason: Reason): void {
+  makeRoot(n: PNode, reason: Reason): void {
     if (n.parent !== null) this.removeChild(n);
     this.root = n;
     n.waiting = false;
-    this.setBackup(n, null);
+    setBackup(this, n, null);
     this.noBackup.delete(n);
     this.settleSubtree(n);
     this.touch(n, reason);
   }
 
   /** After s's subtree moved: its own backup and its new ancestors' backups may now be invalid. */
-  private afterMove(s: PNode): void {
+  afterMove(s: PNode): void {
     this.backupDirty.add(s);
     for (let a = s.parent; a !== null; a = a.parent) {
-      if (a.backup !== null && inSubtree(a.backup, s)) this.invalidateBackup(a);
+      if (a.backup !== null && inSubtree(a.backup, s)) invalidateBackup(this, a);
     }
     // Nodes counting on s whose parent s now sits under: s would fall with that parent.
     for (const u of s.backupUsers) if (u.parent !== null && inSubtree(s, u.parent)) this.backupDirty.add(u);
   }
 
-  protected invalidateBackup(n: PNode): void {
-    this.setBackup(n, null);
-    this.backupDirty.add(n);
-  }
 
-  // ---- backups ---------------------------------------------------------------------------
+  
 
-  protected setBackup(n: PNode, b: PNode | null): void {
-    if (n.backup === b) return;
-    if (n.backup !== null) n.backup.backupUsers.delete(n);
-    n.backup = b;
-    if (b !== null) b.backupUsers.add(n);
-    this.touch(n, "backup");
-  }
 
-  /** A valid backup: placed, another node, not n's parent, outside n's subtree, with a free slot. */
-  protected validBackup(n: PNode, b: PNode | null): b is PNode {
-    return (
-      b !== null && b !== n && b !== n.parent && b.depth >= 0 && b.cap > b.children.length &&
-      this.nodes.get(b.id) === b && !inSubtree(b, n)
-    );
-  }
-
-  private chooseBackup(n: PNode): PNode | null {
-    const parent = n.parent;
-    let best: PNode | null = null;
-    let bestCost = Infinity;
-    const from = this.open.minDepth();
-    if (from < 0) return null;
-    const max = this.open.maxDepth();
-    let firstHit = -1;
-    for (let d = from; d <= max; d++) {
-      if (firstHit >= 0 && (d > firstHit + 1 || bestCost <= this.depthLowerBound(d) - this.opts.hubDelayMs)) break;
-      this.open.visitNear(d, n, (b) => {
-        if (b === n || b === parent || b.backupUsers.size >= (b.cap - b.children.length) * this.opts.backupUsersPerSlot) return;
-        if (inSubtree(b, n)) return;
-        // A backup in a sibling's subtree falls with the parent: only when nothing else exists.
-        const shared = parent !== null && inSubtree(b, parent) ? 1000 : 0;
-        const c = b.up + this.link(b, n) + shared;
-        if (c < bestCost) {
-          bestCost = c;
-          best = b;
-        }
-      });
-      if (best !== null && firstHit < 0) firstHit = d;
-    }
-    return best;
-  }
-
-  private refreshBackup(n: PNode): void {
-    if (this.nodes.get(n.id) !== n) return;
-    if (n.depth <= 0) {
-      this.setBackup(n, null);
-      this.noBackup.delete(n);
-      return;
-    }
-    // A backup under the node's own parent falls with that parent: look again for one outside.
-    const sharesParent = n.backup !== null && n.parent !== null && inSubtree(n.backup, n.parent);
-    if (!this.validBackup(n, n.backup) || sharesParent) this.setBackup(n, this.chooseBackup(n));
-    if (n.backup === null) this.noBackup.add(n);
-    else this.noBackup.delete(n);
-  }
 
   // ---- moves -----------------------------------------------------------------------------
 
-  protected touch(n: PNode, reason: Reason): void {
+  touch(n: PNode, reason: Reason): void {
     const prev = this.touched.get(n);
     if (prev === undefined || REASON_RANK[reason] > REASON_RANK[prev]) this.touched.set(n, reason);
   }
 
-  protected markBackupDirty(n: PNode): void {
+  markBackupDirty(n: PNode): void {
     this.backupDirty.add(n);
   }
 
   /** Settle backups and turn the operation's changes into moves (the first touched first). */
-  protected finish(): Move[] {
-    for (const b of this.loadDirty) this.checkBackupLoad(b);
+  finish(): Move[] {
+    for (const b of this.loadDirty) checkBackupLoad(this, b);
     this.loadDirty.clear();
     for (let guard = 0; this.backupDirty.size > 0 && guard < 8; guard++) {
       const dirty = [...this.backupDirty];
       this.backupDirty.clear();
-      for (const n of dirty) this.refreshBackup(n);
+      for (const n of dirty) refreshBackup(this, n);
     }
     if (this.noBackup.size > 0 && this.open.size > 0) {
       let budget = 64;
       for (const n of [...this.noBackup]) {
         if (budget-- <= 0) break;
-        this.refreshBackup(n);
+        refreshBackup(this, n);
       }
     }
     const moves: Move[] = [];

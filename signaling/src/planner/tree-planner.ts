@@ -25,67 +25,82 @@ import { type ResolvedPlannerOptions, resolvePlannerOptions } from "./defaults.j
 import { type TreeDiameterView, treeDiameterMs, treePairDelayMs } from "./delay.js";
 import { type PNode, inSubtree } from "./node.js";
 import { type SmallTree, improveSmallTree } from "./local-search.js";
-import { GrowthState } from "./growth.js";
+import { Growth } from "./growth.js";
+import { Rebalancer } from "./rebalance.js";
+import { Recovery } from "./recovery.js";
+import { PlannerState } from "./state.js";
+import { invalidateBackup, setBackup, validBackup } from "./backups.js";
 import type { Move, NodeId, PlannerNodeInfo, PlannerOptions, TreeNodeView, TreeSnapshot } from "./types.js";
 
-export class TreePlanner extends GrowthState {
+export class TreePlanner {
   readonly options: Readonly<ResolvedPlannerOptions>;
+  /** The tree and its primitives (state.ts); the planner's parts below work on it. */
+  private readonly s: PlannerState;
+  /** Growth-time corrections: relocated heads, reviewed leaves (growth.ts). */
+  private readonly growth: Growth;
+  /** Restore after a server restart and repair of a lost link (recovery.ts). */
+  private readonly recovery: Recovery;
+  /** Bounded re-optimisation (rebalance.ts). */
+  private readonly rebalancer: Rebalancer;
   private readonly view: TreeDiameterView<PNode>;
 
   constructor(opts: Partial<PlannerOptions> = {}) {
     const resolved = resolvePlannerOptions(opts);
-    super(resolved);
     this.options = resolved;
+    this.s = new PlannerState(resolved);
+    this.growth = new Growth(this.s, (n) => this.waitNode(n));
+    this.recovery = new Recovery(this.s, (info) => this.addNode(info));
+    this.rebalancer = new Rebalancer(this.s);
     this.view = {
       parent: (n) => n.parent,
       depth: (n) => n.depth,
-      linkMs: (c, p) => this.link(c, p),
-      hubMs: () => this.opts.hubDelayMs,
+      linkMs: (c, p) => this.s.link(c, p),
+      hubMs: () => this.s.opts.hubDelayMs,
       children: (n) => n.children,
       hasVoice: (n) => n.info.hasVoice,
     };
   }
 
   addNode(info: PlannerNodeInfo): Move[] {
-    const n = this.createNode(info);
-    this.touch(n, "join");
-    if (this.root === null) {
-      if (n.cap > 0) this.makeRoot(n, "join");
+    const n = this.s.createNode(info);
+    this.s.touch(n, "join");
+    if (this.s.root === null) {
+      if (n.cap > 0) this.s.makeRoot(n, "join");
       else this.wait(n);
     } else if (!this.place(n)) this.wait(n);
-    if (n.cap > 0 && this.waiting.length > 0) this.drainWaiting();
-    this.markBackupDirty(n);
-    this.afterJoin(n);
-    return this.finish();
+    if (n.cap > 0 && this.s.waiting.length > 0) this.drainWaiting();
+    this.s.markBackupDirty(n);
+    this.growth.afterJoin(n);
+    return this.s.finish();
   }
 
   removeNode(id: NodeId): Move[] {
-    const n = this.nodes.get(id);
+    const n = this.s.nodes.get(id);
     if (!n) return [];
-    this.nodes.delete(id);
-    this.vivaldi.delete(id);
-    this.noBackup.delete(n);
-    this.open.remove(n);
-    this.leaves.remove(n);
-    for (const u of [...n.backupUsers]) this.invalidateBackup(u);
-    this.setBackup(n, null);
-    const wi = this.waiting.indexOf(n);
-    if (wi >= 0) this.waiting.splice(wi, 1);
+    this.s.nodes.delete(id);
+    this.s.vivaldi.delete(id);
+    this.s.noBackup.delete(n);
+    this.s.open.remove(n);
+    this.s.leaves.remove(n);
+    for (const u of [...n.backupUsers]) invalidateBackup(this.s, u);
+    setBackup(this.s, n, null);
+    const wi = this.s.waiting.indexOf(n);
+    if (wi >= 0) this.s.waiting.splice(wi, 1);
     const parent = n.parent;
-    if (parent !== null) this.removeChild(n);
+    if (parent !== null) this.s.removeChild(n);
     const orphans = n.children.slice();
-    for (const o of orphans) this.removeChild(o);
+    for (const o of orphans) this.s.removeChild(o);
     if (n.depth < 0) {
       // Inside a waiting fragment: its children become fragments of their own.
       for (const o of orphans) this.wait(o);
     } else {
-      if (n === this.root) {
-        this.root = null;
+      if (n === this.s.root) {
+        this.s.root = null;
         if (orphans.length > 0) {
           let heir = orphans[0];
           for (const o of orphans) if (o.cap > heir.cap || (o.cap === heir.cap && o.seq < heir.seq)) heir = o;
           orphans.splice(orphans.indexOf(heir), 1);
-          this.makeRoot(heir, "repair");
+          this.s.makeRoot(heir, "repair");
         }
       }
       // Those with the most free slots first: they can take in their siblings.
@@ -93,69 +108,69 @@ export class TreePlanner extends GrowthState {
       const siblings = new Set(orphans);
       for (const o of orphans) this.reattach(o, siblings);
     }
-    if (this.waiting.length > 0) this.drainWaiting();
-    return this.finish();
+    if (this.s.waiting.length > 0) this.drainWaiting();
+    return this.s.finish();
   }
 
   reportRtt(from: NodeId, to: NodeId, rttMs: number): void {
-    if (!this.nodes.has(from) || !this.nodes.has(to)) return;
-    if (this.vivaldi.observe(from, to, rttMs) && !this.anyTrusted) {
-      this.anyTrusted = this.vivaldi.trusted(from) || this.vivaldi.trusted(to);
+    if (!this.s.nodes.has(from) || !this.s.nodes.has(to)) return;
+    if (this.s.vivaldi.observe(from, to, rttMs) && !this.s.anyTrusted) {
+      this.s.anyTrusted = this.s.vivaldi.trusted(from) || this.s.vivaldi.trusted(to);
     }
   }
 
   rebalance(maxMoves: number): Move[] {
     let budget = Number.isFinite(maxMoves) ? Math.max(0, Math.floor(maxMoves)) : 0;
-    if (this.root !== null) this.settleSubtree(this.root);
-    if (budget > 0 && this.waiting.length > 0) budget -= this.drainWaiting(budget);
-    if (this.root !== null && this.waiting.length === 0 && this.nodes.size <= this.opts.smallRoomSize) {
-      this.optimizeSmallRoom(budget);
-      return this.finish();
+    if (this.s.root !== null) this.s.settleSubtree(this.s.root);
+    if (budget > 0 && this.s.waiting.length > 0) budget -= this.drainWaiting(budget);
+    if (this.s.root !== null && this.s.waiting.length === 0 && this.s.nodes.size <= this.s.opts.smallRoomSize) {
+      this.rebalancer.optimizeSmallRoom(budget);
+      return this.s.finish();
     }
-    budget -= this.promoteNearTop(budget);
-    if (budget > 0 && this.root !== null) budget -= this.reparentByGain(budget);
-    return this.finish();
+    budget -= this.rebalancer.promoteNearTop(budget);
+    if (budget > 0 && this.s.root !== null) budget -= this.rebalancer.reparentByGain(budget);
+    return this.s.finish();
   }
 
   // ---- queries ---------------------------------------------------------------------------
 
   has(id: NodeId): boolean {
-    return this.nodes.has(id);
+    return this.s.nodes.has(id);
   }
 
   get size(): number {
-    return this.nodes.size;
+    return this.s.nodes.size;
   }
 
   get rootId(): NodeId | null {
-    return this.root?.id ?? null;
+    return this.s.root?.id ?? null;
   }
 
   parentOf(id: NodeId): NodeId | null {
-    return this.nodes.get(id)?.parent?.id ?? null;
+    return this.s.nodes.get(id)?.parent?.id ?? null;
   }
 
   backupOf(id: NodeId): NodeId | null {
-    return this.nodes.get(id)?.backup?.id ?? null;
+    return this.s.nodes.get(id)?.backup?.id ?? null;
   }
 
   childrenOf(id: NodeId): readonly NodeId[] {
-    return this.nodes.get(id)?.children.map((c) => c.id) ?? [];
+    return this.s.nodes.get(id)?.children.map((c) => c.id) ?? [];
   }
 
   /** Depth below the root; -1 while waiting or unknown. */
   depthOf(id: NodeId): number {
-    return this.nodes.get(id)?.depth ?? -1;
+    return this.s.nodes.get(id)?.depth ?? -1;
   }
 
   isWaiting(id: NodeId): boolean {
-    const n = this.nodes.get(id);
+    const n = this.s.nodes.get(id);
     return n !== undefined && n.depth < 0;
   }
 
   snapshot(): TreeSnapshot {
     const nodes: TreeNodeView[] = [];
-    for (const n of this.nodes.values()) {
+    for (const n of this.s.nodes.values()) {
       const v: TreeNodeView = {
         id: n.id,
         parent: n.parent?.id ?? null,
@@ -170,231 +185,155 @@ export class TreePlanner extends GrowthState {
       if (n.depth < 0) v.waiting = true;
       nodes.push(v);
     }
-    return { root: this.root?.id ?? null, nodes, waiting: this.waiting.map((w) => w.id) };
+    return { root: this.s.root?.id ?? null, nodes, waiting: this.s.waiting.map((w) => w.id) };
   }
 
   estimateLinkMs(a: NodeId, b: NodeId): number {
-    return this.link(this.get(a), this.get(b));
+    return this.s.link(this.s.get(a), this.s.get(b));
   }
 
   pairDelayMs(a: NodeId, b: NodeId): number {
-    return treePairDelayMs(this.view, this.get(a), this.get(b));
+    return treePairDelayMs(this.view, this.s.get(a), this.s.get(b));
   }
 
   /** The worst pair delay over all voices in the tree (O(n)). */
   diameterMs(): number {
-    return this.root === null ? 0 : treeDiameterMs(this.view, this.root);
+    return this.s.root === null ? 0 : treeDiameterMs(this.view, this.s.root);
   }
 
   /** Share of placed non-root nodes with a valid backup. */
   backupCoverage(): number {
     let placed = 0;
     let covered = 0;
-    for (const n of this.nodes.values()) {
+    for (const n of this.s.nodes.values()) {
       if (n.depth <= 0) continue;
       placed++;
-      if (this.validBackup(n, n.backup)) covered++;
+      if (validBackup(this.s, n, n.backup)) covered++;
     }
     return placed === 0 ? 1 : covered / placed;
   }
 
   toJSON(): Record<string, unknown> {
     let maxDepth = 0;
-    for (const n of this.nodes.values()) maxDepth = Math.max(maxDepth, n.depth);
+    for (const n of this.s.nodes.values()) maxDepth = Math.max(maxDepth, n.depth);
     return {
-      nodes: this.nodes.size,
+      nodes: this.s.nodes.size,
       root: this.rootId,
       maxDepth,
-      waiting: this.waiting.length,
-      openHubs: this.open.size,
-      headRelocations: this.headMoves,
-      leafReviews: this.reviewMoves,
+      waiting: this.s.waiting.length,
+      openHubs: this.s.open.size,
+      headRelocations: this.growth.headMoves,
+      leafReviews: this.growth.reviewMoves,
       backupCoverage: this.backupCoverage(),
-      vivaldi: this.vivaldi.toJSON(),
+      vivaldi: this.s.vivaldi.toJSON(),
     };
   }
 
   // ---- placement -------------------------------------------------------------------------
 
-  protected waitNode(n: PNode): void {
+  private waitNode(n: PNode): void {
     this.wait(n);
   }
 
   private wait(n: PNode): void {
-    if (n.parent !== null) this.removeChild(n);
+    if (n.parent !== null) this.s.removeChild(n);
     n.waiting = true;
-    this.settleSubtree(n);
-    this.setBackup(n, null);
-    this.noBackup.delete(n);
-    if (!this.waiting.includes(n)) this.waiting.push(n);
+    this.s.settleSubtree(n);
+    setBackup(this.s, n, null);
+    this.s.noBackup.delete(n);
+    if (!this.s.waiting.includes(n)) this.s.waiting.push(n);
   }
 
   /** Place a new, childless node; false when there is no room anywhere. */
   private place(n: PNode): boolean {
-    const budget = this.opts.joinMoveBudget;
+    const budget = this.s.opts.joinMoveBudget;
     const canReplace = (y: PNode) =>
       n.cap > y.cap + 1 && y.children.length + 1 <= budget && n.cap >= y.children.length + 1 && !y.info.dedicated;
-    const root = this.root!;
+    const root = this.s.root!;
     if (canReplace(root)) {
-      this.takePlace(n, root, "rebalance");
+      this.s.takePlace(n, root, "rebalance");
       return true;
     }
-    const shallowestFree = this.open.minDepth();
+    const shallowestFree = this.s.open.minDepth();
     // With dedicated capacity left, a singer's hub does not push others under itself.
-    if (n.cap >= 2 && (this.openDedicated.size === 0 || n.info.dedicated)) {
-      const y = this.findDisplaceable(n, shallowestFree < 0 ? Infinity : shallowestFree);
+    if (n.cap >= 2 && (this.s.openDedicated.size === 0 || n.info.dedicated)) {
+      const y = this.s.findDisplaceable(n, shallowestFree < 0 ? Infinity : shallowestFree);
       if (y !== null) {
-        this.takePlace(n, y, "rebalance");
+        this.s.takePlace(n, y, "rebalance");
         return true;
       }
     }
-    const p = this.findParent(n, null);
+    const p = this.s.findParent(n, null);
     if (p === null) return false;
-    if (canReplace(p)) this.takePlace(n, p, "rebalance");
-    else this.attach(n, p, "join");
+    if (canReplace(p)) this.s.takePlace(n, p, "rebalance");
+    else this.s.attach(n, p, "join");
     return true;
   }
 
   /** Put an orphaned subtree back: its backup when still valid, else the best open hub. */
   private reattach(o: PNode, siblings: ReadonlySet<PNode>): void {
-    if (this.validBackup(o, o.backup) && o.backup !== null && !siblings.has(o.backup)) {
-      this.attach(o, o.backup, "repair");
+    if (validBackup(this.s, o, o.backup) && o.backup !== null && !siblings.has(o.backup)) {
+      this.s.attach(o, o.backup, "repair");
       return;
     }
     // A sibling's subtree only when nothing else has room: each orphan keeps its subtree as it was.
-    const p = this.findParent(o, o, (x) => !siblings.has(x)) ?? this.findParent(o, o);
+    const p = this.s.findParent(o, o, (x) => !siblings.has(x)) ?? this.s.findParent(o, o);
     if (p !== null) {
-      this.attach(o, p, "repair");
+      this.s.attach(o, p, "repair");
       return;
     }
     this.wait(o);
-    this.touch(o, "repair");
+    this.s.touch(o, "repair");
   }
 
 
   /** Place waiting nodes and fragments where capacity now exists; returns the moves made. */
   private drainWaiting(limit = Infinity): number {
     let moved = 0;
-    if (this.root === null) {
-      const heir = this.waiting.find((w) => w.cap > 0);
+    if (this.s.root === null) {
+      const heir = this.s.waiting.find((w) => w.cap > 0);
       if (heir === undefined) return 0;
-      this.waiting.splice(this.waiting.indexOf(heir), 1);
-      this.makeRoot(heir, "join");
+      this.s.waiting.splice(this.s.waiting.indexOf(heir), 1);
+      this.s.makeRoot(heir, "join");
       moved++;
     }
     const still: PNode[] = [];
-    for (const w of this.waiting) {
-      if (moved >= limit || (this.open.size === 0 && w.cap <= w.children.length)) {
+    for (const w of this.s.waiting) {
+      if (moved >= limit || (this.s.open.size === 0 && w.cap <= w.children.length)) {
         still.push(w);
         continue;
       }
-      const p = this.findParent(w, w);
+      const p = this.s.findParent(w, w);
       if (p === null) {
         still.push(w);
         continue;
       }
-      this.attach(w, p, "join");
+      this.s.attach(w, p, "join");
       moved++;
     }
-    this.waiting = still;
+    this.s.waiting = still;
     return moved;
   }
 
-  // ---- rebalancing -----------------------------------------------------------------------
+  // ---- recovery (recovery.ts) ----------------------------------------------------------
 
-  /** Small rooms: hill-climb on the exact objective (worst pair, then mean pair delay). */
-  private optimizeSmallRoom(budget: number): void {
-    const list = [...this.nodes.values()];
-    const n = list.length;
-    const index = new Map(list.map((x, i) => [x, i]));
-    const link = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) link[i * n + j] = link[j * n + i] = this.link(list[i], list[j]);
-    const tree: SmallTree = {
-      parent: Int32Array.from(list, (x) => (x.parent === null ? -1 : index.get(x.parent)!)),
-      cap: Int32Array.from(list, (x) => x.cap),
-      voice: Uint8Array.from(list, (x) => (x.info.hasVoice ? 1 : 0)),
-      link,
-      hubMs: this.opts.hubDelayMs,
-    };
-    const next = improveSmallTree(tree, budget);
-    const moved = list.filter((_, i) => next[i] !== tree.parent[i]);
-    if (moved.length === 0) return;
-    for (const x of moved) if (x.parent !== null) this.removeChild(x);
-    const rootIdx = next.indexOf(-1);
-    this.root = list[rootIdx];
-    // Attach top-down so that every parent is in place before its children.
-    const childrenOf: number[][] = list.map(() => []);
-    for (let i = 0; i < n; i++) if (next[i] >= 0) childrenOf[next[i]].push(i);
-    const order = [rootIdx];
-    for (let k = 0; k < order.length; k++) for (const c of childrenOf[order[k]]) order.push(c);
-    for (const i of order) if (next[i] >= 0 && next[i] !== tree.parent[i]) this.addChild(list[next[i]], list[i]);
-    this.settleSubtree(this.root);
-    for (const x of moved) this.touch(x, "rebalance");
-    for (const x of list) this.markBackupDirty(x);
+  /** Why `parent` cannot take one more restored child, or null when it can. */
+  restoreRefusal(parent: NodeId): string | null {
+    return this.recovery.restoreRefusal(parent);
   }
 
-  /**
-   * Near the top, a weak hub costs every node below it a level: let the strongest hub that
-   * has room for the weak hub's children take the weak hub's place at depth 0 or 1 (it keeps
-   * its own children, which move up with it).
-   */
-  private promoteNearTop(budget: number): number {
-    let used = 0;
-    const top: PNode[] = this.root === null ? [] : [this.root, ...this.root.children];
-    top.sort((a, b) => a.depth - b.depth || a.cap - b.cap || a.seq - b.seq);
-    for (const y of top) {
-      if (y.cap >= this.opts.maxFanout || y.info.dedicated || this.nodes.get(y.id) !== y) continue;
-      const need = y.children.length + 2;
-      if (used + need > budget) continue;
-      let best: PNode | null = null;
-      for (let d = Math.max(1, y.depth + 1); d <= this.open.maxDepth(); d++) {
-        for (const x of this.open.nodesAt(d)) {
-          if (x.cap > y.cap + 1 && x.cap >= x.children.length + y.children.length + 1 && !inSubtree(y, x)) {
-            if (best === null || x.cap > best.cap) best = x;
-          }
-        }
-      }
-      if (best === null) continue;
-      this.removeChild(best);
-      this.takePlace(best, y, "rebalance");
-      used += need;
-    }
-    return used;
+  /** Puts a node back under the parent it reports (see Recovery.restoreNode). */
+  restoreNode(info: PlannerNodeInfo, parent: NodeId | null, backup: NodeId | null = null): Move[] {
+    return this.recovery.restoreNode(info, parent, backup);
   }
 
-  /** Re-parent the subtrees whose move lowers the modelled delay the most (size-weighted). */
-  private reparentByGain(budget: number): number {
-    const size = new Map<PNode, number>();
-    const order: PNode[] = [this.root!];
-    for (let i = 0; i < order.length; i++) for (const c of order[i].children) order.push(c);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const n = order[i];
-      let s = n.info.hasVoice ? 1 : 0;
-      for (const c of n.children) s += size.get(c) ?? 0;
-      size.set(n, s);
-    }
-    const gainOf = (n: PNode, p: PNode): number => {
-      // n counts towards its own parent's section share: a little hysteresis against churn.
-      const now = this.placeCost(n, n.parent!);
-      const there = this.placeCost(n, p);
-      return (now - there) * Math.max(1, size.get(n) ?? 1);
-    };
-    const cands: { n: PNode; p: PNode; gain: number }[] = [];
-    for (let i = 1; i < order.length; i++) {
-      const n = order[i];
-      const p = this.findParent(n, n, (q) => q !== n.parent);
-      if (p === null) continue;
-      const gain = gainOf(n, p);
-      if (gain > this.opts.hubDelayMs * 0.05) cands.push({ n, p, gain });
-    }
-    cands.sort((a, b) => b.gain - a.gain || a.n.seq - b.n.seq);
-    let used = 0;
-    for (const { n, p } of cands) {
-      if (used >= budget) break;
-      if (n.parent === null || n.parent === p || !this.validBackup(n, p) || gainOf(n, p) <= 0) continue;
-      this.attach(n, p, "rebalance");
-      used++;
-    }
-    return used;
+  /** Keeps the backup a node reports when it is still valid; returns whether it did. */
+  keepBackup(id: NodeId, backup: NodeId | null): boolean {
+    return this.recovery.keepBackup(id, backup);
+  }
+
+  /** Moves `id` (and its subtree) off its current parent; [] when it has none or no place exists. */
+  reparentToBackup(id: NodeId): Move[] {
+    return this.recovery.reparentToBackup(id);
   }
 }

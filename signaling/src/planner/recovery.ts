@@ -1,5 +1,5 @@
 /**
- * Repair and restore on top of the tree planner, kept apart from its placement code:
+ * Repair and restore, a part of the tree planner kept apart from its placement code:
  *
  * - restoreNode(info, parent): put a node back at a place it reports (after a signaling server
  *   restart the room is rebuilt from what the nodes say, without moving anyone);
@@ -10,16 +10,23 @@
  */
 import { PlannerError } from "./errors.js";
 import { inSubtree } from "./node.js";
-import { TreePlanner } from "./tree-planner.js";
+import { setBackup, validBackup } from "./backups.js";
+import type { PlannerState } from "./state.js";
 import type { Move, NodeId, PlannerNodeInfo } from "./types.js";
 
-export class RecoveringTreePlanner extends TreePlanner {
+export class Recovery {
+  constructor(
+    private readonly s: PlannerState,
+    /** Places a node as an ordinary join (the planner's addNode). */
+    private readonly join: (info: PlannerNodeInfo) => Move[],
+  ) {}
+
   /**
    * Why `parent` cannot take one more restored child (it cannot hub, or its cap is reached), or
    * null when it can. A report is only a claim: the planner's rules hold for it as for a join.
    */
   restoreRefusal(parent: NodeId): string | null {
-    const p = this.nodes.get(parent);
+    const p = this.s.nodes.get(parent);
     if (!p || p.depth < 0) return `${parent} is not placed`;
     if (p.cap === 0) return `${parent} does not carry children`;
     if (p.children.length >= p.cap) return `${parent} carries its most children (${p.cap})`;
@@ -34,23 +41,23 @@ export class RecoveringTreePlanner extends TreePlanner {
    */
   restoreNode(info: PlannerNodeInfo, parent: NodeId | null, backup: NodeId | null = null): Move[] {
     if (parent !== null) {
-      const p = this.get(parent);
+      const p = this.s.get(parent);
       if (p.depth < 0) throw new PlannerError("unknown-node", `parent ${parent} is not placed`);
       const refusal = this.restoreRefusal(parent);
       if (refusal !== null) throw new PlannerError("parent-full", refusal);
-      const n = this.createNode(info);
-      this.addChild(p, n);
+      const n = this.s.createNode(info);
+      this.s.addChild(p, n);
       n.waiting = false;
-      this.settleSubtree(n);
-      this.refreshIndexes(p);
+      this.s.settleSubtree(n);
+      this.s.refreshIndexes(p);
       this.keepBackup(n.id, backup);
-      this.markBackupDirty(n);
-      return this.finish();
+      this.s.markBackupDirty(n);
+      return this.s.finish();
     }
-    if (this.root !== null) return this.addNode(info);
-    const n = this.createNode(info);
-    this.makeRoot(n, "join");
-    return this.finish();
+    if (this.s.root !== null) return this.join(info);
+    const n = this.s.createNode(info);
+    this.s.makeRoot(n, "join");
+    return this.s.finish();
   }
 
   /**
@@ -58,22 +65,22 @@ export class RecoveringTreePlanner extends TreePlanner {
    * not make every node set up a new standby link); returns whether it did.
    */
   keepBackup(id: NodeId, backup: NodeId | null): boolean {
-    const n = this.nodes.get(id);
-    const b = backup === null ? undefined : this.nodes.get(backup);
-    if (!n || !b || n.backup === b || !this.validBackup(n, b)) return false;
-    this.setBackup(n, b);
+    const n = this.s.nodes.get(id);
+    const b = backup === null ? undefined : this.s.nodes.get(backup);
+    if (!n || !b || n.backup === b || !validBackup(this.s, n, b)) return false;
+    setBackup(this.s, n, b);
     return true;
   }
 
   /** Moves `id` (and its subtree) off its current parent; [] when it has none or no place exists. */
   reparentToBackup(id: NodeId): Move[] {
-    const n = this.nodes.get(id);
+    const n = this.s.nodes.get(id);
     if (!n || n.parent === null || n.depth < 0) return [];
     const old = n.parent;
-    let target = this.validBackup(n, n.backup) ? n.backup : null;
-    if (target === null) target = this.findParent(n, n, (q) => q !== old);
+    let target = validBackup(this.s, n, n.backup) ? n.backup : null;
+    if (target === null) target = this.s.findParent(n, n, (q) => q !== old);
     if (target === null || target === old || inSubtree(target, n)) return [];
-    this.attach(n, target, "repair");
-    return this.finish();
+    this.s.attach(n, target, "repair");
+    return this.s.finish();
   }
 }
