@@ -107,3 +107,11 @@ describe("package boundaries", () => {
     expect(into).toEqual([]);
   });
 });
+
+describe("file sizes", () => {
+  it("no source file (packages, bench, tests, scripts) passes 400 lines", () => {
+    const all = [...files, ...walk(path.join(REPO_ROOT, "scripts"))];
+    const long = all.map((f) => [rel(f), readFileSync(f, "utf8").split("\n").length - 1] as const).filter(([, n]) => n > 400);
+    expect(long).toEqual([]);
+  });
+});
