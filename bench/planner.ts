@@ -29,6 +29,7 @@ import { kmToOneWayMs, toUnitVec, unitVecKm } from "@choirmesh/signaling/latency
 import { parseRegion, regionLabel, sampleSingers } from "@choirmesh/sim/geo/regions";
 import { Rng } from "@choirmesh/sim/rng";
 import { exitOnUsageError, numberArg, parseCommandLine } from "@choirmesh/common/args";
+import { singersAt } from "@choirmesh/sim/geo/singers";
 
 const SECTIONS = ["soprano", "alto", "tenor", "bass"];
 
@@ -48,15 +49,7 @@ function flatJson(v: unknown): string {
 export function makeSingers(n: number, region: string, seed: number): PlannerNodeInfo[] {
   const rng = new Rng(seed);
   const places = sampleSingers(parseRegion(region), n, rng.fork(1));
-  const r = rng.fork(2);
-  return places.map((p, i) => ({
-    id: `s${i}`,
-    section: SECTIONS[r.int(SECTIONS.length)],
-    canHub: r.next() >= 0.2,
-    uploadKbps: 1000 * Math.exp(r.next() * Math.log(20)),
-    hasVoice: true,
-    location: { lat: p.lat, lon: p.lon },
-  }));
+  return singersAt(places, rng.fork(2), SECTIONS);
 }
 
 /**

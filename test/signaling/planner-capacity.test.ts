@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_PLANNER_OPTIONS,
   PlannerError,
   TreePlanner,
   bfsFillBaseline,
-  childCap,
-  hubDelayFromTiming,
-  streamKbpsFor,
-  treePairDelayMs,
-  type Move,
-  type PlannerNodeInfo,
-  type TreeDelayView,
 } from "@choirmesh/signaling/planner";
-import { checkTree, coverage, randomNodes, uploadFor } from "./planner-helpers.js";
-import { node, parentMoves } from "./planner.fixtures.js";
+import { checkTree, randomNodes, node, parentMoves } from "./planner-helpers.js";
 
 describe("no root, no capacity", () => {
   it("a non-hub first joiner waits; the first hub becomes root and adopts it", () => {

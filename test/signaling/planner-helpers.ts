@@ -1,5 +1,5 @@
 /** Shared fixtures for the planner suites: seeded node sets and a tree invariant checker. */
-import type { PlannerNodeInfo, TreeSnapshot } from "@choirmesh/signaling/planner";
+import type { Move, PlannerNodeInfo, TreeSnapshot } from "@choirmesh/signaling/planner";
 import { Rng } from "@choirmesh/sim/rng";
 
 export const SECTIONS = ["soprano", "alto", "tenor", "bass"];
@@ -96,3 +96,14 @@ export function coverage(snap: TreeSnapshot): number {
   const placed = snap.nodes.filter((v) => !v.waiting && v.id !== snap.root);
   return placed.length === 0 ? 1 : placed.filter((v) => v.backup !== null).length / placed.length;
 }
+
+/** A node for planner tests: a hub with room for `children`, or a leaf (0). */
+export const node = (id: string, children: number, extra: Partial<PlannerNodeInfo> = {}): PlannerNodeInfo => ({
+  id,
+  section: "",
+  canHub: children > 0,
+  uploadKbps: children > 0 ? uploadFor(children) : 500,
+  hasVoice: true,
+  ...extra,
+});
+export const parentMoves = (moves: Move[]) => moves.filter((m) => m.reason !== "backup");

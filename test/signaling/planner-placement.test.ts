@@ -7,6 +7,7 @@ import { DEFAULT_PLANNER_OPTIONS, TreePlanner, type PlannerNodeInfo } from "@cho
 import { toUnitVec } from "@choirmesh/signaling/latency";
 import { Rng } from "@choirmesh/sim/rng";
 import { sampleSingers } from "@choirmesh/sim/geo/regions";
+import { singersAt } from "@choirmesh/sim/geo/singers";
 import { SECTIONS, checkTree, randomNodes } from "./planner-helpers.js";
 
 const DATA_CENTRES: [string, number, number][] = [
@@ -68,14 +69,7 @@ describe("nearest neighbours", () => {
     // 4,000 singers on real cities of the world, weighted by population, as in the simulator.
     const rng = new Rng(12);
     const places = sampleSingers("world", 4000, rng.fork(1));
-    const infos: PlannerNodeInfo[] = places.map((pl, i) => ({
-      id: `s${i}`,
-      section: SECTIONS[rng.int(SECTIONS.length)],
-      canHub: rng.next() >= 0.2,
-      uploadKbps: 1000 * Math.exp(rng.next() * Math.log(20)),
-      hasVoice: true,
-      location: { lat: pl.lat, lon: pl.lon },
-    }));
+    const infos: PlannerNodeInfo[] = singersAt(places, rng, SECTIONS);
     const pairs: number[] = [];
     for (let k = 0; k < 4000; k++) {
       const a = rng.int(infos.length);

@@ -1,20 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_PLANNER_OPTIONS,
-  PlannerError,
   TreePlanner,
-  bfsFillBaseline,
   childCap,
   hubDelayFromTiming,
   streamKbpsFor,
   treePairDelayMs,
-  type Move,
-  type PlannerNodeInfo,
   type TreeDelayView,
 } from "@choirmesh/signaling/planner";
 import { Rng } from "@choirmesh/sim/rng";
-import { checkTree, coverage, randomNodes, uploadFor } from "./planner-helpers.js";
-import { node, parentMoves } from "./planner.fixtures.js";
+import { checkTree, coverage, randomNodes, node, parentMoves } from "./planner-helpers.js";
 
 describe("child cap and timing", () => {
   it("derives the cap from upload: one stream up plus one per child, clamped", () => {
