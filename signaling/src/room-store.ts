@@ -2,11 +2,15 @@
  * Room and tree state behind a small interface. The server talks only to RoomStore and
  * RoomState; InMemoryRoomStore is the default. A shared store (for rooms that outgrow one
  * process) implements the same interface; sockets never live here, only what a room is.
+ *
+ * What a room is, as data a shared store can hold, is its RoomRecord: name, media, epoch,
+ * members and the tree as PlannerData. The live planner a RoomState hands out is this process's
+ * working copy, rebuilt from a record (`InMemoryRoomStore.load`) when a process takes a room over.
  */
 import { randomBytes } from "node:crypto";
 import type { MediaSettings } from "@choirmesh/protocol";
 import { TreePlanner } from "./planner/tree-planner.js";
-import type { NodeId, PlannerOptions } from "./planner/types.js";
+import type { NodeId, PlannerData, PlannerOptions } from "./planner/types.js";
 
 /** What the room remembers of a member (the join's self-description). */
 export interface MemberRecord {
@@ -18,6 +22,15 @@ export interface MemberRecord {
   hasVoice: boolean;
   dedicated: boolean;
   joinedAt: number;
+}
+
+/** A room as plain data (JSON-safe). */
+export interface RoomRecord {
+  name: string;
+  media: MediaSettings;
+  epoch: number;
+  members: MemberRecord[];
+  tree: PlannerData;
 }
 
 export interface RoomState {
@@ -35,6 +48,8 @@ export interface RoomState {
   members(): IterableIterator<MemberRecord>;
   /** A fresh id, unused in this room. */
   newNodeId(): NodeId;
+  /** The room as plain data. */
+  toRecord(): RoomRecord;
 }
 
 export interface RoomStore {
@@ -54,9 +69,20 @@ class InMemoryRoom implements RoomState {
   constructor(
     readonly name: string,
     readonly media: MediaSettings,
-    plannerOptions: Partial<PlannerOptions>,
+    planner: Partial<PlannerOptions> | TreePlanner,
   ) {
-    this.planner = new TreePlanner(plannerOptions);
+    this.planner = planner instanceof TreePlanner ? planner : new TreePlanner(planner);
+  }
+
+  static fromRecord(r: RoomRecord): InMemoryRoom {
+    const room = new InMemoryRoom(r.name, { ...r.media }, TreePlanner.fromData(r.tree));
+    for (const m of r.members) room.addMember({ ...m });
+    room.version = r.epoch;
+    return room;
+  }
+
+  toRecord(): RoomRecord {
+    return { name: this.name, media: { ...this.media }, epoch: this.version, members: [...this.byId.values()].map((m) => ({ ...m })), tree: this.planner.toData() };
   }
 
   get epoch(): number {
@@ -99,6 +125,13 @@ export class InMemoryRoomStore implements RoomStore {
     if (this.byName.has(room)) throw new Error(`room ${room} exists`);
     const r = new InMemoryRoom(room, { ...media }, planner);
     this.byName.set(room, r);
+    return r;
+  }
+  /** Opens a room from its record (another process held it); throws when it exists. */
+  load(record: RoomRecord): RoomState {
+    if (this.byName.has(record.name)) throw new Error(`room ${record.name} exists`);
+    const r = InMemoryRoom.fromRecord(record);
+    this.byName.set(record.name, r);
     return r;
   }
   delete(room: string): boolean {

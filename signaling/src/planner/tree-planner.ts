@@ -30,7 +30,7 @@ import { Rebalancer } from "./rebalance.js";
 import { Recovery } from "./recovery.js";
 import { PlannerState } from "./state.js";
 import { invalidateBackup, setBackup, validBackup } from "./backups.js";
-import type { Move, NodeId, PlannerNodeInfo, PlannerOptions, TreeNodeView, TreeSnapshot } from "./types.js";
+import type { Move, NodeId, PlannerData, PlannerNodeInfo, PlannerOptions, TreeNodeView, TreeSnapshot } from "./types.js";
 
 export class TreePlanner {
   readonly options: Readonly<ResolvedPlannerOptions>;
@@ -186,6 +186,31 @@ export class TreePlanner {
       nodes.push(v);
     }
     return { root: this.s.root?.id ?? null, nodes, waiting: this.s.waiting.map((w) => w.id) };
+  }
+
+  /** The planner as plain data (see PlannerData): placed nodes breadth-first from the root, then the waiting. */
+  toData(): PlannerData {
+    const nodes: PlannerData["nodes"] = [];
+    const add = (n: PNode, waiting: boolean) => nodes.push({ info: n.info, parent: n.parent?.id ?? null, backup: n.backup?.id ?? null, ...(waiting ? { waiting } : {}) });
+    const queue: PNode[] = this.s.root ? [this.s.root] : [];
+    for (let i = 0; i < queue.length; i++) {
+      add(queue[i], false);
+      for (const c of queue[i].children) queue.push(c);
+    }
+    for (const n of this.s.nodes.values()) if (n.depth < 0 && n !== this.s.root) add(n, true);
+    return { options: { ...this.options }, nodes };
+  }
+
+  /** Rebuilds a planner from its plain data: the same places, children order and backups; the waiting wait again. */
+  static fromData(data: PlannerData): TreePlanner {
+    const p = new TreePlanner(data.options);
+    for (const n of data.nodes) {
+      if (n.waiting) p.addNode(n.info);
+      else p.restoreNode(n.info, n.parent);
+    }
+    for (const n of data.nodes) if (!n.waiting) p.keepBackup(n.info.id, n.backup);
+    p.s.finish();
+    return p;
   }
 
   estimateLinkMs(a: NodeId, b: NodeId): number {

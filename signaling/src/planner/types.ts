@@ -128,3 +128,14 @@ export interface TreeSnapshot {
   /** Nodes (or fragments' top nodes) waiting for capacity, in arrival order. */
   waiting?: NodeId[];
 }
+
+/**
+ * A planner as plain data (JSON-safe), for a store that holds rooms outside one process: the
+ * options, and every node's self-description and place, parents before their children and
+ * children in their order. TreePlanner.fromData rebuilds the same tree from it (the RTT
+ * estimates are not kept: they are learned again from the nodes' next reports).
+ */
+export interface PlannerData {
+  options: PlannerOptions;
+  nodes: Array<{ info: PlannerNodeInfo; parent: NodeId | null; backup: NodeId | null; waiting?: boolean }>;
+}
