@@ -1,6 +1,6 @@
 /**
  * Shared fixtures of the browser suites: WAV fake microphones, Chromium launched the way
- * FEASIBILITY.md measured to work (Debian's /usr/bin/chromium, never a downloaded one), a room
+ * the project found to work (Debian's /usr/bin/chromium, never a downloaded one), a room
  * with a signaling server and Node singers and hubs, and small waiting helpers.
  */
 import { mkdtempSync, rmSync } from "node:fs";

@@ -91,7 +91,7 @@ describe.each(BACKENDS)("$name backend", ({ name, available }) => {
       voip.destroy();
     });
 
-    // Floor from FEASIBILITY (~25 dB at defaults) minus a margin; a broken
+    // Floor measured for libopus (~25 dB at defaults) minus a margin; a broken
     // conversion, wrong channel count or misaligned frames lands far below.
     const SNR_FLOOR_DB = 20;
 

@@ -2,7 +2,7 @@
  * Redundant audio carried in Opus padding, so that a packet lost on a lossy link is rebuilt
  * from a later one instead of concealed.
  *
- * In-band FEC needs the SILK layer, and RESTRICTED_LOWDELAY is CELT only (see FEASIBILITY), so
+ * In-band FEC needs the SILK layer, and RESTRICTED_LOWDELAY is CELT only (libopus: that application never runs SILK), so
  * the loss protection here is the RED idea (RFC 2198: resend earlier frames with the current
  * one) in a form any Opus decoder still takes as it is: the current packet becomes a one-frame
  * code-3 packet (RFC 6716, 3.2.5) whose padding holds the earlier packets. A decoder that knows

@@ -48,8 +48,9 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   streamKbps: streamKbpsFor(64, 10),
   /**
    * A singer's machine mixes for at most 32 children: each child costs one decode and one
-   * encode of its own down mix, about 55 us per 10 ms frame with libopus here (see
-   * shared/FEASIBILITY.md), so 32 children take ~18% of a core next to the singer's own audio.
+   * encode of its own down mix, about 35 us per 10 ms frame with libopus (`npm run bench:mixer`:
+   * a hub's tick at 64 children, 2.2 ms), so 32 children take ~11% of a core next to the
+   * singer's own audio.
    */
   maxFanout: 32,
   hubDelayMs: hubDelayFromTiming(),

@@ -86,7 +86,7 @@ export const CHURN_DEFAULTS = {
   /**
    * Repair of a cut-off node (issue-5 targets: 500 ms median, 1.5 s max): detection by media
    * silence, then a new link to the pre-announced backup parent. `connectMs` is the measured
-   * werift connection setup across processes (FEASIBILITY.md), plus two network round trips.
+   * werift connection setup across processes (`npm run bench:transport`), plus two network round trips.
    */
   detectMs: 200,
   connectMs: 230,
