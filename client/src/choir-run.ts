@@ -16,7 +16,7 @@ import { startSignalingServer, type SignalingServer } from "@choirmesh/signaling
 import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
 import { RemoteNode, type RemoteRecording } from "./remote-node.js";
 import { writeWav } from "./wav.js";
-import { countMoves, countPops, hubsBetween, renderTree, waitForSteadyPlayout, type SettleOptions } from "./choir-stats.js";
+import { countMoves, countPops, fitHops, pathHubs, renderTree, waitForSteadyPlayout, type SettleOptions } from "./choir-stats.js";
 
 export type Topology = "tree" | "star";
 
@@ -64,6 +64,9 @@ export interface PairResult {
   delayMs: number;
   /** Hubs the sound passes through between the two (0 between a parent and its child). */
   hubs: number;
+  /** Of those, the mixing hubs on the way up (the meeting point included) and the levels down. */
+  up: number;
+  down: number;
   correlation: number;
 }
 
@@ -82,8 +85,13 @@ export interface ChoirRunResult {
   /** Every voice found in the root's full mix. */
   rootMixHasAll: boolean;
   latencyMs: { p50: number; p95: number; max: number };
-  /** Least-squares slope of pair delay against hubs passed, and its intercept. */
+  /**
+   * Least squares of pair delay on the hubs up and the levels down (choir-stats.ts, fitHops):
+   * what a mixing hub adds on the way up, what a level of the down path adds (NaN when the tree
+   * cannot tell them apart), and the intercept.
+   */
   perHopMs: number;
+  downLevelMs: number;
   baseMs: number;
   setupMs: number;
   concealedShare: number;
@@ -203,6 +211,10 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     // mid-recording (a jitter buffer on its way dropped or inserted one) is still heard.
     const pairOpts = { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100, shiftToleranceMs: opts.frameMs };
     const pairs: PairResult[] = [];
+    const hopsOf = (a: string, b: string) => {
+      const h = pathHubs(tree, a, b);
+      return { hubs: h.up + h.down, up: h.up, down: h.down };
+    };
     let selfLeakDb = -Infinity;
     for (let b = 0; b < singers.length; b++) {
       const rec = singerRecs[b];
@@ -217,7 +229,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
           to: singers[b].id!,
           heard: est.heard,
           delayMs: est.delayMs,
-          hubs: hubsBetween(tree, singers[a].id!, singers[b].id!),
+          ...hopsOf(singers[a].id!, singers[b].id!),
           correlation: est.correlation,
         });
       }
@@ -232,13 +244,8 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
 
     const heardPairs = pairs.filter((p) => p.heard);
     const delays = heardPairs.map((p) => p.delayMs).sort((x, y) => x - y);
-    // perHop: least squares of delay on hubs passed.
-    const mx = heardPairs.reduce((acc, p) => acc + p.hubs, 0) / Math.max(1, heardPairs.length);
-    const my = heardPairs.reduce((acc, p) => acc + p.delayMs, 0) / Math.max(1, heardPairs.length);
-    const sxx = heardPairs.reduce((acc, p) => acc + (p.hubs - mx) ** 2, 0);
-    const sxy = heardPairs.reduce((acc, p) => acc + (p.hubs - mx) * (p.delayMs - my), 0);
-    const perHopMs = sxx > 0 ? sxy / sxx : NaN;
-    const baseMs = sxx > 0 ? my - perHopMs * mx : my;
+    // What a hub adds on the way up and a level on the way down: least squares over the pairs.
+    const { perHopMs, downLevelMs, baseMs } = fitHops(heardPairs);
 
     // Concealment, tick lateness, CPU and jitter-buffer delay over the recording window.
     let frames = 0;
@@ -284,6 +291,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       rootMixHasAll,
       latencyMs: { p50: quantile(delays, 0.5), p95: quantile(delays, 0.95), max: delays[delays.length - 1] ?? NaN },
       perHopMs,
+      downLevelMs,
       baseMs,
       setupMs,
       concealedShare: frames > 0 ? concealed / frames : 0,

@@ -60,8 +60,13 @@ export function countMoves(healing: readonly { event: unknown }[]): number {
   return moves;
 }
 
-/** Hubs strictly between a and b on the tree path. */
-export function hubsBetween(tree: TreeMessage, a: string, b: string): number {
+/**
+ * The hubs between a and b on the tree path, split where the sound turns: `up` counts the hubs
+ * that mix a's voice into an up stream, and the meeting point (their lowest common ancestor)
+ * when it is neither of them; `down` counts the hubs below the meeting point on b's side, each
+ * a level of the down path. a -> its parent's other child: up 1, down 0.
+ */
+export function pathHubs(tree: TreeMessage, a: string, b: string): { up: number; down: number } {
   const parent = new Map(tree.nodes.map((n) => [n.id, n.parent] as const));
   const up = (x: string): string[] => {
     const path = [x];
@@ -75,12 +80,61 @@ export function hubsBetween(tree: TreeMessage, a: string, b: string): number {
   const pa = up(a);
   const pb = up(b);
   const inB = new Set(pb);
-  const lcaIdx = pa.findIndex((x) => inB.has(x));
-  const lca = pa[lcaIdx];
-  const hopsA = lcaIdx; // edges from a up to the LCA
-  const hopsB = pb.indexOf(lca);
-  // Nodes on the path: hopsA + hopsB + 1; minus the two ends.
-  return Math.max(0, hopsA + hopsB - 1);
+  const hopsA = pa.findIndex((x) => inB.has(x)); // edges from a up to the meeting point
+  const hopsB = pb.indexOf(pa[hopsA]); // edges from b up to it
+  const meetsBetween = hopsA > 0 && hopsB > 0 ? 1 : 0;
+  return { up: Math.max(0, hopsA - 1) + meetsBetween, down: Math.max(0, hopsB - 1) };
+}
+
+export interface HopFit {
+  /** What a pair pays without any hub between (its own devices, the network, one jitter buffer), ms. */
+  baseMs: number;
+  /** What each mixing hub on the way up (the meeting point included) adds, ms. */
+  perHopMs: number;
+  /** What each level of the down path adds, ms; NaN when the pairs cannot tell it from perHopMs. */
+  downLevelMs: number;
+}
+
+/**
+ * Least squares of pair delay on the hubs up and the levels down (two regressors and an
+ * intercept). When no pair's path separates them (a star, a depth-1 tree) only their sum is
+ * known: perHopMs is then the slope on all hubs and downLevelMs NaN.
+ */
+export function fitHops(pairs: readonly { up: number; down: number; delayMs: number }[]): HopFit {
+  const n = pairs.length;
+  if (n === 0) return { baseMs: NaN, perHopMs: NaN, downLevelMs: NaN };
+  let mu = 0, md = 0, my = 0;
+  for (const p of pairs) {
+    mu += p.up / n;
+    md += p.down / n;
+    my += p.delayMs / n;
+  }
+  let suu = 0, sdd = 0, sud = 0, suy = 0, sdy = 0;
+  for (const p of pairs) {
+    const u = p.up - mu, d = p.down - md, y = p.delayMs - my;
+    suu += u * u;
+    sdd += d * d;
+    sud += u * d;
+    suy += u * y;
+    sdy += d * y;
+  }
+  const det = suu * sdd - sud * sud;
+  if (det > 1e-9 * Math.max(1, suu * sdd)) {
+    const perHopMs = (sdd * suy - sud * sdy) / det;
+    const downLevelMs = (suu * sdy - sud * suy) / det;
+    return { baseMs: my - perHopMs * mu - downLevelMs * md, perHopMs, downLevelMs };
+  }
+  // One regressor: the hubs passed.
+  let mh = 0;
+  for (const p of pairs) mh += (p.up + p.down) / n;
+  let shh = 0, shy = 0;
+  for (const p of pairs) {
+    const h = p.up + p.down - mh;
+    shh += h * h;
+    shy += h * (p.delayMs - my);
+  }
+  const perHopMs = shh > 0 ? shy / shh : NaN;
+  return { baseMs: shh > 0 ? my - perHopMs * mh : my, perHopMs, downLevelMs: NaN };
 }
 
 export function renderTree(tree: TreeMessage, label: (id: string) => string): string {
