@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { io as connect, type Socket } from "socket.io-client";
 import { startSignalingServer } from "@choirmesh/signaling/server";
-import type { JoinedMessage, ServerMessage } from "@choirmesh/protocol";
+import type { ServerMessage } from "@choirmesh/protocol";
 
 const { values } = parseArgs({
   options: {

@@ -16,7 +16,7 @@ import { startSignalingServer, type SignalingServer } from "@choirmesh/signaling
 import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
 import { RemoteNode, type RemoteRecording } from "./remote-node.js";
 import { writeWav } from "./wav.js";
-import { countMoves, countPops, fitHops, pathHubs, renderTree, waitForSteadyPlayout, type SettleOptions } from "./choir-stats.js";
+import { countMoves, countPops, fitHops, pathHubs, waitForSteadyPlayout, type SettleOptions } from "./choir-stats.js";
 
 export type Topology = "tree" | "star";
 

@@ -5,7 +5,6 @@ import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } fro
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { HubLink } from "./hub-link.js";
 import type { JitterBufferOptions } from "./jitter-buffer.js";
-import type { LimiterOptions } from "./limiter.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
 import type { ChildInputStats, HubEngineStats } from "./stats.js";
 import { TARGET_PARENT, type Timeline } from "./timeline.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
-import { JitterBuffer, JitterBufferError, type JitterBufferOptions, type PopKind } from "@choirmesh/mixer-node/jitter-buffer";
+import { JitterBuffer, JitterBufferError, type JitterBufferOptions } from "@choirmesh/mixer-node/jitter-buffer";
 import { mulberry32 } from "../fixtures/signals.js";
 import { Pkt, stream, replay, count, playedFrames, liveKinds, range, expectInOrderWithSettlingDrops } from "./jitter-buffer.fixtures.js";
 

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { expect } from "vitest";
 import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
-import { JitterBuffer, JitterBufferError, type JitterBufferOptions, type PopKind } from "@choirmesh/mixer-node/jitter-buffer";
+import { JitterBuffer, type PopKind } from "@choirmesh/mixer-node/jitter-buffer";
 import { mulberry32 } from "../fixtures/signals.js";
 // A virtual network and clock: every arrival is computed up front from a seeded PRNG, then
 // replayed against ticks at phase + n * frameMs. Arrivals at or before a tick are pushed before it.

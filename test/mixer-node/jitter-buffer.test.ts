@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JitterBuffer, JitterBufferError, type JitterBufferOptions, type PopKind } from "@choirmesh/mixer-node/jitter-buffer";
+import { JitterBuffer, type PopKind } from "@choirmesh/mixer-node/jitter-buffer";
 import { mulberry32 } from "../fixtures/signals.js";
 import { Pkt, stream, replay, count, playedFrames, liveKinds, range, drained, expectInOrderWithSettlingDrops } from "./jitter-buffer.fixtures.js";
 

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { median, quantile } from "@choirmesh/common/quantiles";
+import { describe, expect, it } from "vitest";
+import { median } from "@choirmesh/common/quantiles";
 import { PeerLink } from "@choirmesh/mixer-node/transport/peer-link";
 import { pair, sleep, makePayload, record, stream, waitForState } from "./transport.fixtures.js";
 

@@ -2,15 +2,11 @@
  * PeerLink over real werift on loopback. Kept few and short: the machine has
  * two shared cores and every test here opens real sockets.
  */
-import { median, quantile } from "@choirmesh/common/quantiles";
-import dns from "node:dns";
-import { isIP } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { nativeRtp } from "@choirmesh/mixer-node/transport/native-rtp";
+import { quantile } from "@choirmesh/common/quantiles";
+import { afterEach } from "vitest";
 import { connectLoopbackPair, type LinkPair } from "@choirmesh/mixer-node/transport/loopback";
 import { PeerLink } from "@choirmesh/mixer-node/transport/peer-link";
 import type { LinkState } from "@choirmesh/mixer-node/transport/types";
-import type { TransportError } from "@choirmesh/mixer-node/transport/errors";
 export const open: LinkPair[] = [];
 export async function pair(options?: Parameters<typeof connectLoopbackPair>[0]): Promise<LinkPair> {
   const p = await connectLoopbackPair(options);

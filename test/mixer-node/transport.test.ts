@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { median, quantile } from "@choirmesh/common/quantiles";
+import { describe, expect, it } from "vitest";
+import { median } from "@choirmesh/common/quantiles";
 import dns from "node:dns";
 import { isIP } from "node:net";
 import { nativeRtp } from "@choirmesh/mixer-node/transport/native-rtp";

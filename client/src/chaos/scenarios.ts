@@ -10,7 +10,6 @@ import { median } from "@choirmesh/common/quantiles";
 import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { writeFileSync } from "node:fs";
 import type { RemoteRecording } from "../remote-node.js";
-import type { Incident } from "@choirmesh/mixer-node/timeline";
 import { findGaps, type Gap } from "@choirmesh/mixer-node/gap-analysis";
 import type { TreeMessage } from "@choirmesh/protocol";
 import { ChaosChoir, delayIn, nowAbs, sleep, subtreeOf, treePath, waitFor, type ChaosChoirOptions } from "./choir.js";

@@ -2,8 +2,8 @@
  * The node runtime's public shapes: its options, its events and what it reports about itself
  * (ChoirNode.toJSON), with the media settings a room hands it turned into encoder options.
  */
-import type { JoinedMessage, MediaSettings, ReconnectPolicy, TreeUpdateMessage } from "@choirmesh/protocol";
-import type { CodecBackend, EncoderOptions, FrameMs } from "../codec/types.js";
+import type { JoinedMessage, MediaSettings, ReconnectPolicy } from "@choirmesh/protocol";
+import type { CodecBackend, EncoderOptions } from "../codec/types.js";
 import type { HubEngineStats, NodeInputStats } from "../stats.js";
 import type { TickClockStats } from "../tick-clock.js";
 import type { Incident } from "../timeline.js";

@@ -23,21 +23,19 @@
  * reconnects to the server and rejoins at the node's current place.
  */
 import { loadCodecBackend } from "../codec/index.js";
-import type { CodecBackend, EncoderOptions, FrameMs } from "../codec/types.js";
+import type { FrameMs } from "../codec/types.js";
 import { HubEngine } from "../hub-engine.js";
 import { SafeEmitter } from "@choirmesh/common/events";
-import { DefaultReconnectPolicy, type ReconnectPolicy } from "@choirmesh/protocol";
-import type { JoinMessage, JoinedMessage, MediaSettings, RelayedSignalMessage, TreeUpdateMessage } from "@choirmesh/protocol";
-import { nodeInputs, type HubEngineStats, type NodeInputStats } from "../stats.js";
-import { TickClock, type TickClockStats } from "../tick-clock.js";
-import { INCIDENT, LINK_STATE, TARGET_NODE, Timeline, type Incident } from "../timeline.js";
+import { DefaultReconnectPolicy } from "@choirmesh/protocol";
+import type { JoinMessage, JoinedMessage, MediaSettings, TreeUpdateMessage } from "@choirmesh/protocol";
+import { nodeInputs } from "../stats.js";
+import { TickClock } from "../tick-clock.js";
+import { INCIDENT, LINK_STATE, TARGET_NODE, Timeline } from "../timeline.js";
 import type { PeerLink } from "../transport/peer-link.js";
-import type { LinkState, PeerLinkOptions } from "../transport/index.js";
 import { NODE_DEFAULTS } from "./defaults.js";
 import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
-import { LinkHealer, SignalingResume, type HealerStats, type HealingEvent } from "./healing.js";
-import type { LinkMonitorStats } from "./link-monitor.js";
-import { NodeLinks, type NodeLinksStats } from "./node-links.js";
+import { LinkHealer, SignalingResume } from "./healing.js";
+import { NodeLinks } from "./node-links.js";
 import { Recorder } from "./recorder.js";
 import { SignalingClient } from "./signaling-client.js";
 

@@ -1,4 +1,4 @@
-import type { LinkEnd, UnitVec } from "../latency/index.js";
+import type { LinkEnd } from "../latency/index.js";
 import type { PlannerNodeInfo } from "./types.js";
 
 /** Where a node sits in one of the planner's indexes (kept on the node for O(1) removal). */

@@ -23,8 +23,7 @@
  */
 import { type ResolvedPlannerOptions, resolvePlannerOptions } from "./defaults.js";
 import { type TreeDiameterView, treeDiameterMs, treePairDelayMs } from "./delay.js";
-import { type PNode, inSubtree } from "./node.js";
-import { type SmallTree, improveSmallTree } from "./local-search.js";
+import { type PNode } from "./node.js";
 import { Growth } from "./growth.js";
 import { Rebalancer } from "./rebalance.js";
 import { Recovery } from "./recovery.js";
