@@ -38,6 +38,8 @@ export interface ChoirRunOptions {
   /** Opus bitrate, bit/s (default DEFAULT_MEDIA's). */
   bitrate?: number;
   topology: Topology;
+  /** The room's down path (MediaSettings.downPath); default DEFAULT_MEDIA's ("forward"). */
+  downPath?: "forward" | "mix";
   backend?: "auto" | "native" | "fallback";
   /** Write one WAV per singer plus the root's mix.wav here. */
   recordDir?: string;
@@ -136,7 +138,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     (await startSignalingServer({
       port: 0,
       host: "127.0.0.1",
-      media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs, ...(opts.bitrate ? { bitrate: opts.bitrate } : {}) },
+      media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs, ...(opts.bitrate ? { bitrate: opts.bitrate } : {}), ...(opts.downPath ? { downPath: opts.downPath } : {}) },
       planner: { maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout },
     }));
   // Every node is a process of its own; start them all at once (each takes ~0.5 s to load).

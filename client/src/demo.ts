@@ -14,6 +14,7 @@ import { RemoteNode } from "./remote-node.js";
 
 const USAGE = `usage: npm start -- [--singers N] [--fanout K] [--seconds S] [--frame-ms 2.5|5|10|20]
                      [--bitrate KBPS] [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]
+                     [--down-path forward|mix] [--compare-engines]
        npm start -- --serve [--port 8080] [--singers N] [--fanout K]   (keep the choir singing; open the page)`;
 
 function fail(msg: string): never {
@@ -40,6 +41,8 @@ const { values } = (() => {
         "record-dir": { type: "string" },
         backend: { type: "string" },
         "no-star": { type: "boolean" },
+        "down-path": { type: "string" },
+        "compare-engines": { type: "boolean" },
         json: { type: "boolean" },
         serve: { type: "boolean" },
         port: { type: "string" },
@@ -65,6 +68,11 @@ const bitrate = num(values.bitrate, "bitrate", singers > 20 ? 128 : 64, (n) => N
 const backend = (values.backend ?? "auto") as "auto" | "native" | "fallback";
 if (!["auto", "native", "fallback"].includes(backend)) fail(`bad --backend ${backend}`);
 const json = values.json ?? false;
+// "forward" (the cheap hop: forwarded down streams, ticks aligned to the parent's) or "mix" (every
+// hub re-encodes a whole down mix on a free-running tick, the engine before it).
+const downPath = (values["down-path"] ?? "forward") as "forward" | "mix";
+if (!["forward", "mix"].includes(downPath)) fail(`bad --down-path ${downPath}`);
+const compareEngines = values["compare-engines"] ?? false;
 
 // Progress and tables go to stderr with --json, so that stdout's last line is the JSON.
 const out = (line = "") => (json ? console.error(line) : console.log(line));
@@ -155,7 +163,7 @@ const pool = Array.from({ length: singers + 1 }, (_, i) => new RemoteNode(`node$
 try {
   out(`choirmesh demo: ${singers} singers, fan-out ${fanout}, ${frameMs} ms frames at ${bitrate / 1000} kbit/s, ${seconds} s recorded per run`);
   out(`\n== tree: the planner's tree, singers are hubs too ==`);
-  const tree = await runChoir({ singers, fanout, seconds, frameMs, bitrate, topology: "tree", backend, recordDir: values["record-dir"], pool: pool.slice(1), log: (l) => out(`  … ${l}`) });
+  const tree = await runChoir({ singers, fanout, seconds, frameMs, bitrate, topology: "tree", downPath, backend, recordDir: values["record-dir"], pool: pool.slice(1), log: (l) => out(`  … ${l}`) });
   printRun(tree);
   let star: ChoirRunResult | null = null;
   if (!values["no-star"]) {

@@ -47,6 +47,20 @@ export const TICK_CLOCK_DEFAULTS = {
 } as const;
 
 export const HUB_ENGINE_DEFAULTS = {
+  /** The down path (HubEngineOptions.downPath): the engine alone defaults to the whole re-encoded mix. */
+  downPath: "mix" as "forward" | "mix",
+  /**
+   * What a hub asks of a child that aligns to it, beyond its jitter buffer's target for the
+   * child: its own tick may run up to 1 ms before the deadline (TICK_CLOCK_DEFAULTS.earlyToleranceMs).
+   */
+  alignGuardMs: 1,
+  /** The drop band's hysteresis for children that align their ticks (JitterBufferOptions.dropHysteresisMs). */
+  alignedDropHysteresisMs: 1,
+  /**
+   * ...and the drift their arrival clocks fit (JitterBufferOptions.maxDrift): 300 ppm, beyond any
+   * real sound card's, far below what steps of alignment would fit as drift.
+   */
+  alignedMaxDrift: 0.0003,
   /** Whether the node sings (false for a dedicated hub). */
   hasVoice: true,
   /** Time each tick for toJSON() (performance.now() allocates a boxed double per call). */

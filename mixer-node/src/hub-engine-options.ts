@@ -43,6 +43,18 @@ export interface HubEngineOptions {
   tickTimeWindow?: number;
   /** Where concealment runs and jitter-buffer adjustments are noted (none by default). */
   timeline?: Timeline;
+  /**
+   * The down path (docs/design.md, "The cheap hop"): "forward" hears the parent's streams as they
+   * come (one per hub above, down-streams.ts) and forwards them unchanged to each child that takes
+   * them (setChildForwarded), mixing for such a child only what is below and beside it; "mix"
+   * (default) decodes the parent's one stream and re-encodes a whole down mix for every child.
+   */
+  downPath?: "forward" | "mix";
+  /**
+   * Where forwarded packets go (default: onPacket with seq and timestamp 0): they are not frames
+   * of this node's own numbering.
+   */
+  onForward?: (target: number, bytes: Uint8Array, length: number) => void;
   /** Redundant copies of the previous frame on outgoing streams; default "auto" (see defaults.ts). */
   redundancy?: "auto" | "on" | "off";
 }

@@ -4,6 +4,8 @@ import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
 import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { HubLink } from "./hub-link.js";
+import { clearDownTiming } from "./down-header.js";
+import { DownStreams } from "./down-streams.js";
 import type { JitterBufferOptions } from "./jitter-buffer.js";
 import { EngineError, MixMinus, type MixInput } from "./mixer.js";
 import type { ChildInputStats, HubEngineStats } from "./stats.js";
@@ -33,7 +35,7 @@ export class HubEngine {
   readonly hearOut: Float32Array;
 
   private readonly encOpts: EncoderOptions;
-  private readonly jbOpts: Omit<JitterBufferOptions, "frameMs">;
+  private jbOpts: Omit<JitterBufferOptions, "frameMs">;
   private readonly onPacket: PacketSink | undefined;
   private readonly onError: ((err: unknown, target: LinkTarget) => void) | undefined;
   private parent: HubLink | null = null;
@@ -63,6 +65,13 @@ export class HubEngine {
   private readonly timeline: Timeline | null;
   private readonly redundancyMode: "auto" | "on" | "off";
   private readonly blocks: RedundantBlock[] = [{ offset: 0, length: 0, delta: 0 }, { offset: 0, length: 0, delta: 0 }];
+  /** The down path (see HubEngineOptions.downPath). */
+  readonly downPath: "forward" | "mix";
+  private readonly onForward: ((target: number, bytes: Uint8Array, length: number) => void) | undefined;
+  /** A packet from above as it goes on to the children that take it (timing fields cleared). */
+  private readonly fwd = new Uint8Array(4096);
+  /** Children that take forwarded streams. */
+  private forwardCount = 0;
 
   constructor(opts: HubEngineOptions) {
     this.backend = opts.backend;
@@ -74,6 +83,13 @@ export class HubEngine {
     this.onError = opts.onError;
     this.timeline = opts.timeline ?? null;
     this.redundancyMode = opts.redundancy ?? HUB_ENGINE_DEFAULTS.redundancy;
+    this.downPath = opts.downPath ?? HUB_ENGINE_DEFAULTS.downPath;
+    this.onForward = opts.onForward;
+    // Children that align their ticks to this node's hold their phase: a tight band sheds the
+    // frame alignment makes unnecessary (JitterBufferOptions.dropHysteresisMs).
+    if (this.downPath === "forward" && this.jbOpts.dropHysteresisMs === undefined) {
+      this.jbOpts = { ...this.jbOpts, dropHysteresisMs: HUB_ENGINE_DEFAULTS.alignedDropHysteresisMs, maxDrift: HUB_ENGINE_DEFAULTS.alignedMaxDrift };
+    }
     this.mixer = new MixMinus({
       frameSamples: this.frameSamples,
       maxChildren: opts.maxChildren,
@@ -100,10 +116,38 @@ export class HubEngine {
     return this.activeCount;
   }
 
+  /** The parent's streams on a forwarded down path (their timing aligns this node's tick). */
+  get parentStreams(): DownStreams | null {
+    return this.parent?.streams ?? null;
+  }
+
+  /**
+   * A child takes forwarded streams (a node runtime that said so when it offered its link) or a
+   * whole down mix (a browser, or any peer on the "mix" path). Only on the "forward" path.
+   */
+  setChildForwarded(slot: number, on: boolean): void {
+    const c = this.children[slot];
+    if (!c) throw new EngineError("slot-free", `child slot ${slot} is not attached`);
+    const want = on && this.downPath === "forward";
+    if (c.forward === want) return;
+    c.forward = want;
+    this.mixer.setForwardedDown(slot, want);
+    this.rebuildLists();
+  }
+
+  /** Children that take forwarded streams now. */
+  get forwardingChildren(): number {
+    return this.forwardCount;
+  }
+
+  isChildForwarded(slot: number): boolean {
+    return this.children[slot]?.forward ?? false;
+  }
+
   /** A new parent link (the old one, if any, fades out over the next tick). */
   attachParent(): void {
     if (this.parent) this.detachParent();
-    this.parent = this.newLink();
+    this.parent = this.newParentLink();
     if (!this.mixer.hasParent) this.mixer.setParent(true);
   }
 
@@ -122,7 +166,7 @@ export class HubEngine {
   /** Starts warming a new parent's stream (receiveNext) while the current parent plays on. */
   prepareParent(): void {
     this.nextParent?.destroy();
-    this.nextParent = this.newLink();
+    this.nextParent = this.newParentLink();
   }
 
   /** Drops the stream prepareParent started (the move was called off). */
@@ -200,6 +244,12 @@ export class HubEngine {
 
   private push(link: HubLink, seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, timingTrusted: boolean): void {
     if (!timingTrusted) this.untimed++;
+    if (link.streams !== null) {
+      // The forwarded down path: the packet joins its stream here and goes on to the children
+      // that take it now, not on the next tick.
+      if (link.streams.push(payload, arrivalMs, timingTrusted) && link === this.parent && this.forwardCount > 0) this.forwardDown(payload);
+      return;
+    }
     const jb = link.jb;
     jb.push(seq, timestamp, payload, arrivalMs, timingTrusted);
     const n = readRedundancy(payload, this.blocks);
@@ -209,6 +259,29 @@ export class HubEngine {
         // A view only when it fills a hole (a lost packet): none per packet otherwise.
         const b = this.blocks[i];
         if (jb.wantsEarlier(b.delta)) jb.fillEarlier(b.delta, payload.subarray(b.offset, b.offset + b.length));
+      }
+    }
+  }
+
+  /** Hands a packet from above to every child that takes forwarded streams, its timing cleared. */
+  private forwardDown(payload: Uint8Array): void {
+    const n = payload.length;
+    const f = this.fwd;
+    if (n > f.length) return;
+    for (let i = 0; i < n; i++) f[i] = payload[i];
+    clearDownTiming(f);
+    for (let i = 0; i < this.activeCount; i++) {
+      const slot = this.activeSlots[i];
+      const c = this.children[slot]!;
+      if (!c.forward || this.fading[slot]) continue;
+      c.forwarded++;
+      c.bytesForwarded += n;
+      try {
+        if (this.onForward) this.onForward(slot, f, n);
+        else this.onPacket?.(slot, f, n, 0, 0);
+      } catch (err) {
+        c.sinkErrors++;
+        this.onError?.(err, slot);
       }
     }
   }
@@ -257,9 +330,19 @@ export class HubEngine {
     mixer.mix();
 
     if (this.parent && !this.fadingParent) this.send(this.parent, mixer.upOut, "parent");
+    // How long after the deadline the children's streams go out (one reading per tick; none when
+    // the caller's clock is not this process's, as in tests that drive ticks by hand).
+    let afterTick = Number.NaN;
+    if (this.forwardCount > 0) {
+      const late = performance.now() - nowMs;
+      if (late > -this.frameMs && late < 1000) afterTick = late;
+    }
     for (let i = 0; i < this.activeCount; i++) {
       const slot = this.activeSlots[i];
-      if (!this.fading[slot]) this.send(this.children[slot]!, mixer.childDownOut(slot), slot);
+      if (this.fading[slot]) continue;
+      const c = this.children[slot]!;
+      if (c.forward) this.sendFramed(c, mixer.childDownOut(slot), slot, afterTick);
+      else this.send(c, mixer.childDownOut(slot), slot);
     }
     if (this.crossFrom) {
       this.crossFrom.destroy();
@@ -308,6 +391,23 @@ export class HubEngine {
     }
   }
 
+  /** A forwarding child's own stream: the header (its tag, numbering and this node's timing) before the Opus. */
+  private sendFramed(link: HubLink, pcm: Float32Array, slot: number, afterTick: number): void {
+    const n = link.encodeFrame(pcm, this.frameSamples);
+    if (n === 0 || !this.onPacket) return;
+    // The child's frames: how long they wait beyond the target, less what this node's own early
+    // wake-ups may take off (none before the buffer plays).
+    const jb = link.jb;
+    const slack = jb.counters.played > 0 ? jb.delayMs - jb.targetDelayMs - HUB_ENGINE_DEFAULTS.alignGuardMs : Number.NaN;
+    const len = link.frame(n, afterTick, slack);
+    try {
+      this.onPacket(slot, link.framed, len, link.seqSent, link.tsSent);
+    } catch (err) {
+      link.sinkErrors++;
+      this.onError?.(err, slot);
+    }
+  }
+
   /** After the tick that faded them out: free the old links, and the mixer slots nobody took. */
   private endFades(): void {
     if (this.fadingParent) {
@@ -328,15 +428,24 @@ export class HubEngine {
     return new HubLink(this.backend, this.frameMs, this.encOpts, this.jbOpts);
   }
 
+  private newParentLink(): HubLink {
+    const l = this.newLink();
+    if (this.downPath === "forward") l.streams = new DownStreams(this.backend, this.frameMs, this.jbOpts);
+    return l;
+  }
+
   private rebuildLists(): void {
     let a = 0;
     let f = 0;
+    let fw = 0;
     for (let s = 0; s < this.children.length; s++) {
+      if (this.children[s]?.forward) fw++;
       if (this.children[s]) this.activeSlots[a++] = s;
       if (this.fading[s]) this.fadingSlots[f++] = s;
     }
     this.activeCount = a;
     this.fadingCount = f;
+    this.forwardCount = fw;
   }
 
   /** Frees every codec object. The engine is unusable afterwards. */
@@ -360,6 +469,7 @@ export class HubEngine {
     return {
       backend: this.backend.name,
       frameMs: this.frameMs,
+      downPath: this.downPath,
       ticks: this.ticks,
       tickUs: this.measureTicks ? { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : sorted[n - 1] } : null,
       unroutable: this.unroutable,

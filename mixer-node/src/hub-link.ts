@@ -6,6 +6,8 @@ import { MAX_PACKET_BYTES, type CodecBackend, type Decoder, type Encoder, type E
 import { padWithRedundancy } from "./codec/redundancy.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
+import { DOWN_HEADER_BYTES, writeDownHeader } from "./down-header.js";
+import type { DownStreams } from "./down-streams.js";
 import type { HubInputStats, PopCounts } from "./stats.js";
 import { INCIDENT, type Timeline } from "./timeline.js";
 
@@ -37,6 +39,21 @@ export class HubLink {
   quietSinceMs = -1;
   /** Loss rate averaged over ~5 s of frames: what keeps a level up. */
   lossAverage = 0;
+  /**
+   * A parent link on a forwarded down path: the streams it carries (one per hub above), which
+   * replace this link's own jitter buffer and decoder for what comes in.
+   */
+  streams: DownStreams | null = null;
+  /**
+   * A child that takes forwarded streams: its own stream goes out with a header (down-header.ts)
+   * under this tag, and what comes from above is forwarded to it as it arrives.
+   */
+  forward = false;
+  readonly tag = 1 + Math.floor(Math.random() * 0xffff);
+  readonly framed = new Uint8Array(3 * MAX_PACKET_BYTES + 16 + DOWN_HEADER_BYTES);
+  /** Packets and bytes forwarded to this child from above. */
+  forwarded = 0;
+  bytesForwarded = 0;
   seq = Math.floor(Math.random() * 0x10000);
   ts = Math.floor(Math.random() * 0x100000000);
   last: PopKind = "silence";
@@ -54,6 +71,9 @@ export class HubLink {
   sinkErrors = 0;
   sent = 0;
   bytesSent = 0;
+  /** The numbers of the packet encodeFrame made last. */
+  seqSent = 0;
+  tsSent = 0;
 
   constructor(backend: CodecBackend, frameMs: FrameMs, enc: EncoderOptions, jb: Omit<JitterBufferOptions, "frameMs">) {
     this.jb = new JitterBuffer({ ...jb, frameMs });
@@ -63,6 +83,7 @@ export class HubLink {
 
   /** Pops the next frame and decodes (or conceals) it into `into`, a whole frame; never throws. */
   decodeNext(into: Float32Array, nowMs: number): PopKind {
+    if (this.streams !== null) return this.streams.decodeNext(into, nowMs);
     const kind = this.jb.pop(nowMs);
     let got = into.length;
     try {
@@ -96,6 +117,8 @@ export class HubLink {
     }
     this.outLength = len;
     const n = this.protect(len);
+    this.seqSent = this.seq;
+    this.tsSent = this.ts;
     this.seq = (this.seq + 1) & 0xffff;
     this.ts = (this.ts + frameSamples) >>> 0;
     this.sent++;
@@ -103,8 +126,22 @@ export class HubLink {
     return n;
   }
 
+  /**
+   * Puts the header of this child's own stream before the packet encodeFrame made (`wire[0..n)`),
+   * into `framed`; returns the framed length. `afterTickMs`: how long after the tick's deadline
+   * it goes out; `slackMs`: how long the child's frames wait here beyond the target (down-header.ts).
+   */
+  frame(n: number, afterTickMs: number, slackMs: number): number {
+    const f = this.framed;
+    writeDownHeader(f, this.tag, this.seqSent, this.tsSent, afterTickMs, slackMs);
+    const w = this.wire;
+    for (let i = 0; i < n; i++) f[DOWN_HEADER_BYTES + i] = w[i];
+    return DOWN_HEADER_BYTES + n;
+  }
+
   /** One frame of concealment into `into` (silence if even that fails); never throws. */
   concealInto(into: Float32Array): void {
+    if (this.streams !== null) return this.streams.concealInto(into);
     try {
       const got = this.dec.conceal(into);
       if (got < into.length) into.fill(0, Math.max(0, got));
@@ -114,13 +151,16 @@ export class HubLink {
   }
 
   destroy(): void {
+    this.streams?.destroy();
     this.dec.destroy();
     this.enc.destroy();
   }
 
   toJSON(): HubInputStats {
     return {
-      jitter: this.jb.toJSON(),
+      jitter: (this.streams?.primary?.jb ?? this.jb).toJSON(),
+      ...(this.streams ? { downStreams: this.streams.toJSON() } : {}),
+      ...(this.forward ? { forwarded: this.forwarded, bytesForwarded: this.bytesForwarded } : {}),
       pops: { ...this.pops },
       redundancy: this.redundancy,
       decodeErrors: this.decodeErrors,
@@ -166,7 +206,7 @@ export class HubLink {
     // Lost on the wire: holes with later packets present (concealed, rebuilt by FEC or from a
     // redundant copy). Underruns (nothing came yet: a late stream, a link starting) and the
     // jitter buffer's own insertions are not loss, and redundancy would not help them.
-    const c = this.jb.counters;
+    const c = (this.streams?.primary?.jb ?? this.jb).counters;
     const holes = c.concealed - c.inserted - c.underruns;
     const lost = c.redundant + c.fecRecovered + holes;
     const frames = c.played + c.fecRecovered + holes;

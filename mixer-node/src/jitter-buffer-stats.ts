@@ -44,6 +44,8 @@ export const JITTER_BUFFER_TUNING = {
   fastFollowAfterMs: 3000,
   /** Lateness histogram resolution. */
   binsPerFrame: 8,
+  /** ...and no wider than this, ms. */
+  maxBinMs: 0.25,
   /** Samples (decayed) needed before the histogram replaces the initial depth. */
   minSamplesForTarget: 50,
   /** Clock-offset minimum is taken per block of this length; the drift slope is fitted over blocks. */
@@ -144,6 +146,19 @@ export interface JitterBufferOptions {
   capacityFrames?: number;
   /** After this many consecutive missing frames stop concealing and report "silence" (default 10). */
   silenceAfterLostFrames?: number;
+  /**
+   * How far above the band's top (target + one frame) the delay may sit before a frame is dropped;
+   * default max(a quarter frame, 5 ms), which suits senders whose phase wanders against the
+   * receiver's ticks. A sender that aligns its ticks to the receiver's (the cheap hop) holds its
+   * phase, so a tight band sheds the frame that alignment makes unnecessary.
+   */
+  dropHysteresisMs?: number;
+  /**
+   * The largest sender clock drift the arrival clock fits, as a fraction (default 0.04). A sender
+   * that moves its tick phase in steps (the cheap hop's alignment) looks like a drifting clock to
+   * the fit; a small bound keeps those steps steps.
+   */
+  maxDrift?: number;
 }
 
 export type PopKind = "packet" | "fec" | "conceal" | "silence";

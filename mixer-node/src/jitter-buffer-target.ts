@@ -37,14 +37,15 @@ export class JitterTarget {
     private readonly maxDepth: number,
     private readonly initialDepth: number,
     private readonly adaptive: boolean,
+    maxDrift: number = TUNE.maxDrift,
   ) {
-    this.clock = new ArrivalClock(TUNE.clockBlockMs, TUNE.clockFitBlocks, TUNE.clockMinBlocks, TUNE.maxDrift);
-    this.hist = new LatenessHistogram(
-      frameMs / TUNE.binsPerFrame,
-      TUNE.binsPerFrame * (maxDepth + 1),
-      TUNE.histogramHalfLifeMs / frameMs,
-    );
-    this.fastHist = new LatenessHistogram(frameMs / TUNE.binsPerFrame, TUNE.binsPerFrame * (maxDepth + 1), TUNE.fastHalfLifeMs / frameMs);
+    this.clock = new ArrivalClock(TUNE.clockBlockMs, TUNE.clockFitBlocks, TUNE.clockMinBlocks, maxDrift);
+    // Bins of at most a quarter millisecond: the target follows the jitter measured, not a
+    // fraction of the frame (a 10 ms frame's eighth would round a 1 ms jitter up to 1.25 ms).
+    const binMs = Math.min(frameMs / TUNE.binsPerFrame, TUNE.maxBinMs);
+    const bins = Math.ceil(((maxDepth + 1) * frameMs) / binMs);
+    this.hist = new LatenessHistogram(binMs, bins, TUNE.histogramHalfLifeMs / frameMs);
+    this.fastHist = new LatenessHistogram(binMs, bins, TUNE.fastHalfLifeMs / frameMs);
     this.reset();
   }
 

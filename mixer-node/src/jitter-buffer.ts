@@ -92,16 +92,23 @@ export class JitterBuffer {
 
     const F = this.frameMs;
     this.persistPops = Math.max(1, Math.ceil(TUNE.adjustPersistMs / F));
-    this.hystMs = Math.max(TUNE.dropHysteresisFrames * F, TUNE.dropHysteresisMinMs);
+    const hyst = opts.dropHysteresisMs;
+    this.hystMs = hyst !== undefined && hyst >= 0 && Number.isFinite(hyst) ? hyst : Math.max(TUNE.dropHysteresisFrames * F, TUNE.dropHysteresisMinMs);
     this.tsTolerance = TUNE.tsToleranceFrames * this.frameSamples;
     this.ring = new SlotRing(this.cap);
-    this.tgt = new JitterTarget(F, this.minDepth, this.maxDepth, this.initialDepth, this.adaptive);
+    const drift = opts.maxDrift;
+    this.tgt = new JitterTarget(F, this.minDepth, this.maxDepth, this.initialDepth, this.adaptive, drift !== undefined && drift >= 0 && drift <= TUNE.maxDrift ? drift : TUNE.maxDrift);
     this.restartTiming();
   }
 
   /** The running counters: the same object every time (no allocation), to read, not to keep. */
   get counters(): Readonly<JitterBufferCounters> {
     return this.s;
+  }
+
+  /** The target play-out delay now (beyond the earliest arrivals), ms. */
+  get targetDelayMs(): number {
+    return this.tgt.delayMs;
   }
 
   /** The play-out delay after the last pop, ms. */

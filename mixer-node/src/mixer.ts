@@ -63,10 +63,13 @@ export class MixMinus {
   private readonly outputs: Float32Array[];
   private readonly limiters: (Limiter | null)[];
   private readonly total: Float64Array;
+  private readonly zero: Float32Array;
   private readonly present: Uint8Array;
   private readonly muted: Uint8Array;
   private readonly silent: Uint8Array;
   private readonly fade: Int8Array;
+  /** Outputs that leave the parent's down mix out (children that hear it forwarded). */
+  private readonly noDown: Uint8Array;
   private readonly gainNow: Float64Array;
   private readonly gainTarget: Float64Array;
   private readonly sumList: Float32Array[];
@@ -100,12 +103,14 @@ export class MixMinus {
     this.upOut = this.outputs[DOWN];
     this.hearOut = this.outputs[VOICE];
     this.total = new Float64Array(n);
+    this.zero = new Float32Array(n);
     this.present = new Uint8Array(count);
     this.present[DOWN] = (opts.hasParent ?? MIXER_DEFAULTS.hasParent) ? 1 : 0;
     this.present[VOICE] = (opts.hasVoice ?? MIXER_DEFAULTS.hasVoice) ? 1 : 0;
     this.muted = new Uint8Array(count);
     this.silent = new Uint8Array(count);
     this.fade = new Int8Array(count);
+    this.noDown = new Uint8Array(count);
     this.gainNow = new Float64Array(count).fill(1);
     this.gainTarget = new Float64Array(count).fill(1);
     this.sumList = new Array<Float32Array>(count).fill(this.downIn);
@@ -186,7 +191,20 @@ export class MixMinus {
     this.outputs[i].fill(0);
     this.limiters[i]?.reset();
     this.fade[i] = 0;
+    if (!present && i >= FIRST_CHILD) this.noDown[i] = 0;
     this.gainNow[i] = this.muted[i] ? 0 : this.gainTarget[i];
+  }
+
+  /**
+   * A child that takes its parent's streams forwarded (docs/design.md, "The cheap hop"): its down
+   * output leaves D(n) out, L(n, c) = T - D(n) - U(c), so it hears D(n) once, from the streams.
+   */
+  setForwardedDown(slot: number, on: boolean): void {
+    this.noDown[this.index(slot)] = on ? 1 : 0;
+  }
+
+  isForwardedDown(slot: number): boolean {
+    return this.noDown[this.index(slot)] === 1;
   }
 
   /** Linear gain of an input; a change ramps linearly over the next mix() (no click). */
@@ -237,7 +255,9 @@ export class MixMinus {
       const out = this.outputs[i];
       const lim = this.limiters[i];
       const pk = lim ? lim.subPeaks : this.scratchPeaks;
-      if (this.present[i] && !this.silent[i]) subtract(out, t, this.inputs[i], n, pk, this.peaks, i);
+      const down = this.noDown[i] === 1 && this.present[DOWN] === 1 && this.silent[DOWN] === 0;
+      if (down) subtract2(out, t, this.present[i] && !this.silent[i] ? this.inputs[i] : this.zero, this.inputs[DOWN], n, pk, this.peaks, i);
+      else if (this.present[i] && !this.silent[i]) subtract(out, t, this.inputs[i], n, pk, this.peaks, i);
       else copy(out, t, n, pk, this.peaks, i);
       lim?.processWithPeaks(out, n);
     }
@@ -335,6 +355,23 @@ function subtract(out: Float32Array, t: Float64Array, x: Float32Array, n: number
     const end = Math.min(n, s + SUB_BLOCK);
     for (; s < end; s++) {
       const v = t[s] - x[s];
+      out[s] = v;
+      m = Math.max(m, Math.abs(v));
+    }
+    pk[j] = m;
+    if (m > peak) peak = m;
+  }
+  peaks[at] = peak;
+}
+
+/** out = t - x - y (x a child's up mix, y the parent's down mix), peaks as subtract(). */
+function subtract2(out: Float32Array, t: Float64Array, x: Float32Array, y: Float32Array, n: number, pk: Float64Array, peaks: Float64Array, at: number): void {
+  let peak = 0;
+  for (let j = 0, s = 0; s < n; j++) {
+    let m = 0;
+    const end = Math.min(n, s + SUB_BLOCK);
+    for (; s < end; s++) {
+      const v = t[s] - x[s] - y[s];
       out[s] = v;
       m = Math.max(m, Math.abs(v));
     }

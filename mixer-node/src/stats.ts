@@ -5,6 +5,7 @@
  */
 import type { JitterBufferStats } from "./jitter-buffer.js";
 import type { LimiterStats } from "./limiter.js";
+import type { DownStreamsStats } from "./down-streams.js";
 
 /** How each frame played out of an input's jitter buffer was produced. */
 export interface PopCounts {
@@ -26,6 +27,11 @@ export interface HubInputStats {
   /** Packets and bytes sent on this link's outgoing stream. */
   sent: number;
   bytesSent: number;
+  /** A parent link on a forwarded down path: the streams it carries (down-streams.ts). */
+  downStreams?: DownStreamsStats;
+  /** A child that takes forwarded streams: packets and bytes forwarded to it from above. */
+  forwarded?: number;
+  bytesForwarded?: number;
 }
 
 /** A child's input, by the engine slot it is mixed on. */
@@ -47,6 +53,8 @@ export interface MixerStats {
 export interface HubEngineStats {
   backend: string;
   frameMs: number;
+  /** The down path: "forward" (streams from above forwarded) or "mix" (re-encoded at every level). */
+  downPath: "forward" | "mix";
   ticks: number;
   tickUs: { p50: number; p99: number; max: number } | null;
   unroutable: number;

@@ -75,6 +75,9 @@ export interface TickClockStats {
   /** Wake-ups too early to run a tick, which re-armed the timer. */
   earlyWakeups: number;
   errors: number;
+  /** Phase moves (shift()) and their sum, ms. */
+  shifts: number;
+  shiftedMs: number;
   /** Start time minus deadline, ms, over the last `latenessWindow` ticks (negative = early). */
   latenessMs: { p50: number; p99: number; max: number; min: number };
 }
@@ -126,6 +129,8 @@ export class TickClock {
   private skipped = 0;
   private earlyWakeups = 0;
   private errors = 0;
+  private shifts = 0;
+  private shiftedMs = 0;
 
   constructor(opts: TickClockOptions, onTick: TickHandler) {
     if (!(opts.periodMs > 0) || !Number.isFinite(opts.periodMs)) {
@@ -157,6 +162,22 @@ export class TickClock {
   /** The deadline of tick k. */
   deadline(k: number): number {
     return this.origin + (k + 1) * this.periodMs;
+  }
+
+  /**
+   * Moves every deadline from the next one on by `deltaMs` (negative: sooner). A node aligns the
+   * phase of its ticks to its parent's with it (runtime/tick-aligner.ts). Tick indices do not
+   * change; the caller accounts for the samples the move skips or repeats.
+   */
+  shift(deltaMs: number): void {
+    if (!Number.isFinite(deltaMs) || deltaMs === 0) return;
+    this.origin += deltaMs;
+    this.shiftedMs += deltaMs;
+    this.shifts++;
+    if (this.isRunning && this.timer !== null) {
+      this.scheduler.clear(this.timer);
+      this.arm();
+    }
   }
 
   /** Starts ticking; the first deadline is one period from now. */
@@ -265,6 +286,8 @@ export class TickClock {
       earlyWakeups: this.earlyWakeups,
       deferredRuns: this.deferredRuns,
       errors: this.errors,
+      shifts: this.shifts,
+      shiftedMs: Math.round(this.shiftedMs * 1000) / 1000,
       latenessMs: { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : this.maxLateness, min: n === 0 ? 0 : sorted[0] },
     };
   }

@@ -18,6 +18,13 @@ export const mediaSettingsSchema = z.object({
   expectedLossPct: z.number().min(0).max(100),
   /** Opus application: restricted_lowdelay saves the 4 ms of the voip/audio lookahead. */
   application: z.enum(["restricted_lowdelay", "voip", "audio"]),
+  /**
+   * The down path of the room's node runtimes (docs/design.md, "The cheap hop"): "forward" (each
+   * hub forwards what comes from above unchanged and children align their ticks to their parent's)
+   * or "mix" (every hub re-encodes a whole down mix on a free-running tick). Absent: "mix".
+   * Browsers take a whole down mix either way.
+   */
+  downPath: z.enum(["forward", "mix"]).optional(),
 });
 
 export type MediaSettings = z.infer<typeof mediaSettingsSchema>;
@@ -29,6 +36,7 @@ export const DEFAULT_MEDIA: Readonly<MediaSettings> = Object.freeze({
   fec: true,
   expectedLossPct: 5,
   application: "restricted_lowdelay",
+  downPath: "forward",
 });
 
 /** Field limits of the wire protocol (see docs/protocol.md). */

@@ -68,6 +68,7 @@ describe("per-input stats and metrics after slots were reused", () => {
       backend: engineStats.backend,
       problems: { links: 0, signals: 0, server: 0, slots: 0 },
       clock: null,
+      align: null,
       engine: engineStats,
       inputs,
       links: [],

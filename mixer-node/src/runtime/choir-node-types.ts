@@ -3,6 +3,7 @@
  * (ChoirNode.toJSON), with the media settings a room hands it turned into encoder options.
  */
 import type { JoinedMessage, MediaSettings, ReconnectPolicy } from "@choirmesh/protocol";
+import type { TickAlignerStats } from "./tick-aligner.js";
 import type { CodecBackend, EncoderOptions } from "../codec/types.js";
 import type { HubEngineStats, NodeInputStats } from "../stats.js";
 import type { TickClockStats } from "../tick-clock.js";
@@ -69,6 +70,8 @@ export interface ChoirNodeStats {
   backend: string | null;
   problems: { links: number; signals: number; server: number; slots: number };
   clock: TickClockStats | null;
+  /** The tick alignment to the parent (forwarded down path only). */
+  align: TickAlignerStats | null;
   engine: HubEngineStats | null;
   /** The engine's inputs, each named after the peer on it now. */
   inputs: NodeInputStats[];

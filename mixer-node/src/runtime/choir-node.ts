@@ -37,6 +37,8 @@ import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
 import { LinkHealer, SignalingResume } from "./healing.js";
 import { NodeLinks } from "./node-links.js";
 import { Recorder } from "./recorder.js";
+import { TickAligner } from "./tick-aligner.js";
+import type { DownStreams } from "../down-streams.js";
 import { SignalingClient } from "./signaling-client.js";
 
 /** Writes `length` samples of the singer's voice for absolute sample positions [abs, abs+length). */
@@ -54,6 +56,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   backup: string | null = null;
   /** Absolute sample index of tick 0's frame. */
   absOrigin = 0;
+  /** Samples the tick alignment moved the frames by (negative: sooner), so that they keep wall time. */
+  absShift = 0;
+  /** Aligns the ticks to the parent's on the forwarded down path (null on the "mix" path). */
+  aligner: TickAligner | null = null;
   /** Late ticks, concealment runs, jitter-buffer moves and link changes, on the wall clock. */
   readonly timeline = new Timeline(NODE_DEFAULTS.timelineEntries);
 
@@ -145,7 +151,10 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       frameMs: media.frameMs as FrameMs,
       hasVoice: this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice,
       encoder: encoderOptionsFromMedia(media),
+      downPath: media.downPath ?? "mix",
       onPacket: (target, bytes, length) => this.links!.send(target, bytes, length, this.frameSamples),
+      // Forwarded packets are not frames of this node's numbering: they add no samples to it.
+      onForward: (target, bytes, length) => this.links!.send(target, bytes, length, 0),
       timeline: this.timeline,
       onError: (err, target) => this.problem("engine", `${String(target)}: ${(err as Error)?.message ?? String(err)}`),
     });
@@ -185,6 +194,12 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     const healEvery = Math.max(1, Math.round(this.healing.checkEveryMs / media.frameMs));
     let healTicks = 0;
     const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
+    const aligner = engine.downPath === "forward" ? new TickAligner(media.frameMs) : null;
+    this.aligner = aligner;
+    let alignedTo: DownStreams | null = null;
+    /** How long after its deadline the node's frames leave (an average, sampled every 4th tick). */
+    let sendAfterMs = 0;
+    let sampled = 0;
     const clock = new TickClock(
       {
         periodMs: media.frameMs,
@@ -200,10 +215,30 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         // Ticks the clock skipped after a stall are frames lost to every listener: say so on the wire.
         if (lastTick >= 0 && k > lastTick + 1) links.skipFrames(k - lastTick - 1, this.frameSamples);
         lastTick = k;
-        const abs = this.absOrigin + k * this.frameSamples;
+        const abs = this.absOrigin + k * this.frameSamples + this.absShift;
         if (hasVoice) voice!.render(abs, voiceIn, this.frameSamples);
         links.drain();
         engine.tick(deadline);
+        if (aligner !== null) {
+          // A late tick's frame is late whatever the phase: the average leaves stalls out.
+          if ((++sampled & 3) === 0) sendAfterMs += 0.1 * (Math.min(2, Math.max(0, performance.now() - deadline)) - sendAfterMs);
+          const st = engine.parentStreams;
+          if (st !== alignedTo) {
+            alignedTo = st;
+            aligner.reset();
+          }
+          if (st !== null && st.timedPackets > 0) {
+            st.timedPackets = 0;
+            const move = aligner.observe(deadline, st.timedArrivalMs, st.afterTickMs, st.slackMs, sendAfterMs);
+            // Whole samples, so that the frames stay on the absolute sample clock.
+            const samples = Math.round(move * 48);
+            if (samples !== 0) {
+              clock.shift(samples / 48);
+              this.absShift += samples;
+              aligner.moved();
+            }
+          }
+        }
         if (this.recorder) this.recorder.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
         if (++healTicks >= healEvery) {
           healTicks = 0;
@@ -223,7 +258,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   startRecording(seconds: number): Recorder {
     const clock = this.clock;
     if (!clock) throw new Error("node not started");
-    const nextAbs = this.absOrigin + clock.nextTick * this.frameSamples;
+    const nextAbs = this.absOrigin + clock.nextTick * this.frameSamples + this.absShift;
     this.recorder = new Recorder(seconds, nextAbs);
     return this.recorder;
   }
@@ -343,6 +378,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       backend: this.engine?.backend.name ?? null,
       problems: { ...this.problems },
       clock: this.clock?.toJSON() ?? null,
+      align: this.aligner?.toJSON() ?? null,
       engine,
       inputs: nodeInputs(engine, this.parentId, (slot) => links?.peerAtSlot(slot) ?? null),
       links: this.linkInfo(),

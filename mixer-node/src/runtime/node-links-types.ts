@@ -24,6 +24,8 @@ export interface LinkEntry {
   /** null for a standby link: connected, carrying no media, not in the engine. */
   target: LinkTarget | null;
   monitor: LinkMonitor;
+  /** The peer's offer asked for forwarded down streams (a node runtime on the "forward" path). */
+  forward?: boolean;
 }
 
 export interface NodeLinksHost {

@@ -141,7 +141,10 @@ export class NodeLinks {
       const kind = s.kind === "offer" || s.kind === "answer" || s.kind === "candidate" ? s.kind : "other";
       // `by` tells the peer which of its links this is for: two nodes that are each other's
       // backup hold two links, one offered by each.
-      this.host.sendSignal(peer, kind, { ...s, by: role });
+      // A node on the forwarded down path asks its parent for forwarded streams in its offer
+      // (a browser's offer does not, and gets a whole down mix).
+      const forward = s.kind === "offer" && this.host.engine.downPath === "forward";
+      this.host.sendSignal(peer, kind, forward ? { ...s, by: role, forward: true } : { ...s, by: role });
     });
     link.on("error", (e) => this.host.problem(`link ${peer}`, `${e.code}: ${e.message}`));
     link.on("state", (st) => {
@@ -187,6 +190,7 @@ export class NodeLinks {
     }
     this.parent = entry;
     this.host.engine.attachParent();
+    this.syncReceiveMode();
     this.startLink(peer, entry);
   }
 
@@ -202,6 +206,7 @@ export class NodeLinks {
     if (standby) this.standby = null;
     this.incoming = entry;
     this.host.engine.prepareParent();
+    this.syncReceiveMode();
     if (standby) return;
     this.startLink(peer, entry);
   }
@@ -265,6 +270,7 @@ export class NodeLinks {
     this.children.set(peer, entry);
     this.slots.assign(slot, entry);
     this.host.engine.attachChild(slot);
+    if (entry.forward) this.setForwarded(slot, true);
     this.startLink(peer, entry);
   }
 
@@ -288,6 +294,7 @@ export class NodeLinks {
     const slot = c.target as number;
     this.slots.release(slot);
     this.host.engine.detachChild(slot);
+    this.syncReceiveMode();
     void c.link.close();
   }
 
@@ -330,7 +337,7 @@ export class NodeLinks {
     const theirsOffered = this.children.get(m.from) ?? this.standbyFor.get(m.from) ?? this.departing.get(m.from);
     const entry = by === "answerer" ? mineOffered : by === "offerer" ? theirsOffered : (mineOffered ?? theirsOffered);
     if (entry) {
-      entry.link.handleSignal(m.data);
+      this.deliver(entry, m.data);
       return;
     }
     // An offer from a node we are not linked to: a node that names us as backup (a standby
@@ -339,8 +346,8 @@ export class NodeLinks {
       const standby = this.newLink(m.from, "answerer", null);
       this.standbyFor.set(m.from, standby);
       standby.link.start();
-      standby.link.handleSignal(m.data);
-      for (const data of this.early.take(m.from, performance.now())) standby.link.handleSignal(data);
+      this.deliver(standby, m.data);
+      for (const data of this.early.take(m.from, performance.now())) this.deliver(standby, data);
       return;
     }
     // Other early signals are kept briefly.
@@ -350,7 +357,33 @@ export class NodeLinks {
   /** Starts a new link to `peer`; it gets the signals that came before it. */
   private startLink(peer: string, entry: LinkEntry): void {
     entry.link.start();
-    for (const data of this.early.take(peer, performance.now())) entry.link.handleSignal(data);
+    for (const data of this.early.take(peer, performance.now())) this.deliver(entry, data);
+  }
+
+  /** A signal for a link; a child's offer also says whether it takes forwarded streams. */
+  private deliver(entry: LinkEntry, data: Record<string, unknown>): void {
+    if (data.kind === "offer") {
+      entry.forward = data.forward === true;
+      if (typeof entry.target === "number") this.setForwarded(entry.target, entry.forward);
+    }
+    entry.link.handleSignal(data);
+  }
+
+  private setForwarded(slot: number, on: boolean): void {
+    const engine = this.host.engine;
+    if (!engine.isChildAttached(slot)) return;
+    engine.setChildForwarded(slot, on);
+    this.syncReceiveMode();
+  }
+
+  /**
+   * A hub that forwards what its parent sends reads its parent's link (and a new parent's) as
+   * packets arrive, so that they go on at once; otherwise on its tick (the cheaper way).
+   */
+  private syncReceiveMode(): void {
+    const onTick = (this.host.linkOptions.receiveOnTick ?? false) && this.host.engine.forwardingChildren === 0;
+    this.parent?.link.setReceiveOnTick(onTick);
+    this.incoming?.link.setReceiveOnTick(onTick);
   }
 
   /** Child links (departing ones included) that still carry media: a leaving hub waits for them to close. */

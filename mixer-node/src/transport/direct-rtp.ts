@@ -222,6 +222,18 @@ export class DirectRtp {
     return true;
   }
 
+  /**
+   * Back to reading the socket as packets arrive (a hub that forwards what its parent sends, as
+   * it comes). What waits is handled first. Idempotent.
+   */
+  receiveOnArrival(): void {
+    if (!this.onTick || this.detached) return;
+    this.drain();
+    this.onTick = false;
+    const h = this.native?.udp.handle;
+    if (h && typeof h.recvStart === "function") h.recvStart();
+  }
+
   /** Reads and handles whatever waits on the socket (receiveOnTick). Never throws. */
   drain(): void {
     const n = this.native;

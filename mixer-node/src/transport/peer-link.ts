@@ -35,7 +35,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   /** CHOIRMESH_DIRECT_RTP=0 keeps werift's own media path (benchmarks compare the two). */
   private directRefused = process.env.CHOIRMESH_DIRECT_RTP === "0";
   /** The owner drains the link on its tick (PeerLinkOptions.receiveOnTick). */
-  private readonly receiveOnTick: boolean;
+  private receiveOnTick: boolean;
 
   // Send state: the link owns sequence numbers and timestamps; werift adds
   // constant offsets of its own, so receivers see a consistent stream.
@@ -228,6 +228,18 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
    */
   drain(): void {
     if (this.direct !== null && this.closing === null) this.direct.drain();
+  }
+
+  /**
+   * Switches between reading on the owner's tick (drain) and reading packets as they arrive (a
+   * hub's parent link while the hub forwards what comes from above). Cheap; idempotent.
+   */
+  setReceiveOnTick(on: boolean): void {
+    if (this.receiveOnTick === on) return;
+    this.receiveOnTick = on;
+    if (this.direct === null) return;
+    if (on) this.direct.receiveOnTick();
+    else this.direct.receiveOnArrival();
   }
 
   getStats(): PeerLinkStats {

@@ -1,0 +1,93 @@
+/**
+ * The header of a packet on a forwarded down path (docs/design.md, "The cheap hop").
+ *
+ * A hub sends each child that takes forwarded streams several streams on one link: the one it
+ * mixes itself for that child (its voice and its other children's up mixes) and, unchanged, each
+ * stream its own parent sends it. One link has one RTP numbering, so each packet says which stream
+ * it belongs to and that stream's own sequence number and timestamp:
+ *
+ *   [0xFD] [stream tag u16] [stream seq u16] [stream ts u32] [after-tick i16] [slack i16] [Opus...]
+ *
+ * The tag is the origin hub's (random, fixed for its life). The last two fields are meant for the
+ * direct child only, and only on the stream its parent mixed itself: how long after its tick
+ * deadline the parent sent the packet, and how long the child's up frames wait in the parent's
+ * jitter buffer beyond its target (negative: they come late), both in 10 µs units. A hub that
+ * forwards a packet clears both (NO_TIMING). The child aligns its own tick from them.
+ *
+ * Pure, bounds-checked, allocation-free: the bytes come from the network.
+ */
+
+export const DOWN_MAGIC = 0xfd;
+export const DOWN_HEADER_BYTES = 13;
+/** The timing fields of a forwarded packet (and of a hub that has no tick figure to give). */
+export const NO_TIMING = -32768;
+const UNIT_MS = 0.01;
+
+/** The fields of one header, read into a reused object (no allocation per packet). */
+export interface DownHeader {
+  tag: number;
+  seq: number;
+  ts: number;
+  /** Ms after the sender's tick deadline it sent the packet; NaN when the packet carries none. */
+  afterTickMs: number;
+  /** Ms the receiver's frames wait at the sender beyond its jitter target; NaN when none. */
+  slackMs: number;
+}
+
+export function newDownHeader(): DownHeader {
+  return { tag: 0, seq: 0, ts: 0, afterTickMs: Number.NaN, slackMs: Number.NaN };
+}
+
+/**
+ * Writes the header into out[0..DOWN_HEADER_BYTES). `afterTickMs`/`slackMs` NaN writes NO_TIMING.
+ * Values beyond the field's range are clamped.
+ */
+export function writeDownHeader(out: Uint8Array, tag: number, seq: number, ts: number, afterTickMs: number, slackMs: number): void {
+  out[0] = DOWN_MAGIC;
+  out[1] = (tag >> 8) & 0xff;
+  out[2] = tag & 0xff;
+  out[3] = (seq >> 8) & 0xff;
+  out[4] = seq & 0xff;
+  out[5] = (ts >>> 24) & 0xff;
+  out[6] = (ts >>> 16) & 0xff;
+  out[7] = (ts >>> 8) & 0xff;
+  out[8] = ts & 0xff;
+  const a = afterTickMs === afterTickMs ? clamp(Math.round(afterTickMs / UNIT_MS), -32767, 32767) : NO_TIMING;
+  out[9] = (a >> 8) & 0xff;
+  out[10] = a & 0xff;
+  const g = slackMs === slackMs ? clamp(Math.round(slackMs / UNIT_MS), -32767, 32767) : NO_TIMING;
+  out[11] = (g >> 8) & 0xff;
+  out[12] = g & 0xff;
+}
+
+/** Clears the timing fields of a header in place (a packet being forwarded). */
+export function clearDownTiming(p: Uint8Array): void {
+  p[9] = 0x80;
+  p[10] = 0;
+  p[11] = 0x80;
+  p[12] = 0;
+}
+
+/**
+ * Reads the header of `p` into `into`; false when `p` is not a forwarded-path packet (too short,
+ * wrong magic, tag 0, or no Opus bytes after the header).
+ */
+export function readDownHeader(p: Uint8Array, into: DownHeader): boolean {
+  if (!(p instanceof Uint8Array) || p.length <= DOWN_HEADER_BYTES || p[0] !== DOWN_MAGIC) return false;
+  const tag = (p[1] << 8) | p[2];
+  if (tag === 0) return false;
+  into.tag = tag;
+  into.seq = (p[3] << 8) | p[4];
+  into.ts = ((p[5] << 24) | (p[6] << 16) | (p[7] << 8) | p[8]) >>> 0;
+  const a = (p[9] << 8) | p[10];
+  const signed = a >= 0x8000 ? a - 0x10000 : a;
+  into.afterTickMs = signed === NO_TIMING ? Number.NaN : signed * UNIT_MS;
+  const g = (p[11] << 8) | p[12];
+  const sg = g >= 0x8000 ? g - 0x10000 : g;
+  into.slackMs = sg === NO_TIMING ? Number.NaN : sg * UNIT_MS;
+  return true;
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

@@ -1,0 +1,156 @@
+/**
+ * Aligns the phase of a node's ticks to its parent's (docs/design.md, "The cheap hop"), so that
+ * the node's up frame reaches the parent just before the parent mixes, instead of waiting on
+ * average half a frame for a free-running tick.
+ *
+ * The parent's own stream for this node carries, in each packet (down-header.ts), how long after
+ * its tick deadline it went out, and its jitter buffer's slack for this node's frames: the delay
+ * they wait there beyond the buffer's target (negative: they come too late). Each window of
+ * `window` packets gives two figures:
+ *
+ * - the parent's phase on this node's clock (arrival - afterTick, its earliest in the window: a
+ *   packet read late by a busy loop only ever looks later). The first window under a
+ *   parent moves the ticks sooner by up to a frame, to `initialGuardMs` before the parent's
+ *   deadline (sooner, never later: frames that come earlier than before are taken at once by
+ *   the parent's jitter buffer, later ones would count as jitter there). After that the phase is
+ *   not followed (tried: a phase read from packets that a busy loop reads late moves the ticks
+ *   both ways, and moves later feed the parent's jitter target); the slack is.
+ * - the slack (its median), which trims what the phase alone cannot see (transit, processing, the parent's
+ *   jitter target): too little, and the node moves sooner by what is missing, plus
+ *   `slackKeepMs`; half a frame or more (the parent holds a whole frame more than it needs),
+ *   sooner by the rest of the frame, so that the parent's buffer drops that frame. It never moves
+ *   later on the slack: the parent's measure of a later move lags
+ *   by its arrival clock's window (about 1.5 s) and counts as jitter meanwhile, which raises the
+ *   very target the slack is measured against (tried: the two chase each other).
+ *
+ * Pure: times come from the arguments; preallocated; no allocation per call.
+ */
+export const TICK_ALIGNER_DEFAULTS = {
+  /**
+   * Packets per decision: about this many ms of them (at least 4), shorter than the parent's
+   * jitter buffer takes to insert a frame for frames that come late (adjustPersistMs, 50 ms).
+   */
+  windowMs: 40,
+  /** Where the first alignment puts the frames: this long before the parent's deadline, ms. */
+  initialGuardMs: 2,
+  /** Slack below this: move sooner, to slackKeepMs. */
+  slackLowMs: 0,
+  slackKeepMs: 0.75,
+  /** Moves on the slack at most this often (the parent's buffer takes a while to show one). */
+  slackEveryMs: 500,
+} as const;
+
+export interface TickAlignerStats {
+  aligned: boolean;
+  shifts: number;
+  /** The parent's last median slack for this node's frames, ms. */
+  slackMs: number | null;
+  /** Sum of the moves made, ms (negative: sooner). */
+  shiftedMs: number;
+}
+
+export class TickAligner {
+  private readonly phases: Float64Array;
+  private readonly slacks: Float64Array;
+  private readonly sorted: Float64Array;
+  private n = 0;
+  private aligned = false;
+  /** The parent's phase (myDeadline - parentDeadline, mod F) expected after the last move. */
+  private expected = 0;
+  private shifts = 0;
+  private shiftedMs = 0;
+  private lastSlack = Number.NaN;
+  private slackAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly periodMs: number,
+    private readonly window: number = Math.max(4, Math.round(TICK_ALIGNER_DEFAULTS.windowMs / periodMs)),
+  ) {
+    this.phases = new Float64Array(window);
+    this.slacks = new Float64Array(window);
+    this.sorted = new Float64Array(window);
+  }
+
+  /** A new parent: the next decision may move the ticks by up to a frame. */
+  reset(): void {
+    this.n = 0;
+    this.aligned = false;
+  }
+
+  /**
+   * One packet of the parent's own stream. `myDeadline`: any deadline of this node's ticks;
+   * `sendAfterMs`: how long after its deadline this node's up frame typically leaves. Returns the
+   * move to make now, ms (negative: sooner; 0: none), once a window of packets is in.
+   */
+  observe(myDeadline: number, arrivalMs: number, afterTickMs: number, slackMs: number, sendAfterMs: number): number {
+    if (!(afterTickMs === afterTickMs) || !Number.isFinite(arrivalMs)) return 0;
+    const F = this.periodMs;
+    let p = mod(myDeadline - (arrivalMs - afterTickMs), F);
+    // Around the first sample of the window, so that a phase near the wrap does not split it.
+    const ref = this.n > 0 ? this.phases[0] : this.aligned ? this.expected : p;
+    while (p - ref >= F / 2) p -= F;
+    while (p - ref < -F / 2) p += F;
+    this.phases[this.n] = p;
+    this.slacks[this.n] = slackMs === slackMs ? slackMs : Number.NaN;
+    this.n++;
+    if (this.n < this.window) return 0;
+    this.n = 0;
+    // A packet read late (a busy loop) makes the parent look later, never sooner: the earliest
+    // reading of the window is the truest (the largest phase).
+    let phase = this.phases[0];
+    for (let i = 1; i < this.window; i++) if (this.phases[i] > phase) phase = this.phases[i];
+    const slack = this.median(this.slacks);
+    this.lastSlack = slack;
+    const d = TICK_ALIGNER_DEFAULTS;
+    let move = 0;
+    if (!this.aligned) {
+      // Wanted: my deadline = parent's - guard - my send time; sooner by up to a frame.
+      move = -mod(phase + d.initialGuardMs + sendAfterMs, F);
+      this.aligned = true;
+    } else if (slack === slack && arrivalMs - this.slackAt >= d.slackEveryMs) {
+      // Too little: sooner by what is missing. Half a frame or more: the parent holds a whole
+      // frame more than it needs; sooner by the rest of the frame (and the band's hysteresis), so
+      // that its buffer drops that frame and the slack comes down to slackKeepMs.
+      if (slack < d.slackLowMs) move = Math.max(-F / 2, slack - d.slackKeepMs);
+      // (A frame or more: the buffer is above its band and drops by itself.)
+      else if (slack >= F / 2 && slack < F) move = -(F - slack + d.slackKeepMs);
+      if (move !== 0) this.slackAt = arrivalMs;
+    }
+    if (move > 0) move = 0; // never later (see above)
+    this.expected = mod(phase + move, F);
+    if (this.expected >= F / 2) this.expected -= F;
+    if (move !== 0) {
+      this.shifts++;
+      this.shiftedMs += move;
+    }
+    return move;
+  }
+
+  /** The node moved its ticks: the window measured before is stale. */
+  moved(): void {
+    this.n = 0;
+  }
+
+  toJSON(): TickAlignerStats {
+    return {
+      aligned: this.aligned,
+      shifts: this.shifts,
+      slackMs: this.lastSlack === this.lastSlack ? Math.round(this.lastSlack * 1000) / 1000 : null,
+      shiftedMs: Math.round(this.shiftedMs * 1000) / 1000,
+    };
+  }
+
+  /** The median of a window (NaN when any value is NaN). */
+  private median(a: Float64Array): number {
+    const s = this.sorted;
+    s.set(a);
+    s.sort();
+    const m = this.window;
+    return m % 2 === 1 ? s[(m - 1) >> 1] : (s[m / 2 - 1] + s[m / 2]) / 2;
+  }
+}
+
+function mod(x: number, m: number): number {
+  const r = x % m;
+  return r < 0 ? r + m : r;
+}
