@@ -69,6 +69,8 @@ export interface PairResult {
   /** Of those, the mixing hubs on the way up (the meeting point included) and the levels down. */
   up: number;
   down: number;
+  /** Their paths meet at the root (the longest way a voice goes in the tree). */
+  meetsAtRoot: boolean;
   correlation: number;
 }
 
@@ -215,7 +217,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     const pairs: PairResult[] = [];
     const hopsOf = (a: string, b: string) => {
       const h = pathHubs(tree, a, b);
-      return { hubs: h.up + h.down, up: h.up, down: h.down };
+      return { hubs: h.up + h.down, up: h.up, down: h.down, meetsAtRoot: h.meetsAtRoot };
     };
     let selfLeakDb = -Infinity;
     for (let b = 0; b < singers.length; b++) {

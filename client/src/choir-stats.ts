@@ -66,7 +66,7 @@ export function countMoves(healing: readonly { event: unknown }[]): number {
  * when it is neither of them; `down` counts the hubs below the meeting point on b's side, each
  * a level of the down path. a -> its parent's other child: up 1, down 0.
  */
-export function pathHubs(tree: TreeMessage, a: string, b: string): { up: number; down: number } {
+export function pathHubs(tree: TreeMessage, a: string, b: string): { up: number; down: number; meetsAtRoot: boolean } {
   const parent = new Map(tree.nodes.map((n) => [n.id, n.parent] as const));
   const up = (x: string): string[] => {
     const path = [x];
@@ -83,7 +83,7 @@ export function pathHubs(tree: TreeMessage, a: string, b: string): { up: number;
   const hopsA = pa.findIndex((x) => inB.has(x)); // edges from a up to the meeting point
   const hopsB = pb.indexOf(pa[hopsA]); // edges from b up to it
   const meetsBetween = hopsA > 0 && hopsB > 0 ? 1 : 0;
-  return { up: Math.max(0, hopsA - 1) + meetsBetween, down: Math.max(0, hopsB - 1) };
+  return { up: Math.max(0, hopsA - 1) + meetsBetween, down: Math.max(0, hopsB - 1), meetsAtRoot: pa[hopsA] === pa[pa.length - 1] };
 }
 
 export interface HopFit {

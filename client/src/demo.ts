@@ -157,6 +157,21 @@ async function serve(): Promise<never> {
   return new Promise<never>(() => {});
 }
 
+/** Pairs that meet at the root (depth >= 2): their median delay under each engine, and how much faster the new one is. */
+function compareRuns(forward: ChoirRunResult, mixed: ChoirRunResult) {
+  const rootP50 = (r: ChoirRunResult) => {
+    const d = r.pairs.filter((p) => p.heard && p.meetsAtRoot && p.up + p.down >= 2).map((p) => p.delayMs).sort((x, y) => x - y);
+    return d.length === 0 ? NaN : d.length % 2 ? d[(d.length - 1) / 2] : (d[d.length / 2 - 1] + d[d.length / 2]) / 2;
+  };
+  const f = rootP50(forward);
+  const m = rootP50(mixed);
+  const r1 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(1)) : null);
+  const line = (r: ChoirRunResult, p50: number) => ({ rootPairsP50Ms: r1(p50), allP50Ms: r1(r.latencyMs.p50), perHopMs: r1(r.perHopMs), downLevelMs: r1(r.downLevelMs), heardAll: r.heardAll });
+  const faster = Number.isFinite(f) && Number.isFinite(m) && m > 0 ? Number((100 * (1 - f / m)).toFixed(1)) : null;
+  out(`\nroot-meeting pairs, median: ${fmt(f)} ms (forwarded, aligned) against ${fmt(m)} ms (re-encoded, free-running): ${faster ?? "?"} % faster`);
+  return { forward: line(forward, f), mix: line(mixed, m), rootPairsFasterPct: faster };
+}
+
 const started = performance.now();
 // One process per node, started at once and reused by both runs (the star needs one more: its hub).
 const pool = Array.from({ length: singers + 1 }, (_, i) => new RemoteNode(`node${i}`));
@@ -165,6 +180,14 @@ try {
   out(`\n== tree: the planner's tree, singers are hubs too ==`);
   const tree = await runChoir({ singers, fanout, seconds, frameMs, bitrate, topology: "tree", downPath, backend, recordDir: values["record-dir"], pool: pool.slice(1), log: (l) => out(`  … ${l}`) });
   printRun(tree);
+  // The engine before the cheap hop, on the same processes: the same choir with every down mix
+  // re-encoded at every level on free-running ticks.
+  let mix: ChoirRunResult | null = null;
+  if (compareEngines) {
+    out(`\n== tree, the engine before: down mixes re-encoded at every level, free-running ticks ==`);
+    mix = await runChoir({ singers, fanout, seconds, frameMs, bitrate, topology: "tree", downPath: downPath === "forward" ? "mix" : "forward", backend, pool: pool.slice(1), log: (l) => out(`  … ${l}`) });
+    printRun(mix);
+  }
   let star: ChoirRunResult | null = null;
   if (!values["no-star"]) {
     out(`\n== star: one central server (a dedicated hub), every singer its child ==`);
@@ -190,6 +213,8 @@ try {
           moves: star.moves,
         }
       : null,
+    downPath,
+    engines: mix ? compareRuns(downPath === "forward" ? tree : mix, downPath === "forward" ? mix : tree) : null,
     frameMs,
     bitrateKbps: bitrate / 1000,
     concealedShare: Number(tree.concealedShare.toFixed(4)),
@@ -197,7 +222,7 @@ try {
   };
   if (json) console.log(JSON.stringify(summary));
   await Promise.allSettled(pool.map((p) => p.stop()));
-  process.exit(tree.heardAll && (!star || star.heardAll) ? 0 : 1);
+  process.exit(tree.heardAll && (!star || star.heardAll) && (!mix || mix.heardAll) ? 0 : 1);
 } catch (err) {
   console.error(`demo failed: ${(err as Error)?.stack ?? String(err)}`);
   for (const p of pool) p.kill();

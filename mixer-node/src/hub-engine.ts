@@ -1,22 +1,18 @@
-import { CODEC_DEFAULTS } from "./codec/defaults.js";
-import { quantileSorted } from "@choirmesh/common/quantiles";
-import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
-import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
-import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
+import { HubEngineState } from "./hub-engine-state.js";
 import { HubLink } from "./hub-link.js";
-import { clearDownTiming } from "./down-header.js";
 import { DownStreams } from "./down-streams.js";
-import type { JitterBufferOptions } from "./jitter-buffer.js";
-import { EngineError, MixMinus, type MixInput } from "./mixer.js";
-import type { ChildInputStats, HubEngineStats } from "./stats.js";
-import { TARGET_PARENT, type Timeline } from "./timeline.js";
-import type { HubEngineOptions, LinkTarget, PacketSink } from "./hub-engine-options.js";
+import { childStats, copyForForwarding, crossfade, pushWithRedundancy, slackOf, tickTimes } from "./hub-engine-parts.js";
+import { EngineError, type MixInput } from "./mixer.js";
+import type { HubEngineStats } from "./stats.js";
+import { TARGET_PARENT } from "./timeline.js";
+import type { HubEngineOptions, LinkTarget } from "./hub-engine-options.js";
 
 /**
- * The per-tick work of a node: for the parent's down stream and each child's up stream a jitter
+ * The per-tick work of a node: for the parent's down stream(s) and each child's up stream a jitter
  * buffer and a decoder feeding the mix-minus mixer; the up mix encoded for the parent and each
- * child's down mix encoded for that child. The caller writes its singer's voice into `voiceIn`
- * before each tick and may read `hearOut` after it.
+ * child's down mix encoded for that child (on the forwarded path, hub-engine-options.ts downPath,
+ * without what came from above, which goes on to the child as it arrives). The caller writes its
+ * singer's voice into `voiceIn` before each tick and may read `hearOut` after it.
  *
  * tick() neither allocates nor awaits: packet buffers, mixer arrays and codec state are made
  * when a link attaches. A link that goes away is faded out over one frame of concealment, and a
@@ -24,88 +20,9 @@ import type { HubEngineOptions, LinkTarget, PacketSink } from "./hub-engine-opti
  * be prepared while the old one plays (prepareParent, receiveNext) and swapped in with a
  * one-frame crossfade (swapParent): a planned move then costs no silent frame.
  */
-export class HubEngine {
-  readonly frameMs: FrameMs;
-  readonly frameSamples: number;
-  readonly backend: CodecBackend;
-  readonly mixer: MixMinus;
-  /** The node's own voice for the next tick (ignored for a dedicated hub). */
-  readonly voiceIn: Float32Array;
-  /** What the node's singer hears, after each tick. */
-  readonly hearOut: Float32Array;
-
-  private readonly encOpts: EncoderOptions;
-  private jbOpts: Omit<JitterBufferOptions, "frameMs">;
-  private readonly onPacket: PacketSink | undefined;
-  private readonly onError: ((err: unknown, target: LinkTarget) => void) | undefined;
-  private parent: HubLink | null = null;
-  private fadingParent: HubLink | null = null;
-  /**
-   * A new parent's stream while the old parent still plays (a move made before it is broken):
-   * its jitter buffer and decoder run every tick, unheard, so that the swap plays from a warm
-   * stream; swapParent() crossfades from the old one within one frame.
-   */
-  private nextParent: HubLink | null = null;
-  /** The old parent during the swap's crossfade tick. */
-  private crossFrom: HubLink | null = null;
-  private readonly scratch: Float32Array;
-  private readonly children: (HubLink | null)[];
-  private readonly fading: (HubLink | null)[];
-  /** Slots with an active child link, and with a fading one: dense, rebuilt on attach/detach. */
-  private readonly activeSlots: Int32Array;
-  private activeCount = 0;
-  private readonly fadingSlots: Int32Array;
-  private fadingCount = 0;
-  private readonly tickUs: Float64Array;
-  private readonly measureTicks: boolean;
-  private ticks = 0;
-  private unroutable = 0;
-  /** Packets seen while the node was behind, kept out of the jitter buffers' timing. */
-  private untimed = 0;
-  private readonly timeline: Timeline | null;
-  private readonly redundancyMode: "auto" | "on" | "off";
-  private readonly blocks: RedundantBlock[] = [{ offset: 0, length: 0, delta: 0 }, { offset: 0, length: 0, delta: 0 }];
-  /** The down path (see HubEngineOptions.downPath). */
-  readonly downPath: "forward" | "mix";
-  private readonly onForward: ((target: number, bytes: Uint8Array, length: number) => void) | undefined;
-  /** A packet from above as it goes on to the children that take it (timing fields cleared). */
-  private readonly fwd = new Uint8Array(4096);
-  /** Children that take forwarded streams. */
-  private forwardCount = 0;
-
+export class HubEngine extends HubEngineState {
   constructor(opts: HubEngineOptions) {
-    this.backend = opts.backend;
-    this.frameMs = opts.frameMs ?? CODEC_DEFAULTS.frameMs;
-    this.frameSamples = (SAMPLE_RATE / 1000) * this.frameMs;
-    this.encOpts = { ...(opts.encoder ?? {}), frameMs: this.frameMs };
-    this.jbOpts = opts.jitter ?? {};
-    this.onPacket = opts.onPacket;
-    this.onError = opts.onError;
-    this.timeline = opts.timeline ?? null;
-    this.redundancyMode = opts.redundancy ?? HUB_ENGINE_DEFAULTS.redundancy;
-    this.downPath = opts.downPath ?? HUB_ENGINE_DEFAULTS.downPath;
-    this.onForward = opts.onForward;
-    // Children that align their ticks to this node's hold their phase: a tight band sheds the
-    // frame alignment makes unnecessary (JitterBufferOptions.dropHysteresisMs).
-    if (this.downPath === "forward" && this.jbOpts.dropHysteresisMs === undefined) {
-      this.jbOpts = { ...this.jbOpts, dropHysteresisMs: HUB_ENGINE_DEFAULTS.alignedDropHysteresisMs, maxDrift: HUB_ENGINE_DEFAULTS.alignedMaxDrift };
-    }
-    this.mixer = new MixMinus({
-      frameSamples: this.frameSamples,
-      maxChildren: opts.maxChildren,
-      hasParent: false,
-      hasVoice: opts.hasVoice ?? HUB_ENGINE_DEFAULTS.hasVoice,
-      limiter: opts.limiter,
-    });
-    this.voiceIn = this.mixer.voiceIn;
-    this.hearOut = this.mixer.hearOut;
-    this.scratch = new Float32Array(this.frameSamples);
-    this.children = new Array<HubLink | null>(opts.maxChildren).fill(null);
-    this.fading = new Array<HubLink | null>(opts.maxChildren).fill(null);
-    this.activeSlots = new Int32Array(opts.maxChildren);
-    this.fadingSlots = new Int32Array(opts.maxChildren);
-    this.measureTicks = opts.measureTicks ?? HUB_ENGINE_DEFAULTS.measureTicks;
-    this.tickUs = new Float64Array(this.measureTicks ? (opts.tickTimeWindow ?? HUB_ENGINE_DEFAULTS.tickTimeWindow) : 0);
+    super(opts);
   }
 
   get hasParent(): boolean {
@@ -119,6 +36,10 @@ export class HubEngine {
   /** The parent's streams on a forwarded down path (their timing aligns this node's tick). */
   get parentStreams(): DownStreams | null {
     return this.parent?.streams ?? null;
+  }
+
+  private linkFor(target: LinkTarget): HubLink | null {
+    return target === "parent" ? this.parent : this.children[target as number];
   }
 
   /**
@@ -234,7 +155,7 @@ export class HubEngine {
    * `timingTrusted` false when the node was behind as it saw the packet (see JitterBuffer.push).
    */
   receive(from: LinkTarget, seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, timingTrusted = true): void {
-    const link = from === "parent" ? this.parent : this.children[from as number];
+    const link = this.linkFor(from);
     if (!link) {
       this.unroutable++;
       return;
@@ -250,39 +171,18 @@ export class HubEngine {
       if (link.streams.push(payload, arrivalMs, timingTrusted) && link === this.parent && this.forwardCount > 0) this.forwardDown(payload);
       return;
     }
-    const jb = link.jb;
-    jb.push(seq, timestamp, payload, arrivalMs, timingTrusted);
-    const n = readRedundancy(payload, this.blocks);
-    if (n > 0) {
-      jb.noteRedundancy(arrivalMs, this.blocks[n - 1].delta);
-      for (let i = 0; i < n; i++) {
-        // A view only when it fills a hole (a lost packet): none per packet otherwise.
-        const b = this.blocks[i];
-        if (jb.wantsEarlier(b.delta)) jb.fillEarlier(b.delta, payload.subarray(b.offset, b.offset + b.length));
-      }
-    }
+    pushWithRedundancy(link.jb, seq, timestamp, payload, arrivalMs, timingTrusted, this.blocks);
   }
 
   /** Hands a packet from above to every child that takes forwarded streams, its timing cleared. */
   private forwardDown(payload: Uint8Array): void {
-    const n = payload.length;
     const f = this.fwd;
-    if (n > f.length) return;
-    for (let i = 0; i < n; i++) f[i] = payload[i];
-    clearDownTiming(f);
+    const n = payload.length;
+    if (!copyForForwarding(payload, f)) return;
     for (let i = 0; i < this.activeCount; i++) {
       const slot = this.activeSlots[i];
       const c = this.children[slot]!;
-      if (!c.forward || this.fading[slot]) continue;
-      c.forwarded++;
-      c.bytesForwarded += n;
-      try {
-        if (this.onForward) this.onForward(slot, f, n);
-        else this.onPacket?.(slot, f, n, 0, 0);
-      } catch (err) {
-        c.sinkErrors++;
-        this.onError?.(err, slot);
-      }
+      if (c.forward && !this.fading[slot]) this.deliver(c, slot, f, n, this.onForward ?? null);
     }
   }
 
@@ -298,13 +198,12 @@ export class HubEngine {
 
   /** How many earlier frames the stream to `target` carries now (0 = none). */
   redundancyOf(target: LinkTarget): number {
-    const link = target === "parent" ? this.parent : this.children[target as number];
-    return link?.redundancy ?? 0;
+    return this.linkFor(target)?.redundancy ?? 0;
   }
 
-  /** The last packet produced for a link (valid until the next tick). */
+  /** The last Opus packet produced for a link (valid until the next tick). */
   packetFor(target: LinkTarget): Uint8Array | null {
-    const link = target === "parent" ? this.parent : this.children[target];
+    const link = this.linkFor(target);
     return link && link.outLength > 0 ? link.out.subarray(0, link.outLength) : null;
   }
 
@@ -312,7 +211,7 @@ export class HubEngine {
   tick(nowMs: number): void {
     const t0 = this.measureTicks ? performance.now() : 0;
     const mixer = this.mixer;
-    if (this.crossFrom) this.crossfade(this.crossFrom, this.parent!, mixer.downIn, nowMs);
+    if (this.crossFrom) crossfade(this.crossFrom, this.parent!, mixer.downIn, this.scratch, nowMs);
     else if (this.fadingParent) this.fadeOut(this.fadingParent, mixer.downIn, "down");
     else if (this.parent) this.pull(this.parent, mixer.downIn, "down", nowMs);
     // Warm the prepared stream: its buffer keeps time and its decoder state follows, unheard.
@@ -341,8 +240,7 @@ export class HubEngine {
       const slot = this.activeSlots[i];
       if (this.fading[slot]) continue;
       const c = this.children[slot]!;
-      if (c.forward) this.sendFramed(c, mixer.childDownOut(slot), slot, afterTick);
-      else this.send(c, mixer.childDownOut(slot), slot);
+      this.send(c, mixer.childDownOut(slot), slot, afterTick);
     }
     if (this.crossFrom) {
       this.crossFrom.destroy();
@@ -351,20 +249,6 @@ export class HubEngine {
     if (this.fadingParent || this.fadingCount > 0) this.endFades();
     if (this.measureTicks) this.tickUs[this.ticks % this.tickUs.length] = (performance.now() - t0) * 1000;
     this.ticks++;
-  }
-
-  /** One frame of the old parent's concealment fading out under the new parent's stream fading in. */
-  private crossfade(from: HubLink, to: HubLink, into: Float32Array, nowMs: number): void {
-    const next = this.scratch;
-    const kind = to.decodeNext(next, nowMs);
-    to.last = kind;
-    to.pops[kind]++;
-    from.concealInto(into);
-    const n = this.frameSamples;
-    for (let i = 0; i < n; i++) {
-      const r = (i + 0.5) / n;
-      into[i] = into[i] * (1 - r) + next[i] * r;
-    }
   }
 
   private pull(link: HubLink, into: Float32Array, which: MixInput, nowMs: number): void {
@@ -380,31 +264,25 @@ export class HubEngine {
     this.mixer.fadeNext(which, "out");
   }
 
-  private send(link: HubLink, pcm: Float32Array, target: LinkTarget): void {
+  /**
+   * Encodes a frame for a link and hands it to the sink; a forwarding child's own stream gets its
+   * header first (its tag, numbering and this node's timing, HubLink.frame), others go as they are.
+   */
+  private send(link: HubLink, pcm: Float32Array, target: LinkTarget, afterTick = Number.NaN): void {
     const n = link.encodeFrame(pcm, this.frameSamples);
-    if (n === 0 || !this.onPacket) return;
+    if (n === 0) return;
+    if (!link.forward) return this.deliver(link, target, link.wire, n, null);
+    this.deliver(link, target, link.framed, link.frame(n, afterTick, slackOf(link)), null);
+  }
+
+  /** One packet to the sink (forwarded ones to onForward); a sink that throws is counted. */
+  private deliver(link: HubLink, target: LinkTarget, bytes: Uint8Array, n: number, forward: ((t: number, b: Uint8Array, n: number) => void) | null): void {
     try {
-      this.onPacket(target, link.wire, n, link.seq, link.ts);
+      if (forward !== null) forward(target as number, bytes, n);
+      else this.onPacket?.(target, bytes, n, link.seq, link.ts);
     } catch (err) {
       link.sinkErrors++;
       this.onError?.(err, target);
-    }
-  }
-
-  /** A forwarding child's own stream: the header (its tag, numbering and this node's timing) before the Opus. */
-  private sendFramed(link: HubLink, pcm: Float32Array, slot: number, afterTick: number): void {
-    const n = link.encodeFrame(pcm, this.frameSamples);
-    if (n === 0 || !this.onPacket) return;
-    // The child's frames: how long they wait beyond the target, less what this node's own early
-    // wake-ups may take off (none before the buffer plays).
-    const jb = link.jb;
-    const slack = jb.counters.played > 0 ? jb.delayMs - jb.targetDelayMs - HUB_ENGINE_DEFAULTS.alignGuardMs : Number.NaN;
-    const len = link.frame(n, afterTick, slack);
-    try {
-      this.onPacket(slot, link.framed, len, link.seqSent, link.tsSent);
-    } catch (err) {
-      link.sinkErrors++;
-      this.onError?.(err, slot);
     }
   }
 
@@ -458,24 +336,16 @@ export class HubEngine {
   }
 
   toJSON(): HubEngineStats {
-    const n = this.measureTicks ? Math.min(this.ticks, this.tickUs.length) : 0;
-    const sorted = this.tickUs.slice(0, n).sort();
-    const pct = (p: number) => (n === 0 ? 0 : quantileSorted(sorted, p));
-    const children: ChildInputStats[] = [];
-    for (let s = 0; s < this.children.length; s++) {
-      const c = this.children[s];
-      if (c) children.push({ ...c.toJSON(), slot: s });
-    }
     return {
       backend: this.backend.name,
       frameMs: this.frameMs,
       downPath: this.downPath,
       ticks: this.ticks,
-      tickUs: this.measureTicks ? { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : sorted[n - 1] } : null,
+      tickUs: this.measureTicks ? tickTimes(this.tickUs, Math.min(this.ticks, this.tickUs.length)) : null,
       unroutable: this.unroutable,
       untimed: this.untimed,
       parent: this.parent ? this.parent.toJSON() : null,
-      children,
+      children: childStats(this.children),
       mixer: this.mixer.toJSON(),
     };
   }

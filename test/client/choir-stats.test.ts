@@ -26,7 +26,9 @@ describe("the hubs between two singers, up and down", () => {
       ["r", "a1", 0, 1], // r's voice goes down through a
       ["a", "b1", 1, 1], // meet at r, down through b
     ];
-    for (const [from, to, up, down] of cases) expect([from, to, pathHubs(tree, from, to)]).toEqual([from, to, { up, down }]);
+    for (const [from, to, up, down] of cases) expect([from, to, (({ up: u, down: d }) => ({ up: u, down: d }))(pathHubs(tree, from, to))]).toEqual([from, to, { up, down }]);
+    // Meeting at the root: across its subtrees, or with the root itself; not within a subtree.
+    expect(["a1:b1", "a:b1", "r:a1", "a1:a2", "a1:a"].map((p) => pathHubs(tree, p.split(":")[0], p.split(":")[1]).meetsAtRoot)).toEqual([true, true, true, false, false]);
   });
 
   it("fits what a hub adds up and a level adds down, exactly on exact data", () => {

@@ -105,7 +105,7 @@ describe("JitterBuffer: sudden jitter", () => {
     replay(jb, pk, F, 1500 * F, 0.3, (_, n) => at.set(n, jb.toJSON()));
     expect([at.get(600)!.targetDepth, at.get(600)!.boostFrames]).toEqual([2, 0]);
     const after = at.get(680)!;
-    expect(after.latenessP99Ms).toBe(1.25);
+    expect(after.latenessP99Ms).toBe(0.25);
     expect([after.targetDepth, after.boostFrames]).toEqual([3, 1]);
     expect([at.get(1300)!.targetDepth, at.get(1300)!.boostFrames]).toEqual([2, 0]);
   });

@@ -37,8 +37,7 @@ import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
 import { LinkHealer, SignalingResume } from "./healing.js";
 import { NodeLinks } from "./node-links.js";
 import { Recorder } from "./recorder.js";
-import { TickAligner } from "./tick-aligner.js";
-import type { DownStreams } from "../down-streams.js";
+import { NodeAlignment, type TickAligner } from "./tick-aligner.js";
 import { SignalingClient } from "./signaling-client.js";
 
 /** Writes `length` samples of the singer's voice for absolute sample positions [abs, abs+length). */
@@ -194,12 +193,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     const healEvery = Math.max(1, Math.round(this.healing.checkEveryMs / media.frameMs));
     let healTicks = 0;
     const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
-    const aligner = engine.downPath === "forward" ? new TickAligner(media.frameMs) : null;
-    this.aligner = aligner;
-    let alignedTo: DownStreams | null = null;
-    /** How long after its deadline the node's frames leave (an average, sampled every 4th tick). */
-    let sendAfterMs = 0;
-    let sampled = 0;
+    const alignment = engine.downPath === "forward" ? new NodeAlignment(media.frameMs) : null;
+    this.aligner = alignment?.aligner ?? null;
     const clock = new TickClock(
       {
         periodMs: media.frameMs,
@@ -219,26 +214,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         if (hasVoice) voice!.render(abs, voiceIn, this.frameSamples);
         links.drain();
         engine.tick(deadline);
-        if (aligner !== null) {
-          // A late tick's frame is late whatever the phase: the average leaves stalls out.
-          if ((++sampled & 3) === 0) sendAfterMs += 0.1 * (Math.min(2, Math.max(0, performance.now() - deadline)) - sendAfterMs);
-          const st = engine.parentStreams;
-          if (st !== alignedTo) {
-            alignedTo = st;
-            aligner.reset();
-          }
-          if (st !== null && st.timedPackets > 0) {
-            st.timedPackets = 0;
-            const move = aligner.observe(deadline, st.timedArrivalMs, st.afterTickMs, st.slackMs, sendAfterMs);
-            // Whole samples, so that the frames stay on the absolute sample clock.
-            const samples = Math.round(move * 48);
-            if (samples !== 0) {
-              clock.shift(samples / 48);
-              this.absShift += samples;
-              aligner.moved();
-            }
-          }
-        }
+        if (alignment !== null) this.absShift += alignment.afterTick(engine.parentStreams, clock, deadline);
         if (this.recorder) this.recorder.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
         if (++healTicks >= healEvery) {
           healTicks = 0;

@@ -41,3 +41,38 @@ export interface NodeLinksHost {
   /** The media moved from the old parent to the new one (make-before-break); heardNew: the new one's media had arrived. */
   parentSwitched?(peer: string, heardNew: boolean): void;
 }
+
+/** Links that still carry media (not closed, not failed). */
+export function countLive(entries: Iterable<LinkEntry>): number {
+  let n = 0;
+  for (const e of entries) if (e.link.state !== "closed" && e.link.state !== "failed") n++;
+  return n;
+}
+
+export function linksStats(
+  standby: LinkEntry | null,
+  standbyFor: Map<string, LinkEntry>,
+  incoming: LinkEntry | null,
+  departing: string[],
+  children: Map<string, LinkEntry>,
+  media: Iterable<LinkEntry>,
+): NodeLinksStats {
+  return {
+    standby: standby ? { peer: standby.peer, state: standby.link.state } : null,
+    standbyFor: [...standbyFor.keys()],
+    incoming: incoming ? { peer: incoming.peer, state: incoming.link.state } : null,
+    departing,
+    slots: Object.fromEntries([...children].map(([peer, e]) => [peer, e.target as number])),
+    monitors: Object.fromEntries([...media].map((e) => [e.peer, e.monitor.toJSON()])),
+  };
+}
+
+/**
+ * A hub that forwards what comes from above reads its parent's link (and a new parent's) as
+ * packets arrive, so that they go on at once; otherwise on its tick (the cheaper way).
+ */
+export function syncReceiveMode(host: NodeLinksHost, parent: LinkEntry | null, incoming: LinkEntry | null): void {
+  const onTick = (host.linkOptions.receiveOnTick ?? false) && host.engine.forwardingChildren === 0;
+  parent?.link.setReceiveOnTick(onTick);
+  incoming?.link.setReceiveOnTick(onTick);
+}

@@ -21,7 +21,7 @@ import { NODE_DEFAULTS } from "./defaults.js";
 import { Departing } from "./departing.js";
 import { EarlySignals } from "./early-signals.js";
 import { LinkMonitor } from "./link-monitor.js";
-import type { LinkEntry, NodeLinksHost, NodeLinksStats } from "./node-links-types.js";
+import { countLive, linksStats, syncReceiveMode, type LinkEntry, type NodeLinksHost, type NodeLinksStats } from "./node-links-types.js";
 import { ParentSwitch } from "./parent-switch.js";
 
 export class NodeLinks {
@@ -190,7 +190,7 @@ export class NodeLinks {
     }
     this.parent = entry;
     this.host.engine.attachParent();
-    this.syncReceiveMode();
+    this.setForwarded(null);
     this.startLink(peer, entry);
   }
 
@@ -206,7 +206,7 @@ export class NodeLinks {
     if (standby) this.standby = null;
     this.incoming = entry;
     this.host.engine.prepareParent();
-    this.syncReceiveMode();
+    this.setForwarded(null);
     if (standby) return;
     this.startLink(peer, entry);
   }
@@ -294,7 +294,7 @@ export class NodeLinks {
     const slot = c.target as number;
     this.slots.release(slot);
     this.host.engine.detachChild(slot);
-    this.syncReceiveMode();
+    this.setForwarded(null);
     void c.link.close();
   }
 
@@ -362,37 +362,19 @@ export class NodeLinks {
 
   /** A signal for a link; a child's offer also says whether it takes forwarded streams. */
   private deliver(entry: LinkEntry, data: Record<string, unknown>): void {
-    if (data.kind === "offer") {
-      entry.forward = data.forward === true;
-      if (typeof entry.target === "number") this.setForwarded(entry.target, entry.forward);
-    }
+    if (data.kind === "offer") this.setForwarded(typeof entry.target === "number" ? entry.target : null, (entry.forward = data.forward === true));
     entry.link.handleSignal(data);
   }
 
-  private setForwarded(slot: number, on: boolean): void {
-    const engine = this.host.engine;
-    if (!engine.isChildAttached(slot)) return;
-    engine.setChildForwarded(slot, on);
-    this.syncReceiveMode();
-  }
-
-  /**
-   * A hub that forwards what its parent sends reads its parent's link (and a new parent's) as
-   * packets arrive, so that they go on at once; otherwise on its tick (the cheaper way).
-   */
-  private syncReceiveMode(): void {
-    const onTick = (this.host.linkOptions.receiveOnTick ?? false) && this.host.engine.forwardingChildren === 0;
-    this.parent?.link.setReceiveOnTick(onTick);
-    this.incoming?.link.setReceiveOnTick(onTick);
+  /** The engine's slot follows its link's offer; a hub that forwards reads its parent's links as packets arrive. */
+  private setForwarded(slot: number | null, on = false): void {
+    if (slot !== null && this.host.engine.isChildAttached(slot)) this.host.engine.setChildForwarded(slot, on);
+    syncReceiveMode(this.host, this.parent, this.incoming);
   }
 
   /** Child links (departing ones included) that still carry media: a leaving hub waits for them to close. */
   get liveChildLinks(): number {
-    let n = 0;
-    const live = (e: LinkEntry) => e.link.state !== "closed" && e.link.state !== "failed";
-    for (const e of this.children.values()) if (live(e)) n++;
-    for (const e of this.departing.entries()) if (live(e)) n++;
-    return n;
+    return countLive(this.children.values()) + countLive(this.departing.entries());
   }
 
   linkTo(peer: string): PeerLink | null {
@@ -400,14 +382,7 @@ export class NodeLinks {
   }
 
   toJSON(): NodeLinksStats {
-    return {
-      standby: this.standby ? { peer: this.standby.peer, state: this.standby.link.state } : null,
-      standbyFor: [...this.standbyFor.keys()],
-      incoming: this.incoming ? { peer: this.incoming.peer, state: this.incoming.link.state } : null,
-      departing: this.departing.peers(),
-      slots: Object.fromEntries([...this.children].map(([peer, e]) => [peer, e.target as number])),
-      monitors: Object.fromEntries([...this.all()].map((e) => [e.peer, e.monitor.toJSON()])),
-    };
+    return linksStats(this.standby, this.standbyFor, this.incoming, this.departing.peers(), this.children, this.all());
   }
 
   /** Closes every link; resolves when werift has closed them. */
@@ -415,18 +390,10 @@ export class NodeLinks {
     this.closed = true;
     if (this.standbyTimer) clearTimeout(this.standbyTimer);
     this.upward.close();
-    const closing: Promise<void>[] = [];
-    for (const e of this.all()) closing.push(e.link.close());
-    if (this.incoming) closing.push(this.incoming.link.close());
-    for (const e of this.departing.clear()) closing.push(e.link.close());
-    this.incoming = null;
-    if (this.standby) closing.push(this.standby.link.close());
-    for (const e of this.standbyFor.values()) closing.push(e.link.close());
-    this.parent = null;
-    this.standby = null;
-    this.children.clear();
-    this.standbyFor.clear();
-    return Promise.allSettled(closing);
+    const all = [...this.all(), this.incoming, ...this.departing.clear(), this.standby, ...this.standbyFor.values()];
+    this.parent = this.incoming = this.standby = null;
+    for (const m of [this.children, this.standbyFor]) m.clear();
+    return Promise.allSettled(all.map((e) => e?.link.close()));
   }
 }
 

@@ -25,6 +25,9 @@
  *
  * Pure: times come from the arguments; preallocated; no allocation per call.
  */
+import type { DownStreams } from "../down-streams.js";
+import type { TickClock } from "../tick-clock.js";
+
 export const TICK_ALIGNER_DEFAULTS = {
   /**
    * Packets per decision: about this many ms of them (at least 4), shorter than the parent's
@@ -153,4 +156,39 @@ export class TickAligner {
 function mod(x: number, m: number): number {
   const r = x % m;
   return r < 0 ? r + m : r;
+}
+
+/** A node's side of the alignment: fed after each tick, it moves the node's clock. */
+export class NodeAlignment {
+  readonly aligner: TickAligner;
+  private alignedTo: DownStreams | null = null;
+  /** How long after its deadline the node's frames leave (an average, sampled every 4th tick). */
+  private sendAfterMs = 0;
+  private sampled = 0;
+
+  constructor(periodMs: number) {
+    this.aligner = new TickAligner(periodMs);
+  }
+
+  /**
+   * After the tick of `deadline`: reads the parent's newest timing and moves the clock when the
+   * aligner says so. Returns the samples the frames moved by (whole samples, so that they stay on
+   * the absolute sample clock; negative: sooner), 0 mostly.
+   */
+  afterTick(streams: DownStreams | null, clock: TickClock, deadline: number): number {
+    // A late tick's frame is late whatever the phase: the average leaves stalls out.
+    if ((++this.sampled & 3) === 0) this.sendAfterMs += 0.1 * (Math.min(2, Math.max(0, performance.now() - deadline)) - this.sendAfterMs);
+    if (streams !== this.alignedTo) {
+      this.alignedTo = streams;
+      this.aligner.reset();
+    }
+    if (streams === null || streams.timedPackets === 0) return 0;
+    streams.timedPackets = 0;
+    const move = this.aligner.observe(deadline, streams.timedArrivalMs, streams.afterTickMs, streams.slackMs, this.sendAfterMs);
+    const samples = Math.round(move * 48);
+    if (samples === 0) return 0;
+    clock.shift(samples / 48);
+    this.aligner.moved();
+    return samples;
+  }
 }

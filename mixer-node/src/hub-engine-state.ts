@@ -1,0 +1,96 @@
+/**
+ * The state of a HubEngine (hub-engine.ts) and how it is built from its options: its links, mixer
+ * and preallocated buffers. The engine's work is in HubEngine; this keeps the two readable apart.
+ */
+import { CODEC_DEFAULTS } from "./codec/defaults.js";
+import type { RedundantBlock } from "./codec/redundancy.js";
+import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
+import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
+import type { HubLink } from "./hub-link.js";
+import type { JitterBufferOptions } from "./jitter-buffer.js";
+import { MixMinus } from "./mixer.js";
+import type { Timeline } from "./timeline.js";
+import type { HubEngineOptions, PacketSink, LinkTarget } from "./hub-engine-options.js";
+
+export abstract class HubEngineState {
+  readonly frameMs: FrameMs;
+  readonly frameSamples: number;
+  readonly backend: CodecBackend;
+  readonly mixer: MixMinus;
+  /** The node's own voice for the next tick (ignored for a dedicated hub). */
+  readonly voiceIn: Float32Array;
+  /** What the node's singer hears, after each tick. */
+  readonly hearOut: Float32Array;
+
+  protected readonly encOpts: EncoderOptions;
+  protected jbOpts: Omit<JitterBufferOptions, "frameMs">;
+  protected readonly onPacket: PacketSink | undefined;
+  protected readonly onError: ((err: unknown, target: LinkTarget) => void) | undefined;
+  protected parent: HubLink | null = null;
+  protected fadingParent: HubLink | null = null;
+  /**
+   * A new parent's stream while the old parent still plays (a move made before it is broken):
+   * its jitter buffer and decoder run every tick, unheard, so that the swap plays from a warm
+   * stream; swapParent() crossfades from the old one within one frame.
+   */
+  protected nextParent: HubLink | null = null;
+  /** The old parent during the swap's crossfade tick. */
+  protected crossFrom: HubLink | null = null;
+  protected readonly scratch: Float32Array;
+  protected readonly children: (HubLink | null)[];
+  protected readonly fading: (HubLink | null)[];
+  /** Slots with an active child link, and with a fading one: dense, rebuilt on attach/detach. */
+  protected readonly activeSlots: Int32Array;
+  protected activeCount = 0;
+  protected readonly fadingSlots: Int32Array;
+  protected fadingCount = 0;
+  protected readonly tickUs: Float64Array;
+  protected readonly measureTicks: boolean;
+  protected ticks = 0;
+  protected unroutable = 0;
+  /** Packets seen while the node was behind, kept out of the jitter buffers' timing. */
+  protected untimed = 0;
+  protected readonly timeline: Timeline | null;
+  protected readonly redundancyMode: "auto" | "on" | "off";
+  protected readonly blocks: RedundantBlock[] = [{ offset: 0, length: 0, delta: 0 }, { offset: 0, length: 0, delta: 0 }];
+  readonly downPath: "forward" | "mix";
+  protected readonly onForward: ((target: number, bytes: Uint8Array, length: number) => void) | undefined;
+  /** A packet from above on its way to the children that take it; how many take it. */
+  protected readonly fwd = new Uint8Array(4096);
+  protected forwardCount = 0;
+
+  constructor(opts: HubEngineOptions) {
+    this.backend = opts.backend;
+    this.frameMs = opts.frameMs ?? CODEC_DEFAULTS.frameMs;
+    this.frameSamples = (SAMPLE_RATE / 1000) * this.frameMs;
+    this.encOpts = { ...(opts.encoder ?? {}), frameMs: this.frameMs };
+    this.jbOpts = opts.jitter ?? {};
+    this.onPacket = opts.onPacket;
+    this.onError = opts.onError;
+    this.timeline = opts.timeline ?? null;
+    this.redundancyMode = opts.redundancy ?? HUB_ENGINE_DEFAULTS.redundancy;
+    this.downPath = opts.downPath ?? HUB_ENGINE_DEFAULTS.downPath;
+    this.onForward = opts.onForward;
+    // Children that align their ticks to this node's hold their phase: a tight band sheds the
+    // frame alignment makes unnecessary (JitterBufferOptions.dropHysteresisMs).
+    if (this.downPath === "forward" && this.jbOpts.dropHysteresisMs === undefined) {
+      this.jbOpts = { ...this.jbOpts, dropHysteresisMs: HUB_ENGINE_DEFAULTS.alignedDropHysteresisMs, maxDrift: HUB_ENGINE_DEFAULTS.alignedMaxDrift };
+    }
+    this.mixer = new MixMinus({
+      frameSamples: this.frameSamples,
+      maxChildren: opts.maxChildren,
+      hasParent: false,
+      hasVoice: opts.hasVoice ?? HUB_ENGINE_DEFAULTS.hasVoice,
+      limiter: opts.limiter,
+    });
+    this.voiceIn = this.mixer.voiceIn;
+    this.hearOut = this.mixer.hearOut;
+    this.scratch = new Float32Array(this.frameSamples);
+    this.children = new Array<HubLink | null>(opts.maxChildren).fill(null);
+    this.fading = new Array<HubLink | null>(opts.maxChildren).fill(null);
+    this.activeSlots = new Int32Array(opts.maxChildren);
+    this.fadingSlots = new Int32Array(opts.maxChildren);
+    this.measureTicks = opts.measureTicks ?? HUB_ENGINE_DEFAULTS.measureTicks;
+    this.tickUs = new Float64Array(this.measureTicks ? (opts.tickTimeWindow ?? HUB_ENGINE_DEFAULTS.tickTimeWindow) : 0);
+  }
+}
