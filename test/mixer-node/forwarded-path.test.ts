@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { clearDownTiming, DOWN_HEADER_BYTES, newDownHeader, readDownHeader, writeDownHeader } from "@choirmesh/mixer-node/down-header";
+import { TickAligner } from "@choirmesh/mixer-node/runtime/tick-aligner";
+import { MixMinus } from "@choirmesh/mixer-node/mixer";
+
+describe("forwarded down path: the packet header", () => {
+  it("round-trips tag, numbering and timing, and clears the timing of a forwarded packet", () => {
+    const p = new Uint8Array(DOWN_HEADER_BYTES + 3);
+    writeDownHeader(p, 0xbeef, 65535, 0xfffffff0, 0.37, -1.25);
+    const h = newDownHeader();
+    expect(readDownHeader(p, h)).toBe(true);
+    expect([h.tag, h.seq, h.ts, h.afterTickMs, h.slackMs]).toEqual([0xbeef, 65535, 0xfffffff0, 0.37, -1.25]);
+    clearDownTiming(p);
+    expect(readDownHeader(p, h)).toBe(true);
+    expect([h.tag, Number.isNaN(h.afterTickMs), Number.isNaN(h.slackMs)]).toEqual([0xbeef, true, true]);
+  });
+
+  it("refuses what is not one: short, wrong magic, tag 0, no Opus after the header", () => {
+    const h = newDownHeader();
+    const ok = new Uint8Array(DOWN_HEADER_BYTES + 1);
+    writeDownHeader(ok, 7, 1, 2, Number.NaN, Number.NaN);
+    expect(readDownHeader(ok, h)).toBe(true);
+    expect(readDownHeader(ok.subarray(0, DOWN_HEADER_BYTES), h)).toBe(false);
+    const bad = ok.slice();
+    bad[0] = 0xf8;
+    expect(readDownHeader(bad, h)).toBe(false);
+    const zero = ok.slice();
+    zero[1] = zero[2] = 0;
+    expect(readDownHeader(zero, h)).toBe(false);
+    expect(readDownHeader("x" as unknown as Uint8Array, h)).toBe(false);
+  });
+});
+
+describe("forwarded down path: the mixer", () => {
+  it("a forwarding child's output leaves the parent's down mix out exactly; a browser child's keeps it", () => {
+    const n = 48;
+    const m = new MixMinus({ frameSamples: n, maxChildren: 2, hasParent: true, limiter: false });
+    m.attachChild(0);
+    m.attachChild(1);
+    m.setForwardedDown(0, true);
+    for (let i = 0; i < n; i++) {
+      m.downIn[i] = 0.1 * Math.sin(i);
+      m.voiceIn[i] = 0.2 * Math.cos(i);
+      m.childIn(0)[i] = 0.05 * ((i % 7) - 3);
+      m.childIn(1)[i] = 0.03 * ((i % 5) - 2);
+    }
+    const [d, v, c1] = [m.downIn.slice(), m.voiceIn.slice(), m.childIn(1).slice()];
+    m.mix();
+    for (let i = 0; i < n; i++) {
+      expect(m.childDownOut(0)[i]).toBe(Math.fround(v[i] + c1[i]));
+      expect(m.childDownOut(1)[i]).toBe(Math.fround(d[i] + v[i] + m.childIn(0)[i]));
+    }
+  });
+});
+
+describe("forwarded down path: the tick aligner", () => {
+  const F = 10;
+  it("first moves sooner, by less than a frame, to put its frames 2 ms plus its send time before the parent's deadline", () => {
+    const a = new TickAligner(F, 4);
+    // Parent deadlines at 0 + 10k; mine at 3.3 + 10k; the parent's packet leaves 0.5 ms after its deadline.
+    let move = 0;
+    for (let k = 0; k < 4; k++) move = a.observe(3.3 + 10 * k, 10 * k + 0.5, 0.5, Number.NaN, 0.3);
+    // Wanted: my deadline at -2.3 (mod 10) = 7.7: sooner by 3.3 + 2.3 = 5.6.
+    expect(move).toBeCloseTo(-5.6, 9);
+    expect(a.toJSON().aligned).toBe(true);
+  });
+
+  it("then moves only sooner: on a negative slack, or to have the parent drop a frame it holds; never later", () => {
+    const a = new TickAligner(F, 4);
+    const feed = (t0: number, slack: number) => {
+      let move = 0;
+      for (let k = 0; k < 4; k++) move = a.observe(7.7 + 10 * k, t0 + 10 * k + 0.5, 0.5, slack, 0.3);
+      return move;
+    };
+    expect(feed(0, Number.NaN)).toBeCloseTo(0, 9); // already where it wants to be
+    expect(feed(1000, -0.5)).toBeCloseTo(-1.25, 9); // late by 0.5: sooner by it and 0.75 more
+    expect(feed(1100, -0.5)).toBe(0); // at most every 500 ms
+    expect(feed(2000, 3)).toBe(0); // early by 3 ms: kept (a move later would feed the parent's jitter target)
+    expect(feed(3000, 7)).toBeCloseTo(-3.75, 9); // a whole frame held: sooner by the rest of it
+    expect(feed(4000, 25)).toBe(0); // beyond a frame, the parent's buffer drops by itself
+  });
+});
