@@ -212,3 +212,15 @@ export class StreamCandidate {
     this.payload = null;
   }
 }
+
+/** The drop band's hysteresis: the option when it is a length, else max(a quarter frame, 5 ms). */
+export function hysteresisMs(option: number | undefined, frameMs: number): number {
+  const h = option ?? -1;
+  return h >= 0 && Number.isFinite(h) ? h : Math.max(JITTER_BUFFER_TUNING.dropHysteresisFrames * frameMs, JITTER_BUFFER_TUNING.dropHysteresisMinMs);
+}
+
+/** The drift the arrival clock fits: the option within 0..TUNING.maxDrift, else the latter. */
+export function maxDrift(option: number | undefined): number {
+  const d = option ?? -1;
+  return d >= 0 && d <= JITTER_BUFFER_TUNING.maxDrift ? d : JITTER_BUFFER_TUNING.maxDrift;
+}

@@ -20,7 +20,7 @@ import type { FrameMs } from "./codec/types.js";
 import { FRAME_MS_ALLOWED, MAX_PACKET_BYTES, SAMPLE_RATE } from "./codec/types.js";
 import { SlotRing } from "./jitter-buffer-ring.js";
 import { JitterTarget } from "./jitter-buffer-target.js";
-import { intOption, JITTER_BUFFER_DEFAULTS, JITTER_BUFFER_TUNING as TUNE, JitterBufferError, round3, StreamCandidate } from "./jitter-buffer-stats.js";
+import { hysteresisMs, intOption, maxDrift, JITTER_BUFFER_DEFAULTS, JITTER_BUFFER_TUNING as TUNE, JitterBufferError, round3, StreamCandidate } from "./jitter-buffer-stats.js";
 import type { JitterBufferCounters, JitterBufferOptions, JitterBufferStats, PopKind } from "./jitter-buffer-stats.js";
 
 export { JITTER_BUFFER_DEFAULTS, JitterBufferError } from "./jitter-buffer-stats.js";
@@ -92,12 +92,10 @@ export class JitterBuffer {
 
     const F = this.frameMs;
     this.persistPops = Math.max(1, Math.ceil(TUNE.adjustPersistMs / F));
-    const hyst = opts.dropHysteresisMs;
-    this.hystMs = hyst !== undefined && hyst >= 0 && Number.isFinite(hyst) ? hyst : Math.max(TUNE.dropHysteresisFrames * F, TUNE.dropHysteresisMinMs);
+    this.hystMs = hysteresisMs(opts.dropHysteresisMs, F);
     this.tsTolerance = TUNE.tsToleranceFrames * this.frameSamples;
     this.ring = new SlotRing(this.cap);
-    const drift = opts.maxDrift;
-    this.tgt = new JitterTarget(F, this.minDepth, this.maxDepth, this.initialDepth, this.adaptive, drift !== undefined && drift >= 0 && drift <= TUNE.maxDrift ? drift : TUNE.maxDrift);
+    this.tgt = new JitterTarget(F, this.minDepth, this.maxDepth, this.initialDepth, this.adaptive, maxDrift(opts.maxDrift));
     this.restartTiming();
   }
 
@@ -107,14 +105,10 @@ export class JitterBuffer {
   }
 
   /** The target play-out delay now (beyond the earliest arrivals), ms. */
-  get targetDelayMs(): number {
-    return this.tgt.delayMs;
-  }
+  get targetDelayMs(): number { return this.tgt.delayMs; }
 
   /** The play-out delay after the last pop, ms. */
-  get delayMs(): number {
-    return this.delay;
-  }
+  get delayMs(): number { return this.delay; }
 
   /** Valid after pop() returned "packet" or "fec", until the next push/pop. */
   get payload(): Uint8Array | null {

@@ -222,10 +222,7 @@ export class DirectRtp {
     return true;
   }
 
-  /**
-   * Back to reading the socket as packets arrive (a hub that forwards what its parent sends, as
-   * it comes). What waits is handled first. Idempotent.
-   */
+  /** Back to reading the socket as packets arrive (what waits is handled first). Idempotent. */
   receiveOnArrival(): void {
     if (!this.onTick || this.detached) return;
     this.drain();

@@ -200,27 +200,23 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /**
-   * Sets impairment for either direction at run time. A given direction's
-   * settings are merged into its current ones (PRNG state and stats kept);
-   * `null` removes all impairment.
+   * Sets impairment for either direction at run time. A given direction's settings are merged
+   * into its current ones (PRNG state and stats kept); `null` removes all impairment.
    */
   impair(spec: LinkImpairment | null): void {
     this.impairments.set(spec);
   }
 
   /**
-   * Cuts the link's media both ways (or one way) for `durationMs`, or until
-   * `restore()`. ICE keeps running underneath (its consent checks are not
-   * RTP), so only media silence reveals the cut, as with a congested path.
+   * Cuts the link's media both ways (or one way) for `durationMs`, or until `restore()`. ICE keeps
+   * running underneath (its consent checks are not RTP): only media silence reveals the cut.
    */
   cut(durationMs = Infinity, direction: "both" | "send" | "receive" = "both"): void {
     this.impairments.cut(durationMs, direction);
   }
 
   /** Ends every cut now. */
-  restore(): void {
-    this.impairments.restore();
-  }
+  restore(): void { this.impairments.restore(); }
 
   /**
    * Handles the packets that wait on the link's socket (receiveOnTick): the owner calls it on
@@ -230,16 +226,9 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (this.direct !== null && this.closing === null) this.direct.drain();
   }
 
-  /**
-   * Switches between reading on the owner's tick (drain) and reading packets as they arrive (a
-   * hub's parent link while the hub forwards what comes from above). Cheap; idempotent.
-   */
+  /** Reading on the owner's tick (drain), or as packets arrive (a hub forwarding what comes from above). */
   setReceiveOnTick(on: boolean): void {
-    if (this.receiveOnTick === on) return;
-    this.receiveOnTick = on;
-    if (this.direct === null) return;
-    if (on) this.direct.receiveOnTick();
-    else this.direct.receiveOnArrival();
+    if (this.receiveOnTick !== on) this.direct?.[(this.receiveOnTick = on) ? "receiveOnTick" : "receiveOnArrival"]();
   }
 
   getStats(): PeerLinkStats {
