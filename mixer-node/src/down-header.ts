@@ -6,19 +6,30 @@
  * stream its own parent sends it. One link has one RTP numbering, so each packet says which stream
  * it belongs to and that stream's own sequence number and timestamp:
  *
- *   [0xFD] [stream tag u16] [stream seq u16] [stream ts u32] [after-tick i16] [slack i16] [Opus...]
+ *   [0xFD] [stream tag u16] [stream seq u16] [stream ts u32] [after-tick i16] [slack i16] [phase u16] [Opus...]
  *
  * The tag is the origin hub's (random, fixed for its life). The last two fields are meant for the
  * direct child only, and only on the stream its parent mixed itself: how long after its tick
  * deadline the parent sent the packet, and how long the child's up frames wait in the parent's
  * jitter buffer beyond its target (negative: they come late), both in 10 µs units. A hub that
- * forwards a packet clears both (NO_TIMING). The child aligns its own tick from them.
+ * forwards a packet clears both (NO_TIMING). The phase is the sum of the sender's own tick moves
+ * in samples, modulo 2^16: a child follows its parent's moves as they happen. The child aligns its
+ * own tick from the three.
+ *
+ * A node that hears its parent on this path frames its up stream too, so that the parent's jitter
+ * buffer takes the child's own moves as moves, not as jitter or drift:
+ *
+ *   [0xFE] [phase u16] [Opus...]
+ *
+ * (0xFE as an Opus TOC byte would be a stereo two-frame packet, which no node encodes.)
  *
  * Pure, bounds-checked, allocation-free: the bytes come from the network.
  */
 
 export const DOWN_MAGIC = 0xfd;
-export const DOWN_HEADER_BYTES = 13;
+export const DOWN_HEADER_BYTES = 15;
+export const UP_MAGIC = 0xfe;
+export const UP_HEADER_BYTES = 3;
 /** The timing fields of a forwarded packet (and of a hub that has no tick figure to give). */
 export const NO_TIMING = -32768;
 const UNIT_MS = 0.01;
@@ -32,17 +43,19 @@ export interface DownHeader {
   afterTickMs: number;
   /** Ms the receiver's frames wait at the sender beyond its jitter target; NaN when none. */
   slackMs: number;
+  /** The sender's tick moves so far, samples mod 2^16. */
+  phase: number;
 }
 
 export function newDownHeader(): DownHeader {
-  return { tag: 0, seq: 0, ts: 0, afterTickMs: Number.NaN, slackMs: Number.NaN };
+  return { tag: 0, seq: 0, ts: 0, afterTickMs: Number.NaN, slackMs: Number.NaN, phase: 0 };
 }
 
 /**
  * Writes the header into out[0..DOWN_HEADER_BYTES). `afterTickMs`/`slackMs` NaN writes NO_TIMING.
  * Values beyond the field's range are clamped.
  */
-export function writeDownHeader(out: Uint8Array, tag: number, seq: number, ts: number, afterTickMs: number, slackMs: number): void {
+export function writeDownHeader(out: Uint8Array, tag: number, seq: number, ts: number, afterTickMs: number, slackMs: number, phase: number): void {
   out[0] = DOWN_MAGIC;
   out[1] = (tag >> 8) & 0xff;
   out[2] = tag & 0xff;
@@ -58,6 +71,19 @@ export function writeDownHeader(out: Uint8Array, tag: number, seq: number, ts: n
   const g = slackMs === slackMs ? clamp(Math.round(slackMs / UNIT_MS), -32767, 32767) : NO_TIMING;
   out[11] = (g >> 8) & 0xff;
   out[12] = g & 0xff;
+  out[13] = (phase >> 8) & 0xff;
+  out[14] = phase & 0xff;
+}
+
+/** The header of an up packet (see above): its phase, or -1 when `p` has none. */
+export function readUpPhase(p: Uint8Array): number {
+  return p.length > UP_HEADER_BYTES && p[0] === UP_MAGIC ? (p[1] << 8) | p[2] : -1;
+}
+
+/** A change of phase (mod 2^16) as signed samples. */
+export function phaseDelta(now: number, before: number): number {
+  const d = (now - before) & 0xffff;
+  return d >= 0x8000 ? d - 0x10000 : d;
 }
 
 /** Clears the timing fields of a header in place (a packet being forwarded). */
@@ -85,6 +111,7 @@ export function readDownHeader(p: Uint8Array, into: DownHeader): boolean {
   const g = (p[11] << 8) | p[12];
   const sg = g >= 0x8000 ? g - 0x10000 : g;
   into.slackMs = sg === NO_TIMING ? Number.NaN : sg * UNIT_MS;
+  into.phase = (p[13] << 8) | p[14];
   return true;
 }
 

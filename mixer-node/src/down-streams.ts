@@ -56,6 +56,10 @@ export class DownStreams {
   timedArrivalMs = Number.NaN;
   afterTickMs = Number.NaN;
   slackMs = Number.NaN;
+  /** The parent's phase (down-header.ts) from the newest timed packet, -1 before one. */
+  phase = -1;
+  /** A valid packet came: the parent is on the forwarded path (this node frames its up stream). */
+  heard = false;
   /** Packets with timing since the node last read them (see takeTiming). */
   timedPackets = 0;
 
@@ -87,11 +91,13 @@ export class DownStreams {
       return false;
     }
     s.lastRxMs = arrivalMs;
+    this.heard = true;
     if (h.afterTickMs === h.afterTickMs) {
       this.primary = s;
       this.timedArrivalMs = arrivalMs;
       this.afterTickMs = h.afterTickMs;
       this.slackMs = h.slackMs;
+      this.phase = h.phase;
       this.timedPackets++;
     }
     // The transport hands over a fresh buffer per packet: the view on its Opus part is kept.

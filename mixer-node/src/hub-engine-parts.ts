@@ -6,10 +6,23 @@
 import { quantileSorted } from "@choirmesh/common/quantiles";
 import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
-import { clearDownTiming } from "./down-header.js";
+import { clearDownTiming, phaseDelta, readUpPhase, UP_HEADER_BYTES } from "./down-header.js";
 import type { HubLink } from "./hub-link.js";
 import type { JitterBuffer } from "./jitter-buffer.js";
 import type { ChildInputStats } from "./stats.js";
+
+/**
+ * The up packet of a child on the forwarded path: its header's phase, when it changed, moves the
+ * jitter buffer's ideal arrivals with it (ArrivalClock.shift); returns the Opus part. A packet
+ * without a header is taken as plain Opus.
+ */
+export function takeUpHeader(link: HubLink, payload: Uint8Array): Uint8Array {
+  const phase = readUpPhase(payload);
+  if (phase < 0) return payload;
+  if (link.upPhase >= 0 && phase !== link.upPhase) link.jb.senderMoved(phaseDelta(phase, link.upPhase) / 48);
+  link.upPhase = phase;
+  return payload.subarray(UP_HEADER_BYTES);
+}
 
 /** A packet into its jitter buffer; the earlier frames its padding carries fill the holes they find. */
 export function pushWithRedundancy(jb: JitterBuffer, seq: number, ts: number, payload: Uint8Array, arrivalMs: number, trusted: boolean, blocks: RedundantBlock[]): void {

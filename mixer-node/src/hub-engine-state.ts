@@ -58,6 +58,8 @@ export abstract class HubEngineState {
   /** A packet from above on its way to the children that take it; how many take it. */
   protected readonly fwd = new Uint8Array(4096);
   protected forwardCount = 0;
+  /** This node's tick moves so far, in samples (the node runtime adds each move): its phase. */
+  phaseSamples = 0;
 
   constructor(opts: HubEngineOptions) {
     this.backend = opts.backend;

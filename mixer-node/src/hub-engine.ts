@@ -1,7 +1,7 @@
 import { HubEngineState } from "./hub-engine-state.js";
 import { HubLink } from "./hub-link.js";
 import { DownStreams } from "./down-streams.js";
-import { childStats, copyForForwarding, crossfade, pushWithRedundancy, slackOf, tickTimes } from "./hub-engine-parts.js";
+import { childStats, copyForForwarding, crossfade, pushWithRedundancy, slackOf, takeUpHeader, tickTimes } from "./hub-engine-parts.js";
 import { EngineError, type MixInput } from "./mixer.js";
 import type { HubEngineStats } from "./stats.js";
 import { TARGET_PARENT } from "./timeline.js";
@@ -171,7 +171,7 @@ export class HubEngine extends HubEngineState {
       if (link.streams.push(payload, arrivalMs, timingTrusted) && link === this.parent && this.forwardCount > 0) this.forwardDown(payload);
       return;
     }
-    pushWithRedundancy(link.jb, seq, timestamp, payload, arrivalMs, timingTrusted, this.blocks);
+    pushWithRedundancy(link.jb, seq, timestamp, link.forward ? takeUpHeader(link, payload) : payload, arrivalMs, timingTrusted, this.blocks);
   }
 
   /** Hands a packet from above to every child that takes forwarded streams, its timing cleared. */
@@ -271,8 +271,11 @@ export class HubEngine extends HubEngineState {
   private send(link: HubLink, pcm: Float32Array, target: LinkTarget, afterTick = Number.NaN): void {
     const n = link.encodeFrame(pcm, this.frameSamples);
     if (n === 0) return;
+    const phase = this.phaseSamples & 0xffff;
+    // Up: framed once the parent is heard on the forwarded path (it then reads the header).
+    if (target === "parent" && link.streams?.heard) return this.deliver(link, target, link.framed, link.frameUp(n, phase), null);
     if (!link.forward) return this.deliver(link, target, link.wire, n, null);
-    this.deliver(link, target, link.framed, link.frame(n, afterTick, slackOf(link)), null);
+    this.deliver(link, target, link.framed, link.frame(n, afterTick, slackOf(link), phase), null);
   }
 
   /** One packet to the sink (forwarded ones to onForward); a sink that throws is counted. */

@@ -6,7 +6,7 @@ import { MAX_PACKET_BYTES, type CodecBackend, type Decoder, type Encoder, type E
 import { padWithRedundancy } from "./codec/redundancy.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
-import { DOWN_HEADER_BYTES, writeDownHeader } from "./down-header.js";
+import { DOWN_HEADER_BYTES, UP_HEADER_BYTES, UP_MAGIC, writeDownHeader } from "./down-header.js";
 import type { DownStreams } from "./down-streams.js";
 import type { HubInputStats, PopCounts } from "./stats.js";
 import { INCIDENT, type Timeline } from "./timeline.js";
@@ -51,6 +51,8 @@ export class HubLink {
   forward = false;
   readonly tag = 1 + Math.floor(Math.random() * 0xffff);
   readonly framed = new Uint8Array(3 * MAX_PACKET_BYTES + 16 + DOWN_HEADER_BYTES);
+  /** The phase this child's up stream said last (-1: none yet). */
+  upPhase = -1;
   /** Packets and bytes forwarded to this child from above. */
   forwarded = 0;
   bytesForwarded = 0;
@@ -131,12 +133,23 @@ export class HubLink {
    * into `framed`; returns the framed length. `afterTickMs`: how long after the tick's deadline
    * it goes out; `slackMs`: how long the child's frames wait here beyond the target (down-header.ts).
    */
-  frame(n: number, afterTickMs: number, slackMs: number): number {
+  frame(n: number, afterTickMs: number, slackMs: number, phase: number): number {
     const f = this.framed;
-    writeDownHeader(f, this.tag, this.seqSent, this.tsSent, afterTickMs, slackMs);
+    writeDownHeader(f, this.tag, this.seqSent, this.tsSent, afterTickMs, slackMs, phase);
     const w = this.wire;
     for (let i = 0; i < n; i++) f[DOWN_HEADER_BYTES + i] = w[i];
     return DOWN_HEADER_BYTES + n;
+  }
+
+  /** The up packet encodeFrame made, after its header (this node's phase), into `framed`. */
+  frameUp(n: number, phase: number): number {
+    const f = this.framed;
+    f[0] = UP_MAGIC;
+    f[1] = (phase >> 8) & 0xff;
+    f[2] = phase & 0xff;
+    const w = this.wire;
+    for (let i = 0; i < n; i++) f[UP_HEADER_BYTES + i] = w[i];
+    return UP_HEADER_BYTES + n;
   }
 
   /** One frame of concealment into `into` (silence if even that fails); never throws. */

@@ -61,6 +61,16 @@ export class ArrivalClock {
     return late > 0 ? late : 0;
   }
 
+  /**
+   * The sender moved its send times by `ms` (its tick alignment said so in-band): the ideal
+   * arrivals move with them, so the move is neither lateness nor drift.
+   */
+  shift(ms: number): void {
+    this.anchorBase += ms;
+    this.curMin += ms;
+    for (let i = 0; i < this.blocks; i++) this.blockO[i] += ms;
+  }
+
   /** The ideal-arrival offset at receiver time t (+Infinity before the first packet). */
   base(t: number): number {
     const a = this.anchorBase + this.slope * (t - this.anchorT);

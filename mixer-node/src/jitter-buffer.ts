@@ -104,6 +104,9 @@ export class JitterBuffer {
     return this.s;
   }
 
+  /** The sender moved its frames by `ms` (later: positive): see ArrivalClock.shift. */
+  senderMoved(ms: number): void { if (Number.isFinite(ms)) this.tgt.clock.shift(ms); }
+
   /** The target play-out delay now (beyond the earliest arrivals), ms. */
   get targetDelayMs(): number { return this.tgt.delayMs; }
 
@@ -111,9 +114,7 @@ export class JitterBuffer {
   get delayMs(): number { return this.delay; }
 
   /** Valid after pop() returned "packet" or "fec", until the next push/pop. */
-  get payload(): Uint8Array | null {
-    return this.out;
-  }
+  get payload(): Uint8Array | null { return this.out; }
 
   /** Frames from the play-out point to the newest packet (0 when idle). */
   get depth(): number {

@@ -2,14 +2,15 @@ import { describe, expect, it } from "vitest";
 import { clearDownTiming, DOWN_HEADER_BYTES, newDownHeader, readDownHeader, writeDownHeader } from "@choirmesh/mixer-node/down-header";
 import { TickAligner } from "@choirmesh/mixer-node/runtime/tick-aligner";
 import { MixMinus } from "@choirmesh/mixer-node/mixer";
+import { JitterBuffer } from "@choirmesh/mixer-node/jitter-buffer";
 
 describe("forwarded down path: the packet header", () => {
   it("round-trips tag, numbering and timing, and clears the timing of a forwarded packet", () => {
     const p = new Uint8Array(DOWN_HEADER_BYTES + 3);
-    writeDownHeader(p, 0xbeef, 65535, 0xfffffff0, 0.37, -1.25);
+    writeDownHeader(p, 0xbeef, 65535, 0xfffffff0, 0.37, -1.25, 0xfedc);
     const h = newDownHeader();
     expect(readDownHeader(p, h)).toBe(true);
-    expect([h.tag, h.seq, h.ts, h.afterTickMs, h.slackMs]).toEqual([0xbeef, 65535, 0xfffffff0, 0.37, -1.25]);
+    expect([h.tag, h.seq, h.ts, h.afterTickMs, h.slackMs, h.phase]).toEqual([0xbeef, 65535, 0xfffffff0, 0.37, -1.25, 0xfedc]);
     clearDownTiming(p);
     expect(readDownHeader(p, h)).toBe(true);
     expect([h.tag, Number.isNaN(h.afterTickMs), Number.isNaN(h.slackMs)]).toEqual([0xbeef, true, true]);
@@ -18,7 +19,7 @@ describe("forwarded down path: the packet header", () => {
   it("refuses what is not one: short, wrong magic, tag 0, no Opus after the header", () => {
     const h = newDownHeader();
     const ok = new Uint8Array(DOWN_HEADER_BYTES + 1);
-    writeDownHeader(ok, 7, 1, 2, Number.NaN, Number.NaN);
+    writeDownHeader(ok, 7, 1, 2, Number.NaN, Number.NaN, 0);
     expect(readDownHeader(ok, h)).toBe(true);
     expect(readDownHeader(ok.subarray(0, DOWN_HEADER_BYTES), h)).toBe(false);
     const bad = ok.slice();
@@ -65,7 +66,7 @@ describe("forwarded down path: the tick aligner", () => {
     expect(a.toJSON().aligned).toBe(true);
   });
 
-  it("then moves only sooner: on a negative slack, or to have the parent drop a frame it holds; never later", () => {
+  it("then trims on the parent's slack, both ways, at most every 500 ms; a frame or more is the parent's buffer's to drop", () => {
     const a = new TickAligner(F, 4);
     const feed = (t0: number, slack: number) => {
       let move = 0;
@@ -73,10 +74,31 @@ describe("forwarded down path: the tick aligner", () => {
       return move;
     };
     expect(feed(0, Number.NaN)).toBeCloseTo(0, 9); // already where it wants to be
-    expect(feed(1000, -0.5)).toBeCloseTo(-1.25, 9); // late by 0.5: sooner by it and 0.75 more
+    expect(feed(1000, -0.5)).toBeCloseTo(-1, 9); // late by 0.5: sooner by it and 0.5 more
     expect(feed(1100, -0.5)).toBe(0); // at most every 500 ms
-    expect(feed(2000, 3)).toBe(0); // early by 3 ms: kept (a move later would feed the parent's jitter target)
-    expect(feed(3000, 7)).toBeCloseTo(-3.75, 9); // a whole frame held: sooner by the rest of it
+    expect(feed(2000, 1)).toBe(0); // within the band
+    expect(feed(3000, 3)).toBeCloseTo(2.5, 9); // early by 3 ms: later, keeping 0.5
     expect(feed(4000, 25)).toBe(0); // beyond a frame, the parent's buffer drops by itself
+  });
+});
+
+describe("forwarded down path: a sender's moves in the jitter buffer", () => {
+  it("a move the sender announces is neither lateness nor drift; the same move unannounced is lateness", () => {
+    const run = (announce: boolean) => {
+      const jb = new JitterBuffer({ frameMs: 10, maxDrift: 0.0003 });
+      const payload = new Uint8Array([0xf8, 1, 2]);
+      for (let k = 0; k < 600; k++) {
+        const later = k >= 300 ? 3 : 0;
+        if (k === 300 && announce) jb.senderMoved(3);
+        jb.push(k, (k * 480) >>> 0, payload, 5 + 10 * k + later);
+        jb.pop(10 + 10 * k + 7);
+      }
+      return jb.toJSON();
+    };
+    const told = run(true);
+    const untold = run(false);
+    expect(told.latenessP99Ms).toBeLessThanOrEqual(0.25);
+    expect(untold.latenessP99Ms).toBeGreaterThanOrEqual(3);
+    expect(told.played).toBeGreaterThan(590);
   });
 });

@@ -214,7 +214,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         if (hasVoice) voice!.render(abs, voiceIn, this.frameSamples);
         links.drain();
         engine.tick(deadline);
-        if (alignment !== null) this.absShift += alignment.afterTick(engine.parentStreams, clock, deadline);
+        if (alignment !== null) this.absShift += alignment.afterTick(engine, clock, deadline);
         if (this.recorder) this.recorder.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
         if (++healTicks >= healEvery) {
           healTicks = 0;

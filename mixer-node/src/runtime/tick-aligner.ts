@@ -4,28 +4,26 @@
  * average half a frame for a free-running tick.
  *
  * The parent's own stream for this node carries, in each packet (down-header.ts), how long after
- * its tick deadline it went out, and its jitter buffer's slack for this node's frames: the delay
- * they wait there beyond the buffer's target (negative: they come too late). Each window of
- * `window` packets gives two figures:
+ * its tick deadline it went out, its jitter buffer's slack for this node's frames (the delay they
+ * wait there beyond the buffer's target; negative: they come too late), and the parent's phase
+ * (the sum of its own moves). The node's up stream carries its phase the same way, so that the
+ * parent's jitter buffer takes each move as a move (JitterBuffer.senderMoved), neither jitter nor
+ * drift.
  *
- * - the parent's phase on this node's clock (arrival - afterTick, its earliest in the window: a
- *   packet read late by a busy loop only ever looks later). The first window under a
- *   parent moves the ticks sooner by up to a frame, to `initialGuardMs` before the parent's
- *   deadline (sooner, never later: frames that come earlier than before are taken at once by
- *   the parent's jitter buffer, later ones would count as jitter there). After that the phase is
- *   not followed (tried: a phase read from packets that a busy loop reads late moves the ticks
- *   both ways, and moves later feed the parent's jitter target); the slack is.
- * - the slack (its median), which trims what the phase alone cannot see (transit, processing, the parent's
- *   jitter target): too little, and the node moves sooner by what is missing, plus
- *   `slackKeepMs`; half a frame or more (the parent holds a whole frame more than it needs),
- *   sooner by the rest of the frame, so that the parent's buffer drops that frame. It never moves
- *   later on the slack: the parent's measure of a later move lags
- *   by its arrival clock's window (about 1.5 s) and counts as jitter meanwhile, which raises the
- *   very target the slack is measured against (tried: the two chase each other).
+ * - The first window of packets under a parent moves the ticks sooner by up to a frame, to
+ *   `initialGuardMs` before the parent's deadline (from the earliest arrival - afterTick of the
+ *   window: a packet read late by a busy loop only ever looks later).
+ * - When the parent moves, the node moves with it at once (NodeAlignment).
+ * - Then the slack (its median over a window) trims what the phase cannot see (transit,
+ *   processing, the parent's jitter target): below `slackLowMs`, sooner by what is missing and
+ *   `slackKeepMs`; above `slackHighMs`, later, to `slackKeepMs`; at most every `slackEveryMs`.
+ *   A frame or more of slack is the parent's buffer's to drop, not the node's to move.
  *
  * Pure: times come from the arguments; preallocated; no allocation per call.
  */
 import type { DownStreams } from "../down-streams.js";
+import { phaseDelta } from "../down-header.js";
+import type { HubEngine } from "../hub-engine.js";
 import type { TickClock } from "../tick-clock.js";
 
 export const TICK_ALIGNER_DEFAULTS = {
@@ -36,9 +34,10 @@ export const TICK_ALIGNER_DEFAULTS = {
   windowMs: 40,
   /** Where the first alignment puts the frames: this long before the parent's deadline, ms. */
   initialGuardMs: 2,
-  /** Slack below this: move sooner, to slackKeepMs. */
+  /** Slack below this: move sooner, to slackKeepMs; above slackHighMs, later, to it. */
   slackLowMs: 0,
-  slackKeepMs: 0.75,
+  slackHighMs: 1.5,
+  slackKeepMs: 0.5,
   /** Moves on the slack at most this often (the parent's buffer takes a while to show one). */
   slackEveryMs: 500,
 } as const;
@@ -111,15 +110,10 @@ export class TickAligner {
       move = -mod(phase + d.initialGuardMs + sendAfterMs, F);
       this.aligned = true;
     } else if (slack === slack && arrivalMs - this.slackAt >= d.slackEveryMs) {
-      // Too little: sooner by what is missing. Half a frame or more: the parent holds a whole
-      // frame more than it needs; sooner by the rest of the frame (and the band's hysteresis), so
-      // that its buffer drops that frame and the slack comes down to slackKeepMs.
       if (slack < d.slackLowMs) move = Math.max(-F / 2, slack - d.slackKeepMs);
-      // (A frame or more: the buffer is above its band and drops by itself.)
-      else if (slack >= F / 2 && slack < F) move = -(F - slack + d.slackKeepMs);
+      else if (slack > d.slackHighMs && slack < F) move = slack - d.slackKeepMs;
       if (move !== 0) this.slackAt = arrivalMs;
     }
-    if (move > 0) move = 0; // never later (see above)
     this.expected = mod(phase + move, F);
     if (this.expected >= F / 2) this.expected -= F;
     if (move !== 0) {
@@ -158,10 +152,11 @@ function mod(x: number, m: number): number {
   return r < 0 ? r + m : r;
 }
 
-/** A node's side of the alignment: fed after each tick, it moves the node's clock. */
+/** A node's side of the alignment: fed after each tick, it moves the node's clock and phase. */
 export class NodeAlignment {
   readonly aligner: TickAligner;
   private alignedTo: DownStreams | null = null;
+  private parentPhase = -1;
   /** How long after its deadline the node's frames leave (an average, sampled every 4th tick). */
   private sendAfterMs = 0;
   private sampled = 0;
@@ -171,23 +166,28 @@ export class NodeAlignment {
   }
 
   /**
-   * After the tick of `deadline`: reads the parent's newest timing and moves the clock when the
-   * aligner says so. Returns the samples the frames moved by (whole samples, so that they stay on
-   * the absolute sample clock; negative: sooner), 0 mostly.
+   * After the tick of `deadline`: reads the parent's newest timing and moves the clock (and the
+   * engine's phase) when the parent moved or the aligner says so. Returns the samples the frames
+   * moved by (whole samples, so that they stay on the absolute sample clock; negative: sooner).
    */
-  afterTick(streams: DownStreams | null, clock: TickClock, deadline: number): number {
+  afterTick(engine: HubEngine, clock: TickClock, deadline: number): number {
     // A late tick's frame is late whatever the phase: the average leaves stalls out.
     if ((++this.sampled & 3) === 0) this.sendAfterMs += 0.1 * (Math.min(2, Math.max(0, performance.now() - deadline)) - this.sendAfterMs);
+    const streams = engine.parentStreams;
     if (streams !== this.alignedTo) {
       this.alignedTo = streams;
+      this.parentPhase = -1;
       this.aligner.reset();
     }
     if (streams === null || streams.timedPackets === 0) return 0;
     streams.timedPackets = 0;
-    const move = this.aligner.observe(deadline, streams.timedArrivalMs, streams.afterTickMs, streams.slackMs, this.sendAfterMs);
-    const samples = Math.round(move * 48);
+    let samples = 0;
+    if (this.parentPhase >= 0 && streams.phase !== this.parentPhase) samples = phaseDelta(streams.phase, this.parentPhase);
+    else samples = Math.round(48 * this.aligner.observe(deadline, streams.timedArrivalMs, streams.afterTickMs, streams.slackMs, this.sendAfterMs));
+    this.parentPhase = streams.phase;
     if (samples === 0) return 0;
     clock.shift(samples / 48);
+    engine.phaseSamples += samples;
     this.aligner.moved();
     return samples;
   }
