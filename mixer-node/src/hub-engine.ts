@@ -182,7 +182,10 @@ export class HubEngine extends HubEngineState {
     for (let i = 0; i < this.activeCount; i++) {
       const slot = this.activeSlots[i];
       const c = this.children[slot]!;
-      if (c.forward && !this.fading[slot]) this.deliver(c, slot, f, n, this.onForward ?? null);
+      if (!c.forward || this.fading[slot]) continue;
+      c.forwarded++;
+      c.bytesForwarded += n;
+      this.deliver(c, slot, f, n, this.onForward ?? null);
     }
   }
 

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
+import { HubEngine } from "@choirmesh/mixer-node/hub-engine";
+
+/**
+ * Three engines on the forwarded down path, wired by hand: R (root) over H, H over the leaves A
+ * and B. H forwards R's stream to A and B as it comes and mixes for each only its own voice and
+ * the other leaf; each leaf sums its two streams. Every voice is a tone of its own.
+ */
+const N = 480;
+const HZ = { R: 329.63, H: 440, A: 523.25, B: 659.25 } as const;
+const AMP = 0.15;
+const AMP_DB = 20 * Math.log10(AMP);
+
+function toneDb(x: Float32Array, hz: number): number {
+  const w = (2 * Math.PI * hz) / 48_000;
+  let re = 0;
+  let im = 0;
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) {
+    const h = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (x.length - 1));
+    re += x[i] * h * Math.cos(w * i);
+    im -= x[i] * h * Math.sin(w * i);
+    sum += h;
+  }
+  return 20 * Math.log10(Math.max((2 * Math.hypot(re, im)) / sum, 1e-10));
+}
+
+describe("HubEngine on the forwarded down path", () => {
+  it("a leaf two levels down hears the root, its hub and its sibling at full level, and not itself; the hub forwards the root's stream packet by packet", () => {
+    const backend = loadCodecBackend();
+    const opts = { backend, maxChildren: 2, frameMs: 10 as const, downPath: "forward" as const, redundancy: "off" as const, limiter: false as const };
+    const queue: (() => void)[] = [];
+    const names = ["R", "H", "A", "B"] as const;
+    const e: Record<string, HubEngine> = {};
+    const at = { now: 0 };
+    // Packets are handed over after the sender's tick (copied: the engines reuse their buffers).
+    e.R = new HubEngine({ ...opts, onPacket: (t, b, n) => { const p = b.slice(0, n); queue.push(() => e.H.receive("parent", 0, 0, p, at.now)); } });
+    e.H = new HubEngine({
+      ...opts,
+      onPacket: (t, b, n, seq, ts) => {
+        const p = b.slice(0, n);
+        queue.push(() => (t === "parent" ? e.R.receive(0, seq, ts, p, at.now) : e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now)));
+      },
+      onForward: (t, b, n) => {
+        const p = b.slice(0, n);
+        e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now);
+      },
+    });
+    // Up streams keep the sink's numbering (a link's RTP numbers); down packets carry their own.
+    e.A = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(0, seq, ts, p, at.now)); } });
+    e.B = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(1, seq, ts, p, at.now)); } });
+    e.R.attachChild(0);
+    e.R.setChildForwarded(0, true);
+    e.H.attachParent();
+    e.H.attachChild(0);
+    e.H.attachChild(1);
+    e.H.setChildForwarded(0, true);
+    e.H.setChildForwarded(1, true);
+    e.A.attachParent();
+    e.B.attachParent();
+    const heard = new Float32Array(N * 100);
+    let forwardedBefore = 0;
+    for (let f = 0; f < 300; f++) {
+      at.now = f * 10;
+      for (const name of names) {
+        const v = e[name].voiceIn;
+        const w = (2 * Math.PI * HZ[name]) / 48_000;
+        for (let i = 0; i < N; i++) v[i] = AMP * Math.sin(w * (f * N + i));
+      }
+      // Top-down, each engine's packets delivered before the next one ticks: R's stream reaches
+      // H, and H forwards it to the leaves on arrival (onForward) during that delivery.
+      for (const name of names) {
+        e[name].tick(at.now);
+        for (const run of queue.splice(0)) run();
+      }
+      if (f === 199) forwardedBefore = e.H.toJSON().children[0].forwarded ?? 0;
+      if (f >= 200) heard.set(e.A.hearOut, (f - 200) * N);
+    }
+    const stats = e.H.toJSON();
+    // One forwarded packet per frame to each leaf.
+    expect((stats.children[0].forwarded ?? 0) - forwardedBefore).toBe(100);
+    expect(e.A.toJSON().parent?.downStreams?.streams).toBe(2);
+    // Each once, at its own level (a voice heard twice, forwarded and mixed in again, is 6 dB up).
+    for (const voice of ["R", "H", "B"] as const) expect(Math.abs(toneDb(heard, HZ[voice]) - AMP_DB)).toBeLessThan(1.5);
+    expect(toneDb(heard, HZ.A)).toBeLessThan(AMP_DB - 40);
+    for (const x of Object.values(e)) x.destroy();
+  });
+});
