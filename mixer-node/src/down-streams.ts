@@ -74,6 +74,11 @@ export class DownStreams {
     this.scratch = new Float32Array((48 * frameMs) | 0);
   }
 
+  /** The stream that carries the timing, else the first one (for stats and tests). */
+  primaryOrFirst(): DownStream | null {
+    return this.primary ?? this.streams.find((s) => s !== null) ?? null;
+  }
+
   get streamCount(): number {
     return this.count;
   }

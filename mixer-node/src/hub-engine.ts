@@ -1,6 +1,7 @@
 import { HubEngineState } from "./hub-engine-state.js";
 import { HubLink } from "./hub-link.js";
 import { DownStreams } from "./down-streams.js";
+import { ForwardProtect } from "./forward-protect.js";
 import { childStats, copyForForwarding, crossfade, pushWithRedundancy, slackOf, takeUpHeader, tickTimes } from "./hub-engine-parts.js";
 import { EngineError, type MixInput } from "./mixer.js";
 import type { HubEngineStats } from "./stats.js";
@@ -183,9 +184,20 @@ export class HubEngine extends HubEngineState {
       const slot = this.activeSlots[i];
       const c = this.children[slot]!;
       if (!c.forward || this.fading[slot]) continue;
+      // Copies for this child's link when it loses packets (forward-protect.ts).
+      let out = f;
+      let len = n;
+      if (c.redundancy > 0) {
+        const p = (c.fwdProtect ??= new ForwardProtect());
+        const m = p.protect(f, n, c.redundancy);
+        if (m > 0) {
+          out = p.out;
+          len = m;
+        }
+      }
       c.forwarded++;
-      c.bytesForwarded += n;
-      this.deliver(c, slot, f, n, this.onForward ?? null);
+      c.bytesForwarded += len;
+      this.deliver(c, slot, out, len, this.onForward ?? null);
     }
   }
 

@@ -8,6 +8,7 @@ import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
 import { DOWN_HEADER_BYTES, UP_HEADER_BYTES, UP_MAGIC, writeDownHeader } from "./down-header.js";
 import type { DownStreams } from "./down-streams.js";
+import type { ForwardProtect } from "./forward-protect.js";
 import type { HubInputStats, PopCounts } from "./stats.js";
 import { INCIDENT, type Timeline } from "./timeline.js";
 
@@ -51,6 +52,8 @@ export class HubLink {
   forward = false;
   readonly tag = 1 + Math.floor(Math.random() * 0xffff);
   readonly framed = new Uint8Array(3 * MAX_PACKET_BYTES + 16 + DOWN_HEADER_BYTES);
+  /** Loss protection of the streams forwarded to this child (made when first needed). */
+  fwdProtect: ForwardProtect | null = null;
   /** The phase this child's up stream said last (-1: none yet). */
   upPhase = -1;
   /** Packets and bytes forwarded to this child from above. */

@@ -3,6 +3,9 @@ import { clearDownTiming, DOWN_HEADER_BYTES, newDownHeader, readDownHeader, writ
 import { TickAligner } from "@choirmesh/mixer-node/runtime/tick-aligner";
 import { MixMinus } from "@choirmesh/mixer-node/mixer";
 import { JitterBuffer } from "@choirmesh/mixer-node/jitter-buffer";
+import { loadCodecBackend } from "@choirmesh/mixer-node/codec";
+import { DownStreams } from "@choirmesh/mixer-node/down-streams";
+import { ForwardProtect } from "@choirmesh/mixer-node/forward-protect";
 
 describe("forwarded down path: the packet header", () => {
   it("round-trips tag, numbering and timing, and clears the timing of a forwarded packet", () => {
@@ -100,5 +103,41 @@ describe("forwarded down path: a sender's moves in the jitter buffer", () => {
     expect(told.latenessP99Ms).toBeLessThanOrEqual(0.25);
     expect(untold.latenessP99Ms).toBeGreaterThanOrEqual(3);
     expect(told.played).toBeGreaterThan(590);
+  });
+});
+
+describe("forwarded down path: loss protection of forwarded streams", () => {
+  it("a hub re-protects what it forwards for the child's link: frames lost there come back from the copies", () => {
+    const backend = loadCodecBackend();
+    const enc = backend.createEncoder({ frameMs: 10 });
+    const pcm = new Float32Array(480);
+    const opus = new Uint8Array(1275);
+    const protect = new ForwardProtect();
+    const streams = new DownStreams(backend, 10, {});
+    const plainStreams = new DownStreams(backend, 10, {});
+    for (let k = 0; k < 400; k++) {
+      for (let i = 0; i < 480; i++) pcm[i] = 0.1 * Math.sin((2 * Math.PI * 440 * (k * 480 + i)) / 48_000);
+      const n = enc.encode(pcm, opus);
+      const pkt = new Uint8Array(DOWN_HEADER_BYTES + n);
+      writeDownHeader(pkt, 42, k & 0xffff, (k * 480) >>> 0, Number.NaN, Number.NaN, 0);
+      pkt.set(opus.subarray(0, n), DOWN_HEADER_BYTES);
+      const m = protect.protect(pkt, pkt.length, 1);
+      const sent = m > 0 ? protect.out.slice(0, m) : pkt;
+      // Every 7th packet is lost on the child's link.
+      if (k % 7 !== 3) {
+        streams.push(sent, 10 * k + 2, true);
+        plainStreams.push(pkt, 10 * k + 2, true);
+      }
+      streams.decodeNext(pcm, 10 * k + 25);
+      plainStreams.decodeNext(pcm, 10 * k + 25);
+    }
+    const c = streams.primaryOrFirst()!.jb.counters;
+    const p = plainStreams.primaryOrFirst()!.jb.counters;
+    expect(c.redundant).toBeGreaterThan(50);
+    expect(c.concealed + c.fecRecovered).toBeLessThanOrEqual(5); // of 57 lost: the copies ride one packet behind, a few come too late
+    expect(p.concealed + p.fecRecovered).toBeGreaterThan(50);
+    enc.destroy();
+    streams.destroy();
+    plainStreams.destroy();
   });
 });

@@ -108,3 +108,36 @@ export function readRedundancy(p: Uint8Array, into: RedundantBlock[]): number {
   }
   return found;
 }
+
+/**
+ * The packet's own frame as a plain one-frame packet (code 0) in `out`: a padded packet (see
+ * padWithRedundancy) loses its padding, a code-0 packet is copied. Returns the length, 0 for
+ * anything else (other codes, malformed). Pure and allocation-free: a hub re-protects packets it
+ * forwards with it, for the next link's loss.
+ */
+export function plainFrame(p: Uint8Array, n: number, out: Uint8Array): number {
+  if (n < 1 || n > p.length) return 0;
+  const code = p[0] & 3;
+  if (code === 0) {
+    if (n > out.length) return 0;
+    for (let i = 0; i < n; i++) out[i] = p[i];
+    return n;
+  }
+  if (code !== 3 || n < 3 || (p[1] & 0x3f) !== 1 || (p[1] & 0x80) !== 0) return 0;
+  let o = 2;
+  let pad = 0;
+  if (p[1] & 0x40) {
+    for (;;) {
+      if (o >= n) return 0;
+      const b = p[o++];
+      pad += b === 255 ? 254 : b;
+      if (b !== 255) break;
+    }
+  }
+  const end = n - pad;
+  if (end <= o || end - o + 1 > out.length) return 0;
+  let w = 0;
+  out[w++] = p[0] & 0xfc;
+  for (let i = o; i < end; i++) out[w++] = p[i];
+  return w;
+}
