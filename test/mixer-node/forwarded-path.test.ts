@@ -141,3 +141,17 @@ describe("forwarded down path: loss protection of forwarded streams", () => {
     plainStreams.destroy();
   });
 });
+
+describe("forwarded down path: the aligner and a jump of the parent's target", () => {
+  it("half a frame or more missing is the parent's buffer's to insert: the ticks stay", () => {
+    const a = new TickAligner(10, 4);
+    const feed = (t0: number, slack: number) => {
+      let move = 0;
+      for (let k = 0; k < 4; k++) move = a.observe(7.7 + 10 * k, t0 + 10 * k + 0.5, 0.5, slack, 0.3);
+      return move;
+    };
+    feed(0, Number.NaN);
+    expect(feed(1000, -9)).toBe(0);
+    expect(feed(2000, -4)).toBeCloseTo(-4.5, 9);
+  });
+});

@@ -17,7 +17,8 @@
  * - Then the slack (its median over a window) trims what the phase cannot see (transit,
  *   processing, the parent's jitter target): below `slackLowMs`, sooner by what is missing and
  *   `slackKeepMs`; above `slackHighMs`, later, to `slackKeepMs`; at most every `slackEveryMs`.
- *   A frame or more of slack is the parent's buffer's to drop, not the node's to move.
+ *   A frame or more of slack is the parent's buffer's to drop, and half a frame or more missing
+ *   its to insert (its target jumped: copies of lost frames to wait for), not the node's to move.
  *
  * Pure: times come from the arguments; preallocated; no allocation per call.
  */
@@ -110,7 +111,9 @@ export class TickAligner {
       move = -mod(phase + d.initialGuardMs + sendAfterMs, F);
       this.aligned = true;
     } else if (slack === slack && arrivalMs - this.slackAt >= d.slackEveryMs) {
-      if (slack < d.slackLowMs) move = Math.max(-F / 2, slack - d.slackKeepMs);
+      // Half a frame or more short: the parent's target jumped (copies of lost frames to wait
+      // for, clustered misses); its buffer inserts a frame for that, the ticks stay.
+      if (slack < d.slackLowMs && slack > -F / 2) move = slack - d.slackKeepMs;
       else if (slack > d.slackHighMs && slack < F) move = slack - d.slackKeepMs;
       if (move !== 0) this.slackAt = arrivalMs;
     }
