@@ -10,7 +10,7 @@
  */
 import type { CodecBackend, Decoder, FrameMs } from "./codec/types.js";
 import { readRedundancy, type RedundantBlock } from "./codec/redundancy.js";
-import { DOWN_HEADER_BYTES, newDownHeader, readDownHeader } from "./down-header.js";
+import { DOWN_HEADER_BYTES, newDownHeader, phaseDelta, readDownHeader } from "./down-header.js";
 import { JitterBuffer, type JitterBufferOptions, type PopKind } from "./jitter-buffer.js";
 
 export const DOWN_STREAMS_DEFAULTS = {
@@ -25,6 +25,8 @@ export class DownStream {
   readonly dec: Decoder;
   tag = 0;
   lastRxMs = 0;
+  /** The origin hub's phase (down-header.ts) in the last packet: its moves move this stream. */
+  phase = -1;
   last: PopKind = "silence";
   constructor(backend: CodecBackend, frameMs: FrameMs, jb: Omit<JitterBufferOptions, "frameMs">) {
     this.jb = new JitterBuffer({ ...jb, frameMs });
@@ -97,6 +99,9 @@ export class DownStreams {
     }
     s.lastRxMs = arrivalMs;
     this.heard = true;
+    // The hub that mixed this stream moved its ticks: its packets leave that much later or sooner.
+    if (s.phase >= 0 && h.phase !== s.phase) s.jb.senderMoved(phaseDelta(h.phase, s.phase) / 48);
+    s.phase = h.phase;
     if (h.afterTickMs === h.afterTickMs) {
       this.primary = s;
       this.timedArrivalMs = arrivalMs;
