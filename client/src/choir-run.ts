@@ -38,7 +38,7 @@ export interface ChoirRunOptions {
   /** Opus bitrate, bit/s (default DEFAULT_MEDIA's). */
   bitrate?: number;
   topology: Topology;
-  /** The room's down path (MediaSettings.downPath); default DEFAULT_MEDIA's ("forward"). */
+  /** The room's down path (MediaSettings.downPath); default DEFAULT_MEDIA's ("mix"). */
   downPath?: "forward" | "mix";
   backend?: "auto" | "native" | "fallback";
   /** Write one WAV per singer plus the root's mix.wav here. */

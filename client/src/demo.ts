@@ -132,7 +132,7 @@ async function serve(): Promise<never> {
   const port = num(values.port, "port", 8080, (n) => Number.isInteger(n) && n > 0 && n < 65536);
   const { startSignalingServer } = await import("@choirmesh/signaling/server");
   const { DEFAULT_MEDIA } = await import("@choirmesh/protocol");
-  const server = await startSignalingServer({ port, host: "127.0.0.1", media: { ...DEFAULT_MEDIA, frameMs, bitrate }, planner: { maxFanout: Math.max(fanout, 8) } });
+  const server = await startSignalingServer({ port, host: "127.0.0.1", media: { ...DEFAULT_MEDIA, frameMs, bitrate, downPath }, planner: { maxFanout: Math.max(fanout, 8) } });
   const room = "demo";
   const hub = new RemoteNode("hub");
   const choir = Array.from({ length: singers }, (_, i) => new RemoteNode(`s${i}`));

@@ -17,7 +17,7 @@ const log = createLogger("signaling");
 
 const USAGE = `usage:
   signaling serve [--port 8080] [--host 127.0.0.1] [--secret S] [--public DIR]
-                  [--max-room-size ${DEFAULT_SIGNALING_OPTIONS.maxRoomSize}] [--frame-ms 10] [--bitrate 64000]
+                  [--max-room-size ${DEFAULT_SIGNALING_OPTIONS.maxRoomSize}] [--frame-ms 10] [--bitrate 64000] [--down-path mix|forward]
                   [--disconnect-grace-ms 0] [--join-rate-burst N] [--join-rate-per-sec N]
                   [--max-rooms-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxRoomsPerIp}] [--max-sockets-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxSocketsPerIp}]
                   [--dedicated-hubs token|anyone] [--log-level debug|info|warn|error|silent]
@@ -60,6 +60,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       "max-room-size": { type: "string" },
       "frame-ms": { type: "string" },
       bitrate: { type: "string" },
+      "down-path": { type: "string" },
       "disconnect-grace-ms": { type: "string" },
       "join-rate-burst": { type: "string" },
       "join-rate-per-sec": { type: "string" },
@@ -81,6 +82,7 @@ async function serveCommand(argv: string[]): Promise<void> {
     ...DEFAULT_MEDIA,
     ...(frameMs !== undefined ? { frameMs: frameMs as MediaSettings["frameMs"] } : {}),
     ...(values.bitrate !== undefined ? { bitrate: num(values.bitrate, "bitrate", 6000)! } : {}),
+    ...(values["down-path"] !== undefined ? { downPath: values["down-path"] as MediaSettings["downPath"] } : {}),
   };
   // What the room will hand to every node must pass the nodes' own check of `joined`.
   const mediaCheck = mediaSettingsSchema.safeParse(media);
