@@ -34,6 +34,9 @@ export const ERROR_CODES = [
   "token-expired",
   "token-wrong-room",
   "dedicated-refused",
+  // The server's side
+  /** A signaling server of a cluster cannot reach the room store (Redis): nothing changed, try again. */
+  "unavailable",
   // Our own fault
   "internal",
 ] as const;

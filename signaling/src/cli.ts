@@ -21,6 +21,8 @@ const USAGE = `usage:
                   [--disconnect-grace-ms 0] [--join-rate-burst N] [--join-rate-per-sec N]
                   [--max-rooms-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxRoomsPerIp}] [--max-sockets-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxSocketsPerIp}]
                   [--dedicated-hubs token|anyone] [--log-level debug|info|warn|error|silent]
+                  [--redis redis://127.0.0.1:6379] [--failover-grace-ms ${DEFAULT_SIGNALING_OPTIONS.failoverGraceMs}]
+                  (--redis: several servers serve the same rooms; give each the same --redis and --secret)
   signaling token --room R --secret S [--ttl ${DEFAULT_TOKEN_TTL_SEC}] [--dedicated]
                   (--dedicated: the token lets its bearer join as a dedicated hub)`;
 
@@ -68,6 +70,8 @@ async function serveCommand(argv: string[]): Promise<void> {
       "max-sockets-per-ip": { type: "string" },
       "dedicated-hubs": { type: "string" },
       "log-level": { type: "string" },
+      redis: { type: "string" },
+      "failover-grace-ms": { type: "string" },
     },
     strict: true,
   });
@@ -90,6 +94,8 @@ async function serveCommand(argv: string[]): Promise<void> {
   const dedicatedHubs = values["dedicated-hubs"];
   if (dedicatedHubs !== undefined && dedicatedHubs !== "token" && dedicatedHubs !== "anyone") fail("--dedicated-hubs: token or anyone");
   const d = DEFAULT_SIGNALING_OPTIONS;
+  const redis = values.redis ?? process.env.CHOIRMESH_REDIS;
+  if (redis !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redis)) fail("--redis: a URL such as redis://127.0.0.1:6379");
   const server = await startSignalingServer({
     port: num(values.port, "port", 0) ?? d.port,
     host: values.host ?? d.host,
@@ -105,6 +111,8 @@ async function serveCommand(argv: string[]): Promise<void> {
       perSec: num(values["join-rate-per-sec"], "join-rate-per-sec", 0) ?? d.joinRatePerIp.perSec,
     },
     media,
+    redis,
+    failoverGraceMs: num(values["failover-grace-ms"], "failover-grace-ms", 0),
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -94,6 +94,18 @@ export interface SignalingOptions {
    * (joins with `resume` and `restore`) before placing the rest anew. Default 3000.
    */
   restoreWindowMs: number;
+  /**
+   * Redis URL of a cluster: several processes serve the same rooms (docs/operations.md). Undefined
+   * (the default): this process holds every room itself.
+   */
+  redis: string | undefined;
+  /**
+   * In a cluster, how long a node whose signaling process died keeps its place while it
+   * reconnects to another process and resumes. Default 15000.
+   */
+  failoverGraceMs: number;
+  /** In a cluster, a room's lease (its owner's, and each process's liveness), ms. Default 1500. */
+  leaseMs: number;
   /** Log level of the server's loggers; undefined keeps the process-wide level. */
   logLevel: "debug" | "info" | "warn" | "error" | "silent" | undefined;
 }
@@ -121,6 +133,9 @@ export const DEFAULT_SIGNALING_OPTIONS: Readonly<Omit<SignalingOptions, "publicD
   joinRatePerIp: Object.freeze({ burst: 30, perSec: 10 }),
   disconnectGraceMs: 0,
   restoreWindowMs: 3000,
+  redis: undefined,
+  failoverGraceMs: 15_000,
+  leaseMs: 1500,
   logLevel: undefined,
 });
 

@@ -18,6 +18,9 @@ export interface Peer {
   disconnect(): void;
   room?: string;
   node?: NodeId;
+  /** In a cluster: the socket's id and the signaling process that holds it. */
+  readonly sid?: string;
+  readonly proc?: string;
 }
 
 /** A node's place as it is announced: its parent, backup and children. */

@@ -25,16 +25,16 @@ export type { Peer } from "./room-runtime.js";
 const log = createLogger("signaling");
 
 export class Rooms {
-  private readonly runtimes = new Map<string, RoomRuntime>();
-  private readonly access: Access;
-  private readonly announcer: Announcer;
-  private closing = false;
+  protected readonly runtimes = new Map<string, RoomRuntime>();
+  protected readonly access: Access;
+  protected readonly announcer: Announcer;
+  protected closing = false;
 
   constructor(
-    private readonly store: RoomStore,
-    private readonly opts: SignalingOptions,
-    private readonly metrics: SignalingMetrics,
-    private readonly timers: RoomTimers = REAL_TIMERS,
+    protected readonly store: RoomStore,
+    protected readonly opts: SignalingOptions,
+    protected readonly metrics: SignalingMetrics,
+    protected readonly timers: RoomTimers = REAL_TIMERS,
   ) {
     this.access = new Access(opts);
     this.announcer = new Announcer(this.access, metrics);
@@ -45,6 +45,9 @@ export class Rooms {
     for (const r of this.store.rooms()) n += r.size;
     return n;
   }
+
+  /** A room's state or its sockets changed (a cluster saves the room; nothing to do in one process). */
+  protected changed(_rt: RoomRuntime): void {}
 
   error(peer: Peer, code: ErrorCode, message: string, ref?: Ref): void {
     this.metrics.errors.inc({ code });
@@ -212,6 +215,7 @@ export class Rooms {
     rt.told.set(id, mine);
     log.info("resume", { room: msg.room, node: id, parent: mine.parent });
     peer.send(this.announcer.joinedMessage(rt, id, mine, msg.ref, true, now));
+    this.changed(rt);
   }
 
   // ------------------------------------------------------------------ leave
@@ -225,22 +229,23 @@ export class Rooms {
     peer.send(ref === undefined ? { type: "left" } : { type: "left", ref });
   }
 
-  /** The socket is gone: leave now, or after the grace period when a resume may come. */
-  disconnected(peer: Peer): void {
+  /** The socket is gone: leave now, or after the grace period (graceMs) when a resume may come. */
+  disconnected(peer: Peer, graceMs = this.opts.disconnectGraceMs): void {
     const rt = peer.room !== undefined ? this.runtimes.get(peer.room) : undefined;
     const id = peer.node;
     peer.room = undefined;
     peer.node = undefined;
     if (!rt || id === undefined || rt.peers.get(id) !== peer) return;
     rt.peers.delete(id);
-    if (this.opts.disconnectGraceMs > 0 && !this.closing) {
+    this.changed(rt);
+    if (graceMs > 0 && !this.closing) {
       log.debug("away", { room: rt.state.name, node: id });
       rt.away.set(
         id,
         this.timers.set(() => {
           rt.away.delete(id);
           if (rt.state.planner.has(id) && !rt.peers.has(id)) this.remove(rt, id, "gone");
-        }, this.opts.disconnectGraceMs),
+        }, graceMs),
       );
     } else {
       this.remove(rt, id, "disconnect");
@@ -279,12 +284,14 @@ export class Rooms {
     this.store.delete(rt.state.name);
     this.access.roomClosed(rt.openedBy);
     log.info("room closed", { room: rt.state.name });
+    this.changed(rt);
   }
 
   // ------------------------------------------------------------------ tree changes
 
   private announce(rt: RoomRuntime, moves: readonly Move[], extra: readonly NodeId[], skip: NodeId | undefined, epoch: number, extraReason: Move["reason"] = "leave"): void {
     if (!this.closing) this.announcer.announce(rt, moves, extra, skip, epoch, extraReason);
+    this.changed(rt);
   }
 
   /** Bounded re-optimisation of one room; returns how many nodes moved. */

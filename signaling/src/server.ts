@@ -6,13 +6,18 @@ import { createReadStream, promises as fs } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { Server, type Socket } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { ClusterRooms } from "./cluster/cluster-rooms.js";
+import { RedisCluster } from "./cluster/redis-cluster.js";
+import { ClusterRouter, type LocalPeer } from "./cluster/router.js";
+import { dispatchMessage } from "./dispatch.js";
 import { DEFAULT_SIGNALING_OPTIONS, type SignalingOptions } from "./defaults.js";
 import { createLogger, setLogLevel } from "@choirmesh/common/log";
 import { createSignalingMetrics, type SignalingMetrics } from "./metrics.js";
-import { parseClientMessage, SIGNALING_EVENT, type TreeMessage } from "@choirmesh/protocol";
+import { parseClientMessage, SIGNALING_EVENT, type ServerMessage, type TreeMessage } from "@choirmesh/protocol";
 import { InMemoryRoomStore, type RoomStore } from "./room-store.js";
 import { TokenBucket } from "./rate-limit.js";
-import { Rooms, type Peer } from "./rooms.js";
+import { Rooms } from "./rooms.js";
 import { REPO_ROOT } from "@choirmesh/common/repo-root";
 
 const log = createLogger("signaling");
@@ -35,6 +40,8 @@ export interface SignalingServer {
   readonly store: RoomStore;
   readonly metrics: SignalingMetrics;
   readonly options: Readonly<SignalingOptions>;
+  /** In a cluster (--redis): this process's id and its router's counters. */
+  readonly cluster?: { readonly proc: string; readonly router: ClusterRouter };
   /** The whole tree of one room, as the `tree` message gives it. */
   tree(room: string): TreeMessage;
   /** Bounded re-optimisation of a room; announces the moves and returns how many there were. */
@@ -114,14 +121,22 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
   opts.planner = { moveCooldownMs: SERVER_MOVE_COOLDOWN_MS, now: clock, ...opts.planner };
   if (opts.logLevel) setLogLevel(opts.logLevel, log.name);
   if (!(opts.maxMessageBytes < opts.maxTransportBytes)) throw new Error("maxMessageBytes must be below maxTransportBytes");
+  if (opts.redis !== undefined && givenStore !== undefined) throw new Error("a cluster (redis) keeps its rooms in Redis: no store option");
   const store = givenStore ?? new InMemoryRoomStore();
+  // A cluster: rooms are owned one process at a time, saved in Redis, and resume tokens are
+  // signed with one key that every process of the cluster shares.
+  const cluster = opts.redis !== undefined ? await RedisCluster.connect({ url: opts.redis, leaseMs: opts.leaseMs }) : undefined;
+  if (cluster) opts.resumeSecret ??= opts.secret ?? (await cluster.sharedResumeKey());
   let io: Server | undefined;
   const metrics = createSignalingMetrics({
     rooms: () => store.size,
     nodes: () => rooms.nodeCount,
     connections: () => io?.engine.clientsCount ?? 0,
   });
-  const rooms = new Rooms(store, opts, metrics);
+  // In a cluster the join rate per address is counted in Redis, by the socket's own process.
+  const rooms = cluster
+    ? new ClusterRooms(store as InMemoryRoomStore, { ...opts, joinRatePerIp: { burst: Number.MAX_SAFE_INTEGER, perSec: Number.MAX_SAFE_INTEGER } }, metrics, cluster, opts.failoverGraceMs)
+    : new Rooms(store, opts, metrics);
   const limits = { maxBytes: opts.maxMessageBytes, maxDepth: opts.maxDepth, maxSignalBytes: opts.maxSignalBytes };
 
   const httpServer = http.createServer((req, res) => {
@@ -147,33 +162,56 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
     serveClient: false,
     // Same origin only by default: the page comes from this server.
     cors: undefined,
+    ...(cluster ? { adapter: createAdapter(cluster.adapterPub, cluster.adapterSub, { key: `${cluster.prefix}io` }) } : {}),
   });
+  const dispatchRouted: ConstructorParameters<typeof ClusterRouter>[3] = (peer, msg) => {
+    try {
+      dispatchMessage(rooms, metrics, peer, msg, clock());
+    } catch (e) {
+      log.error("handler failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      rooms.error(peer, "internal", "internal error", undefined);
+    }
+  };
+  const router = cluster ? new ClusterRouter(cluster, rooms as ClusterRooms, io, dispatchRouted, opts.joinRatePerIp, opts.failoverGraceMs) : undefined;
 
   /** Open connections per client address (maxSocketsPerIp), counted from handshake to close. */
   const socketsByIp = new Map<string, number>();
+  const addressLimit = () => {
+    metrics.errors.inc({ code: "address-limit" });
+    // The client's connect_error carries the code and the reason; nothing else happens.
+    const err = new Error("address-limit") as Error & { data?: unknown };
+    err.data = { code: "address-limit", message: `this address holds ${opts.maxSocketsPerIp} connections already` };
+    return err;
+  };
   io.use((socket, next) => {
     const ip = socket.handshake.address;
     const held = socketsByIp.get(ip) ?? 0;
-    if (held >= opts.maxSocketsPerIp) {
-      metrics.errors.inc({ code: "address-limit" });
-      // The client's connect_error carries the code and the reason; nothing else happens.
-      const err = new Error("address-limit") as Error & { data?: unknown };
-      err.data = { code: "address-limit", message: `this address holds ${opts.maxSocketsPerIp} connections already` };
-      return next(err);
-    }
+    if (held >= opts.maxSocketsPerIp) return next(addressLimit());
     socketsByIp.set(ip, held + 1);
     socket.conn.once("close", () => {
       const n = (socketsByIp.get(ip) ?? 1) - 1;
       if (n > 0) socketsByIp.set(ip, n);
       else socketsByIp.delete(ip);
     });
-    next();
+    if (!cluster) return next();
+    // Over the whole cluster too; with Redis away, this process's own count is the limit.
+    cluster.openSocket(ip, opts.maxSocketsPerIp).then(
+      (ok) => {
+        if (!ok) return next(addressLimit());
+        socket.conn.once("close", () => void cluster.closeSocket(ip).catch(() => {}));
+        next();
+      },
+      () => next(),
+    );
   });
 
   io.on("connection", (socket: Socket) => {
     const now0 = clock();
-    const peer: Peer = {
+    const peer: LocalPeer = {
       ip: socket.handshake.address,
+      sid: socket.id,
+      proc: cluster?.proc ?? "",
+      chain: Promise.resolve(),
       send: (msg) => {
         socket.emit(SIGNALING_EVENT, msg);
       },
@@ -181,6 +219,10 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
         socket.disconnect(true);
       },
     };
+    if (router) {
+      router.local.set(socket.id, peer);
+      socket.onAnyOutgoing((_event: unknown, msg: ServerMessage) => router.outgoing(peer, msg));
+    }
     const bucket = new TokenBucket(opts.messageRate.burst, opts.messageRate.perSec, now0);
     // Refusals a socket may collect before it is cut: a client that ignores them would make us
     // spend on error replies forever, and accepted messages in between do not make it polite.
@@ -212,25 +254,8 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
         }
         const parsed = parseClientMessage(payload[0], limits);
         if (!parsed.ok) return rooms.error(peer, parsed.code, parsed.message, parsed.ref);
-        const msg = parsed.msg;
-        switch (msg.type) {
-          case "join": {
-            const started = performance.now();
-            rooms.join(peer, msg, now);
-            metrics.joinSeconds.observe((performance.now() - started) / 1000);
-            return;
-          }
-          case "signal":
-            return rooms.signal(peer, msg);
-          case "rtt":
-            return rooms.rtt(peer, msg);
-          case "tree":
-            return rooms.tree(peer, msg, now);
-          case "leave":
-            return rooms.leave(peer, msg.ref);
-          case "link-lost":
-            return rooms.linkLost(peer, msg, now);
-        }
+        if (router) router.fromSocket(peer, parsed.msg);
+        else dispatchMessage(rooms, metrics, peer, parsed.msg, now);
       } catch (e) {
         log.error("handler failed", { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
         try {
@@ -242,7 +267,8 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
     });
     socket.on("disconnect", () => {
       try {
-        rooms.disconnected(peer);
+        if (router) router.gone(peer);
+        else rooms.disconnected(peer);
       } catch (e) {
         log.error("disconnect handling failed", { error: String(e) });
       }
@@ -274,15 +300,24 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
     store,
     metrics,
     options: opts,
+    ...(cluster && router ? { cluster: { proc: cluster.proc, router } } : {}),
     tree: (room) => rooms.snapshot(room),
     rebalance: (room, maxMoves) => rooms.rebalance(room, maxMoves),
     close: () => {
-      closed ??= new Promise<void>((resolve) => {
+      closed ??= (async () => {
         clearInterval(prune);
-        rooms.shutdown();
-        io!.close(() => resolve());
-        httpServer.closeAllConnections?.();
-      }).then(() => log.info("stopped", { url }));
+        if (cluster && router) {
+          // Save every room and hand it back, so that another process takes it at once.
+          router.stop();
+          await (rooms as ClusterRooms).flushAll();
+          await cluster.releaseAll();
+        } else rooms.shutdown();
+        await new Promise<void>((resolve) => {
+          io!.close(() => resolve());
+          httpServer.closeAllConnections?.();
+        });
+        cluster?.close();
+      })().then(() => log.info("stopped", { url }));
       return closed;
     },
   };

@@ -1,0 +1,305 @@
+/**
+ * What several signaling processes share through Redis, and nothing else: which process owns
+ * each room (a lease), which processes are alive, each room's saved state, a per-process inbox
+ * for messages forwarded to a room's owner, and the limits that hold across processes (joins per
+ * address, sockets per address). Every write a room's owner makes is conditional on it still
+ * holding the room's lease (Lua scripts), so a process that lost a room can never overwrite it.
+ *
+ * Keys (prefix `cm:` by default):
+ *   owner:{room}   the owning process id, with a lease (PX)
+ *   room:{room}    hash {data: the room's saved state (JSON), by: the process that wrote it}
+ *   proc:{id}      a process is alive while this key is (PX, renewed with its leases)
+ *   procs          set of process ids that counted sockets (ips:{id})
+ *   ips:{id}       hash address -> sockets a process holds from that address
+ *   join:{ip}      token bucket of joins from one address
+ *   resume:key     the key of resume tokens, shared by every process of the cluster
+ * Inbox channel: `{prefix}to:{id}`.
+ */
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { createLogger } from "@choirmesh/common/log";
+
+const log = createLogger("signaling");
+
+export interface ClusterTimings {
+  /** A room's lease and a process's liveness, ms. Default 1500. */
+  leaseMs: number;
+  /** Renewal period, ms. Default leaseMs / 5. */
+  renewMs: number;
+}
+
+export const DEFAULT_CLUSTER_TIMINGS: Readonly<ClusterTimings> = Object.freeze({ leaseMs: 1500, renewMs: 300 });
+
+/** What `renew` found for a room: still ours, taken by another process, or re-claimed after Redis lost it. */
+export type LeaseState = "held" | "lost" | "reclaimed";
+
+const RENEW = `
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+local out = {}
+for i = 2, #KEYS, 2 do
+  local v = redis.call('GET', KEYS[i])
+  if v == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2]); out[#out + 1] = 1
+  elseif v == false then
+    local by = redis.call('HGET', KEYS[i + 1], 'by')
+    if by == false or by == ARGV[1] then
+      redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]); out[#out + 1] = 2
+    else out[#out + 1] = 0 end
+  else out[#out + 1] = 0 end
+end
+return out`;
+
+const SAVE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], 'data', ARGV[2], 'by', ARGV[1])
+return 1`;
+
+/** ARGV[3] "1": the room closed (its record goes, a tombstone of who closed it stays a minute). */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if ARGV[2] == '1' then
+  redis.call('DEL', KEYS[2]); redis.call('HSET', KEYS[2], 'by', ARGV[1]); redis.call('PEXPIRE', KEYS[2], 60000)
+end
+return 1`;
+
+const TAKE_JOIN = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local burst = tonumber(ARGV[1]); local rate = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 't', 'n')
+local n = tonumber(b[2]) or burst
+local last = tonumber(b[1]) or now
+n = math.min(burst, n + (now - last) / 1000 * rate)
+local ok = 0
+if n >= 1 then n = n - 1; ok = 1 end
+redis.call('HSET', KEYS[1], 't', now, 'n', tostring(n))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / math.max(rate, 0.001) * 1000) + 1000)
+return ok`;
+
+/** ARGV: prefix, own id, address, most sockets. Counts the address over live processes only. */
+const OPEN_SOCKET = `
+local total = 0
+for _, p in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'procs')) do
+  if redis.call('EXISTS', ARGV[1] .. 'proc:' .. p) == 1 then
+    total = total + (tonumber(redis.call('HGET', ARGV[1] .. 'ips:' .. p, ARGV[3])) or 0)
+  elseif p ~= ARGV[2] then
+    redis.call('SREM', ARGV[1] .. 'procs', p); redis.call('DEL', ARGV[1] .. 'ips:' .. p)
+  end
+end
+if total >= tonumber(ARGV[4]) then return 0 end
+redis.call('SADD', ARGV[1] .. 'procs', ARGV[2])
+redis.call('HINCRBY', ARGV[1] .. 'ips:' .. ARGV[2], ARGV[3], 1)
+return 1`;
+
+interface Scripts {
+  renew(n: number, ...args: string[]): Promise<number[]>;
+  save(k1: string, k2: string, proc: string, data: string): Promise<number>;
+  release(k1: string, k2: string, proc: string, closed: string): Promise<number>;
+  takeJoin(k: string, burst: string, rate: string): Promise<number>;
+  openSocket(prefix: string, proc: string, ip: string, max: string): Promise<number>;
+}
+
+export interface RedisClusterOptions extends Partial<ClusterTimings> {
+  url: string;
+  prefix?: string;
+  /** How long to wait for Redis at start, ms. Default 5000. */
+  connectTimeoutMs?: number;
+}
+
+export class RedisCluster {
+  /** This process's id in the cluster. */
+  readonly proc = "p" + randomBytes(6).toString("base64url");
+  readonly prefix: string;
+  readonly timings: ClusterTimings;
+  /** Commands (fails at once while Redis is away: callers answer `unavailable`). */
+  private readonly cmd: Redis;
+  /** The inbox subscription. */
+  private readonly inbox: Redis;
+  /** socket.io adapter's clients (they queue while Redis is away: the adapter does not catch). */
+  readonly adapterPub: Redis;
+  readonly adapterSub: Redis;
+  /** Rooms this process owns: until when its lease is certainly still valid (performance.now). */
+  private readonly owned = new Map<string, number>();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** A room's lease was lost to another process, or re-claimed after Redis lost its keys. */
+  onLease: (room: string, state: Exclude<LeaseState, "held">) => void = () => {};
+  /** After each renewal round: a moment to check the processes that hold sockets. */
+  onTick: () => void = () => {};
+  onInbox: (raw: string) => void = () => {};
+
+  private constructor(o: RedisClusterOptions) {
+    this.prefix = o.prefix ?? "cm:";
+    this.timings = { leaseMs: o.leaseMs ?? DEFAULT_CLUSTER_TIMINGS.leaseMs, renewMs: o.renewMs ?? Math.round((o.leaseMs ?? DEFAULT_CLUSTER_TIMINGS.leaseMs) / 5) };
+    const common = { lazyConnect: true, retryStrategy: (n: number) => Math.min(50 * n, 1000), connectionName: `choirmesh-${this.proc}` };
+    this.cmd = new Redis(o.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    this.inbox = new Redis(o.url, { ...common, maxRetriesPerRequest: null });
+    this.adapterPub = new Redis(o.url, { ...common, maxRetriesPerRequest: null });
+    this.adapterSub = new Redis(o.url, { ...common, maxRetriesPerRequest: null });
+    for (const c of [this.cmd, this.inbox, this.adapterPub, this.adapterSub]) c.on("error", () => {});
+    this.cmd.on("ready", () => log.info("redis ready", { proc: this.proc }));
+    this.cmd.on("close", () => !this.closed && log.warn("redis connection lost", { proc: this.proc }));
+    this.cmd.defineCommand("renew", { lua: RENEW });
+    this.cmd.defineCommand("save", { numberOfKeys: 2, lua: SAVE });
+    this.cmd.defineCommand("release", { numberOfKeys: 2, lua: RELEASE });
+    this.cmd.defineCommand("takeJoin", { numberOfKeys: 1, lua: TAKE_JOIN });
+    this.cmd.defineCommand("openSocket", { numberOfKeys: 0, lua: OPEN_SOCKET });
+    this.inbox.on("messageBuffer", (_ch: Buffer, msg: Buffer) => this.onInbox(msg.toString("utf8")));
+  }
+
+  /** Connects (rejects with a clear message when Redis does not answer) and starts renewing. */
+  static async connect(o: RedisClusterOptions): Promise<RedisCluster> {
+    const c = new RedisCluster(o);
+    const timeout = o.connectTimeoutMs ?? 5000;
+    try {
+      await Promise.race([
+        Promise.all([c.cmd.connect(), c.inbox.connect(), c.adapterPub.connect(), c.adapterSub.connect()]),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout).unref()),
+      ]);
+      await c.inbox.subscribe(c.inboxChannel(c.proc));
+      await c.renew();
+    } catch (e) {
+      c.close();
+      throw new Error(`cannot reach Redis at ${o.url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    c.renewTimer = setInterval(() => void c.renew(), c.timings.renewMs);
+    c.renewTimer.unref();
+    return c;
+  }
+
+  get up(): boolean {
+    return this.cmd.status === "ready";
+  }
+
+  private key(kind: string, name: string): string {
+    return `${this.prefix}${kind}:${name}`;
+  }
+
+  private inboxChannel(proc: string): string {
+    return `${this.prefix}to:${proc}`;
+  }
+
+  private get s(): Scripts {
+    return this.cmd as unknown as Scripts;
+  }
+
+  /** True while this process certainly holds the room's lease. */
+  owns(room: string): boolean {
+    const until = this.owned.get(room);
+    return until !== undefined && performance.now() < until;
+  }
+
+  /** Holds a lease on the room (it may have lapsed while Redis was away). */
+  holdsLease(room: string): boolean {
+    return this.owned.has(room);
+  }
+
+  private validFrom(sentAt: number): number {
+    return sentAt + this.timings.leaseMs - Math.min(200, this.timings.leaseMs / 5);
+  }
+
+  /** Renews this process's liveness and every lease it holds. */
+  private async renew(): Promise<void> {
+    if (this.closed) return;
+    const rooms = [...this.owned.keys()];
+    const keys = [this.key("proc", this.proc)];
+    for (const r of rooms) keys.push(this.key("owner", r), this.key("room", r));
+    const sentAt = performance.now();
+    let out: number[];
+    try {
+      out = await this.s.renew(keys.length, ...keys, this.proc, String(this.timings.leaseMs));
+    } catch {
+      return; // Redis away: leases run out on their own, owns() turns false
+    }
+    rooms.forEach((r, i) => {
+      if (!this.owned.has(r)) return; // released meanwhile
+      const state = out[i];
+      if (state === 0) {
+        this.owned.delete(r);
+        log.warn("lease lost", { room: r, proc: this.proc });
+        this.onLease(r, "lost");
+        return;
+      }
+      this.owned.set(r, this.validFrom(sentAt));
+      if (state === 2) this.onLease(r, "reclaimed");
+    });
+    this.onTick();
+  }
+
+  /** The process that owns a room, or null. */
+  async ownerOf(room: string): Promise<string | null> {
+    return this.cmd.get(this.key("owner", room));
+  }
+
+  /** Takes a room nobody owns; resolves with its saved state (null: a new room) or false when another process has it. */
+  async acquire(room: string): Promise<string | null | false> {
+    const sentAt = performance.now();
+    const ok = await this.cmd.set(this.key("owner", room), this.proc, "PX", this.timings.leaseMs, "NX");
+    if (ok !== "OK") return false;
+    this.owned.set(room, this.validFrom(sentAt));
+    return this.cmd.hget(this.key("room", room), "data");
+  }
+
+  /** Saves a room's state; false when this process no longer owns it. */
+  async save(room: string, data: string): Promise<boolean> {
+    return (await this.s.save(this.key("owner", room), this.key("room", room), this.proc, data)) === 1;
+  }
+
+  /** Gives a room up: `closed` deletes its record (nobody is left in it). */
+  async release(room: string, closed: boolean): Promise<void> {
+    this.owned.delete(room);
+    await this.s.release(this.key("owner", room), this.key("room", room), this.proc, closed ? "1" : "0");
+  }
+
+  /** Publishes to a process's inbox; resolves with how many processes got it (0: it is gone). */
+  async send(proc: string, raw: string): Promise<number> {
+    return this.cmd.publish(this.inboxChannel(proc), raw);
+  }
+
+  /** Which of these processes are alive (their liveness key is there). */
+  async alive(procs: readonly string[]): Promise<Set<string>> {
+    if (procs.length === 0) return new Set();
+    const found = await this.cmd.mget(...procs.map((p) => this.key("proc", p)));
+    return new Set(procs.filter((_, i) => found[i] !== null));
+  }
+
+  /** The cluster's resume-token key: the first process to start makes it. */
+  async sharedResumeKey(): Promise<string> {
+    const k = this.key("resume", "key");
+    await this.cmd.set(k, randomBytes(32).toString("hex"), "NX");
+    const v = await this.cmd.get(k);
+    if (!v) throw new Error("resume key missing in Redis");
+    return v;
+  }
+
+  /** One join from `ip` against the cluster-wide bucket; false: over the limit. */
+  async takeJoin(ip: string, burst: number, perSec: number): Promise<boolean> {
+    return (await this.s.takeJoin(this.key("join", ip), String(burst), String(perSec))) === 1;
+  }
+
+  /** Counts a socket from `ip` over the whole cluster; false: the address holds `max` already. */
+  async openSocket(ip: string, max: number): Promise<boolean> {
+    return (await this.s.openSocket(this.prefix, this.proc, ip, String(max))) === 1;
+  }
+
+  async closeSocket(ip: string): Promise<void> {
+    const k = this.key("ips", this.proc);
+    if ((await this.cmd.hincrby(k, ip, -1)) <= 0) await this.cmd.hdel(k, ip);
+  }
+
+  /** Stops renewing and hands every room back (kept in Redis for the next owner); this process is gone for the others. */
+  async releaseAll(): Promise<void> {
+    clearInterval(this.renewTimer);
+    if (!this.up) return;
+    const rooms = [...this.owned.keys()];
+    await Promise.allSettled(rooms.map((r) => this.release(r, false)));
+    await this.cmd.del(this.key("proc", this.proc), this.key("ips", this.proc)).catch(() => {});
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.renewTimer);
+    for (const c of [this.cmd, this.inbox, this.adapterPub, this.adapterSub]) c.disconnect();
+  }
+}
