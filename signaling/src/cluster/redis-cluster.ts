@@ -123,6 +123,10 @@ export class RedisCluster {
   private readonly owned = new Map<string, number>();
   private renewTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When the command connection came back after losing Redis (performance.now), or -Infinity. */
+  private backSince = -Infinity;
+  private everReady = false;
+  private connectedOnce = false;
   /** A room's lease was lost to another process, or re-claimed after Redis lost its keys. */
   onLease: (room: string, state: Exclude<LeaseState, "held">) => void = () => {};
   /** After each renewal round: a moment to check the processes that hold sockets. */
@@ -138,8 +142,17 @@ export class RedisCluster {
     this.adapterPub = new Redis(o.url, { ...common, maxRetriesPerRequest: null });
     this.adapterSub = new Redis(o.url, { ...common, maxRetriesPerRequest: null });
     for (const c of [this.cmd, this.inbox, this.adapterPub, this.adapterSub]) c.on("error", () => {});
-    this.cmd.on("ready", () => log.info("redis ready", { proc: this.proc }));
-    this.cmd.on("close", () => !this.closed && log.warn("redis connection lost", { proc: this.proc }));
+    this.cmd.on("ready", () => {
+      if (this.everReady) this.backSince = performance.now();
+      this.everReady = true;
+      this.connectedOnce = true;
+      log.info("redis ready", { proc: this.proc });
+    });
+    this.cmd.on("close", () => {
+      if (this.closed || !this.connectedOnce) return;
+      this.connectedOnce = false;
+      log.warn("redis connection lost", { proc: this.proc });
+    });
     this.cmd.defineCommand("renew", { lua: RENEW });
     this.cmd.defineCommand("save", { numberOfKeys: 2, lua: SAVE });
     this.cmd.defineCommand("release", { numberOfKeys: 2, lua: RELEASE });
@@ -184,6 +197,14 @@ export class RedisCluster {
     return this.cmd as unknown as Scripts;
   }
 
+  /**
+   * Just back from losing Redis, which may have lost its keys: owners need a moment to claim
+   * their rooms back before anyone opens a room of that name afresh (reconnect + one renewal).
+   */
+  get settling(): boolean {
+    return performance.now() - this.backSince < this.timings.leaseMs + 1000;
+  }
+
   /** True while this process certainly holds the room's lease. */
   owns(room: string): boolean {
     const until = this.owned.get(room);
@@ -209,7 +230,8 @@ export class RedisCluster {
     let out: number[];
     try {
       out = await this.s.renew(keys.length, ...keys, this.proc, String(this.timings.leaseMs));
-    } catch {
+    } catch (e) {
+      log.debug("renewal failed", { proc: this.proc, error: String(e) });
       return; // Redis away: leases run out on their own, owns() turns false
     }
     rooms.forEach((r, i) => {
@@ -257,11 +279,20 @@ export class RedisCluster {
     return this.cmd.publish(this.inboxChannel(proc), raw);
   }
 
-  /** Which of these processes are alive (their liveness key is there). */
+  /**
+   * Which of these processes are alive: its liveness key is there, or (Redis just lost its keys)
+   * its inbox still has its subscription. A killed process has neither.
+   */
   async alive(procs: readonly string[]): Promise<Set<string>> {
     if (procs.length === 0) return new Set();
     const found = await this.cmd.mget(...procs.map((p) => this.key("proc", p)));
-    return new Set(procs.filter((_, i) => found[i] !== null));
+    const out = new Set(procs.filter((_, i) => found[i] !== null));
+    const missing = procs.filter((p) => !out.has(p));
+    if (missing.length > 0) {
+      const counts = (await this.cmd.call("PUBSUB", "NUMSUB", ...missing.map((p) => this.inboxChannel(p)))) as (string | number)[];
+      for (let i = 0; i < missing.length; i++) if (Number(counts[2 * i + 1]) > 0) out.add(missing[i]!);
+    }
+    return out;
   }
 
   /** The cluster's resume-token key: the first process to start makes it. */

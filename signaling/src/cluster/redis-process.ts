@@ -15,6 +15,8 @@ export interface RedisProcess {
   /** Starts a new, empty redis-server on the same port (after kill). */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** FLUSHALL: an empty store for the next test. */
+  flush(): Promise<void>;
 }
 
 export function redisServerPath(): string | null {
@@ -105,5 +107,15 @@ export async function startRedis(): Promise<RedisProcess> {
       current = await launch(bin, port);
     },
     stop: () => end(current),
+    flush: () =>
+      new Promise<void>((resolve, reject) => {
+        const sock = net.connect(port, "127.0.0.1", () => sock.write("FLUSHALL\r\n"));
+        sock.once("data", (d) => {
+          sock.destroy();
+          if (d.toString().startsWith("+OK")) resolve();
+          else reject(new Error(`FLUSHALL: ${d.toString().trim()}`));
+        });
+        sock.once("error", reject);
+      }),
   };
 }

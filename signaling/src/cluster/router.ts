@@ -162,6 +162,10 @@ export class ClusterRouter {
             this.drain(q);
             continue;
           }
+          if (this.cluster.settling) {
+            await sleep(100);
+            continue;
+          }
           const data = await this.cluster.acquire(room);
           if (data === false) continue;
           if (data !== null) await this.adopt(room, data);
@@ -279,7 +283,7 @@ export class ClusterRouter {
 
   /** Sockets held by processes that died: their nodes keep their places while they resume elsewhere. */
   private async checkProcs(): Promise<void> {
-    if (this.remote.size === 0 || this.closing) return;
+    if (this.remote.size === 0 || this.closing || this.cluster.settling) return;
     const procs = [...new Set([...this.remote.values()].map((p) => p.proc))];
     let alive: Set<string>;
     try {
