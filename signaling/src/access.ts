@@ -75,6 +75,13 @@ export class Access {
     return { ok: true, resumeId, dedicated: msg.dedicated === true };
   }
 
+  /** The node a join's resume token names, when the token is valid (no limit is taken). */
+  resumeNode(msg: JoinMessage, now: number): NodeId | undefined {
+    if (msg.resume === undefined) return undefined;
+    const r = verifyResumeToken(msg.resume, this.resumeKey, msg.room, now);
+    return r.ok ? r.node : undefined;
+  }
+
   /** A tree request from a socket that has not joined (a director's view): refused, or null. */
   admitTree(msg: TreeRequestMessage & { room: string }, now: number): Refusal | null {
     if (this.opts.secret === undefined) return null;

@@ -98,13 +98,20 @@ describe("signaling on Redis", () => {
     open.push(await TestClient.connect(a.url));
   });
 
-  it("keeps the room as it was when its owner is killed: its clients resume on the other process, nobody moves", async () => {
-    const a = await spawnSignaling(["--redis", redis.url]);
-    const b = await spawnSignaling(["--redis", redis.url]);
-    servers.push(a, b);
-    // The first join reaches A: A owns the room.
-    const { clients, joined } = await choir("song", [a.url, b.url], 12);
-    const before = await treeVia(clients[1]!);
+  it.each([
+    ["the room's owner", 0],
+    ["the other process", 1],
+  ])("keeps the room as it was when %s is killed: its clients resume on the other process, nobody moves", async (_what, killed) => {
+    const owner = await spawnSignaling(["--redis", redis.url]);
+    const other = await spawnSignaling(["--redis", redis.url]);
+    servers.push(owner, other);
+    const [a, b] = killed === 0 ? [owner, other] : [other, owner];
+    // The first join reaches the owner (it opens the room); the others alternate.
+    const { clients, joined } = await choir("song", killed === 0 ? [a.url, b.url] : [b.url, a.url], 12);
+    // Clients of the process to be killed: the even ones when it is the owner, the odd ones otherwise.
+    const ofA = (i: number) => i % 2 === killed;
+    const watcher = clients[killed === 0 ? 1 : 0]!;
+    const before = await treeVia(watcher);
     expect(before.nodes).toHaveLength(12);
     await Promise.all(clients.map((c) => c.drain(50)));
     const killedAt = performance.now();
@@ -112,7 +119,7 @@ describe("signaling on Redis", () => {
     // A's clients lose their socket; each reconnects to B and resumes with its token and its place.
     const resumed = await Promise.all(
       clients.map(async (c, i) => {
-        if (i % 2 === 1) return null;
+        if (!ofA(i)) return null;
         const again = await client(b.url);
         const k = c.known!;
         for (;;) {
@@ -135,8 +142,8 @@ describe("signaling on Redis", () => {
     const slowest = Math.max(...resumed.map((r) => r?.ms ?? 0));
     expect(slowest).toBeLessThan(3000);
     // B's own clients were told nothing: nobody moved.
-    for (const [i, c] of clients.entries()) if (i % 2 === 1) expect((await c.drain(300)).filter((m) => m.type === "tree-update")).toEqual([]);
-    const after = await treeVia(clients[1]!);
+    for (const [i, c] of clients.entries()) if (!ofA(i)) expect((await c.drain(300)).filter((m) => m.type === "tree-update")).toEqual([]);
+    const after = await treeVia(watcher);
     expect(shape(after)).toBe(shape(before));
     expect(after.epoch).toBeGreaterThanOrEqual(before.epoch);
   });

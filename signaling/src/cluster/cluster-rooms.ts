@@ -12,6 +12,7 @@
  * in the last moments before its owner dies may be lost (the nodes' resume and restore then put
  * their places back).
  */
+import type { JoinMessage } from "@choirmesh/protocol";
 import { createLogger } from "@choirmesh/common/log";
 import type { SignalingOptions } from "../defaults.js";
 import type { SignalingMetrics } from "../metrics.js";
@@ -66,6 +67,14 @@ export class ClusterRooms extends Rooms {
   *peersOf(room: string): IterableIterator<[NodeId, Peer]> {
     const rt = this.runtimes.get(room);
     if (rt) yield* rt.peers;
+  }
+
+  /** The socket that speaks now for the node a resume names, when that is another socket. */
+  resumeHolder(msg: JoinMessage, sid: string, now: number): Peer | undefined {
+    const rt = this.runtimes.get(msg.room);
+    const id = rt ? this.access.resumeNode(msg, now) : undefined;
+    const holder = id !== undefined ? rt!.peers.get(id) : undefined;
+    return holder && holder.sid !== sid ? holder : undefined;
   }
 
   protected override changed(rt: RoomRuntime): void {

@@ -295,6 +295,12 @@ export class RedisCluster {
     return out;
   }
 
+  /** Whether a process's inbox has no subscriber now (it died, or lost Redis). */
+  async inboxGone(proc: string): Promise<boolean> {
+    const counts = (await this.cmd.call("PUBSUB", "NUMSUB", this.inboxChannel(proc))) as (string | number)[];
+    return Number(counts[1]) === 0;
+  }
+
   /** The cluster's resume-token key: the first process to start makes it. */
   async sharedResumeKey(): Promise<string> {
     const k = this.key("resume", "key");

@@ -246,6 +246,27 @@ export class ClusterRouter {
   private deliver(env: Envelope): void {
     const peer = env.p === this.cluster.proc ? this.local.get(env.s) : this.remotePeer(env.s, env.p, env.ip);
     if (!peer) return;
+    const m = env.m;
+    if (m?.type === "join" && m.resume !== undefined) {
+      // A node resuming here while its old socket is on another process: when that process is
+      // gone (its inbox has no subscriber), the old socket is too, and the resume goes ahead now
+      // instead of waiting for the process's liveness to run out.
+      const holder = this.rooms.resumeHolder(m, env.s, Date.now());
+      if (holder?.proc !== undefined && holder.proc !== this.cluster.proc && holder.sid !== undefined) {
+        const old = holder as Peer & { sid: string; proc: string };
+        this.cluster.inboxGone(old.proc).then(
+          (gone) => {
+            if (gone && this.remote.get(old.sid) === old) {
+              this.remote.delete(old.sid);
+              if (old.room !== undefined) this.rooms.disconnected(old, this.failoverGraceMs);
+            }
+            this.dispatch(peer, m);
+          },
+          () => this.dispatch(peer, m),
+        );
+        return;
+      }
+    }
     if (env.g) {
       this.rooms.disconnected(peer);
       if (env.p === this.cluster.proc) this.local.delete(env.s);
