@@ -2,7 +2,11 @@
  * Signaling benchmark: N real socket.io clients (websocket transport, in a child process so
  * that they do not share the server's event loop) join one room.
  *
- *   npm run bench:signaling -- [--clients 1000] [--concurrency 200] [--json]
+ *   npm run bench:signaling -- [--clients 1000] [--concurrency 200] [--servers 1] [--json]
+ *
+ * With --servers 2 or more the servers share the room through Redis (signaling-cluster.ts) and
+ * the run ends with the room's owner killed; last line
+ * {"servers": S, "clients": N, "placedMs": .., "joinP99Ms": .., "failover": {"replacedMs": .., "moved": 0}}.
  *
  * joinMs is the time from emitting a join to receiving its `joined` reply; totalMs runs from the
  * first connect to the last client placed. Clients connect in a bounded window of `concurrency`
@@ -16,11 +20,13 @@ import { parseArgs } from "node:util";
 import { io as connect, type Socket } from "socket.io-client";
 import { startSignalingServer } from "@choirmesh/signaling/server";
 import type { ServerMessage } from "@choirmesh/protocol";
+import { clusterClients, clusterMain } from "./signaling-cluster.js";
 
 const { values } = parseArgs({
   options: {
     clients: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "200" },
+    servers: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
     role: { type: "string", default: "main" },
     url: { type: "string" },
@@ -29,7 +35,9 @@ const { values } = parseArgs({
 });
 const N = Number(values.clients);
 const CONCURRENCY = Number(values.concurrency);
+const SERVERS = Number(values.servers);
 if (!(N >= 1) || !(CONCURRENCY >= 1)) throw new Error("--clients and --concurrency must be positive");
+if (!Number.isInteger(SERVERS) || SERVERS < 1) throw new Error("--servers must be a whole number >= 1");
 
 interface ClientsResult {
   joinMs: number[];
@@ -180,4 +188,6 @@ async function main(): Promise<void> {
 }
 
 if (values.role === "clients") await clientsRole();
+else if (values.role === "cluster-clients") await clusterClients(values.url!.split(","), N, CONCURRENCY, joinMessage);
+else if (SERVERS > 1) await clusterMain({ servers: SERVERS, clients: N, concurrency: CONCURRENCY, json: values.json, joinMessage, percentile });
 else await main();

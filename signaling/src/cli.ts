@@ -5,6 +5,7 @@
  *   tsx signaling/src/cli.ts token --room R --secret S [--ttl 3600]
  *
  * The secret may also come from CHOIRMESH_SECRET, which keeps it out of process listings.
+ * `serve` prints the server's URL on stdout once it listens; its log goes to stderr.
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_MEDIA, type MediaSettings, mediaSettingsSchema, roomNameSchema } from "@choirmesh/protocol";
@@ -114,6 +115,8 @@ async function serveCommand(argv: string[]): Promise<void> {
     redis,
     failoverGraceMs: num(values["failover-grace-ms"], "failover-grace-ms", 0),
   });
+  // The address on stdout, for scripts that start a server on port 0 (the log goes to stderr).
+  process.stdout.write(`${server.url}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -172,7 +172,8 @@ export class ClusterRooms extends Rooms {
       rt.peers.set(m.id, ghost);
       this.disconnected(ghost, this.failoverGraceMs);
     }
-    log.info("room taken over", { room: record.name, members: state.size, bound, epoch: state.epoch, proc: this.cluster.proc });
+    // An operator wants to see this one: a process gave a room up, or died.
+    log.warn("room taken over", { room: record.name, members: state.size, bound, epoch: state.epoch, proc: this.cluster.proc });
     this.schedule(record.name);
   }
 

@@ -19,8 +19,8 @@ export interface SignalingProcess {
 export async function spawnSignaling(args: readonly string[], env: Record<string, string> = {}): Promise<SignalingProcess> {
   const cli = compiledEntry("signaling/src/cli.ts");
   const child: ChildProcess = spawn(process.execPath, [cli, "serve", "--port", "0", "--host", "127.0.0.1", ...args], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, CHOIRMESH_LOG: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   const log: string[] = [];
   let buf = "";
@@ -30,13 +30,17 @@ export async function spawnSignaling(args: readonly string[], env: Record<string
       buf += d.toString();
       const parts = buf.split("\n");
       buf = parts.pop()!;
-      for (const line of parts) {
-        log.push(line);
-        const m = / listening url=(\S+)/.exec(line);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]!);
-        }
+      log.push(...parts);
+      if (log.length > 1000) log.splice(0, log.length - 1000);
+    });
+    // The CLI prints its URL on stdout once it listens.
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /^(http:\/\/\S+)\n/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
       }
     });
     child.once("exit", (code) => {
