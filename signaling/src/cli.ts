@@ -22,7 +22,7 @@ const USAGE = `usage:
                   [--disconnect-grace-ms 0] [--join-rate-burst N] [--join-rate-per-sec N]
                   [--max-rooms-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxRoomsPerIp}] [--max-sockets-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxSocketsPerIp}]
                   [--dedicated-hubs token|anyone] [--log-level debug|info|warn|error|silent]
-                  [--redis redis://127.0.0.1:6379] [--failover-grace-ms ${DEFAULT_SIGNALING_OPTIONS.failoverGraceMs}]
+                  [--max-fanout N] [--redis redis://127.0.0.1:6379] [--failover-grace-ms ${DEFAULT_SIGNALING_OPTIONS.failoverGraceMs}]
                   (--redis: several servers serve the same rooms; give each the same --redis and --secret)
   signaling token --room R --secret S [--ttl ${DEFAULT_TOKEN_TTL_SEC}] [--dedicated]
                   (--dedicated: the token lets its bearer join as a dedicated hub)`;
@@ -72,6 +72,7 @@ async function serveCommand(argv: string[]): Promise<void> {
       "dedicated-hubs": { type: "string" },
       "log-level": { type: "string" },
       redis: { type: "string" },
+      "max-fanout": { type: "string" },
       "failover-grace-ms": { type: "string" },
     },
     strict: true,
@@ -113,6 +114,7 @@ async function serveCommand(argv: string[]): Promise<void> {
     },
     media,
     redis,
+    ...(values["max-fanout"] !== undefined ? { planner: { maxFanout: num(values["max-fanout"], "max-fanout", 1)! } } : {}),
     failoverGraceMs: num(values["failover-grace-ms"], "failover-grace-ms", 0),
   });
   // The address on stdout, for scripts that start a server on port 0 (the log goes to stderr).

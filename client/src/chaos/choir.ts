@@ -11,6 +11,9 @@ import { absoluteSampleNow, estimateDelay } from "@choirmesh/mixer-node/signatur
 import { DEFAULT_MEDIA } from "@choirmesh/protocol";
 import type { TreeMessage } from "@choirmesh/protocol";
 import { startSignalingServer, type SignalingServer, type StartOptions } from "@choirmesh/signaling/server";
+import { startRedis, type RedisProcess } from "@choirmesh/signaling/redis-process";
+import { spawnSignaling, type SignalingProcess } from "@choirmesh/signaling/server-process";
+import { io as connect, type Socket } from "socket.io-client";
 
 export interface ChaosChoirOptions {
   singers: number;
@@ -19,6 +22,11 @@ export interface ChaosChoirOptions {
   /** Server grace for a dropped socket, ms (the node's media silence then tells the server). */
   disconnectGraceMs: number;
   warmStandby: boolean;
+  /**
+   * Two signaling processes sharing the room through a real Redis instead of one server in this
+   * process; singers alternate between them, each given both URLs (its own first).
+   */
+  cluster?: boolean;
   log: (line: string) => void;
 }
 
@@ -34,6 +42,10 @@ export async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, w
 
 export class ChaosChoir {
   server!: SignalingServer;
+  /** With `cluster`: the Redis and the two signaling processes (the first owns the room). */
+  redis: RedisProcess | undefined;
+  readonly procs: SignalingProcess[] = [];
+  private director: Socket | undefined;
   readonly nodes: RemoteNode[] = [];
   /** Node id -> singer index (its signature voice). */
   readonly voiceOf = new Map<string, number>();
@@ -53,8 +65,29 @@ export class ChaosChoir {
   }
 
   async startServer(): Promise<void> {
+    if (this.opts.cluster) return this.startCluster();
     this.server = await startSignalingServer({ ...this.serverOpts, port: this.port });
     this.port = this.server.port;
+  }
+
+  private async startCluster(): Promise<void> {
+    this.redis = await startRedis();
+    const args = ["--redis", this.redis.url, "--frame-ms", String(this.opts.frameMs), "--max-fanout", String(this.opts.fanout), "--disconnect-grace-ms", String(this.opts.disconnectGraceMs), "--log-level", "warn"];
+    for (let i = 0; i < 2; i++) this.procs.push(await spawnSignaling(args));
+    // A director's view of the room, from the second process (the tree request goes to the owner).
+    this.director = connect(this.procs[1]!.url, { transports: ["websocket"], reconnection: true, reconnectionDelay: 100, forceNew: true });
+  }
+
+  /** The URL list singer `i` is given. */
+  private urlFor(i: number): string {
+    if (!this.opts.cluster) return this.server.url;
+    const [a, b] = this.procs.map((p) => p.url);
+    return i % 2 === 0 ? `${a},${b}` : `${b},${a}`;
+  }
+
+  /** SIGKILL of one signaling process of the cluster (0: the room's owner). */
+  async killServer(i: number): Promise<void> {
+    await this.procs[i]!.kill();
   }
 
   /** Stops the server and starts a new one on the same port: the room is gone from memory. */
@@ -72,7 +105,7 @@ export class ChaosChoir {
     await Promise.all(this.nodes.map((node) => node.whenReady()));
     for (let i = 0; i < n; i++) {
       await this.nodes[i].start({
-        url: this.server.url,
+        url: this.urlFor(i),
         room: this.room,
         name: `s${i}`,
         section: ["soprano", "alto", "tenor", "bass"][i % 4],
@@ -122,8 +155,21 @@ export class ChaosChoir {
     return this.nodes.filter((n) => n.alive);
   }
 
-  tree(): TreeMessage {
-    return this.server.tree(this.room);
+  async tree(): Promise<TreeMessage> {
+    if (!this.opts.cluster) return this.server.tree(this.room);
+    const d = this.director!;
+    if (!d.connected) await new Promise<void>((r) => d.once("connect", () => r()));
+    return new Promise<TreeMessage>((resolve, reject) => {
+      const t = setTimeout(() => (d.off("msg", on), reject(new Error("no tree from the cluster within 5 s"))), 5000);
+      const on = (m: { type: string }) => {
+        if (m.type !== "tree") return;
+        clearTimeout(t);
+        d.off("msg", on);
+        resolve(m as TreeMessage);
+      };
+      d.on("msg", on);
+      d.emit("msg", { type: "tree", room: this.room });
+    });
   }
 
   byId(id: string): RemoteNode {
@@ -151,6 +197,9 @@ export class ChaosChoir {
   async stop(): Promise<void> {
     await Promise.allSettled(this.nodes.map((n) => n.stop()));
     await this.server?.close();
+    this.director?.close();
+    for (const p of this.procs) await p.kill();
+    await this.redis?.stop();
   }
 }
 

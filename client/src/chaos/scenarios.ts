@@ -141,13 +141,13 @@ async function incidents(c: ChaosChoir, faultAbs: number): Promise<() => void> {
  * choir has stopped: analysing thirteen recordings takes a core for seconds, and the nodes,
  * starved meanwhile, carried the damage into the next scenario.
  */
-type Analysis<T> = () => T;
+export type Analysis<T> = () => T;
 
 /** A scenario starts once no jitter buffer plays more than this behind (see ChaosChoir.settleJitter). */
-const SETTLED_JITTER_MS = 60;
+export const SETTLED_JITTER_MS = 60;
 
 async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["loss10"]>> {
-  const { leaf, parent } = leafWithBackupHub(c.tree());
+  const { leaf, parent } = leafWithBackupHub(await c.tree());
   const L = c.byId(leaf);
   const P = c.byId(parent);
   await c.record(6);
@@ -197,7 +197,7 @@ async function loss10(c: ChaosChoir, log: (s: string) => void): Promise<Analysis
 }
 
 async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["linkCut"]>> {
-  const { leaf, parent } = leafWithBackupHub(c.tree());
+  const { leaf, parent } = leafWithBackupHub(await c.tree());
   const L = c.byId(leaf);
   await c.record(5);
   await sleep(1500);
@@ -206,7 +206,7 @@ async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<Analysi
   log(`linkCut: ${L.name}'s link to its parent cut for 2 s`);
   await sleep(3300);
   const recs = await c.recordings();
-  const moved = c.tree().nodes.find((n) => n.id === leaf)?.parent !== parent;
+  const moved = (await c.tree()).nodes.find((n) => n.id === leaf)?.parent !== parent;
   const printIncidents = await incidents(c, faultAbs);
   return () => {
     const per: number[] = [];
@@ -221,18 +221,27 @@ async function linkCut(c: ChaosChoir, log: (s: string) => void): Promise<Analysi
   };
 }
 
-async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["signalingRestart"]>> {
-  const before = c.tree();
+/**
+ * The signaling server lost mid-song (`fault`: restarted, or in a cluster one process killed):
+ * nobody moves, every node is back in the room, and the audio does not notice.
+ */
+export async function signalingOutage(
+  c: ChaosChoir,
+  log: (s: string) => void,
+  fault: () => Promise<void> = () => c.restartServer(300),
+  what = "signalingRestart: stopping the signaling server",
+): Promise<Analysis<ChaosResult["signalingRestart"]>> {
+  const before = await c.tree();
   await c.record(6);
   await sleep(2000);
   const faultAbs = nowAbs();
-  log("signalingRestart: stopping the signaling server");
-  await c.restartServer(300);
+  log(what);
+  await fault();
   await sleep(3800);
   const recs = await c.recordings();
   const printIncidents = await incidents(c, faultAbs);
-  await waitFor(async () => c.tree().nodes.length === before.nodes.length, 8000, "every node to be back in the room");
-  const after = c.tree();
+  await waitFor(async () => (await c.tree()).nodes.length === before.nodes.length, 8000, "every node to be back in the room");
+  const after = await c.tree();
   const parentOf = (t: TreeMessage) => new Map(t.nodes.map((n) => [n.id, n.parent]));
   const pb = parentOf(before);
   const pa = parentOf(after);
@@ -255,7 +264,7 @@ async function signalingRestart(c: ChaosChoir, log: (s: string) => void): Promis
 }
 
 async function hubKill(c: ChaosChoir, log: (s: string) => void): Promise<Analysis<ChaosResult["hubKill"]>> {
-  const tree = c.tree();
+  const tree = await c.tree();
   const hub = tree.nodes.filter((n) => n.parent !== null && n.children.length >= 3).sort((a, b) => b.children.length - a.children.length)[0];
   if (!hub) throw new Error("no non-root hub with 3 children");
   const H = c.byId(hub.id);
@@ -320,7 +329,7 @@ export async function runChaos(opts: Partial<ChaosChoirOptions> = {}): Promise<C
     await c.start();
     // Standby links are set up 1-3 s after the last tree change: let them all be up first.
     await sleep(4000);
-    depth = Math.max(...c.tree().nodes.map((n) => n.depth));
+    depth = Math.max(...(await c.tree()).nodes.map((n) => n.depth));
     log(`tree settled: depth ${depth}`);
     const steady = async () => {
       const waited = await c.settleJitter(SETTLED_JITTER_MS, 15_000);
@@ -332,7 +341,7 @@ export async function runChaos(opts: Partial<ChaosChoirOptions> = {}): Promise<C
     const cut = await linkCut(c, log);
     await c.settle(10_000);
     await steady();
-    const restart = await signalingRestart(c, log);
+    const restart = await signalingOutage(c, log);
     await c.settle(10_000);
     await steady();
     const kill = await hubKill(c, log);

@@ -19,7 +19,10 @@ export interface VoiceSource {
 }
 
 export interface ChoirNodeOptions {
-  /** Signaling server URL, e.g. http://127.0.0.1:8080. */
+  /**
+   * Signaling server URL, e.g. http://127.0.0.1:8080; or the servers of a cluster, comma-separated
+   * (a node whose server dies reconnects to the next and resumes in its place).
+   */
   url: string;
   room: string;
   name: string;

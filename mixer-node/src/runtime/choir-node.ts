@@ -88,6 +88,9 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     return this.links?.wantedParentId ?? null;
   }
 
+  /** Rejoins after signaling outages so far (a server restarted, or another one of a cluster). */
+  get signalingResumes(): number { return this.resume?.resumes ?? 0; }
+
   get childIds(): string[] {
     return this.links?.childIds ?? [];
   }

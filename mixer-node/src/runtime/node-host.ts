@@ -31,6 +31,8 @@ export interface HostState {
   parent: string | null;
   children: string[];
   connected: boolean;
+  /** Rejoins after signaling outages so far. */
+  resumes: number;
 }
 
 let node: ChoirNode | null = null;
@@ -79,7 +81,7 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
       return { stats: need().toJSON(), cpu: process.cpuUsage(), uptimeMs: performance.now(), problems: problems.slice(), healing: healing.slice() };
     case "state": {
       const n = need();
-      const state: HostState = { id: n.id, parent: n.parentId, children: n.childIds, connected: n.allLinksConnected() };
+      const state: HostState = { id: n.id, parent: n.parentId, children: n.childIds, connected: n.allLinksConnected(), resumes: n.signalingResumes };
       return { state };
     }
     case "link": {

@@ -29,21 +29,57 @@ export type SignalingClientEvents = {
   disconnect: [reason: string];
 };
 
-export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
-  readonly socket: Socket;
+/** A server URL, or several (an array, or one string with commas): servers of one cluster. */
+export function signalingUrls(url: string | readonly string[]): string[] {
+  const list = (typeof url === "string" ? url.split(",") : [...url]).map((u) => u.trim()).filter((u) => u.length > 0);
+  if (list.length === 0) throw new Error("no signaling server URL");
+  return list;
+}
 
-  constructor(url: string, opts: { reconnection?: boolean } = {}) {
+export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
+  private current: Socket;
+  private readonly urls: string[];
+  private at = 0;
+
+  /**
+   * `url`: one server, or the servers of a cluster (docs/operations.md). A connect that fails
+   * tries the next one at once; a session lost on one server reconnects to the next.
+   */
+  constructor(
+    url: string | readonly string[],
+    private readonly opts: { reconnection?: boolean } = {},
+  ) {
     super();
-    this.socket = io(url, {
+    this.urls = signalingUrls(url);
+    this.current = this.open(this.urls[0]!, true);
+  }
+
+  get socket(): Socket {
+    return this.current;
+  }
+
+  /** The server this client talks to now. */
+  get url(): string {
+    return this.urls[this.at]!;
+  }
+
+  private open(url: string, autoConnect: boolean): Socket {
+    const socket = io(url, {
+      autoConnect,
       transports: ["websocket"],
-      reconnection: opts.reconnection ?? true,
+      reconnection: (this.opts.reconnection ?? true) && this.urls.length === 1,
       reconnectionDelay: 200,
       reconnectionDelayMax: 2000,
       timeout: 5000,
+      forceNew: true,
     });
-    this.socket.on("connect", () => this.safeEmit("connect"));
-    this.socket.on("disconnect", (reason) => this.safeEmit("disconnect", String(reason)));
-    this.socket.on(SIGNALING_EVENT, (m: unknown) => {
+    socket.on("connect", () => this.safeEmit("connect"));
+    socket.on("disconnect", (reason) => {
+      // The server went away: with several, the next attempt goes to the next one.
+      if (reason !== "io client disconnect" && this.urls.length > 1) this.rotate();
+      this.safeEmit("disconnect", String(reason));
+    });
+    socket.on(SIGNALING_EVENT, (m: unknown) => {
       const checked = parseServerMessage(m);
       if (!checked.ok) return this.safeEmit("bad-message", checked.reason);
       const msg = checked.msg;
@@ -55,6 +91,16 @@ export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
         case "error": return this.safeEmit("server-error", msg);
       }
     });
+    return socket;
+  }
+
+  /** Moves to the next server (the current socket is closed; a new one opens on connect()). */
+  private rotate(): void {
+    this.at = (this.at + 1) % this.urls.length;
+    const old = this.current;
+    this.current = this.open(this.urls[this.at]!, false); // connect() opens it
+    old.removeAllListeners();
+    old.close();
   }
 
   send(msg: ClientMessage): void {
@@ -65,8 +111,20 @@ export class SignalingClient extends SafeEmitter<SignalingClientEvents> {
     return this.socket.connected;
   }
 
-  /** (Re)opens the socket; resolves once connected, rejects on a connect error or timeout. */
-  connect(timeoutMs = 5000): Promise<void> {
+  /** (Re)opens the socket; resolves once connected, rejects on a connect error or timeout (after trying every server once). */
+  async connect(timeoutMs = 5000): Promise<void> {
+    for (let tried = 1; ; tried++) {
+      try {
+        return await this.connectOnce(timeoutMs);
+      } catch (e) {
+        // A refusal by a server that answers (address-limit) is the answer; another server may be up.
+        if (tried >= this.urls.length || (e as { code?: string }).code === "address-limit") throw e;
+        this.rotate();
+      }
+    }
+  }
+
+  private connectOnce(timeoutMs: number): Promise<void> {
     if (this.socket.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => {
