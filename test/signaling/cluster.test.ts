@@ -81,15 +81,18 @@ describe("signaling on Redis", () => {
     expect(got.data).toEqual({ sdp: "v=0 cross" });
   });
 
-  it("holds the join rate and the sockets per address across processes", async () => {
-    const opts = { redis: redis.url, joinRatePerIp: { burst: 3, perSec: 0.01 }, maxSocketsPerIp: 4 };
+  it("holds the join rate, the sockets and the rooms per address across processes", async () => {
+    const opts = { redis: redis.url, joinRatePerIp: { burst: 4, perSec: 0.01 }, maxSocketsPerIp: 4, maxRoomsPerIp: 1 };
     const a = await startServer(opts);
     const b = await startServer(opts);
     servers.push(a, b);
     const cs = [await client(a.url), await client(b.url), await client(a.url), await client(b.url)];
     await cs[0]!.join("limits", HUB);
     await cs[1]!.join("limits");
+    // The address opened a room on A already: not another one on B.
+    await expect(cs[2]!.join("other", HUB)).rejects.toThrow(/address-limit/);
     await cs[2]!.join("limits");
+    // Four joins from 127.0.0.1 over both processes: the bucket is empty.
     await expect(cs[3]!.join("limits")).rejects.toThrow(/join-rate-limited/);
     // Four sockets are open from 127.0.0.1, two on each process: a fifth is refused on either.
     await expect(TestClient.connect(b.url)).rejects.toThrow(/address-limit/);

@@ -46,7 +46,7 @@ interface SaveState {
 
 export class ClusterRooms extends Rooms {
   private readonly saves = new Map<string, SaveState>();
-  /** Rooms closed while a save was in flight: released once it lands. */
+  /** Saves that landed (a figure for tests and logs). */
   saved = 0;
 
   constructor(
@@ -127,6 +127,11 @@ export class ClusterRooms extends Rooms {
           this.schedule(name);
         }
       });
+  }
+
+  /** The address whose join opened the room (maxRoomsPerIp). */
+  openedBy(room: string): string | undefined {
+    return this.runtimes.get(room)?.openedBy;
   }
 
   /** Saves a room now (after a re-claim, when Redis may have lost it). */

@@ -12,12 +12,14 @@
  *   procs          set of process ids that counted sockets (ips:{id})
  *   ips:{id}       hash address -> sockets a process holds from that address
  *   join:{ip}      token bucket of joins from one address
+ *   rooms          hash room -> the address that opened it (maxRooms, maxRoomsPerIp over the cluster)
  *   resume:key     the key of resume tokens, shared by every process of the cluster
  * Inbox channel: `{prefix}to:{id}`.
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { createLogger } from "@choirmesh/common/log";
+import { FORGET_ORPHAN, OPEN_ROOM, OPEN_SOCKET, RELEASE, RENEW, SAVE, TAKE_JOIN, type Scripts } from "./redis-scripts.js";
 
 const log = createLogger("signaling");
 
@@ -28,77 +30,14 @@ export interface ClusterTimings {
   renewMs: number;
 }
 
+/** A room without an owner this long (nobody came back to it) is forgotten. */
+const ORPHAN_MS = 120_000;
+const SWEEP_MS = 10_000;
+
 export const DEFAULT_CLUSTER_TIMINGS: Readonly<ClusterTimings> = Object.freeze({ leaseMs: 1500, renewMs: 300 });
 
 /** What `renew` found for a room: still ours, taken by another process, or re-claimed after Redis lost it. */
 export type LeaseState = "held" | "lost" | "reclaimed";
-
-const RENEW = `
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
-local out = {}
-for i = 2, #KEYS, 2 do
-  local v = redis.call('GET', KEYS[i])
-  if v == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2]); out[#out + 1] = 1
-  elseif v == false then
-    local by = redis.call('HGET', KEYS[i + 1], 'by')
-    if by == false or by == ARGV[1] then
-      redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]); out[#out + 1] = 2
-    else out[#out + 1] = 0 end
-  else out[#out + 1] = 0 end
-end
-return out`;
-
-const SAVE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], 'data', ARGV[2], 'by', ARGV[1])
-return 1`;
-
-/** ARGV[3] "1": the room closed (its record goes, a tombstone of who closed it stays a minute). */
-const RELEASE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-if ARGV[2] == '1' then
-  redis.call('DEL', KEYS[2]); redis.call('HSET', KEYS[2], 'by', ARGV[1]); redis.call('PEXPIRE', KEYS[2], 60000)
-end
-return 1`;
-
-const TAKE_JOIN = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local burst = tonumber(ARGV[1]); local rate = tonumber(ARGV[2])
-local b = redis.call('HMGET', KEYS[1], 't', 'n')
-local n = tonumber(b[2]) or burst
-local last = tonumber(b[1]) or now
-n = math.min(burst, n + (now - last) / 1000 * rate)
-local ok = 0
-if n >= 1 then n = n - 1; ok = 1 end
-redis.call('HSET', KEYS[1], 't', now, 'n', tostring(n))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / math.max(rate, 0.001) * 1000) + 1000)
-return ok`;
-
-/** ARGV: prefix, own id, address, most sockets. Counts the address over live processes only. */
-const OPEN_SOCKET = `
-local total = 0
-for _, p in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'procs')) do
-  if redis.call('EXISTS', ARGV[1] .. 'proc:' .. p) == 1 then
-    total = total + (tonumber(redis.call('HGET', ARGV[1] .. 'ips:' .. p, ARGV[3])) or 0)
-  elseif p ~= ARGV[2] then
-    redis.call('SREM', ARGV[1] .. 'procs', p); redis.call('DEL', ARGV[1] .. 'ips:' .. p)
-  end
-end
-if total >= tonumber(ARGV[4]) then return 0 end
-redis.call('SADD', ARGV[1] .. 'procs', ARGV[2])
-redis.call('HINCRBY', ARGV[1] .. 'ips:' .. ARGV[2], ARGV[3], 1)
-return 1`;
-
-interface Scripts {
-  renew(n: number, ...args: string[]): Promise<number[]>;
-  save(k1: string, k2: string, proc: string, data: string): Promise<number>;
-  release(k1: string, k2: string, proc: string, closed: string): Promise<number>;
-  takeJoin(k: string, burst: string, rate: string): Promise<number>;
-  openSocket(prefix: string, proc: string, ip: string, max: string): Promise<number>;
-}
 
 export interface RedisClusterOptions extends Partial<ClusterTimings> {
   url: string;
@@ -155,7 +94,9 @@ export class RedisCluster {
     });
     this.cmd.defineCommand("renew", { lua: RENEW });
     this.cmd.defineCommand("save", { numberOfKeys: 2, lua: SAVE });
-    this.cmd.defineCommand("release", { numberOfKeys: 2, lua: RELEASE });
+    this.cmd.defineCommand("release", { numberOfKeys: 3, lua: RELEASE });
+    this.cmd.defineCommand("openRoom", { numberOfKeys: 1, lua: OPEN_ROOM });
+    this.cmd.defineCommand("forgetOrphan", { numberOfKeys: 3, lua: FORGET_ORPHAN });
     this.cmd.defineCommand("takeJoin", { numberOfKeys: 1, lua: TAKE_JOIN });
     this.cmd.defineCommand("openSocket", { numberOfKeys: 0, lua: OPEN_SOCKET });
     this.inbox.on("messageBuffer", (_ch: Buffer, msg: Buffer) => this.onInbox(msg.toString("utf8")));
@@ -247,6 +188,7 @@ export class RedisCluster {
       if (state === 2) this.onLease(r, "reclaimed");
     });
     this.onTick();
+    this.sweep().catch(() => {});
   }
 
   /** The process that owns a room, or null. */
@@ -271,7 +213,42 @@ export class RedisCluster {
   /** Gives a room up: `closed` deletes its record (nobody is left in it). */
   async release(room: string, closed: boolean): Promise<void> {
     this.owned.delete(room);
-    await this.s.release(this.key("owner", room), this.key("room", room), this.proc, closed ? "1" : "0");
+    await this.s.release(this.key("owner", room), this.key("room", room), this.prefix + "rooms", this.proc, closed ? "1" : "0", room);
+  }
+
+  /** Counts a new room against the cluster's limits: null, or the refusal. */
+  async openRoom(room: string, ip: string, maxRooms: number, maxPerIp: number): Promise<"server-full" | "address-limit" | null> {
+    const r = await this.s.openRoom(this.prefix + "rooms", room, ip, String(maxRooms), String(maxPerIp));
+    return r === -1 ? "server-full" : r === -2 ? "address-limit" : null;
+  }
+
+  /** Rooms first seen without an owner (performance.now), to forget them after ORPHAN_MS. */
+  private readonly unowned = new Map<string, number>();
+  private lastSweep = 0;
+
+  /**
+   * Forgets rooms whose owner died and whose members never came back (no owner for ORPHAN_MS):
+   * their records would count against the cluster's room limits for ever.
+   */
+  private async sweep(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastSweep < SWEEP_MS) return;
+    this.lastSweep = now;
+    const rooms = await this.cmd.hkeys(this.prefix + "rooms");
+    if (rooms.length === 0) return;
+    const owners = await this.cmd.mget(...rooms.map((r) => this.key("owner", r)));
+    const seen = new Set<string>();
+    for (let i = 0; i < rooms.length; i++) {
+      const r = rooms[i]!;
+      if (owners[i] !== null) continue;
+      seen.add(r);
+      const since = this.unowned.get(r) ?? now;
+      this.unowned.set(r, since);
+      if (now - since < ORPHAN_MS) continue;
+      if ((await this.s.forgetOrphan(this.key("owner", r), this.key("room", r), this.prefix + "rooms", r)) === 1) log.warn("forgot a room nobody came back to", { room: r });
+      this.unowned.delete(r);
+    }
+    for (const r of this.unowned.keys()) if (!seen.has(r)) this.unowned.delete(r);
   }
 
   /** Publishes to a process's inbox; resolves with how many processes got it (0: it is gone). */

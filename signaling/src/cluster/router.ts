@@ -15,9 +15,9 @@
  * sockets per address are counted in Redis (RedisCluster).
  */
 import { createLogger } from "@choirmesh/common/log";
-import { SIGNALING_EVENT, type ClientMessage, type Ref, type ServerMessage } from "@choirmesh/protocol";
+import { SIGNALING_EVENT, type ClientMessage, type ErrorCode, type Ref, type ServerMessage } from "@choirmesh/protocol";
 import type { Server } from "socket.io";
-import type { RateLimit } from "../defaults.js";
+import type { RateLimit, SignalingOptions } from "../defaults.js";
 import type { Peer } from "../room-runtime.js";
 import type { ClusterRooms, SavedRoom } from "./cluster-rooms.js";
 import type { RedisCluster } from "./redis-cluster.js";
@@ -72,10 +72,16 @@ export class ClusterRouter {
     private readonly dispatch: (peer: Peer, msg: ClientMessage) => void,
     private readonly joinRate: RateLimit,
     private readonly failoverGraceMs: number,
+    private readonly limits: Pick<SignalingOptions, "maxRooms" | "maxRoomsPerIp">,
   ) {
     cluster.onInbox = (raw) => this.inbox(raw);
     cluster.onLease = (room, state) => {
-      if (state === "reclaimed") return this.rooms.saveSoon(room);
+      if (state === "reclaimed") {
+        // Redis lost its keys: the room is saved and counted again.
+        const by = this.rooms.openedBy(room);
+        if (by !== undefined) this.cluster.openRoom(room, by, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER).catch(() => {});
+        return this.rooms.saveSoon(room);
+      }
       for (const [sid, p] of this.remote) if (p.room === room) this.remote.delete(sid);
       this.rooms.forget(room);
     };
@@ -169,8 +175,19 @@ export class ClusterRouter {
           const data = await this.cluster.acquire(room);
           if (data === false) continue;
           if (data !== null) await this.adopt(room, data);
+          else {
+            // A new room: within the cluster's room limits, counted for the address that opens it.
+            const opener = q.find((e) => e.m?.type === "join")!;
+            const refusal = await this.cluster.openRoom(room, opener.ip, this.limits.maxRooms, this.limits.maxRoomsPerIp);
+            if (refusal !== null) {
+              q.splice(q.indexOf(opener), 1);
+              this.answer(opener, refusal, refusal === "server-full" ? "no room for another room" : `this address keeps ${this.limits.maxRoomsPerIp} rooms open already`);
+              await this.cluster.release(room, true);
+              continue;
+            }
+          }
           this.drain(q);
-          if (!this.rooms.has(room)) await this.cluster.release(room, false);
+          if (!this.rooms.has(room)) await this.cluster.release(room, true);
           continue;
         }
         if (owner === this.cluster.proc) {
@@ -277,10 +294,14 @@ export class ClusterRouter {
   }
 
   private answerUnavailable(env: Envelope, message: string): void {
+    this.answer(env, "unavailable", message);
+  }
+
+  private answer(env: Envelope, code: ErrorCode, message: string): void {
     if (!env.m) return;
     const ref = "ref" in env.m ? env.m.ref : undefined;
     const peer = env.p === this.cluster.proc ? this.local.get(env.s) : this.remotePeer(env.s, env.p, env.ip);
-    if (peer) this.refuse(peer, message, ref);
+    if (peer) this.rooms.error(peer, code, message, ref);
   }
 
   /** Messages another process forwarded here. */
