@@ -23,7 +23,7 @@ export function createSignalingMetrics(read: SignalingGaugeSources) {
         this.set(source());
       },
     });
-  live("choirmesh_signaling_rooms", "Open rooms.", read.rooms);
+  live("choirmesh_signaling_rooms", "Open rooms (in a cluster: the rooms this process owns).", read.rooms);
   live("choirmesh_signaling_nodes", "Nodes in rooms (placed or waiting for a slot), all rooms.", read.nodes);
   live("choirmesh_signaling_connections", "Open socket.io connections.", read.connections);
   return {
@@ -41,6 +41,9 @@ export function createSignalingMetrics(read: SignalingGaugeSources) {
     moves: new Counter({ name: "choirmesh_signaling_tree_updates_total", help: "tree-update messages sent.", registers }),
     rtts: new Counter({ name: "choirmesh_signaling_rtt_samples_total", help: "RTT samples fed to the planner.", registers }),
     floods: new Counter({ name: "choirmesh_signaling_flood_disconnects_total", help: "Sockets disconnected for flooding.", registers }),
+    // A cluster (--redis): what this process forwarded to rooms' owners, and rooms it took over.
+    forwarded: new Counter({ name: "choirmesh_signaling_forwarded_total", help: "Client messages forwarded to the process that owns their room.", registers }),
+    takeovers: new Counter({ name: "choirmesh_signaling_takeovers_total", help: "Rooms taken over from their saved state (their owner died or handed them back).", registers }),
   };
 }
 

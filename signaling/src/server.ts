@@ -172,7 +172,7 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
       rooms.error(peer, "internal", "internal error", undefined);
     }
   };
-  const router = cluster ? new ClusterRouter(cluster, rooms as ClusterRooms, io, dispatchRouted, opts.joinRatePerIp, opts.failoverGraceMs, opts) : undefined;
+  const router = cluster ? new ClusterRouter(cluster, rooms as ClusterRooms, io, dispatchRouted, opts.joinRatePerIp, opts.failoverGraceMs, opts, metrics) : undefined;
 
   /** Open connections per client address (maxSocketsPerIp), counted from handshake to close. */
   const socketsByIp = new Map<string, number>();

@@ -9,7 +9,7 @@ import type { JoinedMessage, TreeMessage } from "@choirmesh/protocol";
 import { spawnSignaling, type SignalingProcess } from "@choirmesh/signaling/server-process";
 import { startRedis, type RedisProcess } from "@choirmesh/signaling/redis-process";
 import type { SignalingServer } from "@choirmesh/signaling/server";
-import { HUB, OPEN_HUB, startServer, TestClient } from "./server.fixtures.js";
+import { httpGet, HUB, OPEN_HUB, startServer, TestClient } from "./server.fixtures.js";
 
 let redis: RedisProcess;
 const open: { close(): unknown }[] = [];
@@ -149,6 +149,9 @@ describe("signaling on Redis", () => {
     const after = await treeVia(watcher);
     expect(shape(after)).toBe(shape(before));
     expect(after.epoch).toBeGreaterThanOrEqual(before.epoch);
+    // The survivor says what it did: took the room over (owner killed), or kept owning it.
+    const metrics = (await httpGet(`${b.url}/metrics`)).body;
+    expect(metrics).toContain(`choirmesh_signaling_takeovers_total ${killed === 0 ? 1 : 0}`);
   });
 
   it("refuses joins with 'unavailable' while Redis is away, leaves the members alone, and recovers when it is back", async () => {

@@ -18,6 +18,7 @@ import { createLogger } from "@choirmesh/common/log";
 import { SIGNALING_EVENT, type ClientMessage, type ErrorCode, type Ref, type ServerMessage } from "@choirmesh/protocol";
 import type { Server } from "socket.io";
 import type { RateLimit, SignalingOptions } from "../defaults.js";
+import type { SignalingMetrics } from "../metrics.js";
 import type { Peer } from "../room-runtime.js";
 import type { ClusterRooms, SavedRoom } from "./cluster-rooms.js";
 import type { RedisCluster } from "./redis-cluster.js";
@@ -73,6 +74,7 @@ export class ClusterRouter {
     private readonly joinRate: RateLimit,
     private readonly failoverGraceMs: number,
     private readonly limits: Pick<SignalingOptions, "maxRooms" | "maxRoomsPerIp">,
+    private readonly metrics: SignalingMetrics,
   ) {
     cluster.onInbox = (raw) => this.inbox(raw);
     cluster.onLease = (room, state) => {
@@ -200,6 +202,7 @@ export class ClusterRouter {
         if ((await this.cluster.send(owner, JSON.stringify(batch))) > 0) {
           this.owners.set(room, { proc: owner, at: performance.now() });
           this.forwarded += batch.length;
+          this.metrics.forwarded.inc(batch.length);
           for (const e of batch) if (e.g && e.p === this.cluster.proc) this.local.delete(e.s);
           continue;
         }
@@ -241,6 +244,7 @@ export class ClusterRouter {
       return alive.has(proc) ? this.remotePeer(sid, proc, ip) : null;
     });
     this.takeovers++;
+    this.metrics.takeovers.inc();
   }
 
   private remotePeer(sid: string, proc: string, ip: string): Peer & { sid: string; proc: string } {
