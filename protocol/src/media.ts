@@ -21,10 +21,9 @@ export const mediaSettingsSchema = z.object({
   /**
    * The down path of the room's node runtimes (docs/design.md, "The cheap hop"): "forward" (each
    * hub forwards what comes from above unchanged and children align their ticks to their parent's)
-   * or "mix" (every hub re-encodes a whole down mix on a free-running tick). Absent: "mix".
-   * Browsers take a whole down mix either way. The default stays "mix" until the forwarded path
-   * holds the chaos and planned-move bounds (it does not yet: see docs/design.md); the demo runs
-   * "forward", `npm run signaling -- --down-path forward` opts a server in.
+   * or "mix" (every hub re-encodes a whole down mix on a free-running tick). Absent: "mix" (a
+   * server from before the cheap hop). Browsers take a whole down mix either way. DEFAULT_MEDIA
+   * says "forward"; `npm run signaling -- --down-path mix` keeps the engine before.
    */
   downPath: z.enum(["forward", "mix"]).optional(),
 });
@@ -38,7 +37,7 @@ export const DEFAULT_MEDIA: Readonly<MediaSettings> = Object.freeze({
   fec: true,
   expectedLossPct: 5,
   application: "restricted_lowdelay",
-  downPath: "mix",
+  downPath: "forward",
 });
 
 /** Field limits of the wire protocol (see docs/protocol.md). */

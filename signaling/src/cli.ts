@@ -18,7 +18,7 @@ const log = createLogger("signaling");
 
 const USAGE = `usage:
   signaling serve [--port 8080] [--host 127.0.0.1] [--secret S] [--public DIR]
-                  [--max-room-size ${DEFAULT_SIGNALING_OPTIONS.maxRoomSize}] [--frame-ms 10] [--bitrate 64000] [--down-path mix|forward]
+                  [--max-room-size ${DEFAULT_SIGNALING_OPTIONS.maxRoomSize}] [--frame-ms 10] [--bitrate 64000] [--down-path forward|mix]
                   [--disconnect-grace-ms 0] [--join-rate-burst N] [--join-rate-per-sec N]
                   [--max-rooms-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxRoomsPerIp}] [--max-sockets-per-ip ${DEFAULT_SIGNALING_OPTIONS.maxSocketsPerIp}]
                   [--dedicated-hubs token|anyone] [--log-level debug|info|warn|error|silent]
