@@ -11,6 +11,7 @@ import { ClusterRooms } from "./cluster/cluster-rooms.js";
 import { RedisCluster } from "./cluster/redis-cluster.js";
 import { ClusterRouter, type LocalPeer } from "./cluster/router.js";
 import { dispatchMessage } from "./dispatch.js";
+import { engineHopFor } from "./planner/engine-timing.js";
 import { DEFAULT_SIGNALING_OPTIONS, type SignalingOptions } from "./defaults.js";
 import { createLogger, setLogLevel } from "@choirmesh/common/log";
 import { createSignalingMetrics, type SignalingMetrics } from "./metrics.js";
@@ -118,7 +119,9 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
   const opts: SignalingOptions = { ...DEFAULT_SIGNALING_OPTIONS, publicDir: DEFAULT_PUBLIC_DIR, ...defined };
   // A live room does not churn: a node placed less than a cooldown ago is not moved to gain
   // delay (planner moveCooldownMs; repairs always move), on the server's clock.
-  opts.planner = { moveCooldownMs: SERVER_MOVE_COOLDOWN_MS, now: clock, ...opts.planner };
+  // The planner prices hubs with the engine's measured hop for the rooms' frame and down path.
+  const hop = engineHopFor(opts.media.frameMs, opts.media.downPath ?? "mix");
+  opts.planner = { moveCooldownMs: SERVER_MOVE_COOLDOWN_MS, now: clock, hubDelayMs: hop.hubDelayMs, downLevelMs: hop.downLevelMs, ...opts.planner };
   if (opts.logLevel) setLogLevel(opts.logLevel, log.name);
   if (!(opts.maxMessageBytes < opts.maxTransportBytes)) throw new Error("maxMessageBytes must be below maxTransportBytes");
   if (opts.redis !== undefined && givenStore !== undefined) throw new Error("a cluster (redis) keeps its rooms in Redis: no store option");

@@ -4,7 +4,7 @@
  */
 import { TreePlanner } from "@choirmesh/signaling/planner";
 import { makeRng, type Rng } from "./ports.js";
-import { engineTiming, hubDelayMs, type EngineTiming, type TimingOverrides } from "./model/engine-timing.js";
+import { downLevelMs, engineTiming, hubDelayMs, type EngineTiming, type TimingOverrides } from "./model/engine-timing.js";
 import { makeDelayModel } from "./model/delay.js";
 import { makePopulation, type Singer } from "./model/population.js";
 import { CLOUD_REGIONS } from "./model/cloud-regions.js";
@@ -81,7 +81,7 @@ function uploadCurve(values: ArrayLike<number>): Array<[number, number]> {
 }
 
 export function newPlanner(timing: EngineTiming): PlannerLike {
-  return new TreePlanner({ streamKbps: timing.streamKbps, hubDelayMs: hubDelayMs(timing) });
+  return new TreePlanner({ streamKbps: timing.streamKbps, hubDelayMs: hubDelayMs(timing), downLevelMs: downLevelMs(timing) });
 }
 
 export function runModel(opts: RunOptions): RunResult {

@@ -5,7 +5,9 @@ import {
   childCap,
   hubDelayFromTiming,
   streamKbpsFor,
+  treeDiameterMs,
   treePairDelayMs,
+  type TreeDiameterView,
   type TreeDelayView,
 } from "@choirmesh/signaling/planner";
 import { Rng } from "@choirmesh/sim/rng";
@@ -51,6 +53,24 @@ describe("delay model", () => {
     expect(treePairDelayMs(view, "C", "B")).toBe(2 + 10 + 5 + 10 + 7); // A and R
     expect(treePairDelayMs(view, "B", "C")).toBe(treePairDelayMs(view, "C", "B"));
     expect(treePairDelayMs(view, "C", "C")).toBe(0);
+  });
+
+  it("on the forwarded down path, charges the speaker's side and the meeting hub per hop, the listener's side per level", () => {
+    const fwd: TreeDiameterView<string> = {
+      ...view,
+      downMs: () => 3,
+      children: (n) => Object.keys(parent).filter((k) => parent[k] === n),
+      hasVoice: () => true,
+    };
+    expect(treePairDelayMs(fwd, "C", "B")).toBe(2 + 10 + 5 + 10 + 7); // up through A, meet at R
+    expect(treePairDelayMs(fwd, "B", "C")).toBe(7 + 10 + 5 + 3 + 2); // meet at R, forwarded by A
+    expect(treePairDelayMs(fwd, "R", "C")).toBe(5 + 3 + 2); // R's voice forwarded down by A
+    expect(treePairDelayMs(fwd, "C", "R")).toBe(2 + 10 + 5); // R hears A's up mix
+    // The worst ordered pair: C speaking to B (34), not B to C (27).
+    expect(treeDiameterMs(fwd, "R")).toBe(34);
+    expect(treeDiameterMs({ ...fwd, downMs: undefined }, "R")).toBe(34);
+    // With a down path dearer than the up one, the worst pair turns round.
+    expect(treeDiameterMs({ ...fwd, downMs: () => 20 }, "R")).toBe(7 + 10 + 5 + 20 + 2);
   });
 
   it("planner pair delay uses its own link estimates", () => {

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { TreePlanner, treePairDelayMs, type TreeSnapshot } from "@choirmesh/signaling/planner";
-import { engineTiming, hubDelayMs } from "@choirmesh/sim/model/engine-timing";
+import { downLevelMs, engineTiming, hubDelayMs } from "@choirmesh/sim/model/engine-timing";
+import { MEASURED_ENGINE_TIMING } from "@choirmesh/signaling/planner/engine-timing";
 import { makeDelayModel, linkEnd } from "@choirmesh/sim/model/delay";
 import { effectiveAccessMs } from "@choirmesh/sim/model/population";
 import { bestServerRegion, chainTopology, meshTopology, starTopology } from "@choirmesh/sim/topologies/central";
@@ -14,7 +15,8 @@ import type { PlannerLike } from "@choirmesh/sim/topologies/planner-port";
 import { makeRng } from "@choirmesh/sim/ports";
 import { lonForKm, region, singer } from "./fixtures.js";
 
-const timing = engineTiming();
+// The formula's hop (the re-encoding engine's parts given), so that every figure here is by hand.
+const timing = engineTiming({ downPath: "mix", jitterBufferMs: 10 });
 const H = hubDelayMs(timing);
 const model = makeDelayModel(H);
 const X = 0;
@@ -30,7 +32,20 @@ const trio = [A, B, C];
 describe("timing", () => {
   it("prices a hub hop as frame + jitter buffer + lookahead + processing", () => {
     expect(H).toBe(18.5);
+    expect(downLevelMs(timing)).toBe(18.5);
     expect(timing.streamKbps).toBe(104);
+  });
+
+  it("reads the engine's measured hop by default: per hop up, per level down (the forwarded path)", () => {
+    const live = engineTiming();
+    expect(live.downPath).toBe("forward");
+    expect(hubDelayMs(live)).toBe(MEASURED_ENGINE_TIMING.forward[10]!.perHopMs);
+    expect(downLevelMs(live)).toBe(MEASURED_ENGINE_TIMING.forward[10]!.downLevelMs);
+    expect(live.source.perHopMs).toMatch(/measured live/);
+    // A frame not measured falls back to the formula, both ways, and says so.
+    const unmeasured = engineTiming({ frameMs: 2.5 });
+    expect(hubDelayMs(unmeasured)).toBe(downLevelMs(unmeasured));
+    expect(unmeasured.source.perHopMs).toMatch(/formula/);
   });
 
   it("charges jitter beyond the buffer's depth as access delay", () => {

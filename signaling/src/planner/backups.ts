@@ -3,6 +3,7 @@
  * free slot, not its parent), to fail over to without waiting for the server's repair. Chosen,
  * checked and settled at the end of each planner operation; functions of the planner's state.
  */
+import { levelMsOf } from "./defaults.js";
 import { inSubtree, type PNode } from "./node.js";
 import type { PlannerState } from "./state.js";
 
@@ -53,7 +54,7 @@ export function chooseBackup(s: PlannerState, n: PNode): PNode | null {
   const max = s.open.maxDepth();
   let firstHit = -1;
   for (let d = from; d <= max; d++) {
-    if (firstHit >= 0 && (d > firstHit + 1 || bestCost <= s.depthLowerBound(d) - s.opts.hubDelayMs)) break;
+    if (firstHit >= 0 && (d > firstHit + 1 || bestCost <= s.depthLowerBound(d) - levelMsOf(s.opts))) break;
     s.open.visitNear(d, n, (b) => {
       if (b === n || b === parent || b.backupUsers.size >= (b.cap - b.children.length) * s.opts.backupUsersPerSlot) return;
       if (inSubtree(b, n)) return;

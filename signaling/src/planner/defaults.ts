@@ -43,6 +43,11 @@ export function hubDelayFromTiming(t: Partial<HubTiming> = {}): number {
 
 export type ResolvedPlannerOptions = Required<Omit<PlannerOptions, "vivaldi">> & { vivaldi: VivaldiOptions };
 
+/** A level of the tree averaged over both directions (up at hubDelayMs, down at downLevelMs): what depth costs a pair. */
+export function levelMsOf(o: Pick<ResolvedPlannerOptions, "hubDelayMs" | "downLevelMs">): number {
+  return (o.hubDelayMs + o.downLevelMs) / 2;
+}
+
 export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   /** 64 kbit/s Opus in 10 ms frames: 104 kbit/s on the wire. */
   streamKbps: streamKbpsFor(64, 10),
@@ -54,6 +59,7 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
    */
   maxFanout: 32,
   hubDelayMs: hubDelayFromTiming(),
+  downLevelMs: hubDelayFromTiming(),
   defaultAccessMs: 3,
   dedicatedAccessMs: 0.5,
   defaultLinkMs: 25,
@@ -94,5 +100,7 @@ export function resolvePlannerOptions(opts: Partial<PlannerOptions> = {}): Resol
   const out = { ...DEFAULT_PLANNER_OPTIONS } as ResolvedPlannerOptions;
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   out.vivaldi = { ...DEFAULT_VIVALDI_OPTIONS, ...(opts.vivaldi ?? {}) };
+  // The down path costs what the up path does unless told otherwise (the re-encoding engine).
+  if (opts.downLevelMs === undefined) out.downLevelMs = out.hubDelayMs;
   return out;
 }

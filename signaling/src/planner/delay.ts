@@ -15,6 +15,12 @@
  *
  * A pair meeting at the root with depths da, db crosses da + db links and da + db - 1 hubs:
  * hop count decides the tree's latency, the links' lengths come second.
+ *
+ * The forwarded down path (docs/design.md, "The cheap hop") makes the two halves differ: a is the
+ * speaker, b the listener; a hub on a's side of the path, and L, mix (hubMs, the per-hop figure);
+ * a hub strictly between L and b only forwards what comes from above (downMs, the per-level
+ * figure). Without downMs both halves cost hubMs (the re-encoding path), and delay(a, b) is
+ * symmetric.
  */
 
 export interface TreeDelayView<N> {
@@ -23,13 +29,16 @@ export interface TreeDelayView<N> {
   depth(n: N): number;
   /** One-way latency of the link between a child and its parent. */
   linkMs(child: N, parent: N): number;
-  /** Delay a stream takes passing through hub n. */
+  /** Delay a stream takes passing through hub n on its way up (and at the meeting point). */
   hubMs(n: N): number;
+  /** Delay a stream takes passing through hub n on its way down; default hubMs. */
+  downMs?(n: N): number;
 }
 
-/** Mouth-to-ear delay between a and b along the tree; Infinity when they share no root. */
+/** Mouth-to-ear delay from speaker a to listener b along the tree; Infinity when they share no root. */
 export function treePairDelayMs<N>(view: TreeDelayView<N>, a: N, b: N): number {
   if (a === b) return 0;
+  const down = view.downMs ? (n: N) => view.downMs!(n) : (n: N) => view.hubMs(n);
   let x = a;
   let y = b;
   let dx = view.depth(x);
@@ -47,7 +56,7 @@ export function treePairDelayMs<N>(view: TreeDelayView<N>, a: N, b: N): number {
   while (dy > dx) {
     const p = view.parent(y);
     if (p === null) return Infinity;
-    total += view.linkMs(y, p) + (y !== b ? view.hubMs(y) : 0);
+    total += view.linkMs(y, p) + (y !== b ? down(y) : 0);
     y = p;
     dy--;
   }
@@ -56,7 +65,7 @@ export function treePairDelayMs<N>(view: TreeDelayView<N>, a: N, b: N): number {
     const py = view.parent(y);
     if (px === null || py === null) return Infinity;
     total += view.linkMs(x, px) + (x !== a ? view.hubMs(x) : 0);
-    total += view.linkMs(y, py) + (y !== b ? view.hubMs(y) : 0);
+    total += view.linkMs(y, py) + (y !== b ? down(y) : 0);
     x = px;
     y = py;
   }
@@ -71,29 +80,38 @@ export interface TreeDiameterView<N> extends TreeDelayView<N> {
   hasVoice(n: N): boolean;
 }
 
-/** The worst pair delay over all pairs of voices in the tree under root, in O(n). */
+/** The worst pair delay over all (speaker, listener) pairs of voices in the tree under root, in O(n). */
 export function treeDiameterMs<N>(view: TreeDiameterView<N>, root: N): number {
-  // best(n): the longest delay from a voice in n's subtree up to the point of leaving n
-  // upward (n's own hub delay included when the voice is below n).
+  const down = view.downMs ? (n: N) => view.downMs!(n) : (n: N) => view.hubMs(n);
+  // up(n): the longest delay from a voice in n's subtree to the point of leaving n upward (n's
+  // hub delay included when the voice is below n); dn(n): from arriving at n from above to a
+  // voice in n's subtree (n's down delay included when the voice is below n).
   const order: N[] = [root];
   for (let i = 0; i < order.length; i++) for (const c of view.children(order[i])) order.push(c);
-  const best = new Map<N, number>();
+  const up = new Map<N, number>();
+  const dn = new Map<N, number>();
   let diameter = 0;
   for (let i = order.length - 1; i >= 0; i--) {
     const n = order[i];
-    let top1 = -Infinity;
-    let top2 = -Infinity;
+    // The two best children for each direction, so that speaker and listener sit in different ones.
+    let u1 = -Infinity, u2 = -Infinity, d1 = -Infinity, d2 = -Infinity;
+    let u1c: N | null = null;
+    let d1c: N | null = null;
     for (const c of view.children(n)) {
-      const v = (best.get(c) ?? -Infinity) + view.linkMs(c, n);
-      if (v > top1) {
-        top2 = top1;
-        top1 = v;
-      } else if (v > top2) top2 = v;
+      const l = view.linkMs(c, n);
+      const u = (up.get(c) ?? -Infinity) + l;
+      const d = (dn.get(c) ?? -Infinity) + l;
+      if (u > u1) [u2, u1, u1c] = [u1, u, c];
+      else if (u > u2) u2 = u;
+      if (d > d1) [d2, d1, d1c] = [d1, d, c];
+      else if (d > d2) d2 = d;
     }
-    if (top2 > -Infinity) diameter = Math.max(diameter, top1 + top2 + view.hubMs(n));
-    if (view.hasVoice(n) && top1 > -Infinity) diameter = Math.max(diameter, top1);
-    const through = top1 + view.hubMs(n);
-    best.set(n, Math.max(view.hasVoice(n) ? 0 : -Infinity, through));
+    const cross = u1c !== null && u1c === d1c ? Math.max(u1 + d2, u2 + d1) : u1 + d1;
+    if (cross > -Infinity) diameter = Math.max(diameter, cross + view.hubMs(n));
+    // n speaks to a voice below it, or listens to one: no hub at n.
+    if (view.hasVoice(n)) diameter = Math.max(diameter, u1, d1);
+    up.set(n, Math.max(view.hasVoice(n) ? 0 : -Infinity, u1 + view.hubMs(n)));
+    dn.set(n, Math.max(view.hasVoice(n) ? 0 : -Infinity, d1 + down(n)));
   }
   return diameter;
 }

@@ -3,6 +3,7 @@
  * a whole by local search; a larger one lets strong hubs replace weak ones near the top, then
  * re-parents the subtrees with the largest gain. Works on the planner's state.
  */
+import { levelMsOf } from "./defaults.js";
 import type { PlannerState } from "./state.js";
 import { inSubtree, type PNode } from "./node.js";
 import { type SmallTree, improveSmallTree } from "./local-search.js";
@@ -23,7 +24,7 @@ export class Rebalancer {
       cap: Int32Array.from(list, (x) => x.cap),
       voice: Uint8Array.from(list, (x) => (x.info.hasVoice ? 1 : 0)),
       link,
-      hubMs: this.s.opts.hubDelayMs,
+      hubMs: levelMsOf(this.s.opts),
     };
     const next = improveSmallTree(tree, budget);
     const moved = list.filter((_, i) => next[i] !== tree.parent[i]);
@@ -94,7 +95,7 @@ export class Rebalancer {
       const p = this.s.findParent(n, n, (q) => q !== n.parent);
       if (p === null) continue;
       const gain = gainOf(n, p);
-      if (gain > this.s.opts.hubDelayMs * 0.05) cands.push({ n, p, gain });
+      if (gain > levelMsOf(this.s.opts) * 0.05) cands.push({ n, p, gain });
     }
     cands.sort((a, b) => b.gain - a.gain || a.n.seq - b.n.seq);
     let used = 0;

@@ -8,7 +8,7 @@
 import { VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
 import { DepthBuckets } from "./buckets.js";
 import { childCap } from "./caps.js";
-import { type ResolvedPlannerOptions } from "./defaults.js";
+import { levelMsOf, type ResolvedPlannerOptions } from "./defaults.js";
 import { PlannerError } from "./errors.js";
 import { type PNode, cellOf, inSubtree, newSlot } from "./node.js";
 import type { Move, PlannerNodeInfo } from "./types.js";
@@ -99,7 +99,7 @@ export class PlannerState {
 
   /** Cost of n under hub p: n's modelled delay to the root's mix, plus nudges for sections and weak hubs. */
   placeCost(n: PNode, p: PNode): number {
-    let c = p.up + this.opts.hubDelayMs + this.link(p, n);
+    let c = p.up + levelMsOf(this.opts) + this.link(p, n);
     // Regions: a subtree whose top is near n is where n's neighbours go too, so that they
     // meet low in the tree.
     if (p.top !== null && p.top !== p) c += this.opts.regionWeight * this.link(p.top, n);
@@ -165,7 +165,7 @@ export class PlannerState {
    */
   depthLowerBound(d: number): number {
     const perLink = this.anyTrusted ? 0 : 2 * this.minAccessMs;
-    return (d + 1) * (this.opts.hubDelayMs + perLink);
+    return (d + 1) * (levelMsOf(this.opts) + perLink);
   }
 
   /** A childless weak node at depth <= maxDepth whose place hub n could take, nearest the top. */
@@ -222,7 +222,7 @@ export class PlannerState {
         n.top = null;
       } else {
         n.depth = p.depth + 1;
-        n.up = p.up + this.link(p, n) + this.opts.hubDelayMs;
+        n.up = p.up + this.link(p, n) + levelMsOf(this.opts);
         n.top = p.top ?? n;
       }
       this.refreshIndexes(n);

@@ -55,6 +55,7 @@ export class TreePlanner {
       depth: (n) => n.depth,
       linkMs: (c, p) => this.s.link(c, p),
       hubMs: () => this.s.opts.hubDelayMs,
+      downMs: () => this.s.opts.downLevelMs,
       children: (n) => n.children,
       hasVoice: (n) => n.info.hasVoice,
     };

@@ -51,8 +51,13 @@ export interface PlannerOptions {
   streamKbps: number;
   /** Absolute cap on children per hub regardless of capacity. */
   maxFanout: number;
-  /** A hub's own delay per hop in ms: frame + jitter buffer + lookahead + processing. */
+  /** A hub's own delay per hop in ms, on the way up and where a pair meets (the engine's per-hop figure). */
   hubDelayMs: number;
+  /**
+   * What a hub adds on the way down, ms (the engine's per-level figure): hubDelayMs on the
+   * re-encoding path, a few ms where hubs forward what comes from above. Default: hubDelayMs.
+   */
+  downLevelMs?: number;
   /** Default one-way access delay of a home connection in ms. */
   defaultAccessMs: number;
   /** One-way access delay of a dedicated hub in a data centre (default 0.5). */

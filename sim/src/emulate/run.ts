@@ -172,7 +172,8 @@ export function runEmulation(opts: EmulateOptions): EmulateResult {
   const t0 = performance.now();
   const progress = opts.progress ?? (() => {});
   const backend = loadCodecBackend(opts.backend ?? "auto");
-  const timing = engineTiming(opts.frameMs !== undefined ? { frameMs: opts.frameMs } : {});
+  // The emulated engines run the re-encoding down path on free-running ticks: priced as that engine.
+  const timing = engineTiming({ ...(opts.frameMs !== undefined ? { frameMs: opts.frameMs } : {}), downPath: "mix" });
   const frameMs = timing.frameMs as FrameMs;
   const hubMs = hubDelayMs(timing);
   const model = makeDelayModel(hubMs);

@@ -6,6 +6,7 @@
  */
 import { CODEC_DEFAULTS } from "@choirmesh/mixer-node/codec/defaults";
 import { DEFAULT_HUB_TIMING, hubDelayFromTiming, streamKbpsFor } from "@choirmesh/signaling/planner/defaults";
+import { engineHopFor, type DownPath } from "@choirmesh/signaling/planner/engine-timing";
 
 /** Opus algorithmic delay with RESTRICTED_LOWDELAY (120 samples at 48 kHz); other modes add 4 ms. */
 const LOWDELAY_LOOKAHEAD_MS = 2.5;
@@ -14,6 +15,12 @@ const CHILDREN_PER_CORE_TARGET = 150;
 
 export interface EngineTiming {
   frameMs: number;
+  /** The engine's down path: "forward" (the default, the cheap hop) or "mix" (re-encoded at every level). */
+  downPath: DownPath;
+  /** What a hub adds on the way up and where a pair meets, ms (measured live: planner/engine-timing.ts). */
+  perHopMs: number;
+  /** What each level adds on the way down, ms. */
+  downLevelMs: number;
   /** Jitter-buffer depth a hub holds on each input, in ms. */
   jitterBufferMs: number;
   /** Opus lookahead (2.5 ms with RESTRICTED_LOWDELAY). */
@@ -28,9 +35,14 @@ export interface EngineTiming {
   source: Record<string, string>;
 }
 
-/** frame + jitter buffer + lookahead + processing: what every hub hop costs (DESIGN, Timing). */
+/** What a hub costs on the way up and where a pair meets (the per-hop figure). */
 export function hubDelayMs(t: EngineTiming): number {
-  return hubDelayFromTiming(t);
+  return t.perHopMs;
+}
+
+/** What a hub costs on the way down (the per-level figure; the per-hop one on the re-encoding path). */
+export function downLevelMs(t: EngineTiming): number {
+  return t.downLevelMs;
 }
 
 export interface TimingOverrides {
@@ -38,20 +50,33 @@ export interface TimingOverrides {
   jitterBufferMs?: number;
   childrenPerCore?: number;
   processingMs?: number;
+  downPath?: DownPath;
 }
 
 export function engineTiming(o: TimingOverrides = {}): EngineTiming {
   const frameMs = o.frameMs ?? CODEC_DEFAULTS.frameMs;
   const lookaheadMs = CODEC_DEFAULTS.application === "restricted-lowdelay" ? LOWDELAY_LOOKAHEAD_MS : LOWDELAY_LOOKAHEAD_MS + 4;
+  const downPath = o.downPath ?? "forward";
+  // The hop as measured live, unless the parts of the formula are given (then the formula, both ways).
+  const formula = o.jitterBufferMs !== undefined || o.processingMs !== undefined;
+  const hop = engineHopFor(frameMs, downPath);
+  const jitterBufferMs = o.jitterBufferMs ?? (DEFAULT_HUB_TIMING.jitterBufferMs / DEFAULT_HUB_TIMING.frameMs) * frameMs;
+  const processingMs = o.processingMs ?? DEFAULT_HUB_TIMING.processingMs;
+  const formulaMs = hubDelayFromTiming({ frameMs, jitterBufferMs, lookaheadMs, processingMs });
   return {
     frameMs,
+    downPath,
+    perHopMs: formula ? formulaMs : hop.hubDelayMs,
+    downLevelMs: formula ? (downPath === "mix" ? formulaMs : hop.downLevelMs) : hop.downLevelMs,
     // One frame of buffering at the hub's inputs, as the planner's default assumes.
-    jitterBufferMs: o.jitterBufferMs ?? (DEFAULT_HUB_TIMING.jitterBufferMs / DEFAULT_HUB_TIMING.frameMs) * frameMs,
+    jitterBufferMs,
     lookaheadMs,
-    processingMs: o.processingMs ?? DEFAULT_HUB_TIMING.processingMs,
+    processingMs,
     childrenPerCore: o.childrenPerCore ?? CHILDREN_PER_CORE_TARGET,
     streamKbps: streamKbpsFor(CODEC_DEFAULTS.bitrate / 1000, frameMs),
     source: {
+      perHopMs: formula ? "formula: frame/2 + jitter buffer + look-ahead + processing" : hop.source,
+      downLevelMs: formula ? (downPath === "mix" ? "formula, as the per-hop figure" : hop.source) : hop.source,
       frameMs: o.frameMs !== undefined ? "--frame-ms" : "mixer-node CODEC_DEFAULTS.frameMs",
       jitterBufferMs: o.jitterBufferMs !== undefined ? "--jitter-buffer-ms" : "planner DEFAULT_HUB_TIMING: one frame",
       lookaheadMs: `Opus lookahead of CODEC_DEFAULTS.application (${CODEC_DEFAULTS.application})`,

@@ -34,6 +34,10 @@ export function findings(r: RunResult): string[] {
       out.push(
         `Even meshed, the dedicated tier loses to one central server for all pairs (${ms(t.topMesh.pairs.all.p50)} against ${ms(t.star.pairs.all.p50)}): a cross-region pair passes at least two hubs (${ms(2 * r.timing.hubDelayMs)}), one more than the star, and singers below singer hubs pay a home-connection hop on top. It wins on server cost per site and on not putting ${r.singers.toLocaleString("en-US")} streams through one machine.`,
       );
+    } else if (t.star && t.topMesh) {
+      out.push(
+        `Meshed, the dedicated tier beats one central server for all pairs (${ms(t.topMesh.pairs.all.p50)} against ${ms(t.star.pairs.all.p50)}): a hub costs ${ms(r.timing.hubDelayMs)} where streams are mixed and ${ms(r.timing.downLevelMs)} a level where they are forwarded, and each region's hub is nearer its singers than one server can be.`,
+      );
     }
   }
   if (t.star) {
