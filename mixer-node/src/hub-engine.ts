@@ -222,8 +222,11 @@ export class HubEngine extends HubEngineState {
     return link && link.outLength > 0 ? link.out.subarray(0, link.outLength) : null;
   }
 
-  /** One tick: pull every input, mix, encode and hand out every output. */
-  tick(nowMs: number): void {
+  /**
+   * One tick: pull every input, mix, encode and hand out every output. `leaveMs`: when the frames
+   * leave, on nowMs's clock (the emulator's virtual time); default the process's clock now.
+   */
+  tick(nowMs: number, leaveMs?: number): void {
     const t0 = this.measureTicks ? performance.now() : 0;
     const mixer = this.mixer;
     if (this.crossFrom) crossfade(this.crossFrom, this.parent!, mixer.downIn, this.scratch, nowMs);
@@ -248,7 +251,7 @@ export class HubEngine extends HubEngineState {
     // the caller's clock is not this process's, as in tests that drive ticks by hand).
     let afterTick = Number.NaN;
     if (this.forwardCount > 0) {
-      const late = performance.now() - nowMs;
+      const late = (leaveMs ?? performance.now()) - nowMs;
       if (late > -this.frameMs && late < 1000) afterTick = late;
     }
     for (let i = 0; i < this.activeCount; i++) {

@@ -1,7 +1,7 @@
 /**
  * npm run emulate -- --singers 200 --region europe [--seed 1] [--json] [--voices 20]
  *   [--warmup-s 1.5] [--record-s 2] [--frame-ms 10] [--processing-ms 1] [--loss-pct 0.1]
- *   [--topology tree|star] [--progress]
+ *   [--topology tree|star] [--down-path forward|mix] [--progress]
  * Runs the real engine over the virtual network for the tree and the star and compares the
  * delays measured from the audio with the model's. Prints a table, or with --json one JSON line last.
  */
@@ -29,6 +29,7 @@ export function parseEmulateArgs(argv: string[]): EmulateCliArgs {
     "loss-pct": { type: "string" },
     "frame-ms": { type: "string" },
     topology: { type: "string", multiple: true },
+    "down-path": { type: "string" },
     json: { type: "boolean", default: false },
     progress: { type: "boolean", default: false },
   });
@@ -49,13 +50,16 @@ export function parseEmulateArgs(argv: string[]): EmulateCliArgs {
   if (run.recordS !== undefined && run.recordS <= 0.5) throw new UsageError("--record-s must be above 0.5");
   for (const t of v.topology ?? []) if (t !== "tree" && t !== "star") throw new UsageError("--topology must be tree or star");
   if (v.topology !== undefined) run.topologies = v.topology as ("tree" | "star")[];
+  const dp = v["down-path"];
+  if (dp !== undefined && dp !== "forward" && dp !== "mix") throw new UsageError("--down-path must be forward or mix");
+  if (dp !== undefined) run.downPath = dp;
   return { run, json: v.json!, progress: v.progress! };
 }
 
 export function emulateTable(r: EmulateResult): string {
   const lines = [
     `${r.singers} singers, ${r.region}, seed ${r.seed}: ${r.voices} voiced singers, ${r.pairsMeasured} directed pairs, ${r.seconds} virtual s per topology (${r.recordSeconds} s recorded), Opus ${r.backend}, ${r.frameMs} ms frames; star at ${r.centralServer}`,
-    `model hub delay per hop: ${r.model.hubMs} ms`,
+    `${r.downPath} down path; model hub: ${r.model.hubMs} ms per hop up, ${r.model.downLevelMs} ms per level down`,
     "topology  heard     mouth-to-ear p50/p95   emulated p50/p95   model p50/p95   error (median rel, p50)   per hop emu/model   wall",
   ];
   for (const [name, t] of Object.entries(r.topologies)) {

@@ -101,8 +101,8 @@ function stripWallClock(r: EmulateResult): unknown {
   return JSON.parse(JSON.stringify(r, (k, v) => (k === "wallMs" || k === "tickUs" || k === "elapsedMs" ? undefined : v)));
 }
 
-describe("emulated runs against the model", () => {
-  const opts = { singers: 24, region: "europe", seed: 3, voices: 8, warmupS: 1.5, recordS: 1.5 };
+describe.each(["forward", "mix"] as const)("emulated runs against the model (%s down path)", (downPath) => {
+  const opts = { singers: 24, region: "europe", seed: 3, voices: 8, warmupS: 1.5, recordS: 1.5, downPath };
   const r = runEmulation(opts);
 
   it("hears every voiced singer at every voiced listener, in both topologies", () => {

@@ -173,10 +173,11 @@ export class NodeAlignment {
    * After the tick of `deadline`: reads the parent's newest timing and moves the clock (and the
    * engine's phase) when the parent moved or the aligner says so. Returns the samples the frames
    * moved by (whole samples, so that they stay on the absolute sample clock; negative: sooner).
+   * `now`: when the frame left (the emulator's virtual time; live, the wall clock).
    */
-  afterTick(engine: HubEngine, clock: TickClock, deadline: number): number {
+  afterTick(engine: HubEngine, clock: Pick<TickClock, "shift">, deadline: number, now = performance.now()): number {
     // A late tick's frame is late whatever the phase: the average leaves stalls out.
-    if ((++this.sampled & 3) === 0) this.sendAfterMs += 0.1 * (Math.min(2, Math.max(0, performance.now() - deadline)) - this.sendAfterMs);
+    if ((++this.sampled & 3) === 0) this.sendAfterMs += 0.1 * (Math.min(2, Math.max(0, now - deadline)) - this.sendAfterMs);
     const streams = engine.parentStreams;
     if (streams !== this.alignedTo) {
       this.alignedTo = streams;

@@ -10,6 +10,7 @@ import { HubEngine, type LinkTarget } from "@choirmesh/mixer-node/hub-engine";
 import type { CodecBackend, EncoderOptions, FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { SignatureVoice } from "@choirmesh/mixer-node/signature";
 import { Recorder } from "@choirmesh/mixer-node/runtime/recorder";
+import { NodeAlignment } from "@choirmesh/mixer-node/runtime/tick-aligner";
 import type { Rng } from "../ports.js";
 import { EventQueue, type SimEvent } from "./scheduler.js";
 import { transitMs, type LinkParams } from "./network.js";
@@ -46,6 +47,12 @@ export interface ChoirOptions {
   encoder?: Omit<EncoderOptions, "frameMs">;
   /** Called now and then with virtual seconds done and in all. */
   progress?: (doneS: number, totalS: number) => void;
+  /**
+   * "forward" (the cheap hop, as rooms run it): hubs forward what comes from above as it arrives
+   * and each node moves its ticks to its parent's (the runtime's NodeAlignment, in virtual time);
+   * "mix" (default): every hub re-encodes a whole down mix on a free-running tick.
+   */
+  downPath?: "forward" | "mix";
 }
 
 export interface Recording {
@@ -132,15 +139,14 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
   let sent = 0;
   let lost = 0;
   let streams = 0;
+  const forward = opts.downPath === "forward";
+  // Per node on the forwarded path: its tick alignment, and how far it moved its ticks (ms, and samples).
+  const alignments = plan.nodes.map(() => (forward ? new NodeAlignment(F) : null));
+  const shiftMs = new Float64Array(n);
+  const absShift = new Float64Array(n);
   const engines: HubEngine[] = plan.nodes.map((spec, i) => {
     const kids = children[i];
-    const engine = new HubEngine({
-      backend: opts.backend,
-      maxChildren: kids.length,
-      frameMs: F,
-      hasVoice: spec.hasVoice,
-      encoder: opts.encoder,
-      onPacket: (target: LinkTarget, bytes: Uint8Array, length: number, seq: number, ts: number) => {
+    const send = (target: LinkTarget, bytes: Uint8Array, length: number, seq: number, ts: number, afterMs = proc) => {
         let dest: number;
         let from: number;
         let link: LinkParams;
@@ -159,11 +165,24 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
           lost++;
           return;
         }
-        q.push({ t: q.now + proc + tr, order: 0, kind: DELIVER, node: dest, from, seq, ts, payload: bytes.slice(0, length), k: 0 });
-      },
+        q.push({ t: q.now + afterMs + tr, order: 0, kind: DELIVER, node: dest, from, seq, ts, payload: bytes.slice(0, length), k: 0 });
+    };
+    const engine = new HubEngine({
+      backend: opts.backend,
+      maxChildren: kids.length,
+      frameMs: F,
+      hasVoice: spec.hasVoice,
+      encoder: opts.encoder,
+      downPath: forward ? "forward" : "mix",
+      onPacket: send,
+      // A forwarded packet leaves on arrival, not after a tick's processing.
+      onForward: (target, bytes, length) => send(target, bytes, length, 0, 0, 0),
     });
     if (spec.parent >= 0) engine.attachParent();
-    for (let s = 0; s < kids.length; s++) engine.attachChild(s);
+    for (let s = 0; s < kids.length; s++) {
+      engine.attachChild(s);
+      if (forward) engine.setChildForwarded(s, true);
+    }
     streams += kids.length + (spec.parent >= 0 ? 1 : 0);
     return engine;
   });
@@ -193,10 +212,10 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
       continue;
     }
     const i = e.node;
-    const abs = ABS_ORIGIN + plan.nodes[i].phaseSamples + e.k * FS;
+    const abs = ABS_ORIGIN + plan.nodes[i].phaseSamples + e.k * FS + absShift[i];
     voices[i]?.render(abs, engine.voiceIn, FS);
     const a = performance.now();
-    engine.tick(e.t);
+    engine.tick(e.t, e.t + proc);
     const us = (performance.now() - a) * 1000;
     if (ticks < totalTicks) tickUs[ticks] = us;
     if (i === busiest) busiestUs.push(us);
@@ -211,7 +230,12 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
       rec.write(abs, engine.hearOut, null);
       samplePlayout(engine, children[i], plan.nodes[i].parent >= 0, playout.get(i)!);
     }
-    const next = (plan.nodes[i].phaseSamples + (e.k + 1) * FS) / 48;
+    const al = alignments[i];
+    if (al !== null) {
+      const moved = al.afterTick(engine, { shift: (ms: number) => (shiftMs[i] += ms) }, e.t, e.t + proc);
+      absShift[i] += moved;
+    }
+    const next = Math.max(e.t, (plan.nodes[i].phaseSamples + (e.k + 1) * FS) / 48 + shiftMs[i]);
     if (next < endMs) q.push({ t: next, order: 0, kind: TICK, node: i, from: 0, seq: 0, ts: 0, payload: null, k: e.k + 1 });
     if (opts.progress && e.t >= nextProgress) {
       opts.progress(e.t / 1000, endMs / 1000);

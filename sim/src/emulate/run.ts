@@ -6,7 +6,7 @@
 import { loadCodecBackend, type BackendPreference } from "@choirmesh/mixer-node/codec";
 import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { makeRng, type Rng } from "../ports.js";
-import { engineTiming, hubDelayMs } from "../model/engine-timing.js";
+import { downLevelMs, engineTiming, hubDelayMs } from "../model/engine-timing.js";
 import { makeDelayModel } from "../model/delay.js";
 import { makePopulation } from "../model/population.js";
 import { CLOUD_REGIONS } from "../model/cloud-regions.js";
@@ -32,6 +32,8 @@ export interface EmulateOptions {
   recordS?: number;
   frameMs?: FrameMs;
   processingMs?: number;
+  /** The engines' down path: "forward" (default: the cheap hop, ticks aligned) or "mix" (the engine before). */
+  downPath?: "forward" | "mix";
   /** Loss per home-connection crossing (%); default NETWORK_DEFAULTS.homeLossPct. */
   lossPct?: number;
   backend?: BackendPreference;
@@ -91,7 +93,10 @@ export interface EmulateResult {
   seconds: number;
   recordSeconds: number;
   centralServer: string;
-  model: { hubMs: number; timing: Record<string, number> };
+  /** The engines' down path. */
+  downPath: "forward" | "mix";
+  /** The model's hub: per hop up (and where a pair meets), per level down. */
+  model: { hubMs: number; downLevelMs: number; timing: Record<string, number> };
   topologies: Partial<Record<"tree" | "star", TopologyComparison>>;
   elapsedMs: number;
 }
@@ -172,8 +177,9 @@ export function runEmulation(opts: EmulateOptions): EmulateResult {
   const t0 = performance.now();
   const progress = opts.progress ?? (() => {});
   const backend = loadCodecBackend(opts.backend ?? "auto");
-  // The emulated engines run the re-encoding down path on free-running ticks: priced as that engine.
-  const timing = engineTiming({ ...(opts.frameMs !== undefined ? { frameMs: opts.frameMs } : {}), downPath: "mix" });
+  // The engines run the room's down path (the forwarded one unless told), priced as that engine.
+  const downPath = opts.downPath ?? "forward";
+  const timing = engineTiming({ ...(opts.frameMs !== undefined ? { frameMs: opts.frameMs } : {}), downPath });
   const frameMs = timing.frameMs as FrameMs;
   const hubMs = hubDelayMs(timing);
   const model = makeDelayModel(hubMs);
@@ -213,6 +219,7 @@ export function runEmulation(opts: EmulateOptions): EmulateResult {
       warmupS: opts.warmupS,
       recordS: opts.recordS,
       processingMs,
+      downPath,
       progress: (d, t) => progress(`${plan.name}: engine`, d, t),
     });
     seconds = choir.seconds;
@@ -243,8 +250,10 @@ export function runEmulation(opts: EmulateOptions): EmulateResult {
     seconds,
     recordSeconds: opts.recordS ?? EMULATE_DEFAULTS.recordS,
     centralServer: central.city,
+    downPath,
     model: {
       hubMs,
+      downLevelMs: downLevelMs(timing),
       timing: { frameMs: timing.frameMs, jitterBufferMs: timing.jitterBufferMs, lookaheadMs: timing.lookaheadMs, processingMs: timing.processingMs },
     },
     topologies,
