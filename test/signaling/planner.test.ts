@@ -236,3 +236,36 @@ describe("incremental changes", () => {
     }
   });
 });
+
+describe("forwarded down path: what a hub can feed follows its depth", () => {
+  it("counts d + 1 streams per child for a hub at depth d", () => {
+    const o = { ...DEFAULT_PLANNER_OPTIONS, streamKbps: 100, forwardedDown: true };
+    const hub = node("a", 0, { canHub: true, uploadKbps: 1000 });
+    expect(childCap(hub, o, 0)).toBe(9); // (1000 - 100) / 100
+    expect(childCap(hub, o, 1)).toBe(4); // 900 / 200
+    expect(childCap(hub, o, 2)).toBe(3); // 900 / 300
+    expect(childCap(hub, { ...o, forwardedDown: false }, 2)).toBe(9);
+  });
+
+  it("places 600 singers without a hub uploading more than it has; those left over wait for a slot", () => {
+    const p = new TreePlanner({ forwardedDown: true });
+    const infos = randomNodes(600, 7, { maxCap: 12 });
+    for (const info of infos) p.addNode(info);
+    const tree = p.snapshot();
+    const stream = p.options.streamKbps;
+    const byId = new Map(infos.map((i) => [i.id, i]));
+    let hubs = 0;
+    for (const n of tree.nodes) {
+      if (n.children.length === 0) continue;
+      hubs++;
+      const upload = (n.parent === null ? 0 : 1) + n.children.length * (n.depth + 1);
+      expect(upload * stream, `${n.id} at depth ${n.depth} with ${n.children.length} children`).toBeLessThanOrEqual(byId.get(n.id)!.uploadKbps);
+    }
+    expect(hubs).toBeGreaterThan(10);
+    const placed = tree.nodes.filter((n) => n.parent !== null || n.id === tree.root).length;
+    // Home uplinks of 1-12 streams run out of slots as hubs sit deeper: the rest wait, none is dropped.
+    expect(placed).toBeGreaterThan(300);
+    expect(placed + p.snapshot().nodes.filter((n) => n.waiting).length).toBe(600);
+    console.log(`forwarded room: ${placed} of 600 placed, ${600 - placed} waiting`);
+  });
+});

@@ -87,22 +87,24 @@ const startServer = (planner: Partial<PlannerOptions>) =>
 
 const FRANKFURT = { lat: 50.1, lon: 8.7 };
 const LISBON = { lat: 38.7, lon: -9.1 };
-/** Upload for `children` streams of 104 kbit/s plus one up. */
-const uploadFor = (children: number) => 104 * (children + 1) + 1;
+/** Upload for `children` at `depth` (the forwarded down path sends each child depth + 1 streams of 104 kbit/s) plus one up. */
+const uploadFor = (children: number, depth: number) => 104 * (1 + children * (depth + 1)) + 1;
 
 export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s: string) => void }): Promise<PlannedMoveResult> {
   const log = opts.log ?? (() => {});
   // Every join reviews all earlier nodes: the move comes on y's join, not some joins later; and
   // x, placed seconds before, may move at once (this measures a move, not the server's cooldown).
-  const server = await startServer({ reviewPerJoin: 8, moveCooldownMs: 0 });
+  // Fan-out 2: the uploads sized for a hub's depth (forwarded streams) would let h1 feed four
+  // from the top, and take the root's place.
+  const server = await startServer({ reviewPerJoin: 8, moveCooldownMs: 0, maxFanout: 2 });
   const specs = [
-    { name: "r", cap: 2, at: FRANKFURT },
-    { name: "h1", cap: 2, at: FRANKFURT },
-    { name: "h2", cap: 1, at: LISBON },
-    { name: "l1", cap: 0, at: FRANKFURT },
-    { name: "l2", cap: 0, at: FRANKFURT },
-    { name: "x", cap: 0, at: { lat: 50.2, lon: 8.6 } },
-    { name: "y", cap: 2, at: FRANKFURT },
+    { name: "r", cap: 2, depth: 0, at: FRANKFURT },
+    { name: "h1", cap: 2, depth: 1, at: FRANKFURT },
+    { name: "h2", cap: 1, depth: 1, at: LISBON },
+    { name: "l1", cap: 0, depth: 2, at: FRANKFURT },
+    { name: "l2", cap: 0, depth: 2, at: FRANKFURT },
+    { name: "x", cap: 0, depth: 2, at: { lat: 50.2, lon: 8.6 } },
+    { name: "y", cap: 2, depth: 2, at: FRANKFURT },
   ];
   const nodes = specs.map((s) => new RemoteNode(s.name));
   const byName = new Map(specs.map((s, i) => [s.name, nodes[i]]));
@@ -114,7 +116,7 @@ export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s:
       name: specs[i].name,
       section: "alto",
       canHub: specs[i].cap > 0,
-      uploadKbps: specs[i].cap > 0 ? uploadFor(specs[i].cap) : 100,
+      uploadKbps: specs[i].cap > 0 ? uploadFor(specs[i].cap, specs[i].depth) : 100,
       voiceIndex: i,
       location: specs[i].at,
       link: { loopbackOnly: true },
@@ -139,7 +141,11 @@ export async function runPlannedMove(opts: { makeBeforeBreak: boolean; log?: (s:
     await settled(6);
     const before = server.tree(room);
     const parentOf = (t: typeof before, name: string) => t.nodes.find((n) => n.id === byName.get(name)!.id)?.parent ?? null;
-    if (parentOf(before, "x") !== byName.get("h2")!.id) throw new Error("x is not below the Lisbon hub: the scenario did not set up");
+    if (parentOf(before, "x") !== byName.get("h2")!.id) {
+      const nameOf = (id: string | null) => specs.find((_, i) => nodes[i].id === id)?.name ?? String(id);
+      const shown = specs.map((sp) => `${sp.name}<${nameOf(parentOf(before, sp.name))}`).join(" ");
+      throw new Error(`x is not below the Lisbon hub: the scenario did not set up (${shown})`);
+    }
     await sleep(2000);
     await Promise.all(nodes.slice(0, 6).map((n) => n.startRecording(7)));
     await sleep(2500);
@@ -190,7 +196,8 @@ export async function runHubLeave(opts: { handoverMs: number; log?: (s: string) 
         name: names[i],
         section: "alto",
         canHub: true,
-        uploadKbps: uploadFor(2),
+        // Two children at any depth of this seven-node tree (fan-out 2 caps it).
+        uploadKbps: uploadFor(2, 2),
         voiceIndex: i,
         location: FRANKFURT,
         link: { loopbackOnly: true },

@@ -8,6 +8,7 @@
 import { VivaldiSpace, estimateOneWayMs, toUnitVec } from "../latency/index.js";
 import { DepthBuckets } from "./buckets.js";
 import { childCap } from "./caps.js";
+import { shedOverloaded } from "./forwarded.js";
 import { levelMsOf, type ResolvedPlannerOptions } from "./defaults.js";
 import { PlannerError } from "./errors.js";
 import { type PNode, cellOf, inSubtree, newSlot } from "./node.js";
@@ -130,6 +131,9 @@ export class PlannerState {
     return best;
   }
 
+  /** Hubs of a forwarded room that sit too deep for their children (forwarded.ts), and how a node is made to wait (TreePlanner's). */
+  readonly over = new Set<PNode>();
+  waitNode: (n: PNode) => void = () => {};
   /** Cost of the last bestOpen result. */
   lastCost = Infinity;
 
@@ -225,6 +229,8 @@ export class PlannerState {
         n.up = p.up + this.link(p, n) + levelMsOf(this.opts);
         n.top = p.top ?? n;
       }
+      // Forwarded rooms: what a hub can feed depends on how deep it sits (forwarded.ts).
+      if (this.opts.forwardedDown && (n.cap = childCap(n.info, this.opts, n.depth)) < n.children.length) this.over.add(n);
       this.refreshIndexes(n);
       for (const c of n.children) stack.push(c);
     }
@@ -352,6 +358,7 @@ export class PlannerState {
 
   /** Settle backups and turn the operation's changes into moves (the first touched first). */
   finish(): Move[] {
+    if (this.over.size > 0) shedOverloaded(this);
     for (const b of this.loadDirty) checkBackupLoad(this, b);
     this.loadDirty.clear();
     for (let guard = 0; this.backupDirty.size > 0 && guard < 8; guard++) {

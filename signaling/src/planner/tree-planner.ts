@@ -48,6 +48,7 @@ export class TreePlanner {
     this.options = resolved;
     this.s = new PlannerState(resolved);
     this.growth = new Growth(this.s, (n) => this.waitNode(n));
+    this.s.waitNode = (n) => this.waitNode(n);
     this.recovery = new Recovery(this.s, (info) => this.addNode(info));
     this.rebalancer = new Rebalancer(this.s);
     this.view = {

@@ -58,6 +58,11 @@ export interface PlannerOptions {
    * re-encoding path, a few ms where hubs forward what comes from above. Default: hubDelayMs.
    */
   downLevelMs?: number;
+  /**
+   * The room runs the forwarded down path: a hub at depth d uploads d + 1 streams per child (its
+   * own and the d from above), and its cap follows its depth (caps.ts). Default false.
+   */
+  forwardedDown?: boolean;
   /** Default one-way access delay of a home connection in ms. */
   defaultAccessMs: number;
   /** One-way access delay of a dedicated hub in a data centre (default 0.5). */

@@ -146,9 +146,13 @@ function treeCosts(b: BuiltTree, singers: readonly Singer[], timing: EngineTimin
   let maxLevel = 0;
   for (const s of singers) {
     const v = b.views.get(s.id)!;
-    const streams = (v.parent === null ? 0 : 1) + v.children.length;
-    up[s.idx] = streams * timing.streamKbps;
-    down[s.idx] = streams * timing.streamKbps;
+    // Forwarded down path: a hub at depth d sends each child d + 1 streams, and a node at depth
+    // d receives d from above; re-encoded: one each way per link.
+    const fwd = timing.downPath === "forward";
+    const perChild = fwd ? v.depth + 1 : 1;
+    const fromAbove = v.parent === null ? 0 : fwd ? v.depth : 1;
+    up[s.idx] = ((v.parent === null ? 0 : 1) + v.children.length * perChild) * timing.streamKbps;
+    down[s.idx] = (fromAbove + v.children.length) * timing.streamKbps;
     cores[s.idx] = v.children.length / timing.childrenPerCore;
     depths[s.idx] = v.depth;
     if (v.depth > maxLevel) maxLevel = v.depth;
@@ -161,7 +165,7 @@ function treeCosts(b: BuiltTree, singers: readonly Singer[], timing: EngineTimin
     const k = v.children.length;
     servers.count++;
     servers.cores += k / timing.childrenPerCore;
-    servers.uploadMbps += ((v.parent === null ? 0 : 1) + k) * (timing.streamKbps / 1000);
+    servers.uploadMbps += ((v.parent === null ? 0 : 1) + k * (timing.downPath === "forward" ? v.depth + 1 : 1)) * (timing.streamKbps / 1000);
     servers.maxChildren = Math.max(servers.maxChildren, k);
     where.add(h.region.city);
   }
