@@ -154,6 +154,23 @@ describe("signaling on Redis", () => {
     expect(metrics).toContain(`choirmesh_signaling_takeovers_total ${killed === 0 ? 1 : 0}`);
   });
 
+  it("hands the room over at once when its owner stops cleanly (SIGTERM): no wait for the lease", async () => {
+    const a = await spawnSignaling(["--redis", redis.url]);
+    const b = await spawnSignaling(["--redis", redis.url]);
+    servers.push(a, b);
+    const { clients, joined } = await choir("handover", [a.url, b.url], 4);
+    const before = await treeVia(clients[1]!);
+    const t0 = performance.now();
+    await a.stop();
+    // A's clients come back through B; the room is B's without waiting for A's lease to run out.
+    const again = await client(b.url);
+    again.send({ type: "join", v: 1, room: "handover", name: "x", section: "", canHub: true, uploadKbps: 100_000, hasVoice: false, dedicated: true, resume: joined[0]!.resumeToken });
+    const m = await again.nextOf(["joined", "error"], 5000);
+    expect(m.type).toBe("joined");
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(shape(await treeVia(clients[1]!))).toBe(shape(before));
+  });
+
   it("refuses joins with 'unavailable' while Redis is away, leaves the members alone, and recovers when it is back", async () => {
     const a = await startServer({ redis: redis.url });
     const b = await startServer({ redis: redis.url });
