@@ -169,5 +169,7 @@ export function countPops(stats: ChoirNodeStats): PopCounts {
     out.conceal += pops.conceal;
     out.shifts += j.dropped + j.inserted + j.skipped + j.resets;
   }
+  // Frames the hear phase skipped or held moving past the tick (hear-phase.ts) shift the play-out too.
+  if (stats.hear) out.shifts += stats.hear.skipped + stats.hear.held;
   return out;
 }

@@ -5,6 +5,7 @@
  * child). Prints the tree, who hears whom, the per-pair delays and both runs' figures; with
  * --json the last line is one JSON object.
  */
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
@@ -14,7 +15,7 @@ import { RemoteNode } from "./remote-node.js";
 
 const USAGE = `usage: npm start -- [--singers N] [--fanout K] [--seconds S] [--frame-ms 2.5|5|10|20]
                      [--bitrate KBPS] [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]
-                     [--down-path forward|mix] [--compare-engines]
+                     [--down-path forward|mix] [--compare-engines] [--stats-file FILE]
        npm start -- --serve [--port 8080] [--singers N] [--fanout K]   (keep the choir singing; open the page)`;
 
 function fail(msg: string): never {
@@ -43,6 +44,7 @@ const { values } = (() => {
         "no-star": { type: "boolean" },
         "down-path": { type: "string" },
         "compare-engines": { type: "boolean" },
+        "stats-file": { type: "string" },
         json: { type: "boolean" },
         serve: { type: "boolean" },
         port: { type: "string" },
@@ -194,6 +196,8 @@ try {
     star = await runChoir({ singers, fanout, seconds, frameMs, bitrate, topology: "star", backend, recordDir: values["record-dir"], pool, log: (l) => out(`  … ${l}`) });
     printRun(star);
   }
+  // Every node's own stats at the end of each run (ChoirNodeStats), for a closer look.
+  if (values["stats-file"]) writeFileSync(values["stats-file"], JSON.stringify({ tree: tree.nodeStats, mix: mix?.nodeStats ?? null, star: star?.nodeStats ?? null }));
   out(`\nbackend ${tree.backend}; total ${fmt((performance.now() - started) / 1000)} s`);
   if (values["record-dir"]) out(`recordings in ${values["record-dir"]}`);
   const summary = {

@@ -12,7 +12,9 @@
  * direct child only, and only on the stream its parent mixed itself: how long after its tick
  * deadline the parent sent the packet, and how long the child's up frames wait in the parent's
  * jitter buffer beyond its target (negative: they come late), both in 10 µs units. A hub that
- * forwards a packet clears both (NO_TIMING). The phase is the sum of the sender's own tick moves
+ * forwards a packet clears the first (NO_TIMING) and writes into the second how many hubs have
+ * forwarded it (1 from the grandparent on, 2 from the hub above that...): a listener knows which
+ * of its streams comes from the top (runtime/hear-phase.ts). The phase is the sum of the sender's own tick moves
  * in samples, modulo 2^16: a child follows its parent's moves as they happen. The child aligns its
  * own tick from the three.
  *
@@ -43,12 +45,14 @@ export interface DownHeader {
   afterTickMs: number;
   /** Ms the receiver's frames wait at the sender beyond its jitter target; NaN when none. */
   slackMs: number;
+  /** Hubs that forwarded the packet (0: its sender mixed it), when known; 0 otherwise. */
+  hops: number;
   /** The sender's tick moves so far, samples mod 2^16. */
   phase: number;
 }
 
 export function newDownHeader(): DownHeader {
-  return { tag: 0, seq: 0, ts: 0, afterTickMs: Number.NaN, slackMs: Number.NaN, phase: 0 };
+  return { tag: 0, seq: 0, ts: 0, afterTickMs: Number.NaN, slackMs: Number.NaN, hops: 0, phase: 0 };
 }
 
 /**
@@ -86,12 +90,18 @@ export function phaseDelta(now: number, before: number): number {
   return d >= 0x8000 ? d - 0x10000 : d;
 }
 
-/** Clears the timing fields of a header in place (a packet being forwarded). */
+/** Hop counts beyond this are written as this (a tree is never so deep). */
+export const MAX_HOPS = 255;
+
+/** Clears the timing of a header in place and counts one more hop (a packet being forwarded). */
 export function clearDownTiming(p: Uint8Array): void {
+  const timed = p[9] !== 0x80 || p[10] !== 0;
+  const before = p[11] === 0 && p[12] >= 1 ? p[12] : 0;
+  const hops = timed ? 1 : Math.min(MAX_HOPS, before + 1);
   p[9] = 0x80;
   p[10] = 0;
-  p[11] = 0x80;
-  p[12] = 0;
+  p[11] = 0;
+  p[12] = hops;
 }
 
 /**
@@ -110,7 +120,9 @@ export function readDownHeader(p: Uint8Array, into: DownHeader): boolean {
   into.afterTickMs = signed === NO_TIMING ? Number.NaN : signed * UNIT_MS;
   const g = (p[11] << 8) | p[12];
   const sg = g >= 0x8000 ? g - 0x10000 : g;
-  into.slackMs = sg === NO_TIMING ? Number.NaN : sg * UNIT_MS;
+  const timed = signed !== NO_TIMING;
+  into.slackMs = timed && sg !== NO_TIMING ? sg * UNIT_MS : Number.NaN;
+  into.hops = !timed && sg >= 1 && sg <= MAX_HOPS ? sg : 0;
   into.phase = (p[13] << 8) | p[14];
   return true;
 }

@@ -27,6 +27,8 @@ export class DownStream {
   lastRxMs = 0;
   /** The origin hub's phase (down-header.ts) in the last packet: its moves move this stream. */
   phase = -1;
+  /** Hubs that forwarded its last packet on the way here (0: the parent's own mix). */
+  hops = 0;
   last: PopKind = "silence";
   constructor(backend: CodecBackend, frameMs: FrameMs, jb: Omit<JitterBufferOptions, "frameMs">) {
     this.jb = new JitterBuffer({ ...jb, frameMs });
@@ -102,6 +104,7 @@ export class DownStreams {
     // The hub that mixed this stream moved its ticks: its packets leave that much later or sooner.
     if (s.phase >= 0 && h.phase !== s.phase) s.jb.senderMoved(phaseDelta(h.phase, s.phase) / 48);
     s.phase = h.phase;
+    s.hops = h.hops;
     if (h.afterTickMs === h.afterTickMs) {
       this.primary = s;
       this.timedArrivalMs = arrivalMs;
@@ -153,6 +156,19 @@ export class DownStreams {
       if (k === "packet" || kind === "silence" || (k === "fec" && kind === "conceal")) kind = k;
     }
     return kind;
+  }
+
+  /**
+   * How long each stream's frame waited in its buffer beyond its target at the last pop, ms, by
+   * stream slot (0..maxStreams-1); NaN for a slot whose stream did not play a packet. `hops`:
+   * how many hubs forwarded each (its level above the parent; -1 for an empty slot).
+   */
+  slacksInto(out: Float64Array, hops: Int32Array): void {
+    for (let i = 0; i < this.streams.length && i < out.length; i++) {
+      const s = this.streams[i];
+      out[i] = s === null || s.last !== "packet" ? Number.NaN : s.jb.delayMs - s.jb.targetDelayMs;
+      hops[i] = s === null ? -1 : s.hops;
+    }
   }
 
   /** One frame of every stream's concealment, summed into `into`. Never throws. */

@@ -57,4 +57,12 @@ export interface HubEngineOptions {
   onForward?: (target: number, bytes: Uint8Array, length: number) => void;
   /** Redundant copies of the previous frame on outgoing streams; default "auto" (see defaults.ts). */
   redundancy?: "auto" | "on" | "off";
+  /**
+   * Hear the parent's streams in a phase of their own (the caller calls hear() once after each
+   * tick, when they are in: runtime/hear-phase.ts) instead of on the tick, which is set for the
+   * up path; then `hearOut` is valid after hear(). Only on the "forward" path, and only while
+   * every child takes forwarded streams (the parent's streams then feed nothing but what the
+   * singer hears); otherwise hear() hands on what the tick heard. Default false.
+   */
+  hearPhase?: boolean;
 }

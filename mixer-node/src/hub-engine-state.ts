@@ -8,9 +8,12 @@ import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } fro
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import type { HubLink } from "./hub-link.js";
 import type { JitterBufferOptions } from "./jitter-buffer.js";
+import { Limiter } from "./limiter.js";
 import { MixMinus } from "./mixer.js";
 import type { Timeline } from "./timeline.js";
 import type { HubEngineOptions, PacketSink, LinkTarget } from "./hub-engine-options.js";
+import { childStats, tickTimes } from "./hub-engine-parts.js";
+import type { HubEngineStats } from "./stats.js";
 
 export abstract class HubEngineState {
   readonly frameMs: FrameMs;
@@ -19,8 +22,17 @@ export abstract class HubEngineState {
   readonly mixer: MixMinus;
   /** The node's own voice for the next tick (ignored for a dedicated hub). */
   readonly voiceIn: Float32Array;
-  /** What the node's singer hears, after each tick. */
+  /** What the node's singer hears, after each tick (after each hear() with hearPhase). */
   readonly hearOut: Float32Array;
+  /** The parent's side is heard in hear() (HubEngineOptions.hearPhase). */
+  readonly hearPhase: boolean;
+  /** The last tick left the parent's streams to hear(). */
+  protected split = false;
+  /** hear() ran since the last tick. */
+  protected heard = false;
+  /** The parent's streams for hear(), and the limiter of what it hears. */
+  protected readonly earDown: Float32Array;
+  protected readonly earLimiter: Limiter | null;
 
   protected readonly encOpts: EncoderOptions;
   protected jbOpts: Omit<JitterBufferOptions, "frameMs">;
@@ -86,7 +98,10 @@ export abstract class HubEngineState {
       limiter: opts.limiter,
     });
     this.voiceIn = this.mixer.voiceIn;
-    this.hearOut = this.mixer.hearOut;
+    this.hearPhase = (opts.hearPhase ?? false) && this.downPath === "forward";
+    this.hearOut = this.hearPhase ? new Float32Array(this.frameSamples) : this.mixer.hearOut;
+    this.earDown = new Float32Array(this.hearPhase ? this.frameSamples : 0);
+    this.earLimiter = this.hearPhase && opts.limiter !== false ? new Limiter({ maxFrameSamples: this.frameSamples, ...(opts.limiter ?? {}) }) : null;
     this.scratch = new Float32Array(this.frameSamples);
     this.children = new Array<HubLink | null>(opts.maxChildren).fill(null);
     this.fading = new Array<HubLink | null>(opts.maxChildren).fill(null);
@@ -94,5 +109,43 @@ export abstract class HubEngineState {
     this.fadingSlots = new Int32Array(opts.maxChildren);
     this.measureTicks = opts.measureTicks ?? HUB_ENGINE_DEFAULTS.measureTicks;
     this.tickUs = new Float64Array(this.measureTicks ? (opts.tickTimeWindow ?? HUB_ENGINE_DEFAULTS.tickTimeWindow) : 0);
+  }
+
+  protected rebuildLists(): void {
+    let a = 0;
+    let f = 0;
+    let fw = 0;
+    for (let s = 0; s < this.children.length; s++) {
+      if (this.children[s]?.forward) fw++;
+      if (this.children[s]) this.activeSlots[a++] = s;
+      if (this.fading[s]) this.fadingSlots[f++] = s;
+    }
+    this.activeCount = a;
+    this.fadingCount = f;
+    this.forwardCount = fw;
+  }
+
+  /** Frees every codec object. The engine is unusable afterwards. */
+  destroy(): void {
+    for (const l of [this.parent, this.fadingParent, this.nextParent, this.crossFrom, ...this.children, ...this.fading]) l?.destroy();
+    this.parent = this.fadingParent = this.nextParent = this.crossFrom = null;
+    this.children.fill(null);
+    this.fading.fill(null);
+    this.rebuildLists();
+  }
+
+  toJSON(): HubEngineStats {
+    return {
+      backend: this.backend.name,
+      frameMs: this.frameMs,
+      downPath: this.downPath,
+      ticks: this.ticks,
+      tickUs: this.measureTicks ? tickTimes(this.tickUs, Math.min(this.ticks, this.tickUs.length)) : null,
+      unroutable: this.unroutable,
+      untimed: this.untimed,
+      parent: this.parent ? this.parent.toJSON() : null,
+      children: childStats(this.children),
+      mixer: this.mixer.toJSON(),
+    };
   }
 }

@@ -2,9 +2,8 @@ import { HubEngineState } from "./hub-engine-state.js";
 import { HubLink } from "./hub-link.js";
 import { DownStreams } from "./down-streams.js";
 import { ForwardProtect } from "./forward-protect.js";
-import { childStats, copyForForwarding, crossfade, pushWithRedundancy, slackOf, takeUpHeader, tickTimes } from "./hub-engine-parts.js";
+import { copyForForwarding, crossfade, pushWithRedundancy, slackOf, takeUpHeader } from "./hub-engine-parts.js";
 import { EngineError, type MixInput } from "./mixer.js";
-import type { HubEngineStats } from "./stats.js";
 import { TARGET_PARENT } from "./timeline.js";
 import type { HubEngineOptions, LinkTarget } from "./hub-engine-options.js";
 
@@ -229,11 +228,13 @@ export class HubEngine extends HubEngineState {
   tick(nowMs: number, leaveMs?: number): void {
     const t0 = this.measureTicks ? performance.now() : 0;
     const mixer = this.mixer;
-    if (this.crossFrom) crossfade(this.crossFrom, this.parent!, mixer.downIn, this.scratch, nowMs);
-    else if (this.fadingParent) this.fadeOut(this.fadingParent, mixer.downIn, "down");
-    else if (this.parent) this.pull(this.parent, mixer.downIn, "down", nowMs);
-    // Warm the prepared stream: its buffer keeps time and its decoder state follows, unheard.
-    if (this.nextParent) this.nextParent.last = this.nextParent.decodeNext(this.scratch, nowMs);
+    // With a hear phase and every child on forwarded streams, the parent's streams feed only what
+    // the singer hears: hear() takes them once they are in, after the tick.
+    const split = this.hearPhase && this.forwardCount === this.activeCount && (this.parent !== null || this.fadingParent !== null);
+    this.split = split;
+    this.heard = false;
+    if (split) mixer.downIn.fill(0);
+    else this.pullParent(mixer.downIn, nowMs);
     for (let i = 0; i < this.fadingCount; i++) {
       const slot = this.fadingSlots[i];
       this.fadeOut(this.fading[slot]!, mixer.childIn(slot), slot);
@@ -260,13 +261,72 @@ export class HubEngine extends HubEngineState {
       const c = this.children[slot]!;
       this.send(c, mixer.childDownOut(slot), slot, afterTick);
     }
+    if (this.crossFrom && !split) {
+      this.crossFrom.destroy();
+      this.crossFrom = null;
+    }
+    if ((this.fadingParent && !split) || this.fadingCount > 0) this.endFades(split);
+    // With a hear phase: what the tick heard is all there is to hear, unless hear() comes.
+    if (this.hearPhase && !split) this.hearOut.set(mixer.hearOut);
+    if (this.measureTicks) this.tickUs[this.ticks % this.tickUs.length] = (performance.now() - t0) * 1000;
+    this.ticks++;
+  }
+
+  /** The last tick left the parent's streams to hear() (HubEngineOptions.hearPhase). */
+  get hearPending(): boolean {
+    return this.split && !this.heard;
+  }
+
+  /**
+   * The hear phase (HubEngineOptions.hearPhase), once after each tick: when the tick left the
+   * parent's streams to it, decodes them and adds them to what the tick heard from below, into
+   * hearOut. `frames`, after the hear moved past the tick (runtime/hear-phase.ts): 1 passes over
+   * a frame of the parent's streams first (decoded, unheard), -1 holds them (conceals a frame
+   * rather than pop one). Neither allocates nor awaits.
+   */
+  hear(nowMs: number, frames = 0): void {
+    const ear = this.hearOut;
+    const below = this.mixer.hearOut;
+    if (!this.split || this.heard) return;
+    this.heard = true;
+    const d = this.earDown;
+    const p = this.parent;
+    const plain = p !== null && this.crossFrom === null && this.fadingParent === null;
+    if (plain && frames > 0) p.last = p.decodeNext(d, nowMs);
+    if (plain && frames < 0) p.concealInto(d);
+    else if (!this.pullParent(d, nowMs)) return ear.set(below);
+    const n = this.frameSamples;
+    for (let i = 0; i < n; i++) ear[i] = below[i] + d[i];
+    this.earLimiter?.process(ear, n);
     if (this.crossFrom) {
       this.crossFrom.destroy();
       this.crossFrom = null;
     }
-    if (this.fadingParent || this.fadingCount > 0) this.endFades();
-    if (this.measureTicks) this.tickUs[this.ticks % this.tickUs.length] = (performance.now() - t0) * 1000;
-    this.ticks++;
+    if (this.fadingParent) this.endFades(false);
+  }
+
+  /**
+   * How long each of the parent's streams waited in its buffer beyond its target at the last
+   * pop, ms, and how many hubs forwarded it, by stream slot (DownStreams.slacksInto); all NaN
+   * without a parent on this path.
+   */
+  hearSlacks(out: Float64Array, hops: Int32Array): void {
+    const s = this.parent?.streams ?? null;
+    if (s !== null) return s.slacksInto(out, hops);
+    out.fill(Number.NaN);
+    hops.fill(-1);
+  }
+
+  /** The parent's side of a frame into `into` (false when there is none). */
+  private pullParent(into: Float32Array, nowMs: number): boolean {
+    let any = true;
+    if (this.crossFrom) crossfade(this.crossFrom, this.parent!, into, this.scratch, nowMs);
+    else if (this.fadingParent) this.fadeOut(this.fadingParent, into, "down");
+    else if (this.parent) this.pull(this.parent, into, "down", nowMs);
+    else any = false;
+    // Warm the prepared stream: its buffer keeps time and its decoder state follows, unheard.
+    if (this.nextParent) this.nextParent.last = this.nextParent.decodeNext(this.scratch, nowMs);
+    return any;
   }
 
   private pull(link: HubLink, into: Float32Array, which: MixInput, nowMs: number): void {
@@ -279,7 +339,9 @@ export class HubEngine extends HubEngineState {
 
   private fadeOut(link: HubLink, into: Float32Array, which: MixInput): void {
     link.concealInto(into);
-    this.mixer.fadeNext(which, "out");
+    if (into !== this.earDown) return this.mixer.fadeNext(which, "out");
+    const n = into.length;
+    for (let i = 0; i < n; i++) into[i] *= 1 - (i + 1) / n;
   }
 
   /**
@@ -308,8 +370,8 @@ export class HubEngine extends HubEngineState {
   }
 
   /** After the tick that faded them out: free the old links, and the mixer slots nobody took. */
-  private endFades(): void {
-    if (this.fadingParent) {
+  private endFades(keepParent: boolean): void {
+    if (this.fadingParent && !keepParent) {
       this.fadingParent.destroy();
       this.fadingParent = null;
       if (!this.parent) this.mixer.setParent(false);
@@ -331,44 +393,6 @@ export class HubEngine extends HubEngineState {
     const l = this.newLink();
     if (this.downPath === "forward") l.streams = new DownStreams(this.backend, this.frameMs, this.jbOpts);
     return l;
-  }
-
-  private rebuildLists(): void {
-    let a = 0;
-    let f = 0;
-    let fw = 0;
-    for (let s = 0; s < this.children.length; s++) {
-      if (this.children[s]?.forward) fw++;
-      if (this.children[s]) this.activeSlots[a++] = s;
-      if (this.fading[s]) this.fadingSlots[f++] = s;
-    }
-    this.activeCount = a;
-    this.fadingCount = f;
-    this.forwardCount = fw;
-  }
-
-  /** Frees every codec object. The engine is unusable afterwards. */
-  destroy(): void {
-    for (const l of [this.parent, this.fadingParent, this.nextParent, this.crossFrom, ...this.children, ...this.fading]) l?.destroy();
-    this.parent = this.fadingParent = this.nextParent = this.crossFrom = null;
-    this.children.fill(null);
-    this.fading.fill(null);
-    this.rebuildLists();
-  }
-
-  toJSON(): HubEngineStats {
-    return {
-      backend: this.backend.name,
-      frameMs: this.frameMs,
-      downPath: this.downPath,
-      ticks: this.ticks,
-      tickUs: this.measureTicks ? tickTimes(this.tickUs, Math.min(this.ticks, this.tickUs.length)) : null,
-      unroutable: this.unroutable,
-      untimed: this.untimed,
-      parent: this.parent ? this.parent.toJSON() : null,
-      children: childStats(this.children),
-      mixer: this.mixer.toJSON(),
-    };
   }
 }
 

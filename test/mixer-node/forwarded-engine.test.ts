@@ -27,6 +27,81 @@ function toneDb(x: Float32Array, hz: number): number {
 }
 
 describe("HubEngine on the forwarded down path", () => {
+  it("with a hear phase the parent's streams are heard after the tick, each voice once and never one's own; a hear can skip or hold a frame of them", () => {
+    const backend = loadCodecBackend();
+    const opts = { backend, maxChildren: 2, frameMs: 10 as const, downPath: "forward" as const, redundancy: "off" as const, limiter: false as const, hearPhase: true };
+    const queue: (() => void)[] = [];
+    const names = ["R", "H", "A", "B"] as const;
+    const e: Record<string, HubEngine> = {};
+    const at = { now: 0 };
+    e.R = new HubEngine({ ...opts, onPacket: (t, b, n) => { const p = b.slice(0, n); queue.push(() => e.H.receive("parent", 0, 0, p, at.now)); } });
+    e.H = new HubEngine({
+      ...opts,
+      onPacket: (t, b, n, seq, ts) => {
+        const p = b.slice(0, n);
+        queue.push(() => (t === "parent" ? e.R.receive(0, seq, ts, p, at.now) : e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now)));
+      },
+      onForward: (t, b, n) => {
+        const p = b.slice(0, n);
+        e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now);
+      },
+    });
+    e.A = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(0, seq, ts, p, at.now)); } });
+    e.B = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(1, seq, ts, p, at.now)); } });
+    e.R.attachChild(0);
+    e.R.setChildForwarded(0, true);
+    e.H.attachParent();
+    e.H.attachChild(0);
+    e.H.attachChild(1);
+    e.H.setChildForwarded(0, true);
+    e.H.setChildForwarded(1, true);
+    e.A.attachParent();
+    e.B.attachParent();
+    const heardA = new Float32Array(N * 100);
+    const heardH = new Float32Array(N * 100);
+    // Frames the parent's stream gave (played or concealed in their place).
+    const played = () => {
+      const j = e.A.toJSON().parent!.jitter;
+      return j.played + j.concealed;
+    };
+    let skipGain = -1;
+    let holdGain = -1;
+    for (let f = 0; f < 320; f++) {
+      at.now = f * 10;
+      for (const name of names) {
+        const v = e[name].voiceIn;
+        const w = (2 * Math.PI * HZ[name]) / 48_000;
+        for (let i = 0; i < N; i++) v[i] = AMP * Math.sin(w * (f * N + i));
+      }
+      for (const name of names) {
+        e[name].tick(at.now);
+        for (const run of queue.splice(0)) run();
+      }
+      // The root has no parent: its tick heard everything, and it has nothing to wait for.
+      expect(e.R.hearPending).toBe(false);
+      expect(e.A.hearPending).toBe(true);
+      const before = played();
+      // Frame 300 skips a frame of the streams, frame 310 holds them (see HearPhase.shift).
+      for (const name of ["H", "A", "B"] as const) e[name].hear(at.now + 5, f === 300 ? 1 : f === 310 ? -1 : 0);
+      if (f === 300) skipGain = played() - before;
+      if (f === 310) holdGain = played() - before;
+      expect(e.A.hearPending).toBe(false);
+      if (f >= 200 && f < 300) {
+        heardA.set(e.A.hearOut, (f - 200) * N);
+        heardH.set(e.H.hearOut, (f - 200) * N);
+      }
+    }
+    // A leaf hears the root, its hub and its sibling once each, at their level, and not itself.
+    for (const voice of ["R", "H", "B"] as const) expect(Math.abs(toneDb(heardA, HZ[voice]) - AMP_DB)).toBeLessThan(1.5);
+    expect(toneDb(heardA, HZ.A)).toBeLessThan(AMP_DB - 40);
+    // The hub hears the root (its parent's stream, in the hear) and both leaves (from its tick).
+    for (const voice of ["R", "A", "B"] as const) expect(Math.abs(toneDb(heardH, HZ[voice]) - AMP_DB)).toBeLessThan(1.5);
+    expect(toneDb(heardH, HZ.H)).toBeLessThan(AMP_DB - 40);
+    expect(skipGain).toBe(2);
+    expect(holdGain).toBe(0);
+    for (const x of Object.values(e)) x.destroy();
+  });
+
   it("a leaf two levels down hears the root, its hub and its sibling at full level, and not itself; the hub forwards the root's stream packet by packet", () => {
     const backend = loadCodecBackend();
     const opts = { backend, maxChildren: 2, frameMs: 10 as const, downPath: "forward" as const, redundancy: "off" as const, limiter: false as const };

@@ -14,9 +14,21 @@ describe("forwarded down path: the packet header", () => {
     const h = newDownHeader();
     expect(readDownHeader(p, h)).toBe(true);
     expect([h.tag, h.seq, h.ts, h.afterTickMs, h.slackMs, h.phase]).toEqual([0xbeef, 65535, 0xfffffff0, 0.37, -1.25, 0xfedc]);
+    expect(h.hops).toBe(0);
     clearDownTiming(p);
     expect(readDownHeader(p, h)).toBe(true);
-    expect([h.tag, Number.isNaN(h.afterTickMs), Number.isNaN(h.slackMs)]).toEqual([0xbeef, true, true]);
+    expect([h.tag, Number.isNaN(h.afterTickMs), Number.isNaN(h.slackMs), h.hops, h.phase]).toEqual([0xbeef, true, true, 1, 0xfedc]);
+    // Each hub that forwards it again counts a hop.
+    clearDownTiming(p);
+    clearDownTiming(p);
+    expect(readDownHeader(p, h)).toBe(true);
+    expect(h.hops).toBe(3);
+    // A packet without timing and no count (what a hub that counts nothing sends): 1 hop from here.
+    const q = new Uint8Array(DOWN_HEADER_BYTES + 3);
+    writeDownHeader(q, 9, 1, 2, Number.NaN, Number.NaN, 0);
+    expect(readDownHeader(q, h) && h.hops).toBe(0);
+    clearDownTiming(q);
+    expect(readDownHeader(q, h) && h.hops).toBe(1);
   });
 
   it("refuses what is not one: short, wrong magic, tag 0, no Opus after the header", () => {

@@ -69,6 +69,7 @@ describe("per-input stats and metrics after slots were reused", () => {
       problems: { links: 0, signals: 0, server: 0, slots: 0 },
       clock: null,
       align: null,
+      hear: null,
       engine: engineStats,
       inputs,
       links: [],

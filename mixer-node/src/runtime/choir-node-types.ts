@@ -4,6 +4,7 @@
  */
 import type { JoinedMessage, MediaSettings, ReconnectPolicy } from "@choirmesh/protocol";
 import type { TickAlignerStats } from "./tick-aligner.js";
+import type { HearPhaseStats } from "./hear-phase.js";
 import type { CodecBackend, EncoderOptions } from "../codec/types.js";
 import type { HubEngineStats, NodeInputStats } from "../stats.js";
 import type { TickClockStats } from "../tick-clock.js";
@@ -37,6 +38,11 @@ export interface ChoirNodeOptions {
   token?: string;
   /** The singer's voice; silence when absent. */
   voice?: VoiceSource | null;
+  /**
+   * On the forwarded path, hear the parent's streams in a phase of their own after each tick
+   * (hear-phase.ts); default true (CHOIRMESH_HEAR_PHASE=0: on the tick, for comparisons).
+   */
+  hearPhase?: boolean;
   /** Keep what the node hears (and the full mix) in memory for this many seconds; 0 = off. */
   recordSeconds?: number;
   /** Child slots in the engine (default 64). */
@@ -75,6 +81,8 @@ export interface ChoirNodeStats {
   clock: TickClockStats | null;
   /** The tick alignment to the parent (forwarded down path only). */
   align: TickAlignerStats | null;
+  /** The hear phase (hear-phase.ts): where it sits after each tick, its moves. */
+  hear: HearPhaseStats | null;
   engine: HubEngineStats | null;
   /** The engine's inputs, each named after the peer on it now. */
   inputs: NodeInputStats[];

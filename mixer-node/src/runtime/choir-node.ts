@@ -10,6 +10,8 @@
  *      engine.tick() pops every jitter buffer, decodes (or conceals), mixes (mix-minus) and
  *      encodes the up mix for the parent and one down mix per child
  *   -> the engine's packet sink hands each packet to its PeerLink (sendOpus)
+ *   -> on the forwarded path, the parent's streams are heard in a phase of their own, once they
+ *      are in (node-loop.ts, hear-phase.ts: the parent's link reads again, engine.hear())
  *   -> what the singer hears (engine.hearOut) goes to the recorder.
  *
  * The node follows the signaling server: `joined` and `tree-update` give it its whole
@@ -29,7 +31,7 @@ import { SafeEmitter } from "@choirmesh/common/events";
 import { DefaultReconnectPolicy } from "@choirmesh/protocol";
 import type { JoinMessage, JoinedMessage, MediaSettings, TreeUpdateMessage } from "@choirmesh/protocol";
 import { nodeInputs } from "../stats.js";
-import { TickClock } from "../tick-clock.js";
+import type { TickClock } from "../tick-clock.js";
 import { INCIDENT, LINK_STATE, TARGET_NODE, Timeline } from "../timeline.js";
 import type { PeerLink } from "../transport/peer-link.js";
 import { NODE_DEFAULTS } from "./defaults.js";
@@ -37,10 +39,11 @@ import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
 import { LinkHealer, SignalingResume } from "./healing.js";
 import { NodeLinks } from "./node-links.js";
 import { Recorder } from "./recorder.js";
-import { NodeAlignment, type TickAligner } from "./tick-aligner.js";
+import type { TickAligner } from "./tick-aligner.js";
+import type { HearPhase } from "./hear-phase.js";
+import { startNodeLoop } from "./node-loop.js";
 import { SignalingClient } from "./signaling-client.js";
 
-/** Writes `length` samples of the singer's voice for absolute sample positions [abs, abs+length). */
 import { encoderOptionsFromMedia, type ChoirNodeEvents, type ChoirNodeOptions, type ChoirNodeStats, type NodeLinkInfo } from "./choir-node-types.js";
 
 export * from "./choir-node-types.js";
@@ -59,6 +62,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   absShift = 0;
   /** Aligns the ticks to the parent's on the forwarded down path (null on the "mix" path). */
   aligner: TickAligner | null = null;
+  /** The hear phase after each tick on the forwarded path (null on the "mix" path). */
+  hearPhase: HearPhase | null = null;
   /** Late ticks, concealment runs, jitter-buffer moves and link changes, on the wall clock. */
   readonly timeline = new Timeline(NODE_DEFAULTS.timelineEntries);
 
@@ -154,6 +159,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       hasVoice: this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice,
       encoder: encoderOptionsFromMedia(media),
       downPath: media.downPath ?? "mix",
+      hearPhase: this.opts.hearPhase ?? process.env.CHOIRMESH_HEAR_PHASE !== "0",
       onPacket: (target, bytes, length) => this.links!.send(target, bytes, length, this.frameSamples),
       // Forwarded packets are not frames of this node's numbering: they add no samples to it.
       onForward: (target, bytes, length) => this.links!.send(target, bytes, length, 0),
@@ -187,46 +193,13 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       },
       maxChildren,
     );
-    const voice = this.opts.voice ?? null;
-    const voiceIn = engine.voiceIn;
-    const links = this.links;
-    let lastTick = -1;
-    // The links are judged on the tick too, right after they read what waited: every
-    // checkEveryMs, without a timer (a wake-up) of their own.
-    const healEvery = Math.max(1, Math.round(this.healing.checkEveryMs / media.frameMs));
-    let healTicks = 0;
-    const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && voice !== null;
-    const alignment = engine.downPath === "forward" ? new NodeAlignment(media.frameMs) : null;
-    this.aligner = alignment?.aligner ?? null;
-    const clock = new TickClock(
-      {
-        periodMs: media.frameMs,
-        maxCatchUpTicks: Math.max(1, Math.ceil(NODE_DEFAULTS.catchUpMs / media.frameMs)),
-        deferLateMs: media.frameMs / 2,
-        onError: (err) => this.problem("tick", (err as Error)?.message ?? String(err)),
-        // A stall of a frame or more: every stream this node sends is late by as much.
-        onLate: (late, _due, now) => {
-          if (late >= media.frameMs) this.timeline.add(INCIDENT.tickLate, TARGET_NODE, now, late);
-        },
-      },
-      (k: number, deadline: number) => {
-        // Ticks the clock skipped after a stall are frames lost to every listener: say so on the wire.
-        if (lastTick >= 0 && k > lastTick + 1) links.skipFrames(k - lastTick - 1, this.frameSamples);
-        lastTick = k;
-        const abs = this.absOrigin + k * this.frameSamples + this.absShift;
-        if (hasVoice) voice!.render(abs, voiceIn, this.frameSamples);
-        links.drain();
-        engine.tick(deadline);
-        if (alignment !== null) this.absShift += alignment.afterTick(engine, clock, deadline);
-        if (this.recorder) this.recorder.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
-        if (++healTicks >= healEvery) {
-          healTicks = 0;
-          this.healer?.tick(performance.now());
-        }
-      },
-    );
+    const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && this.opts.voice != null;
+    const hooks = { healEveryMs: this.healing.checkEveryMs, healTick: (now: number) => this.healer?.tick(now), problem: (w: string, m: string) => this.problem(w, m) };
+    const loop = startNodeLoop(this, hooks, engine, this.links, hasVoice ? this.opts.voice! : null);
+    this.aligner = loop.alignment?.aligner ?? null;
+    this.hearPhase = loop.hear;
+    const clock = loop.clock;
     this.clock = clock;
-    clock.start();
     // Tick k's frame is stamped with its deadline, origin + (k+1)·F, on the absolute clock.
     this.absOrigin = Math.round((performance.timeOrigin + clock.deadline(0)) * 48);
     const seconds = this.opts.recordSeconds ?? 0;
@@ -358,6 +331,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       problems: { ...this.problems },
       clock: this.clock?.toJSON() ?? null,
       align: this.aligner?.toJSON() ?? null,
+      hear: this.hearPhase?.toJSON() ?? null,
       engine,
       inputs: nodeInputs(engine, this.parentId, (slot) => links?.peerAtSlot(slot) ?? null),
       links: this.linkInfo(),

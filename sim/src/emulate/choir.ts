@@ -3,7 +3,8 @@
  * (mixer-node: jitter buffers, Opus decode, mix-minus, Opus encode) ticking at its own phase; its
  * packets cross the virtual links as delivery events; singers sing their signature voice (or
  * silence) and listeners record what they hear, stamped on the absolute sample clock exactly as
- * the node runtime stamps them (tick k's frame, voice and hearing alike, at the tick's time).
+ * the node runtime stamps them (tick k's frame at the tick's time; on the forwarded path, what a
+ * node hears at its hear phase's time, runtime/node-loop.ts).
  */
 import { median, quantileSorted } from "@choirmesh/common/quantiles";
 import { HubEngine, type LinkTarget } from "@choirmesh/mixer-node/hub-engine";
@@ -11,6 +12,7 @@ import type { CodecBackend, EncoderOptions, FrameMs } from "@choirmesh/mixer-nod
 import { SignatureVoice } from "@choirmesh/mixer-node/signature";
 import { Recorder } from "@choirmesh/mixer-node/runtime/recorder";
 import { NodeAlignment } from "@choirmesh/mixer-node/runtime/tick-aligner";
+import { HearPhase } from "@choirmesh/mixer-node/runtime/hear-phase";
 import type { Rng } from "../ports.js";
 import { EventQueue, type SimEvent } from "./scheduler.js";
 import { transitMs, type LinkParams } from "./network.js";
@@ -102,16 +104,17 @@ export interface ChoirResult {
 
 const TICK = 0;
 const DELIVER = 1;
+const HEAR = 2;
 
 interface Ev extends SimEvent {
-  kind: typeof TICK | typeof DELIVER;
+  kind: typeof TICK | typeof DELIVER | typeof HEAR;
   node: number;
   /** DELIVER: which input of `node`: -1 parent, else the child's slot. */
   from: number;
   seq: number;
   ts: number;
   payload: Uint8Array | null;
-  /** TICK: tick number. */
+  /** TICK, HEAR: tick number. */
   k: number;
 }
 
@@ -142,6 +145,10 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
   const forward = opts.downPath === "forward";
   // Per node on the forwarded path: its tick alignment, and how far it moved its ticks (ms, and samples).
   const alignments = plan.nodes.map(() => (forward ? new NodeAlignment(F) : null));
+  // ...its hear phase, and the tick whose hear is due (-1: none), with that frame's place.
+  const hears = plan.nodes.map(() => (forward ? new HearPhase(F) : null));
+  const hearDue = new Int32Array(n).fill(-1);
+  const hearAbs = new Float64Array(n);
   const shiftMs = new Float64Array(n);
   const absShift = new Float64Array(n);
   const engines: HubEngine[] = plan.nodes.map((spec, i) => {
@@ -174,6 +181,7 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
       hasVoice: spec.hasVoice,
       encoder: opts.encoder,
       downPath: forward ? "forward" : "mix",
+      hearPhase: forward,
       onPacket: send,
       // A forwarded packet leaves on arrival, not after a tick's processing.
       onForward: (target, bytes, length) => send(target, bytes, length, 0, 0, 0),
@@ -205,6 +213,25 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
   let ticks = 0;
   let nextProgress = 0;
   const progressEvery = EMULATE_DEFAULTS.progressEveryS * 1000;
+  const hear = (i: number, t: number): void => {
+    hearDue[i] = -1;
+    const engine = engines[i];
+    const phase = hears[i]!;
+    engine.hear(t, phase.takeFrames());
+    engine.hearSlacks(phase.slacks, phase.hops);
+    phase.observe(t);
+    if (plan.nodes[i].listen && t >= warmupMs) record(i, hearAbs[i]);
+  };
+  const record = (i: number, abs: number): void => {
+    let rec = recorders.get(i);
+    if (!rec) {
+      rec = new Recorder(recordS, abs);
+      recorders.set(i, rec);
+      playout.set(i, new Map());
+    }
+    rec.write(abs, engines[i].hearOut, null);
+    samplePlayout(engines[i], children[i], plan.nodes[i].parent >= 0, playout.get(i)!);
+  };
   for (let e = q.pop(); e !== null; e = q.pop()) {
     const engine = engines[e.node];
     if (e.kind === DELIVER) {
@@ -212,6 +239,12 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
       continue;
     }
     const i = e.node;
+    if (e.kind === HEAR) {
+      if (hearDue[i] === e.k) hear(i, e.t);
+      continue;
+    }
+    // One hear per tick: the tick before's, when it is not done yet.
+    if (hearDue[i] >= 0) hear(i, e.t);
     const abs = ABS_ORIGIN + plan.nodes[i].phaseSamples + e.k * FS + absShift[i];
     voices[i]?.render(abs, engine.voiceIn, FS);
     const a = performance.now();
@@ -220,20 +253,21 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
     if (ticks < totalTicks) tickUs[ticks] = us;
     if (i === busiest) busiestUs.push(us);
     ticks++;
-    if (plan.nodes[i].listen && e.t >= warmupMs) {
-      let rec = recorders.get(i);
-      if (!rec) {
-        rec = new Recorder(recordS, abs);
-        recorders.set(i, rec);
-        playout.set(i, new Map());
-      }
-      rec.write(abs, engine.hearOut, null);
-      samplePlayout(engine, children[i], plan.nodes[i].parent >= 0, playout.get(i)!);
-    }
     const al = alignments[i];
     if (al !== null) {
       const moved = al.afterTick(engine, { shift: (ms: number) => (shiftMs[i] += ms) }, e.t, e.t + proc);
       absShift[i] += moved;
+      if (moved !== 0) hears[i]!.ticksMoved(moved / 48);
+    }
+    const phase = hears[i];
+    if (phase === null || !engine.hearPending) {
+      if (plan.nodes[i].listen && e.t >= warmupMs) record(i, abs);
+    } else {
+      // The hear after this tick, at the phase's offset after the tick's deadline (as moved now).
+      const deadline = (plan.nodes[i].phaseSamples + e.k * FS) / 48 + shiftMs[i];
+      hearDue[i] = e.k;
+      hearAbs[i] = ABS_ORIGIN + plan.nodes[i].phaseSamples + e.k * FS + absShift[i] + phase.offsetSamples;
+      q.push({ t: Math.max(e.t, deadline + phase.offsetMs), order: 0, kind: HEAR, node: i, from: 0, seq: 0, ts: 0, payload: null, k: e.k });
     }
     const next = Math.max(e.t, (plan.nodes[i].phaseSamples + (e.k + 1) * FS) / 48 + shiftMs[i]);
     if (next < endMs) q.push({ t: next, order: 0, kind: TICK, node: i, from: 0, seq: 0, ts: 0, payload: null, k: e.k + 1 });
