@@ -16,7 +16,7 @@ import { startSignalingServer, type SignalingServer } from "@choirmesh/signaling
 import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
 import { RemoteNode, type RemoteRecording } from "./remote-node.js";
 import { writeWav } from "./wav.js";
-import { countMoves, countPops, fitHops, pathHubs, waitForSteadyPlayout, type SettleOptions } from "./choir-stats.js";
+import { countMoves, countPops, fitHops, fitHopsBelowRoot, pathHubs, waitForSteadyPlayout, type SettleOptions } from "./choir-stats.js";
 
 export type Topology = "tree" | "star";
 
@@ -92,11 +92,13 @@ export interface ChoirRunResult {
   /**
    * Least squares of pair delay on the hubs up and the levels down (choir-stats.ts, fitHops):
    * what a mixing hub adds on the way up, what a level of the down path adds (NaN when the tree
-   * cannot tell them apart), and the intercept.
+   * cannot tell them apart), and the intercept. With a hear phase (forwarded path) a third
+   * regressor: what meeting below the root adds (fitHopsBelowRoot; NaN otherwise).
    */
   perHopMs: number;
   downLevelMs: number;
   baseMs: number;
+  belowRootMs: number;
   setupMs: number;
   concealedShare: number;
   /**
@@ -249,7 +251,8 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     const heardPairs = pairs.filter((p) => p.heard);
     const delays = heardPairs.map((p) => p.delayMs).sort((x, y) => x - y);
     // What a hub adds on the way up and a level on the way down: least squares over the pairs.
-    const { perHopMs, downLevelMs, baseMs } = fitHops(heardPairs);
+    const hearPhase = post.some((p) => p.stats.hear != null);
+    const { perHopMs, downLevelMs, baseMs, belowRootMs = Number.NaN } = hearPhase ? fitHopsBelowRoot(heardPairs) : fitHops(heardPairs);
 
     // Concealment, tick lateness, CPU and jitter-buffer delay over the recording window.
     let frames = 0;
@@ -297,6 +300,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       perHopMs,
       downLevelMs,
       baseMs,
+      belowRootMs,
       setupMs,
       concealedShare: frames > 0 ? concealed / frames : 0,
       playoutShifts: shifts,

@@ -93,6 +93,43 @@ export interface HopFit {
   perHopMs: number;
   /** What each level of the down path adds, ms; NaN when the pairs cannot tell it from perHopMs. */
   downLevelMs: number;
+  /**
+   * What a pair that meets below the root adds, ms (fitHopsBelowRoot: the wait of a stream that
+   * comes in before the top one, runtime/hear-phase.ts); absent from fitHops.
+   */
+  belowRootMs?: number;
+}
+
+/**
+ * Least squares of pair delay on the hubs up, the levels down and whether the pair meets below
+ * the root (three regressors and an intercept: the forwarded path with a hear phase). Falls back
+ * to fitHops when no pair meets below the root or every pair does.
+ */
+export function fitHopsBelowRoot(pairs: readonly { up: number; down: number; meetsAtRoot: boolean; delayMs: number }[]): HopFit {
+  const below = pairs.filter((p) => !p.meetsAtRoot).length;
+  if (below === 0 || below === pairs.length) return { ...fitHops(pairs), belowRootMs: Number.NaN };
+  // Normal equations, 4 x 4, by Gaussian elimination with partial pivoting.
+  const a = [0, 1, 2, 3].map(() => [0, 0, 0, 0, 0]);
+  for (const p of pairs) {
+    const x = [1, p.up, p.down, p.meetsAtRoot ? 0 : 1];
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 4; j++) a[i][j] += x[i] * x[j];
+      a[i][4] += x[i] * p.delayMs;
+    }
+  }
+  for (let c = 0; c < 4; c++) {
+    let piv = c;
+    for (let r = c + 1; r < 4; r++) if (Math.abs(a[r][c]) > Math.abs(a[piv][c])) piv = r;
+    if (Math.abs(a[piv][c]) < 1e-9) return { ...fitHops(pairs), belowRootMs: Number.NaN };
+    [a[c], a[piv]] = [a[piv], a[c]];
+    for (let r = 0; r < 4; r++) {
+      if (r === c) continue;
+      const f = a[r][c] / a[c][c];
+      for (let k = c; k < 5; k++) a[r][k] -= f * a[c][k];
+    }
+  }
+  const b = a.map((row, i) => row[4] / row[i]);
+  return { baseMs: b[0], perHopMs: b[1], downLevelMs: b[2], belowRootMs: b[3] };
 }
 
 /**

@@ -112,7 +112,9 @@ function printRun(r: ChoirRunResult): void {
   out(
     `  heard all: ${r.heardAll}; own voice at most ${fmt(r.selfLeakDb)} dB; root mix holds every voice: ${r.rootMixHasAll}; ` +
       `delay p50 ${fmt(r.latencyMs.p50)} / p95 ${fmt(r.latencyMs.p95)} / max ${fmt(r.latencyMs.max)} ms; ` +
-      `per hub hop up ${fmt(r.perHopMs)} ms, per level down ${fmt(r.downLevelMs)} ms (base ${fmt(r.baseMs)} ms)`,
+      `per hub hop up ${fmt(r.perHopMs)} ms, per level down ${fmt(r.downLevelMs)} ms` +
+      (Number.isFinite(r.belowRootMs) ? `, meeting below the root ${fmt(r.belowRootMs)} ms` : "") +
+      ` (base ${fmt(r.baseMs)} ms)`,
   );
   out(
     `  concealed ${fmt(r.concealedShare * 100, 2)}% of frames; play-out shifts ${r.playoutShifts}, skipped ticks ${r.skippedTicks} while recording; tick lateness p99 ${fmt(r.tickLateP99Ms)} ms; ` +
@@ -208,6 +210,7 @@ try {
     latencyMs: { p50: Number(tree.latencyMs.p50.toFixed(1)), p95: Number(tree.latencyMs.p95.toFixed(1)), max: Number(tree.latencyMs.max.toFixed(1)) },
     perHopMs: Number(tree.perHopMs.toFixed(1)),
     downLevelMs: Number.isFinite(tree.downLevelMs) ? Number(tree.downLevelMs.toFixed(1)) : null,
+    belowRootMs: Number.isFinite(tree.belowRootMs) ? Number(tree.belowRootMs.toFixed(1)) : null,
     moves: tree.moves,
     star: star
       ? {

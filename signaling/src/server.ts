@@ -122,7 +122,7 @@ export async function startSignalingServer(start: StartOptions = {}): Promise<Si
   // The planner prices hubs with the engine's measured hop for the rooms' frame and down path.
   const hop = engineHopFor(opts.media.frameMs, opts.media.downPath ?? "mix");
   const forwardedDown = (opts.media.downPath ?? "mix") === "forward";
-  opts.planner = { moveCooldownMs: SERVER_MOVE_COOLDOWN_MS, now: clock, hubDelayMs: hop.hubDelayMs, downLevelMs: hop.downLevelMs, forwardedDown, ...opts.planner };
+  opts.planner = { moveCooldownMs: SERVER_MOVE_COOLDOWN_MS, now: clock, hubDelayMs: hop.hubDelayMs, downLevelMs: hop.downLevelMs, belowRootMs: hop.belowRootMs, forwardedDown, ...opts.planner };
   if (opts.logLevel) setLogLevel(opts.logLevel, log.name);
   if (!(opts.maxMessageBytes < opts.maxTransportBytes)) throw new Error("maxMessageBytes must be below maxTransportBytes");
   if (opts.redis !== undefined && givenStore !== undefined) throw new Error("a cluster (redis) keeps its rooms in Redis: no store option");

@@ -59,7 +59,7 @@ export function parseEmulateArgs(argv: string[]): EmulateCliArgs {
 export function emulateTable(r: EmulateResult): string {
   const lines = [
     `${r.singers} singers, ${r.region}, seed ${r.seed}: ${r.voices} voiced singers, ${r.pairsMeasured} directed pairs, ${r.seconds} virtual s per topology (${r.recordSeconds} s recorded), Opus ${r.backend}, ${r.frameMs} ms frames; star at ${r.centralServer}`,
-    `${r.downPath} down path; model hub: ${r.model.hubMs} ms per hop up, ${r.model.downLevelMs} ms per level down`,
+    `${r.downPath} down path; model hub: ${r.model.hubMs} ms per hop up, ${r.model.downLevelMs} ms per level down, ${r.model.belowRootMs} ms below the root`,
     "topology  heard     mouth-to-ear p50/p95   emulated p50/p95   model p50/p95   error (median rel, p50)   per hop emu/model   wall",
   ];
   for (const [name, t] of Object.entries(r.topologies)) {

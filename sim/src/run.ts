@@ -81,7 +81,7 @@ function uploadCurve(values: ArrayLike<number>): Array<[number, number]> {
 }
 
 export function newPlanner(timing: EngineTiming): PlannerLike {
-  return new TreePlanner({ streamKbps: timing.streamKbps, hubDelayMs: hubDelayMs(timing), downLevelMs: downLevelMs(timing), forwardedDown: timing.downPath === "forward" });
+  return new TreePlanner({ streamKbps: timing.streamKbps, hubDelayMs: hubDelayMs(timing), downLevelMs: downLevelMs(timing), belowRootMs: timing.belowRootMs, forwardedDown: timing.downPath === "forward" });
 }
 
 export function runModel(opts: RunOptions): RunResult {

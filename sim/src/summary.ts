@@ -34,7 +34,7 @@ function pad(s: string | number, w: number): string {
 
 export function summaryTable(r: RunResult): string {
   const lines = [
-    `${r.singers} singers, region ${r.region}, seed ${r.seed}; hub hop ${r.timing.hubDelayMs} ms up, ${r.timing.downLevelMs} ms a level down (${r.timing.downPath}); ${r.pairsSampled.all} sampled pairs, ${r.pairsSampled.neighbours} neighbour pairs, ${r.pairsSampled.section} section pairs`,
+    `${r.singers} singers, region ${r.region}, seed ${r.seed}; hub hop ${r.timing.hubDelayMs} ms up, ${r.timing.downLevelMs} ms a level down, ${r.timing.belowRootMs} ms below the root (${r.timing.downPath}); ${r.pairsSampled.all} sampled pairs, ${r.pairsSampled.neighbours} neighbour pairs, ${r.pairsSampled.section} section pairs`,
     `${"topology".padEnd(9)}${pad("p50", 8)}${pad("p95", 8)}${pad("p99", 8)}${pad("max", 8)}${pad("<30ms", 8)}${pad("nb p50", 8)}${pad("nb<30", 8)}${pad("sec p50", 9)}${pad("up max", 10)}${pad("overload", 10)}${pad("servers", 9)}${pad("cores", 8)}`,
   ];
   for (const name of TOPOLOGY_NAMES) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitHops, pathHubs } from "@choirmesh/client/choir-stats";
+import { fitHops, fitHopsBelowRoot, pathHubs } from "@choirmesh/client/choir-stats";
 import type { TreeMessage } from "@choirmesh/protocol";
 
 //   r
@@ -45,6 +45,27 @@ describe("the hubs between two singers, up and down", () => {
     expect(f.perHopMs).toBeCloseTo(16, 9);
     expect(f.downLevelMs).toBeCloseTo(3, 9);
     expect(f.baseMs).toBeCloseTo(10, 9);
+  });
+
+  it("fits what meeting below the root adds too, exactly on exact data; without such pairs, as fitHops", () => {
+    const rows: [number, number, boolean][] = [
+      [1, 0, true],
+      [2, 1, true],
+      [0, 0, false],
+      [1, 0, false],
+      [0, 1, true],
+      [1, 1, false],
+      [2, 0, true],
+      [0, 2, false],
+    ];
+    const pairs = rows.map(([up, down, meetsAtRoot]) => ({ up, down, meetsAtRoot, delayMs: 10 + 5 * up + 1.5 * down + (meetsAtRoot ? 0 : 4) }));
+    const f = fitHopsBelowRoot(pairs);
+    expect(f.perHopMs).toBeCloseTo(5, 9);
+    expect(f.downLevelMs).toBeCloseTo(1.5, 9);
+    expect(f.belowRootMs).toBeCloseTo(4, 9);
+    expect(f.baseMs).toBeCloseTo(10, 9);
+    const atRoot = pairs.map((p) => ({ ...p, meetsAtRoot: true, delayMs: 10 + 5 * p.up + 1.5 * p.down }));
+    expect(fitHopsBelowRoot(atRoot)).toEqual({ ...fitHops(atRoot), belowRootMs: NaN });
   });
 
   it("falls back to one slope on all hubs when up and down never vary apart", () => {

@@ -73,6 +73,23 @@ describe("delay model", () => {
     expect(treeDiameterMs({ ...fwd, downMs: () => 20 }, "R")).toBe(7 + 10 + 5 + 20 + 2);
   });
 
+  it("with a hear phase, a pair that meets below the root waits for the top stream; the diameter too", () => {
+    const fwd: TreeDiameterView<string> = {
+      ...view,
+      downMs: () => 3,
+      belowRootMs: () => 4,
+      children: (n) => Object.keys(parent).filter((k) => parent[k] === n),
+      hasVoice: () => true,
+    };
+    expect(treePairDelayMs(fwd, "C", "B")).toBe(2 + 10 + 5 + 10 + 7); // meet at R: no wait
+    expect(treePairDelayMs(fwd, "R", "C")).toBe(5 + 3 + 2);
+    expect(treePairDelayMs(fwd, "C", "A")).toBe(2 + 4); // A hears its child, at A's hear phase
+    expect(treePairDelayMs(fwd, "A", "C")).toBe(2 + 4); // A's own stream waits at C for R's
+    expect(treeDiameterMs(fwd, "R")).toBe(34);
+    // A dear wait below the root makes the A-C pair the worst.
+    expect(treeDiameterMs({ ...fwd, belowRootMs: () => 40 }, "R")).toBe(2 + 40);
+  });
+
   it("planner pair delay uses its own link estimates", () => {
     const p = new TreePlanner();
     p.addNode(node("r", 4, { location: { lat: 48.85, lon: 2.35 } }));

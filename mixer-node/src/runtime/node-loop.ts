@@ -46,13 +46,16 @@ export function startNodeLoop(host: LoopHost, hooks: LoopHooks, engine: HubEngin
   const hasVoice = voice !== null;
   const alignment = engine.downPath === "forward" ? new NodeAlignment(frameMs) : null;
   const phase = engine.hearPhase ? new HearPhase(frameMs) : null;
-  // The hear after tick k: its frame's place on the absolute clock.
+  // The hear after tick k: when it is planned, and its frame's place on the absolute clock.
+  let hearAt = 0;
   let hearAbs = 0;
   let hearTimer: NodeJS.Timeout | null = null;
   let hearParent: unknown = null;
   const hear = (): void => {
     hearTimer = null;
-    const now = performance.now();
+    // Its planned time, as a tick runs at its deadline: a timer that fires late (a busy core)
+    // makes the streams look no longer held than they are. A hear run early by the next tick: now.
+    const now = Math.min(performance.now(), hearAt);
     links.parent?.link.drain();
     links.incoming?.link.drain();
     engine.hear(now, phase?.takeFrames() ?? 0);
@@ -99,7 +102,8 @@ export function startNodeLoop(host: LoopHost, hooks: LoopHooks, engine: HubEngin
       if (phase === null || !engine.hearPending) host.recorder?.write(abs, engine.hearOut, hasVoice ? voiceIn : null);
       else {
         hearAbs = host.absOrigin + k * frameSamples + host.absShift + phase.offsetSamples;
-        const wait = clock.deadline(k) + phase.offsetMs - performance.now();
+        hearAt = clock.deadline(k) + phase.offsetMs;
+        const wait = hearAt - performance.now();
         // Whole milliseconds, rounded up: a hear that runs early finds the streams not yet in.
         hearTimer = setTimeout(hear, wait > 0 ? Math.ceil(wait) : 0);
       }

@@ -60,6 +60,7 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   maxFanout: 32,
   hubDelayMs: hubDelayFromTiming(),
   downLevelMs: hubDelayFromTiming(),
+  belowRootMs: 0,
   forwardedDown: false,
   defaultAccessMs: 3,
   dedicatedAccessMs: 0.5,

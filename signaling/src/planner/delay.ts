@@ -21,6 +21,10 @@
  * a hub strictly between L and b only forwards what comes from above (downMs, the per-level
  * figure). Without downMs both halves cost hubMs (the re-encoding path), and delay(a, b) is
  * symmetric.
+ *
+ * With a hear phase (runtime/hear-phase.ts) a listener hears all its streams at once, just after
+ * the one from the top of the tree: a pair that meets below the root waits for it, belowRootMs
+ * (less than a frame; the engine's measured figure, planner/engine-timing.ts).
  */
 
 export interface TreeDelayView<N> {
@@ -33,6 +37,8 @@ export interface TreeDelayView<N> {
   hubMs(n: N): number;
   /** Delay a stream takes passing through hub n on its way down; default hubMs. */
   downMs?(n: N): number;
+  /** What a pair that meets at n, not the root, waits for the top stream (a hear phase); default 0. */
+  belowRootMs?(n: N): number;
 }
 
 /** Mouth-to-ear delay from speaker a to listener b along the tree; Infinity when they share no root. */
@@ -71,6 +77,7 @@ export function treePairDelayMs<N>(view: TreeDelayView<N>, a: N, b: N): number {
   }
   // x is the LCA: a hub passed unless it is one of the endpoints.
   if (x !== a && x !== b) total += view.hubMs(x);
+  if (view.belowRootMs && view.parent(x) !== null) total += view.belowRootMs(x);
   return total;
 }
 
@@ -107,9 +114,11 @@ export function treeDiameterMs<N>(view: TreeDiameterView<N>, root: N): number {
       else if (d > d2) d2 = d;
     }
     const cross = u1c !== null && u1c === d1c ? Math.max(u1 + d2, u2 + d1) : u1 + d1;
-    if (cross > -Infinity) diameter = Math.max(diameter, cross + view.hubMs(n));
+    // Pairs that meet at n, not the root, wait for the top stream (a hear phase).
+    const wait = view.belowRootMs && view.parent(n) !== null ? view.belowRootMs(n) : 0;
+    if (cross > -Infinity) diameter = Math.max(diameter, cross + view.hubMs(n) + wait);
     // n speaks to a voice below it, or listens to one: no hub at n.
-    if (view.hasVoice(n)) diameter = Math.max(diameter, u1, d1);
+    if (view.hasVoice(n)) diameter = Math.max(diameter, u1 + wait, d1 + wait);
     up.set(n, Math.max(view.hasVoice(n) ? 0 : -Infinity, u1 + view.hubMs(n)));
     dn.set(n, Math.max(view.hasVoice(n) ? 0 : -Infinity, d1 + down(n)));
   }

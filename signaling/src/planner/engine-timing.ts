@@ -1,11 +1,12 @@
 /**
  * The engine's timing as measured live: the one source that the planner (a room's options), the
  * simulator and the emulator read. perHopMs is what a mixing hub adds on the way up (and where a
- * pair meets), downLevelMs what each level adds on the way down; both are the demo's regression
- * of pair delay over the hubs each pair passes (`npm start -- --singers 9 --fanout 2 --json`,
- * `--frame-ms` for the other frames, `--down-path mix` for the engine before), on two shared
- * cores over loopback. Frames not measured on the current engine fall back to the formula
- * (hubDelayFromTiming) and say so in `source`.
+ * pair meets), downLevelMs what each level adds on the way down, belowRootMs what a pair that
+ * meets below the root waits for the top stream (the hear phase, runtime/hear-phase.ts); all
+ * three are the demo's regression of pair delay over the hubs each pair passes (`npm start --
+ * --singers 9 --fanout 2 --json`, `--frame-ms` for the other frames, `--down-path mix` for the
+ * engine before), on two shared cores over loopback. Frames not measured on the current engine
+ * fall back to the formula (hubDelayFromTiming; half a frame below the root) and say so in `source`.
  */
 import { hubDelayFromTiming } from "./defaults.js";
 
@@ -14,32 +15,37 @@ export type DownPath = "forward" | "mix";
 export interface MeasuredHop {
   perHopMs: number;
   downLevelMs: number;
+  /** 0 where nodes hear on their tick (the re-encoding engine). */
+  belowRootMs: number;
   /** The runs the figures are the medians of. */
   runs: string;
 }
 
 export const MEASURED_ENGINE_TIMING: Readonly<Record<DownPath, Readonly<Partial<Record<number, MeasuredHop>>>>> = Object.freeze({
   forward: Object.freeze({
-    5: { perHopMs: 6.9, downLevelMs: 3.0, runs: "3 runs: 6.9 / 3.0, 7.1 / 2.8, 6.7 / 3.2" },
-    10: { perHopMs: 7.2, downLevelMs: 6.9, runs: "3 runs: 7.2 / 6.5, 7.0 / 6.9, 7.8 / 7.8" },
-    20: { perHopMs: 6.5, downLevelMs: 16.5, runs: "3 runs: 6.5 / 16.7, 6.8 / 15.7, 6.2 / 16.5" },
+    // With the hear phase (runtime/hear-phase.ts): up / down / below the root, ms.
+    5: { perHopMs: 7.1, downLevelMs: 2.1, belowRootMs: 2.0, runs: "3 runs: 7.1 / 2.0 / 2.0, 7.0 / 2.1 / 1.0, 7.1 / 2.2 / 2.0" },
+    10: { perHopMs: 6.4, downLevelMs: 2.9, belowRootMs: 2.1, runs: "3 runs: 6.4 / 2.9 / 3.9, 5.8 / 2.6 / 2.1, 6.5 / 4.6 / 1.5" },
+    20: { perHopMs: 7.2, downLevelMs: 5.4, belowRootMs: 8.9, runs: "3 runs: 7.3 / 5.0 / 8.9, 6.1 / 6.7 / 6.9, 7.2 / 5.4 / 9.3" },
   }),
   mix: Object.freeze({
-    10: { perHopMs: 15.3, downLevelMs: 14.7, runs: "3 runs (--compare-engines): 15.5 / 14.7, 15.2 / 14.2, 15.3 / 16.7" },
+    10: { perHopMs: 15.3, downLevelMs: 14.7, belowRootMs: 0, runs: "3 runs (--compare-engines): 15.5 / 14.7, 15.2 / 14.2, 15.3 / 16.7" },
   }),
 });
 
 export interface EngineHop {
   hubDelayMs: number;
   downLevelMs: number;
+  belowRootMs: number;
   source: string;
 }
 
 /** What a hub costs up and down for a room's frame and down path. */
 export function engineHopFor(frameMs: number, downPath: DownPath = "forward"): EngineHop {
   const m = MEASURED_ENGINE_TIMING[downPath][frameMs];
-  if (m) return { hubDelayMs: m.perHopMs, downLevelMs: m.downLevelMs, source: `measured live (${downPath}, ${frameMs} ms frames; ${m.runs})` };
-  // Not measured: the re-encoding engine's formula, both ways (an upper bound for "forward").
+  if (m) return { hubDelayMs: m.perHopMs, downLevelMs: m.downLevelMs, belowRootMs: m.belowRootMs, source: `measured live (${downPath}, ${frameMs} ms frames; ${m.runs})` };
+  // Not measured: the re-encoding engine's formula, both ways (an upper bound for "forward"),
+  // and on the forwarded path a wait of half a frame on average below the root.
   const h = hubDelayFromTiming({ frameMs, jitterBufferMs: frameMs });
-  return { hubDelayMs: h, downLevelMs: h, source: `formula (frame/2 + jitter buffer + look-ahead + processing; ${downPath} at ${frameMs} ms not measured)` };
+  return { hubDelayMs: h, downLevelMs: h, belowRootMs: downPath === "forward" ? frameMs / 2 : 0, source: `formula (frame/2 + jitter buffer + look-ahead + processing; ${downPath} at ${frameMs} ms not measured)` };
 }

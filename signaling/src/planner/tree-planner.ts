@@ -57,6 +57,7 @@ export class TreePlanner {
       linkMs: (c, p) => this.s.link(c, p),
       hubMs: () => this.s.opts.hubDelayMs,
       downMs: () => this.s.opts.downLevelMs,
+      belowRootMs: () => this.s.opts.belowRootMs,
       children: (n) => n.children,
       hasVoice: (n) => n.info.hasVoice,
     };
@@ -218,8 +219,14 @@ export class TreePlanner {
     return this.s.link(this.s.get(a), this.s.get(b));
   }
 
-  pairDelayMs(a: NodeId, b: NodeId): number {
-    return treePairDelayMs(this.view, this.s.get(a), this.s.get(b));
+  /**
+   * The modelled delay from speaker a to listener b. `tops`: hubs that hear as a root does (the
+   * top tier of a meshed design): a pair meeting at one waits for no stream from above.
+   */
+  pairDelayMs(a: NodeId, b: NodeId, tops?: ReadonlySet<NodeId>): number {
+    if (!tops) return treePairDelayMs(this.view, this.s.get(a), this.s.get(b));
+    const wait = this.view.belowRootMs!;
+    return treePairDelayMs({ ...this.view, belowRootMs: (n) => (tops.has(n.id) ? 0 : wait(n)) }, this.s.get(a), this.s.get(b));
   }
 
   /** The worst pair delay over all voices in the tree (O(n)). */

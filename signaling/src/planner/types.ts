@@ -59,6 +59,11 @@ export interface PlannerOptions {
    */
   downLevelMs?: number;
   /**
+   * What a pair that meets below the root waits, ms, where nodes hear in a phase of their own
+   * after the stream from the top (the forwarded path). Default 0.
+   */
+  belowRootMs?: number;
+  /**
    * The room runs the forwarded down path: a hub at depth d uploads d + 1 streams per child (its
    * own and the d from above), and its cap follows its depth (caps.ts). Default false.
    */

@@ -96,7 +96,7 @@ export interface EmulateResult {
   /** The engines' down path. */
   downPath: "forward" | "mix";
   /** The model's hub: per hop up (and where a pair meets), per level down. */
-  model: { hubMs: number; downLevelMs: number; timing: Record<string, number> };
+  model: { hubMs: number; downLevelMs: number; belowRootMs: number; timing: Record<string, number> };
   topologies: Partial<Record<"tree" | "star", TopologyComparison>>;
   elapsedMs: number;
 }
@@ -254,6 +254,7 @@ export function runEmulation(opts: EmulateOptions): EmulateResult {
     model: {
       hubMs,
       downLevelMs: downLevelMs(timing),
+      belowRootMs: timing.belowRootMs,
       timing: { frameMs: timing.frameMs, jitterBufferMs: timing.jitterBufferMs, lookaheadMs: timing.lookaheadMs, processingMs: timing.processingMs },
     },
     topologies,

@@ -21,6 +21,8 @@ export interface EngineTiming {
   perHopMs: number;
   /** What each level adds on the way down, ms. */
   downLevelMs: number;
+  /** What a pair that meets below the root waits for the top stream (the hear phase), ms. */
+  belowRootMs: number;
   /** Jitter-buffer depth a hub holds on each input, in ms. */
   jitterBufferMs: number;
   /** Opus lookahead (2.5 ms with RESTRICTED_LOWDELAY). */
@@ -68,6 +70,7 @@ export function engineTiming(o: TimingOverrides = {}): EngineTiming {
     downPath,
     perHopMs: formula ? formulaMs : hop.hubDelayMs,
     downLevelMs: formula ? (downPath === "mix" ? formulaMs : hop.downLevelMs) : hop.downLevelMs,
+    belowRootMs: hop.belowRootMs,
     // One frame of buffering at the hub's inputs, as the planner's default assumes.
     jitterBufferMs,
     lookaheadMs,
@@ -77,6 +80,7 @@ export function engineTiming(o: TimingOverrides = {}): EngineTiming {
     source: {
       perHopMs: formula ? "formula: frame/2 + jitter buffer + look-ahead + processing" : hop.source,
       downLevelMs: formula ? (downPath === "mix" ? "formula, as the per-hop figure" : hop.source) : hop.source,
+      belowRootMs: hop.source,
       frameMs: o.frameMs !== undefined ? "--frame-ms" : "mixer-node CODEC_DEFAULTS.frameMs",
       jitterBufferMs: o.jitterBufferMs !== undefined ? "--jitter-buffer-ms" : "planner DEFAULT_HUB_TIMING: one frame",
       lookaheadMs: `Opus lookahead of CODEC_DEFAULTS.application (${CODEC_DEFAULTS.application})`,

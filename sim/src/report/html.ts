@@ -47,7 +47,7 @@ export function reportHtml(r: RunResult, svgs: Record<string, string>): string {
       t.depth ? `${r1(t.depth.p50)} / ${t.depth.maxLevel}` : "—",
     ];
   });
-  const timingRows = ["perHopMs", "downLevelMs", "frameMs", "jitterBufferMs", "lookaheadMs", "processingMs", "childrenPerCore", "streamKbps"].map((k) => [
+  const timingRows = ["perHopMs", "downLevelMs", "belowRootMs", "frameMs", "jitterBufferMs", "lookaheadMs", "processingMs", "childrenPerCore", "streamKbps"].map((k) => [
     k,
     String((r.timing as unknown as Record<string, number>)[k]),
     escapeXml(r.timing.source[k] ?? ""),
@@ -103,7 +103,7 @@ ${table(["topology", "upload p50 kbit/s", "p95", "max", "download max", "singers
 ${churnHtml}
 <h2>Model</h2>
 ${table(["engine timing", "value", "source"], timingRows)}
-<p>Hub hop: ${r.timing.hubDelayMs} ms up and where a pair meets, ${r.timing.downLevelMs} ms per level down (${r.timing.downPath} down path; ${r.timing.source.perHopMs}). Links: great-circle distance × 2.1 / 200 km per ms plus both ends' access delay (the planner's latency model); a singer's home connection is paid on the way in and on the way out of every hop it relays; data-centre hubs pay ${"~0.5"} ms.</p>
+<p>Hub hop: ${r.timing.hubDelayMs} ms up and where a pair meets, ${r.timing.downLevelMs} ms per level down, ${r.timing.belowRootMs} ms more for a pair that meets below the root (${r.timing.downPath} down path; ${r.timing.source.perHopMs}). Links: great-circle distance × 2.1 / 200 km per ms plus both ends' access delay (the planner's latency model); a singer's home connection is paid on the way in and on the way out of every hop it relays; data-centre hubs pay ${"~0.5"} ms.</p>
 <ul>${notes}</ul>
 <pre class="small">${escapeXml(JSON.stringify(r.assumptions, null, 1))}</pre>
 </body></html>

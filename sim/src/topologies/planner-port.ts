@@ -14,7 +14,8 @@ export interface PlannerLike {
   childrenOf(id: NodeId): readonly NodeId[];
   snapshot(): TreeSnapshot;
   estimateLinkMs(a: NodeId, b: NodeId): number;
-  pairDelayMs(a: NodeId, b: NodeId): number;
+  /** `tops`: hubs that hear as a root (TreePlanner.pairDelayMs). */
+  pairDelayMs(a: NodeId, b: NodeId, tops?: ReadonlySet<NodeId>): number;
 }
 
 export type PlannerFactory = (opts: Partial<PlannerOptions>) => PlannerLike;

@@ -227,9 +227,10 @@ export function topMeshTopology(b: BuiltTree, singers: readonly Singer[], timing
       const tb = topOf[y];
       const a = singers[x].id;
       const bb = singers[y].id;
-      if (ta === tb) return planner.pairDelayMs(a, bb);
-      const up = a === ta ? 0 : planner.pairDelayMs(a, ta) + hubMs;
-      const down = bb === tb ? 0 : hubMs + planner.pairDelayMs(tb, bb);
+      // Each top hub hears as a root: its region's pairs that meet there wait for nothing above.
+      if (ta === tb) return planner.pairDelayMs(a, bb, topSet);
+      const up = a === ta ? 0 : planner.pairDelayMs(a, ta, topSet) + hubMs;
+      const down = bb === tb ? 0 : hubMs + planner.pairDelayMs(tb, bb, topSet);
       return up + planner.estimateLinkMs(ta, tb) + down;
     },
     servers,
