@@ -69,7 +69,7 @@ export function emulateTable(r: EmulateResult): string {
   }
   for (const [name, t] of Object.entries(r.topologies)) {
     lines.push(
-      `${name}: the model priced with the engine's own hop (${t.engineHop.hubMs} ms: hub jitter buffers' median play-out ${t.jitterBuffer.hubInputDelayMsP50} ms + look-ahead + processing): p50 ${t.engineHop.modelMs.p50} ms, error ${(t.engineHop.error.p50Relative * 100).toFixed(1)} %; endpoints' own part left out of "emulated": ${t.endpointMsP50} ms`,
+      `${name}: the model priced with the engine's own hop instead (${t.engineHop.hubMs} ms: hub jitter buffers' median play-out ${t.jitterBuffer.hubInputDelayMsP50} ms + look-ahead + processing; the connections' jitter is then counted twice, in the buffers and in the model's access delays): p50 ${t.engineHop.modelMs.p50} ms, error ${(t.engineHop.error.p50Relative * 100).toFixed(1)} %; endpoints' own part left out of "emulated": ${t.endpointMsP50} ms`,
     );
   }
   lines.push(`elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`);

@@ -49,8 +49,14 @@ describe("timing", () => {
   });
 
   it("charges jitter beyond the buffer's depth as access delay", () => {
-    expect(effectiveAccessMs(4, 3, timing)).toBe(4); // 2 x 3 ms is covered by a 10 ms buffer
-    expect(effectiveAccessMs(4, 8, timing)).toBe(10); // 2 x 8 - 10 = 6 ms more
+    // The buffer must hold the p99 of one-sided jitter, 4.6 sd: with a 10 ms buffer,
+    expect(effectiveAccessMs(4, 2, timing)).toBe(4); // 4.6 x 2 ms is covered
+    expect(effectiveAccessMs(4, 3, timing)).toBeCloseTo(4 + 4.6 * 3 - 10, 9);
+    // The live hop (forward, 10 ms frames) holds what its buffers held on loopback, 3 ms.
+    const live = engineTiming({ downPath: "forward" });
+    expect(live.jitterBufferMs).toBe(3);
+    expect(effectiveAccessMs(4, 0.5, live)).toBe(4); // 2.3 ms is covered
+    expect(effectiveAccessMs(4, 1, live)).toBeCloseTo(4 + 4.6 - 3, 9);
   });
 });
 

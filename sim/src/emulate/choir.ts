@@ -181,7 +181,7 @@ export function runChoir(plan: EmuPlan, opts: ChoirOptions): ChoirResult {
       hasVoice: spec.hasVoice,
       encoder: opts.encoder,
       downPath: forward ? "forward" : "mix",
-      hearPhase: forward,
+      hearPhase: forward && process.env.CHOIRMESH_HEAR_PHASE !== "0",
       onPacket: send,
       // A forwarded packet leaves on arrival, not after a tick's processing.
       onForward: (target, bytes, length) => send(target, bytes, length, 0, 0, 0),

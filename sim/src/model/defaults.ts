@@ -17,10 +17,12 @@ export const POPULATION_DEFAULTS = {
   jitterMedianMs: 1,
   jitterLogSd: 0.7,
   /**
-   * A jitter buffer must cover about two standard deviations; whatever exceeds the engine's
-   * depth is paid as extra delay each time a stream crosses that home connection.
+   * What a jitter buffer must cover, in standard deviations of a connection's jitter: its target
+   * is the 99th percentile of lateness (jitter-buffer.ts), and queueing jitter is one-sided
+   * (exponential: p99 = ln 100 = 4.6 sd, as the emulator draws it). Whatever exceeds the depth the
+   * engine's hop already holds is paid as extra delay each time a stream crosses that connection.
    */
-  jitterCoverSd: 2,
+  jitterCoverSd: 4.6,
   /**
    * Upload capacity (kbit/s): a mix of connection kinds, log-uniform within each.
    * [share, min, max]: DSL/mobile 1–10 Mbit/s, cable 10–50, fibre 50–1000.

@@ -10,6 +10,11 @@ import { engineHopFor, type DownPath } from "@choirmesh/signaling/planner/engine
 
 /** Opus algorithmic delay with RESTRICTED_LOWDELAY (120 samples at 48 kHz); other modes add 4 ms. */
 const LOWDELAY_LOOKAHEAD_MS = 2.5;
+/**
+ * The jitter buffers' targets in the live runs the hop was measured in (2.5-3.5 ms on loopback,
+ * two shared cores: `npm start -- --stats-file F`, each input's jitter.targetDelayMs).
+ */
+const LIVE_JITTER_TARGET_MS = 3;
 /** The issue-2 target for the engine benchmark's childrenPerCore (native backend, 10 ms frames). */
 const CHILDREN_PER_CORE_TARGET = 150;
 
@@ -62,7 +67,9 @@ export function engineTiming(o: TimingOverrides = {}): EngineTiming {
   // The hop as measured live, unless the parts of the formula are given (then the formula, both ways).
   const formula = o.jitterBufferMs !== undefined || o.processingMs !== undefined;
   const hop = engineHopFor(frameMs, downPath);
-  const jitterBufferMs = o.jitterBufferMs ?? (DEFAULT_HUB_TIMING.jitterBufferMs / DEFAULT_HUB_TIMING.frameMs) * frameMs;
+  // The jitter-buffer depth the hop holds: what the live hop measured on loopback holds (its
+  // buffers' targets there), or one frame in the formula.
+  const jitterBufferMs = o.jitterBufferMs ?? (formula || !hop.source.startsWith("measured") ? (DEFAULT_HUB_TIMING.jitterBufferMs / DEFAULT_HUB_TIMING.frameMs) * frameMs : LIVE_JITTER_TARGET_MS);
   const processingMs = o.processingMs ?? DEFAULT_HUB_TIMING.processingMs;
   const formulaMs = hubDelayFromTiming({ frameMs, jitterBufferMs, lookaheadMs, processingMs });
   return {
@@ -82,7 +89,7 @@ export function engineTiming(o: TimingOverrides = {}): EngineTiming {
       downLevelMs: formula ? (downPath === "mix" ? "formula, as the per-hop figure" : hop.source) : hop.source,
       belowRootMs: hop.source,
       frameMs: o.frameMs !== undefined ? "--frame-ms" : "mixer-node CODEC_DEFAULTS.frameMs",
-      jitterBufferMs: o.jitterBufferMs !== undefined ? "--jitter-buffer-ms" : "planner DEFAULT_HUB_TIMING: one frame",
+      jitterBufferMs: o.jitterBufferMs !== undefined ? "--jitter-buffer-ms" : formula || !hop.source.startsWith("measured") ? "planner DEFAULT_HUB_TIMING: one frame" : "the live hop's jitter-buffer targets on loopback",
       lookaheadMs: `Opus lookahead of CODEC_DEFAULTS.application (${CODEC_DEFAULTS.application})`,
       processingMs: o.processingMs !== undefined ? "option" : "planner DEFAULT_HUB_TIMING.processingMs",
       childrenPerCore: o.childrenPerCore !== undefined ? "engine benchmark (bench:mixer)" : "issue-2 target (bench:mixer not available)",
