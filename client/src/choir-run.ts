@@ -117,6 +117,8 @@ export interface ChoirRunResult {
   tickLateP99Ms: number;
   /** CPU of the busiest node process while recording, share of one core. */
   nodeCpuMax: number;
+  /** Every node process's CPU while recording, summed, in cores. */
+  nodesCpuCores: number;
   /** Jitter-buffer play-out delay over every input of every node at the end, ms. */
   jitterDelayMs: { p50: number; max: number };
   /**
@@ -272,6 +274,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     let skippedTicks = 0;
     let lateP99 = 0;
     let cpuMax = 0;
+    let cpuSum = 0;
     const jitterDelays: number[] = [];
     for (let i = 0; i < nodes.length; i++) {
       const c = countPops(post[i].stats);
@@ -283,7 +286,9 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       skippedTicks += skippedOf(post[i].stats) - skippedOf(pre[i].stats);
       lateP99 = Math.max(lateP99, post[i].stats.clock?.latenessMs.p99 ?? 0);
       const cpuUs = post[i].cpu.user + post[i].cpu.system - pre[i].cpu.user - pre[i].cpu.system;
-      cpuMax = Math.max(cpuMax, cpuUs / 1000 / (post[i].uptimeMs - pre[i].uptimeMs));
+      const share = cpuUs / 1000 / (post[i].uptimeMs - pre[i].uptimeMs);
+      cpuMax = Math.max(cpuMax, share);
+      cpuSum += share;
       for (const input of post[i].stats.inputs) jitterDelays.push(input.jitter.delayMs);
     }
     jitterDelays.sort((x, y) => x - y);
@@ -319,6 +324,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       nodeStats: post.map((p, i) => ({ name: names.get(nodes[i].id!) ?? String(i), stats: p.stats })),
       tickLateP99Ms: lateP99,
       nodeCpuMax: cpuMax,
+      nodesCpuCores: cpuSum,
       jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
       moves: { total: movesPerNode.reduce((a, b) => a + b, 0), maxPerNode: Math.max(0, ...movesPerNode) },
     };

@@ -118,7 +118,7 @@ function printRun(r: ChoirRunResult): void {
   );
   out(
     `  concealed ${fmt(r.concealedShare * 100, 2)}% of frames; play-out shifts ${r.playoutShifts}, skipped ticks ${r.skippedTicks} while recording; tick lateness p99 ${fmt(r.tickLateP99Ms)} ms; ` +
-      `busiest node ${fmt(r.nodeCpuMax * 100, 0)}% of a core; jitter buffers ${fmt(r.jitterDelayMs.p50)} ms median; setup ${fmt(r.setupMs / 1000)} s; ` +
+      `busiest node ${fmt(r.nodeCpuMax * 100, 0)}% of a core, all nodes ${fmt(r.nodesCpuCores, 2)} cores; jitter buffers ${fmt(r.jitterDelayMs.p50)} ms median; setup ${fmt(r.setupMs / 1000)} s; ` +
       `parent changes ${r.moves.total} (at most ${r.moves.maxPerNode} for one node)`,
   );
 }
