@@ -117,8 +117,9 @@ export interface ChoirRunResult {
   tickLateP99Ms: number;
   /** CPU of the busiest node process while recording, share of one core. */
   nodeCpuMax: number;
-  /** Every node process's CPU while recording, summed, in cores. */
+  /** Every node process's CPU while recording, summed, in cores; and each node's (share of a core). */
   nodesCpuCores: number;
+  nodeCpu: { id: string; share: number }[];
   /** Jitter-buffer play-out delay over every input of every node at the end, ms. */
   jitterDelayMs: { p50: number; max: number };
   /**
@@ -275,6 +276,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     let lateP99 = 0;
     let cpuMax = 0;
     let cpuSum = 0;
+    const nodeCpu: { id: string; share: number }[] = [];
     const jitterDelays: number[] = [];
     for (let i = 0; i < nodes.length; i++) {
       const c = countPops(post[i].stats);
@@ -289,6 +291,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       const share = cpuUs / 1000 / (post[i].uptimeMs - pre[i].uptimeMs);
       cpuMax = Math.max(cpuMax, share);
       cpuSum += share;
+      nodeCpu.push({ id: nodes[i].id!, share });
       for (const input of post[i].stats.inputs) jitterDelays.push(input.jitter.delayMs);
     }
     jitterDelays.sort((x, y) => x - y);
@@ -325,6 +328,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       tickLateP99Ms: lateP99,
       nodeCpuMax: cpuMax,
       nodesCpuCores: cpuSum,
+      nodeCpu,
       jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
       moves: { total: movesPerNode.reduce((a, b) => a + b, 0), maxPerNode: Math.max(0, ...movesPerNode) },
     };
