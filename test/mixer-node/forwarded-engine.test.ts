@@ -26,37 +26,65 @@ function toneDb(x: Float32Array, hz: number): number {
   return 20 * Math.log10(Math.max((2 * Math.hypot(re, im)) / sum, 1e-10));
 }
 
+/**
+ * R (root) over H, H over the leaves A and B, wired by hand. Packets are handed over after the
+ * sender's tick (copied: the engines reuse their buffers); H forwards R's stream to the leaves on
+ * arrival (onForward). Up streams keep the sink's numbering; down packets carry their own.
+ */
+function wire(hearPhase: boolean) {
+  const backend = loadCodecBackend();
+  const opts = { backend, maxChildren: 2, frameMs: 10 as const, downPath: "forward" as const, redundancy: "off" as const, limiter: false as const, hearPhase };
+  const queue: (() => void)[] = [];
+  const e: Record<string, HubEngine> = {};
+  const at = { now: 0 };
+  e.R = new HubEngine({ ...opts, onPacket: (t, b, n) => { const p = b.slice(0, n); queue.push(() => e.H.receive("parent", 0, 0, p, at.now)); } });
+  e.H = new HubEngine({
+    ...opts,
+    onPacket: (t, b, n, seq, ts) => {
+      const p = b.slice(0, n);
+      queue.push(() => (t === "parent" ? e.R.receive(0, seq, ts, p, at.now) : e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now)));
+    },
+    onForward: (t, b, n) => {
+      const p = b.slice(0, n);
+      e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now);
+    },
+  });
+  e.A = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(0, seq, ts, p, at.now)); } });
+  e.B = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(1, seq, ts, p, at.now)); } });
+  e.R.attachChild(0);
+  e.R.setChildForwarded(0, true);
+  e.H.attachParent();
+  e.H.attachChild(0);
+  e.H.attachChild(1);
+  e.H.setChildForwarded(0, true);
+  e.H.setChildForwarded(1, true);
+  e.A.attachParent();
+  e.B.attachParent();
+  return { e, queue, at };
+}
+
+/**
+ * Frame f: every voice a tone of its own, then each engine ticks top-down, its packets delivered
+ * before the next one ticks (R's stream reaches H, and H forwards it to the leaves on arrival).
+ */
+function tickAll({ e, queue, at }: ReturnType<typeof wire>, f: number): void {
+  at.now = f * 10;
+  const names = ["R", "H", "A", "B"] as const;
+  for (const name of names) {
+    const v = e[name].voiceIn;
+    const w = (2 * Math.PI * HZ[name]) / 48_000;
+    for (let i = 0; i < N; i++) v[i] = AMP * Math.sin(w * (f * N + i));
+  }
+  for (const name of names) {
+    e[name].tick(at.now);
+    for (const run of queue.splice(0)) run();
+  }
+}
+
 describe("HubEngine on the forwarded down path", () => {
   it("with a hear phase the parent's streams are heard after the tick, each voice once and never one's own; a hear can skip or hold a frame of them", () => {
-    const backend = loadCodecBackend();
-    const opts = { backend, maxChildren: 2, frameMs: 10 as const, downPath: "forward" as const, redundancy: "off" as const, limiter: false as const, hearPhase: true };
-    const queue: (() => void)[] = [];
-    const names = ["R", "H", "A", "B"] as const;
-    const e: Record<string, HubEngine> = {};
-    const at = { now: 0 };
-    e.R = new HubEngine({ ...opts, onPacket: (t, b, n) => { const p = b.slice(0, n); queue.push(() => e.H.receive("parent", 0, 0, p, at.now)); } });
-    e.H = new HubEngine({
-      ...opts,
-      onPacket: (t, b, n, seq, ts) => {
-        const p = b.slice(0, n);
-        queue.push(() => (t === "parent" ? e.R.receive(0, seq, ts, p, at.now) : e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now)));
-      },
-      onForward: (t, b, n) => {
-        const p = b.slice(0, n);
-        e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now);
-      },
-    });
-    e.A = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(0, seq, ts, p, at.now)); } });
-    e.B = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(1, seq, ts, p, at.now)); } });
-    e.R.attachChild(0);
-    e.R.setChildForwarded(0, true);
-    e.H.attachParent();
-    e.H.attachChild(0);
-    e.H.attachChild(1);
-    e.H.setChildForwarded(0, true);
-    e.H.setChildForwarded(1, true);
-    e.A.attachParent();
-    e.B.attachParent();
+    const w = wire(true);
+    const { e } = w;
     const heardA = new Float32Array(N * 100);
     const heardH = new Float32Array(N * 100);
     // Frames the parent's stream gave (played or concealed in their place).
@@ -67,22 +95,13 @@ describe("HubEngine on the forwarded down path", () => {
     let skipGain = -1;
     let holdGain = -1;
     for (let f = 0; f < 320; f++) {
-      at.now = f * 10;
-      for (const name of names) {
-        const v = e[name].voiceIn;
-        const w = (2 * Math.PI * HZ[name]) / 48_000;
-        for (let i = 0; i < N; i++) v[i] = AMP * Math.sin(w * (f * N + i));
-      }
-      for (const name of names) {
-        e[name].tick(at.now);
-        for (const run of queue.splice(0)) run();
-      }
+      tickAll(w, f);
       // The root has no parent: its tick heard everything, and it has nothing to wait for.
       expect(e.R.hearPending).toBe(false);
       expect(e.A.hearPending).toBe(true);
       const before = played();
       // Frame 300 skips a frame of the streams, frame 310 holds them (see HearPhase.shift).
-      for (const name of ["H", "A", "B"] as const) e[name].hear(at.now + 5, f === 300 ? 1 : f === 310 ? -1 : 0);
+      for (const name of ["H", "A", "B"] as const) e[name].hear(w.at.now + 5, f === 300 ? 1 : f === 310 ? -1 : 0);
       if (f === 300) skipGain = played() - before;
       if (f === 310) holdGain = played() - before;
       expect(e.A.hearPending).toBe(false);
@@ -103,52 +122,12 @@ describe("HubEngine on the forwarded down path", () => {
   });
 
   it("a leaf two levels down hears the root, its hub and its sibling at full level, and not itself; the hub forwards the root's stream packet by packet", () => {
-    const backend = loadCodecBackend();
-    const opts = { backend, maxChildren: 2, frameMs: 10 as const, downPath: "forward" as const, redundancy: "off" as const, limiter: false as const };
-    const queue: (() => void)[] = [];
-    const names = ["R", "H", "A", "B"] as const;
-    const e: Record<string, HubEngine> = {};
-    const at = { now: 0 };
-    // Packets are handed over after the sender's tick (copied: the engines reuse their buffers).
-    e.R = new HubEngine({ ...opts, onPacket: (t, b, n) => { const p = b.slice(0, n); queue.push(() => e.H.receive("parent", 0, 0, p, at.now)); } });
-    e.H = new HubEngine({
-      ...opts,
-      onPacket: (t, b, n, seq, ts) => {
-        const p = b.slice(0, n);
-        queue.push(() => (t === "parent" ? e.R.receive(0, seq, ts, p, at.now) : e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now)));
-      },
-      onForward: (t, b, n) => {
-        const p = b.slice(0, n);
-        e[t === 0 ? "A" : "B"].receive("parent", 0, 0, p, at.now);
-      },
-    });
-    // Up streams keep the sink's numbering (a link's RTP numbers); down packets carry their own.
-    e.A = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(0, seq, ts, p, at.now)); } });
-    e.B = new HubEngine({ ...opts, onPacket: (_t, b, n, seq, ts) => { const p = b.slice(0, n); queue.push(() => e.H.receive(1, seq, ts, p, at.now)); } });
-    e.R.attachChild(0);
-    e.R.setChildForwarded(0, true);
-    e.H.attachParent();
-    e.H.attachChild(0);
-    e.H.attachChild(1);
-    e.H.setChildForwarded(0, true);
-    e.H.setChildForwarded(1, true);
-    e.A.attachParent();
-    e.B.attachParent();
+    const w = wire(false);
+    const { e } = w;
     const heard = new Float32Array(N * 100);
     let forwardedBefore = 0;
     for (let f = 0; f < 300; f++) {
-      at.now = f * 10;
-      for (const name of names) {
-        const v = e[name].voiceIn;
-        const w = (2 * Math.PI * HZ[name]) / 48_000;
-        for (let i = 0; i < N; i++) v[i] = AMP * Math.sin(w * (f * N + i));
-      }
-      // Top-down, each engine's packets delivered before the next one ticks: R's stream reaches
-      // H, and H forwards it to the leaves on arrival (onForward) during that delivery.
-      for (const name of names) {
-        e[name].tick(at.now);
-        for (const run of queue.splice(0)) run();
-      }
+      tickAll(w, f);
       if (f === 199) forwardedBefore = e.H.toJSON().children[0].forwarded ?? 0;
       if (f >= 200) heard.set(e.A.hearOut, (f - 200) * N);
     }
