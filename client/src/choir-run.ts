@@ -26,6 +26,8 @@ export type Topology = "tree" | "star";
  * delay up to this; how long the delay was is reported separately.
  */
 const ANALYSIS_MAX_DELAY_MS = 800;
+/** Above this many singers the own-voice check listens over 16 s (its floor falls with the length). */
+const OWN_VOICE_LONG_ABOVE = 12;
 /** The star's central server's scheduling priority (os.setPriority; lower runs first). */
 const STAR_HUB_PRIORITY = -10;
 
@@ -35,7 +37,7 @@ export interface ChoirRunOptions {
   fanout: number;
   /** Seconds recorded once the tree has settled (and analysed for who hears whom). */
   seconds: number;
-  /** Seconds analysed for each singer's own voice (at least `seconds`); default 16 above 20 singers, else `seconds`. */
+  /** Seconds analysed for each singer's own voice (at least `seconds`); default 16 above 12 singers, else `seconds`. */
   ownVoiceSeconds?: number;
   frameMs: FrameMs;
   /** Opus bitrate, bit/s (default DEFAULT_MEDIA's). */
@@ -216,7 +218,8 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     // up to 31 others): it gets a longer recording in a large choir, and, where a play-out shift of
     // a whole frame keeps every signature tone's phase (frames of 10 or 20 ms: the tones are
     // multiples of 100 Hz), one coherent block over all of it (a floor ~4 dB lower than 2 s blocks).
-    const ownSeconds = Math.max(opts.seconds, opts.ownVoiceSeconds ?? (opts.singers > 20 ? 16 : opts.seconds));
+    // 16 singers over 4 s: -34 to -36 dB on either down path, the floor and not a leak; over 16 s -41.
+    const ownSeconds = Math.max(opts.seconds, opts.ownVoiceSeconds ?? (opts.singers > OWN_VOICE_LONG_ABOVE ? 16 : opts.seconds));
     const ownBlockMs = opts.frameMs % 10 === 0 ? ownSeconds * 1000 : undefined;
     await Promise.all(nodes.map((n) => n.startRecording(ownSeconds + 1)));
     const pre = await Promise.all(nodes.map((n) => n.stats()));
