@@ -179,6 +179,31 @@ describe("PeerLink over werift on loopback", () => {
     }
   });
 
+  it.skipIf(!nativeRtp())("a switch to reading on arrival made before the direct path is up holds once it is (a hub that forwards)", async () => {
+    // A hub's first forwarding child can offer before the hub's own parent link has its direct
+    // path: the switch must not be lost, or what comes from above waits up to a frame at this hub.
+    const { offerer: a, answerer: b } = await pair({
+      offerer: { receiveOnTick: true },
+      answerer: { receiveOnTick: true },
+      beforeStart: (_, answerer) => answerer.setReceiveOnTick(false),
+    });
+    const atB = record(b);
+    const drains = setInterval(() => a.drain(), 10);
+    try {
+      await Promise.all([stream(a, 50, 2), stream(b, 50, 2)]);
+      await sleep(60);
+      expect(b.getStats().direct).not.toBeNull();
+      atB.length = 0;
+      // Nothing drains b: every packet must still arrive, as it comes.
+      expect(await stream(a, 100, 2)).toBe(100);
+      await sleep(60);
+      expect(atB.length).toBe(100);
+      expect(median(atB.map((g) => g.latencyMs))).toBeLessThan(2.5);
+    } finally {
+      clearInterval(drains);
+    }
+  });
+
   it("reports bad signals as errors without throwing, and the link carries on", async () => {
     const errors: TransportError[] = [];
     const lone = new PeerLink({ role: "answerer", loopbackOnly: true });

@@ -18,7 +18,13 @@ export type PairOptions = Omit<PeerLinkOptions, "role">;
 
 /** Creates, wires and connects two links over loopback; rejects after `timeoutMs`. */
 export async function connectLoopbackPair(
-  options: { offerer?: PairOptions; answerer?: PairOptions; timeoutMs?: number } = {},
+  options: {
+    offerer?: PairOptions;
+    answerer?: PairOptions;
+    timeoutMs?: number;
+    /** Called with both links before negotiation starts (a setting made before they connect). */
+    beforeStart?: (offerer: PeerLink, answerer: PeerLink) => void;
+  } = {},
 ): Promise<LinkPair> {
   const offerer = new PeerLink({ loopbackOnly: true, label: "offerer", ...options.offerer, role: "offerer" });
   const answerer = new PeerLink({ loopbackOnly: true, label: "answerer", ...options.answerer, role: "answerer" });
@@ -42,6 +48,7 @@ export async function connectLoopbackPair(
     });
   const t0 = performance.now();
   const both = Promise.all([connected(offerer), connected(answerer)]);
+  options.beforeStart?.(offerer, answerer);
   offerer.start();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {

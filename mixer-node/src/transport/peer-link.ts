@@ -228,7 +228,10 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
 
   /** Reading on the owner's tick (drain), or as packets arrive (a hub forwarding what comes from above). */
   setReceiveOnTick(on: boolean): void {
-    if (this.receiveOnTick !== on) this.direct?.[(this.receiveOnTick = on) ? "receiveOnTick" : "receiveOnArrival"]();
+    if (this.receiveOnTick === on) return;
+    // Kept before the direct path is up too: attachDirect() puts a new path in this mode.
+    this.receiveOnTick = on;
+    if (this.direct !== null) on ? this.direct.receiveOnTick() : this.direct.receiveOnArrival();
   }
 
   getStats(): PeerLinkStats {
