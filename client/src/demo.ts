@@ -12,6 +12,7 @@ import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
 import { configureLogging } from "@choirmesh/common/log";
 import { renderTree, runChoir, type ChoirRunResult } from "./choir-run.js";
 import { RemoteNode } from "./remote-node.js";
+import { compareWithModel, type ModelComparison } from "./choir-model.js";
 
 const USAGE = `usage: npm start -- [--singers N] [--fanout K] [--seconds S] [--frame-ms 2.5|5|10|20]
                      [--bitrate KBPS] [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]
@@ -170,10 +171,15 @@ function compareRuns(forward: ChoirRunResult, mixed: ChoirRunResult) {
   const f = rootP50(forward);
   const m = rootP50(mixed);
   const r1 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(1)) : null);
-  const line = (r: ChoirRunResult, p50: number) => ({ rootPairsP50Ms: r1(p50), allP50Ms: r1(r.latencyMs.p50), perHopMs: r1(r.perHopMs), downLevelMs: r1(r.downLevelMs), heardAll: r.heardAll });
+  const line = (r: ChoirRunResult, p50: number) => ({ rootPairsP50Ms: r1(p50), allP50Ms: r1(r.latencyMs.p50), perHopMs: r1(r.perHopMs), downLevelMs: r1(r.downLevelMs), baseMs: r1(r.baseMs), heardAll: r.heardAll });
   const faster = Number.isFinite(f) && Number.isFinite(m) && m > 0 ? Number((100 * (1 - f / m)).toFixed(1)) : null;
   out(`\nroot-meeting pairs, median: ${fmt(f)} ms (forwarded, aligned) against ${fmt(m)} ms (re-encoded, free-running): ${faster ?? "?"} % faster`);
   return { forward: line(forward, f), mix: line(mixed, m), rootPairsFasterPct: faster };
+}
+
+function modelJson(m: ModelComparison) {
+  const r1 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(1)) : null);
+  return { modelP50Ms: r1(m.modelP50Ms), liveP50Ms: r1(m.liveP50Ms), errorPct: r1(m.errorPct) };
 }
 
 const started = performance.now();
@@ -200,6 +206,14 @@ try {
   }
   // Every node's own stats at the end of each run (ChoirNodeStats), for a closer look.
   if (values["stats-file"]) writeFileSync(values["stats-file"], JSON.stringify({ tree: tree.nodeStats, mix: mix?.nodeStats ?? null, star: star?.nodeStats ?? null }));
+  // The delay model on the same trees, priced with the engine timing the planner and the simulator read.
+  const treeModel = compareWithModel(tree.tree, tree.pairs, frameMs, downPath);
+  const starModel = star ? compareWithModel(star.tree, star.pairs, frameMs, downPath) : null;
+  const modelLine = (name: string, m: ModelComparison) =>
+    out(`  ${name}: model p50 ${fmt(m.modelP50Ms)} ms against ${fmt(m.liveP50Ms)} ms live (${m.errorPct >= 0 ? "+" : ""}${fmt(m.errorPct)} %, ${m.pairs} pairs)`);
+  out(`\n== the delay model on the same trees (loopback links; engine timing: ${treeModel.source}) ==`);
+  modelLine("tree", treeModel);
+  if (starModel) modelLine("star", starModel);
   out(`\nbackend ${tree.backend}; total ${fmt((performance.now() - started) / 1000)} s`);
   if (values["record-dir"]) out(`recordings in ${values["record-dir"]}`);
   const summary = {
@@ -211,6 +225,7 @@ try {
     perHopMs: Number(tree.perHopMs.toFixed(1)),
     downLevelMs: Number.isFinite(tree.downLevelMs) ? Number(tree.downLevelMs.toFixed(1)) : null,
     belowRootMs: Number.isFinite(tree.belowRootMs) ? Number(tree.belowRootMs.toFixed(1)) : null,
+    baseMs: Number.isFinite(tree.baseMs) ? Number(tree.baseMs.toFixed(1)) : null,
     moves: tree.moves,
     star: star
       ? {
@@ -220,6 +235,7 @@ try {
           moves: star.moves,
         }
       : null,
+    model: { tree: modelJson(treeModel), star: starModel ? modelJson(starModel) : null },
     downPath,
     engines: mix ? compareRuns(downPath === "forward" ? tree : mix, downPath === "forward" ? mix : tree) : null,
     frameMs,

@@ -144,6 +144,51 @@ export class SpectrumAverage {
 }
 
 /**
+ * What the singer hears, summed from the tracks of its link: the parent's own mix and, on the
+ * forwarded down path, one track per level above (docs/design.md, "The cheap hop"). Each
+ * remote track is decoded and jitter-buffered by the browser's own WebRTC stack; here they are
+ * summed in WebAudio into one local stream, which Playback plays and the meters read. Chromium
+ * hands a remote track to WebAudio only while it is also attached to a media element: each gets
+ * a muted one.
+ */
+export class HearingMix {
+  readonly stream: MediaStream;
+  private readonly dest: MediaStreamAudioDestinationNode;
+  private readonly sources: MediaStreamAudioSourceNode[] = [];
+  private readonly sinks: HTMLAudioElement[] = [];
+
+  constructor(ctx: AudioContext, tracks: readonly MediaStreamTrack[]) {
+    this.dest = ctx.createMediaStreamDestination();
+    this.dest.channelCount = 1;
+    for (const track of tracks) {
+      const single = new MediaStream([track]);
+      const sink = new Audio();
+      sink.muted = true;
+      sink.srcObject = single;
+      sink.play().catch(() => {
+        // Autoplay refused: the muted element is only there to feed WebAudio; the Join click lets it.
+      });
+      this.sinks.push(sink);
+      const src = ctx.createMediaStreamSource(single);
+      src.connect(this.dest);
+      this.sources.push(src);
+    }
+    this.stream = this.dest.stream;
+  }
+
+  get tracks(): number {
+    return this.sources.length;
+  }
+
+  dispose(): void {
+    for (const s of this.sources) s.disconnect();
+    for (const e of this.sinks) e.srcObject = null;
+    this.sources.length = 0;
+    this.sinks.length = 0;
+  }
+}
+
+/**
  * Plays what the singer hears. Chromium hands a remote WebRTC stream to WebAudio only while the
  * stream is also attached to a media element, so the element both plays and feeds the analysis.
  */

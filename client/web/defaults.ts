@@ -24,6 +24,11 @@ export interface WebSingerOptions {
   orphanTimeoutMs: number;
   /** Analysis of what the singer hears: FFT size of the AnalyserNode and how often it is read. */
   analysis: { fftSize: number; pollMs: number };
+  /**
+   * Audio tracks asked for beyond the parent's own (docs/design.md, "The cheap hop"): one per
+   * level above the parent whose stream the parent forwards unchanged; deeper levels are not heard.
+   */
+  forwardedTracks: number;
 }
 
 export const WEB_DEFAULTS: Readonly<WebSingerOptions> = Object.freeze({
@@ -36,6 +41,7 @@ export const WEB_DEFAULTS: Readonly<WebSingerOptions> = Object.freeze({
   connectTimeoutMs: 10_000,
   orphanTimeoutMs: 6000,
   analysis: Object.freeze({ fftSize: 8192, pollMs: 100 }),
+  forwardedTracks: 4,
 });
 
 /**

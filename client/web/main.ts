@@ -3,7 +3,7 @@
  * SingerSession. `window.choirmesh` exposes the session and the analysis of what the singer
  * hears, for the end-to-end tests and for curious singers.
  */
-import { LevelMeter, Playback, SpectrumAverage } from "./audio.js";
+import { HearingMix, LevelMeter, Playback, SpectrumAverage } from "./audio.js";
 import { WEB_DEFAULTS } from "./defaults.js";
 import type { Notice } from "./messages.js";
 import { SingerSession, type Place, type SessionState } from "./session.js";
@@ -41,6 +41,7 @@ const playback = new Playback(ui.playback);
 let session: SingerSession | null = null;
 let audioCtx: AudioContext | null = null;
 let micMeter: LevelMeter | null = null;
+let mix: HearingMix | null = null;
 let hearing: SpectrumAverage | null = null;
 let hearingMeter: LevelMeter | null = null;
 let micOpenedAtMs: number | null = null;
@@ -148,9 +149,12 @@ function start(watchOnly: boolean): void {
     micMeter?.dispose();
     micMeter = new LevelMeter(ensureAudio(), stream);
   });
-  s.on("hearing", (stream) => {
-    playback.play(stream);
+  s.on("hearing", (tracks) => {
     const ctx = ensureAudio();
+    mix?.dispose();
+    mix = new HearingMix(ctx, tracks);
+    const stream = mix.stream;
+    playback.play(stream);
     hearing?.dispose();
     hearingMeter?.dispose();
     hearing = new SpectrumAverage(ctx, stream, WEB_DEFAULTS.analysis.fftSize, WEB_DEFAULTS.analysis.pollMs);
@@ -183,6 +187,8 @@ ui.watch.addEventListener("click", () => {
 ui.leave.addEventListener("click", () => {
   session?.leave();
   playback.stop();
+  mix?.dispose();
+  mix = null;
   resetUi();
 });
 ui.processing.addEventListener("change", () => void session?.setVoiceProcessing(ui.processing.checked));
@@ -215,6 +221,8 @@ window.choirmesh = {
   hearingLevels: (freqs: number[]) => (hearing ? { frames: hearing.framesAveraged, levels: hearing.levels(freqs) } : null),
   /** The strongest components of what the singer hears since the last reset: [Hz, dBFS]. */
   hearingPeaks: (n = 8) => hearing?.peaks(n) ?? [],
+  /** Tracks summed into what the singer hears (the parent's own, and one per level it forwards). */
+  hearingTracks: () => mix?.tracks ?? 0,
   /** The session descriptions of the link to the parent as applied (Opus settings show there). */
   sdp: () => session?.linkSdp() ?? null,
   /** The last WebRTC stats of the link to the parent (RTT, packets, concealment). */

@@ -1,6 +1,7 @@
 /**
  * The singer's one WebRTC link, to its parent hub: simple-peer over the browser's
- * RTCPeerConnection, audio only (Opus), the browser makes the offer. Signals are translated to
+ * RTCPeerConnection, audio only (Opus), the browser makes the offer: one track each way, and
+ * receive-only tracks for the streams its parent forwards from above (one per level). Signals are translated to
  * and from the Node runtime's link signals (signal-map.ts); the room's Opus settings go into
  * both descriptions (sdp.ts). Failures become `failed` events, never exceptions.
  */
@@ -14,8 +15,11 @@ export type ParentLinkState = "connecting" | "connected" | "closed" | "failed";
 export type ParentLinkEvents = {
   signal: [signal: LinkSignal];
   state: [state: ParentLinkState];
-  /** What the singer hears: the parent's down mix. */
-  stream: [stream: MediaStream];
+  /**
+   * What the singer hears, a track at a time: the parent's own mix, and on the forwarded down
+   * path one track per level above it (the streams the parent forwards unchanged).
+   */
+  track: [track: MediaStreamTrack];
   /** The peer closed the link on purpose (`bye`). */
   bye: [];
   /** A contained problem (a bad signal, a WebRTC error); `failed` follows when fatal. */
@@ -34,6 +38,8 @@ export interface ParentLinkStats {
   /** Average jitter-buffer delay of what is played, ms. */
   jitterBufferMs: number | null;
   concealedSamples: number;
+  /** Incoming audio tracks that have carried packets: the parent's own and each forwarded level. */
+  tracksReceiving: number;
   /** Codec in use for sending ("audio/opus"), when known. */
   codec: string | null;
 }
@@ -43,6 +49,8 @@ export interface ParentLinkOptions {
   stream: MediaStream;
   media: OpusSdpSettings;
   connectTimeoutMs: number;
+  /** Receive-only audio tracks offered beyond the first, for forwarded down streams; default 0. */
+  forwardedTracks?: number;
 }
 
 export class ParentLink extends SafeEmitter<ParentLinkEvents> {
@@ -74,7 +82,13 @@ export class ParentLink extends SafeEmitter<ParentLinkEvents> {
       const s = fromSimplePeer(data);
       if (s) this.safeEmit("signal", s);
     });
-    this.peer.on("stream", (stream) => this.safeEmit("stream", stream));
+    // Every remote audio track, with or without a stream id in the answer (werift's extra
+    // send-only tracks may have none, and simple-peer only reports tracks that have one).
+    const pc0 = this.peer._pc;
+    for (let k = 0; k < (opts.forwardedTracks ?? 0); k++) pc0.addTransceiver("audio", { direction: "recvonly" });
+    pc0.addEventListener("track", (e) => {
+      if (e.track.kind === "audio") this.safeEmit("track", e.track);
+    });
     this.peer.on("error", (err) => {
       this.safeEmit("problem", `${err.code ?? "webrtc"}: ${err.message}`);
       this.fail();
@@ -157,6 +171,7 @@ export class ParentLink extends SafeEmitter<ParentLinkEvents> {
       jitterMs: null,
       jitterBufferMs: null,
       concealedSamples: 0,
+      tracksReceiving: 0,
       codec: null,
     };
     if (this._state === "closed" || this._state === "failed") return out;
@@ -176,6 +191,7 @@ export class ParentLink extends SafeEmitter<ParentLinkEvents> {
         if (s.codecId) out.codec = codecs.get(s.codecId) ?? out.codec;
       } else if (s.type === "inbound-rtp" && s.kind === "audio") {
         out.packetsReceived += s.packetsReceived ?? 0;
+        if ((s.packetsReceived ?? 0) > 0) out.tracksReceiving++;
         out.packetsLost += s.packetsLost ?? 0;
         if (typeof s.jitter === "number") out.jitterMs = s.jitter * 1000;
         if (typeof s.jitterBufferDelay === "number" && s.jitterBufferEmittedCount > 0) {

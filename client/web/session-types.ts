@@ -36,8 +36,8 @@ export type SessionEvents = {
   tree: [tree: TreeMessage];
   place: [place: Place];
   stats: [stats: ParentLinkStats];
-  /** What the singer hears (a new stream after each re-link). */
-  hearing: [stream: MediaStream];
+  /** What the singer hears: every track of the link to the parent so far (anew after each re-link). */
+  hearing: [tracks: readonly MediaStreamTrack[]];
   microphone: [stream: MediaStream];
   /** Diagnostics for the log panel: contained problems, retries. */
   log: [line: string];

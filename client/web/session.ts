@@ -189,6 +189,7 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
       stream: this.mic!,
       media: { frameMs: media.frameMs, fec: media.fec, bitrate: media.bitrate },
       connectTimeoutMs: this.opts.connectTimeoutMs,
+      forwardedTracks: this.opts.forwardedTracks,
     });
     this.link = link;
     if (this.state !== "reconnecting") {
@@ -198,7 +199,11 @@ export class SingerSession extends SafeEmitter<SessionEvents> {
     link.on("signal", (s) => {
       if (this.link === link) this.signaling?.send({ type: "signal", to: parent, kind: protocolKind(s), data: s as unknown as Record<string, unknown> });
     });
-    link.on("stream", (stream) => this.safeEmit("hearing", stream));
+    const heard: MediaStreamTrack[] = [];
+    link.on("track", (track) => {
+      heard.push(track);
+      if (this.link === link) this.safeEmit("hearing", [...heard]);
+    });
     link.on("problem", (msg) => this.log(`link ${parent}: ${msg}`));
     link.on("state", (st) => {
       if (this.link !== link) return;

@@ -26,6 +26,8 @@ export interface LinkEntry {
   monitor: LinkMonitor;
   /** The peer's offer asked for forwarded down streams (a node runtime on the "forward" path). */
   forward?: boolean;
+  /** Or for them as extra audio tracks, this many (a browser: runtime/browser-tracks.ts). */
+  tracks?: number;
 }
 
 export interface NodeLinksHost {

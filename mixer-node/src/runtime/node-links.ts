@@ -1,17 +1,14 @@
 /**
  * A node's links: to its parent (this node offers), to its children (they offer), the warm
- * standby to its backup parent (this node offers, no media), and the standby links of nodes
- * that name this one as their backup (they offer, no media). Reconciles them with the
- * neighbourhood the server announces. Every link has a LinkMonitor fed by its packets
- * (healing.ts reads them).
- *
- * The upward link's states and transitions (attached, switching with make-before-break, the
- * failover to the standby) are ParentSwitch's (parent-switch.ts); this file carries out what it
- * decides: it opens and closes the links and drives the engine's parent slots (attachParent,
- * prepareParent and receiveNext while the new parent's media warms, swapParent's one-frame
- * crossfade). On the other side, a hub keeps a child the server moved away (`departing`) until
- * the child closes that link (its switch) or departingMs passes. The planner's growth-time moves
- * (hub relocations, leaf reviews) thus cost no audio.
+ * standby to its backup parent and the standby links of nodes that name this one as theirs (no
+ * media), reconciled with the neighbourhood the server announces; each has a LinkMonitor fed by
+ * its packets (healing.ts reads them). The upward link's states and transitions (attached,
+ * switching with make-before-break, the failover to the standby) are ParentSwitch's
+ * (parent-switch.ts); this file carries out what it decides: it opens and closes the links and
+ * drives the engine's parent slots (attachParent, prepareParent and receiveNext while the new
+ * parent's media warms, swapParent's one-frame crossfade). A hub keeps a child the server moved
+ * away (`departing`) until the child closes that link (its switch) or departingMs passes: the
+ * planner's growth-time moves (hub relocations, leaf reviews) cost no audio.
  */
 import type { RelayedSignalMessage } from "@choirmesh/protocol";
 import type { LinkTarget } from "../hub-engine.js";
@@ -21,6 +18,7 @@ import { NODE_DEFAULTS } from "./defaults.js";
 import { Departing } from "./departing.js";
 import { EarlySignals } from "./early-signals.js";
 import { LinkMonitor } from "./link-monitor.js";
+import { offeredExtraTracks, sendToTracks } from "./browser-tracks.js";
 import { countLive, linksStats, syncReceiveMode, type LinkEntry, type NodeLinksHost, type NodeLinksStats } from "./node-links-types.js";
 import { ParentSwitch } from "./parent-switch.js";
 
@@ -87,7 +85,8 @@ export class NodeLinks {
    */
   send(target: LinkTarget, bytes: Uint8Array, length: number, samples: number): void {
     const entry = target === "parent" ? this.parent : this.slots.bySlot[target as number];
-    if (entry) entry.link.sendOpus(Buffer.from(bytes.buffer, bytes.byteOffset, length), samples);
+    if (entry?.tracks) sendToTracks(entry.link, bytes, length, samples, this.host.engine.frameSamples);
+    else if (entry) entry.link.sendOpus(Buffer.from(bytes.buffer, bytes.byteOffset, length), samples);
   }
 
   /**
@@ -360,9 +359,10 @@ export class NodeLinks {
     for (const data of this.early.take(peer, performance.now())) this.deliver(entry, data);
   }
 
-  /** A signal for a link; a child's offer also says whether it takes forwarded streams. */
+  /** A signal for a link; a child's offer also says whether it takes forwarded streams (as tracks: a browser). */
   private deliver(entry: LinkEntry, data: Record<string, unknown>): void {
-    if (data.kind === "offer") this.setForwarded(typeof entry.target === "number" ? entry.target : null, (entry.forward = data.forward === true));
+    const tracks = data.kind === "offer" ? (entry.tracks = data.forward === true ? 0 : offeredExtraTracks(data.sdp)) : 0;
+    if (data.kind === "offer") this.setForwarded(typeof entry.target === "number" ? entry.target : null, (entry.forward = data.forward === true || tracks > 0));
     entry.link.handleSignal(data);
   }
 

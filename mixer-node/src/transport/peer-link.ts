@@ -14,6 +14,7 @@ import { DROPPED, NOW, realClock } from "./impairment.js";
 import { LinkImpairments, type HeldIn, type HeldOut } from "./link-impairment.js";
 import { linkStats, newLinkCounters, type SenderRtcpFields } from "./link-stats.js";
 import { Negotiation } from "./negotiation.js";
+import { SendTracks } from "./send-tracks.js";
 import { parseSignal } from "@choirmesh/protocol";
 import type { LinkState, PeerLinkEvents, PeerLinkStats } from "./types.js";
 import { createPeerConnection } from "./werift-setup.js";
@@ -24,6 +25,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   readonly label: string;
   private readonly pc: RTCPeerConnection;
   private readonly transceiver: RTCRtpTransceiver;
+  /** A browser's extra tracks for forwarded down streams (send-tracks.ts); none for a node. */
+  private readonly tracks: SendTracks;
   private readonly negotiation: Negotiation;
   /** werift's own RTP path: before the direct path is up, or for a link it cannot carry. */
   private readonly weriftPath: WeriftRtpPath;
@@ -67,6 +70,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     this.transceiver = this.pc.addTransceiver("audio", { direction: "sendrecv" });
     this.weriftPath = new WeriftRtpPath(this.transceiver.sender, PEER_LINK_DEFAULTS.payloadType, this.onSendRejected);
     this.transceiver.onTrack.subscribe(this.onTrack);
+    this.tracks = new SendTracks(this.pc, this.transceiver, PEER_LINK_DEFAULTS.payloadType, this.onSendRejected);
     this.pc.connectionStateChange.subscribe((s) => this.setState(s));
     this.negotiation = new Negotiation(this.pc, {
       trickle: options.trickle ?? (options.iceServers ?? PEER_LINK_DEFAULTS.iceServers).length > 0,
@@ -78,9 +82,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (options.impairment) this.impair(options.impairment);
   }
 
-  get state(): LinkState {
-    return this._state;
-  }
+  get state(): LinkState { return this._state; }
 
   /** Begins negotiation: the offerer sends its offer; the answerer waits for one. Idempotent. */
   start(): void {
@@ -127,9 +129,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /**
-   * Repairs the link in place with an ICE restart (new credentials, fresh
-   * checks; DTLS and the RTP stream carry on). The offerer renegotiates; an
-   * answerer asks the offerer through a `restart` signal. Returns false once closed.
+   * Repairs the link with an ICE restart (DTLS and RTP carry on): the offerer renegotiates, an
+   * answerer asks it through a `restart` signal. Returns false once closed.
    */
   restartIce(): boolean {
     if (this.closing) return false;
@@ -144,11 +145,9 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /**
-   * Sends one Opus packet of `samples` samples (48 kHz clock). Returns false
-   * when the link is not connected (the timestamp still advances and the next
-   * packet carries the marker bit, as after a silence) or when impairment
-   * dropped it (its sequence number is then consumed, as a real loss).
-   * Hot path: no awaits, no logs, one Buffer view per packet.
+   * Sends one Opus packet of `samples` samples (48 kHz). False when not connected (the timestamp
+   * still advances; the next packet has the marker bit) or impairment dropped it (its sequence
+   * number used up, as a real loss). Hot path: no awaits, no logs, one Buffer view per packet.
    */
   sendOpus(payload: Uint8Array, samples: number): boolean {
     const ts = this.timestamp;
@@ -177,6 +176,17 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     return true;
   }
 
+  /** Audio tracks beyond the first that the peer offered to receive (a browser's forwarded streams). */
+  get extraTracks(): number { return this.tracks.count; }
+
+  /**
+   * A forwarded stream's packet on extra track `level` (send-tracks.ts), plain Opus numbered by
+   * its origin `tag`. False when not connected or the peer has no such track.
+   */
+  sendTrack(level: number, tag: number, seq: number, ts: number, payload: Uint8Array, frameSamples: number): boolean {
+    return this._state === "connected" && this.tracks.send(level, tag, seq, ts, payload, frameSamples);
+  }
+
   /** Advances the timestamp over samples not sent (DTX, silence); the next packet gets the marker bit. */
   skipSamples(samples: number): void {
     this.timestamp = (this.timestamp + samples) >>> 0;
@@ -184,9 +194,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /**
-   * Frames this end never produced (its clock skipped them after a stall): their sequence
-   * numbers and samples are used up, so that the receiver sees them as lost, not as a stream
-   * that has fallen behind the clock it measured (which it could only learn as lasting delay).
+   * Frames this end never produced (its clock skipped them after a stall) use up their numbers:
+   * the receiver sees them lost, not as a stream fallen behind its clock (a lasting delay).
    */
   skipFrames(frames: number, samplesPerFrame: number): void {
     if (!(frames > 0)) return;
@@ -199,18 +208,12 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     return this.on("opus", listener);
   }
 
-  /**
-   * Sets impairment for either direction at run time. A given direction's settings are merged
-   * into its current ones (PRNG state and stats kept); `null` removes all impairment.
-   */
+  /** Sets impairment at run time, merged into each direction's current settings; `null` removes it all. */
   impair(spec: LinkImpairment | null): void {
     this.impairments.set(spec);
   }
 
-  /**
-   * Cuts the link's media both ways (or one way) for `durationMs`, or until `restore()`. ICE keeps
-   * running underneath (its consent checks are not RTP): only media silence reveals the cut.
-   */
+  /** Cuts the media both ways (or one) for `durationMs` or until `restore()`; ICE keeps running underneath. */
   cut(durationMs = Infinity, direction: "both" | "send" | "receive" = "both"): void {
     this.impairments.cut(durationMs, direction);
   }
@@ -218,10 +221,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   /** Ends every cut now. */
   restore(): void { this.impairments.restore(); }
 
-  /**
-   * Handles the packets that wait on the link's socket (receiveOnTick): the owner calls it on
-   * every frame tick, before it pulls from the jitter buffers. Does nothing otherwise.
-   */
+  /** Handles the packets that wait on the socket (receiveOnTick), on the owner's tick; nothing otherwise. */
   drain(): void {
     if (this.direct !== null && this.closing === null) this.direct.drain();
   }
@@ -254,9 +254,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /**
-   * Closes the link; idempotent, resolves when werift has closed. A link that
-   * negotiated tells its peer with a `bye` signal first: werift sends nothing
-   * on close, and the peer's ICE consent would only expire after 30 s.
+   * Closes the link; idempotent, resolves when werift has closed. A link that negotiated says
+   * `bye` first: werift sends nothing on close, and the peer's ICE consent would run 30 s.
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
@@ -296,9 +295,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /**
-   * Moves the media onto the direct path when the link can take it (connected, GCM profile,
-   * a UDP pair), replacing the path of a pair that ICE has since left. A link whose profile or
-   * pair the direct path cannot carry keeps werift's path for good (`directRefused`).
+   * Moves the media onto the direct path when it can take it (connected, GCM, a UDP pair), or to
+   * ICE's new pair; a link it cannot carry keeps werift's path for good (`directRefused`).
    */
   private attachDirect(): DirectRtp | null {
     if (this.directRefused || this._state !== "connected") return null;
@@ -326,9 +324,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (this.counters.sendFailures === 1) this.report("send-failed", "werift rejected an RTP send", err);
   };
 
-  private readonly onTrack = (track: MediaStreamTrack): void => {
-    track.onReceiveRtp.subscribe(this.onRtp);
-  };
+  private readonly onTrack = (track: MediaStreamTrack): void => void track.onReceiveRtp.subscribe(this.onRtp);
 
   private readonly onRtp = (rtp: RtpPacketT): void => {
     this.receivePacket(rtp.header.sequenceNumber, rtp.header.timestamp, rtp.payload, performance.now());

@@ -5,8 +5,12 @@
  * meets below the root waits for the top stream (the hear phase, runtime/hear-phase.ts); all
  * three are the demo's regression of pair delay over the hubs each pair passes (`npm start --
  * --singers 9 --fanout 2 --json`, `--frame-ms` for the other frames, `--down-path mix` for the
- * engine before), on two shared cores over loopback. Frames not measured on the current engine
- * fall back to the formula (hubDelayFromTiming; half a frame below the root) and say so in `source`.
+ * engine before), on two shared cores over loopback. endpointsMs is the same regression's
+ * intercept: what a pair pays with no hub between (the speaker's tick and look-ahead, the
+ * listener's jitter buffer and hear), which the simulator leaves out (the same for every topology)
+ * and the demo's model adds back to set itself against the live run (client/src/choir-model.ts).
+ * Frames not measured on the current engine fall back to the formula (hubDelayFromTiming; half a
+ * frame below the root) and say so in `source`.
  */
 import { hubDelayFromTiming } from "./defaults.js";
 
@@ -17,6 +21,8 @@ export interface MeasuredHop {
   downLevelMs: number;
   /** 0 where nodes hear on their tick (the re-encoding engine). */
   belowRootMs: number;
+  /** A pair through no hub on loopback: both endpoints' part. */
+  endpointsMs: number;
   /** The runs the figures are the medians of. */
   runs: string;
 }
@@ -24,12 +30,12 @@ export interface MeasuredHop {
 export const MEASURED_ENGINE_TIMING: Readonly<Record<DownPath, Readonly<Partial<Record<number, MeasuredHop>>>>> = Object.freeze({
   forward: Object.freeze({
     // With the hear phase (runtime/hear-phase.ts): up / down / below the root, ms.
-    5: { perHopMs: 7.1, downLevelMs: 2.1, belowRootMs: 2.0, runs: "3 runs: 7.1 / 2.0 / 2.0, 7.0 / 2.1 / 1.0, 7.1 / 2.2 / 2.0" },
-    10: { perHopMs: 6.4, downLevelMs: 2.9, belowRootMs: 2.1, runs: "3 runs: 6.4 / 2.9 / 3.9, 5.8 / 2.6 / 2.1, 6.5 / 4.6 / 1.5" },
-    20: { perHopMs: 7.2, downLevelMs: 5.4, belowRootMs: 8.9, runs: "3 runs: 7.3 / 5.0 / 8.9, 6.1 / 6.7 / 6.9, 7.2 / 5.4 / 9.3" },
+    5: { perHopMs: 7.1, downLevelMs: 2.1, belowRootMs: 2.0, endpointsMs: NaN, runs: "3 runs: 7.1 / 2.0 / 2.0, 7.0 / 2.1 / 1.0, 7.1 / 2.2 / 2.0" },
+    10: { perHopMs: 6.4, downLevelMs: 2.9, belowRootMs: 2.1, endpointsMs: NaN, runs: "3 runs: 6.4 / 2.9 / 3.9, 5.8 / 2.6 / 2.1, 6.5 / 4.6 / 1.5" },
+    20: { perHopMs: 7.2, downLevelMs: 5.4, belowRootMs: 8.9, endpointsMs: NaN, runs: "3 runs: 7.3 / 5.0 / 8.9, 6.1 / 6.7 / 6.9, 7.2 / 5.4 / 9.3" },
   }),
   mix: Object.freeze({
-    10: { perHopMs: 15.3, downLevelMs: 14.7, belowRootMs: 0, runs: "3 runs (--compare-engines): 15.5 / 14.7, 15.2 / 14.2, 15.3 / 16.7" },
+    10: { perHopMs: 15.3, downLevelMs: 14.7, belowRootMs: 0, endpointsMs: NaN, runs: "3 runs (--compare-engines): 15.5 / 14.7, 15.2 / 14.2, 15.3 / 16.7" },
   }),
 });
 
@@ -37,15 +43,16 @@ export interface EngineHop {
   hubDelayMs: number;
   downLevelMs: number;
   belowRootMs: number;
+  endpointsMs: number;
   source: string;
 }
 
 /** What a hub costs up and down for a room's frame and down path. */
 export function engineHopFor(frameMs: number, downPath: DownPath = "forward"): EngineHop {
   const m = MEASURED_ENGINE_TIMING[downPath][frameMs];
-  if (m) return { hubDelayMs: m.perHopMs, downLevelMs: m.downLevelMs, belowRootMs: m.belowRootMs, source: `measured live (${downPath}, ${frameMs} ms frames; ${m.runs})` };
+  if (m) return { hubDelayMs: m.perHopMs, downLevelMs: m.downLevelMs, belowRootMs: m.belowRootMs, endpointsMs: m.endpointsMs, source: `measured live (${downPath}, ${frameMs} ms frames; ${m.runs})` };
   // Not measured: the re-encoding engine's formula, both ways (an upper bound for "forward"),
   // and on the forwarded path a wait of half a frame on average below the root.
   const h = hubDelayFromTiming({ frameMs, jitterBufferMs: frameMs });
-  return { hubDelayMs: h, downLevelMs: h, belowRootMs: downPath === "forward" ? frameMs / 2 : 0, source: `formula (frame/2 + jitter buffer + look-ahead + processing; ${downPath} at ${frameMs} ms not measured)` };
+  return { hubDelayMs: h, downLevelMs: h, belowRootMs: downPath === "forward" ? frameMs / 2 : 0, endpointsMs: h, source: `formula (frame/2 + jitter buffer + look-ahead + processing; ${downPath} at ${frameMs} ms not measured)` };
 }
