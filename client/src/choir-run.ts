@@ -87,6 +87,8 @@ export interface ChoirRunResult {
   depth: number;
   tree: TreeMessage;
   names: Map<string, string>;
+  /** Each singer's signature voice (signature.ts), by id. */
+  voices: Map<string, number>;
   pairs: PairResult[];
   heardAll: boolean;
   /** Loudest own voice in anyone's ears relative to the median level of the others, dB. */
@@ -122,6 +124,11 @@ export interface ChoirRunResult {
   /** Every node process's CPU while recording, summed, in cores; and each node's (share of a core). */
   nodesCpuCores: number;
   nodeCpu: { id: string; share: number }[];
+  /**
+   * The jitter buffers' measured lateness (99th percentile of how late packets come), the median
+   * over every input: what loopback and two shared cores add to a packet's way, ms.
+   */
+  latenessP99Ms: number;
   /** Jitter-buffer play-out delay over every input of every node at the end, ms. */
   jitterDelayMs: { p50: number; max: number };
   /**
@@ -161,6 +168,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
   const singers = Array.from({ length: opts.singers }, (_, i) => proc(i + off, `s${i}`));
   const nodes = hub ? [hub, ...singers] : singers;
   const names = new Map<string, string>();
+  const voices = new Map<string, number>();
   const common = { url: server.url, room, backend: opts.backend ?? "auto", link: { loopbackOnly: true }, rttReportMs: 1000 } as const;
   try {
     // Every process loads first: a process still compiling would starve the nodes already singing.
@@ -189,6 +197,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
         voiceIndex: i,
       });
       names.set(singers[i].id!, `s${i}`);
+      voices.set(singers[i].id!, i);
     }
     log(`${nodes.length} nodes joined; connecting links`);
     let lastStates: Awaited<ReturnType<RemoteNode["state"]>>[] = [];
@@ -281,6 +290,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     let cpuSum = 0;
     const nodeCpu: { id: string; share: number }[] = [];
     const jitterDelays: number[] = [];
+    const lateness: number[] = [];
     for (let i = 0; i < nodes.length; i++) {
       const c = countPops(post[i].stats);
       const p = countPops(pre[i].stats);
@@ -295,9 +305,13 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       cpuMax = Math.max(cpuMax, share);
       cpuSum += share;
       nodeCpu.push({ id: nodes[i].id!, share });
-      for (const input of post[i].stats.inputs) jitterDelays.push(input.jitter.delayMs);
+      for (const input of post[i].stats.inputs) {
+        jitterDelays.push(input.jitter.delayMs);
+        if (input.jitter.latenessP99Ms >= 0) lateness.push(input.jitter.latenessP99Ms);
+      }
     }
     jitterDelays.sort((x, y) => x - y);
+    lateness.sort((x, y) => x - y);
     const movesPerNode = post.map((st) => countMoves(st.healing ?? []));
     const depth = Math.max(...tree.nodes.map((n) => n.depth));
 
@@ -314,6 +328,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       depth,
       tree,
       names,
+      voices,
       pairs,
       heardAll: pairs.every((p) => p.heard),
       selfLeakDb,
@@ -333,6 +348,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       nodesCpuCores: cpuSum,
       nodeCpu,
       jitterDelayMs: { p50: quantile(jitterDelays, 0.5), max: jitterDelays[jitterDelays.length - 1] ?? NaN },
+      latenessP99Ms: quantile(lateness, 0.5),
       moves: { total: movesPerNode.reduce((a, b) => a + b, 0), maxPerNode: Math.max(0, ...movesPerNode) },
     };
   } finally {

@@ -12,11 +12,11 @@ import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
 import { configureLogging } from "@choirmesh/common/log";
 import { renderTree, runChoir, type ChoirRunResult } from "./choir-run.js";
 import { RemoteNode } from "./remote-node.js";
-import { compareWithModel, type ModelComparison } from "./choir-model.js";
+import { compareWithModel, type ModelComparison } from "@choirmesh/signaling/planner/loopback-model";
 
 const USAGE = `usage: npm start -- [--singers N] [--fanout K] [--seconds S] [--frame-ms 2.5|5|10|20]
                      [--bitrate KBPS] [--record-dir DIR] [--backend auto|native|fallback] [--no-star] [--json]
-                     [--down-path forward|mix] [--compare-engines] [--stats-file FILE]
+                     [--down-path forward|mix] [--compare-engines] [--stats-file FILE] [--tree-file FILE]
        npm start -- --serve [--port 8080] [--singers N] [--fanout K]   (keep the choir singing; open the page)`;
 
 function fail(msg: string): never {
@@ -46,6 +46,7 @@ const { values } = (() => {
         "down-path": { type: "string" },
         "compare-engines": { type: "boolean" },
         "stats-file": { type: "string" },
+        "tree-file": { type: "string" },
         json: { type: "boolean" },
         serve: { type: "boolean" },
         port: { type: "string" },
@@ -177,6 +178,16 @@ function compareRuns(forward: ChoirRunResult, mixed: ChoirRunResult) {
   return { forward: line(forward, f), mix: line(mixed, m), rootPairsFasterPct: faster };
 }
 
+/** A run as the emulator's loopback mode reads it (sim/src/emulate/loopback.ts). */
+function loopbackRunFile(tree: ChoirRunResult, star: ChoirRunResult | null) {
+  const run = (r: ChoirRunResult) => ({
+    nodes: r.tree.nodes.map((n) => ({ id: n.id, parent: n.parent ?? null, depth: n.depth, hasVoice: n.hasVoice, voice: r.voices.get(n.id) ?? null })),
+    pairs: r.pairs.map((p) => ({ from: p.from, to: p.to, heard: p.heard, delayMs: p.delayMs })),
+    latenessP99Ms: r.latenessP99Ms,
+  });
+  return { frameMs, downPath, tree: run(tree), star: star ? run(star) : null };
+}
+
 function modelJson(m: ModelComparison) {
   const r1 = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(1)) : null);
   return { modelP50Ms: r1(m.modelP50Ms), liveP50Ms: r1(m.liveP50Ms), errorPct: r1(m.errorPct) };
@@ -206,6 +217,9 @@ try {
   }
   // Every node's own stats at the end of each run (ChoirNodeStats), for a closer look.
   if (values["stats-file"]) writeFileSync(values["stats-file"], JSON.stringify({ tree: tree.nodeStats, mix: mix?.nodeStats ?? null, star: star?.nodeStats ?? null }));
+  // The trees, voices and live pair delays, for the emulator to run the same choir in virtual time
+  // (npm run emulate -- --tree FILE).
+  if (values["tree-file"]) writeFileSync(values["tree-file"], JSON.stringify(loopbackRunFile(tree, star)));
   // The delay model on the same trees, priced with the engine timing the planner and the simulator read.
   const treeModel = compareWithModel(tree.tree, tree.pairs, frameMs, downPath);
   const starModel = star ? compareWithModel(star.tree, star.pairs, frameMs, downPath) : null;

@@ -2,11 +2,15 @@
  * npm run emulate -- --singers 200 --region europe [--seed 1] [--json] [--voices 20]
  *   [--warmup-s 1.5] [--record-s 2] [--frame-ms 10] [--processing-ms 1] [--loss-pct 0.1]
  *   [--topology tree|star] [--down-path forward|mix] [--progress]
+ * npm run emulate -- --tree FILE [--seed 1] [--json]   (FILE from npm start -- --tree-file FILE)
  * Runs the real engine over the virtual network for the tree and the star and compares the
- * delays measured from the audio with the model's. Prints a table, or with --json one JSON line last.
+ * delays measured from the audio with the model's; with --tree, the live demo's trees over
+ * loopback links, set against the live run and the model (emulate/loopback.ts). Prints a table,
+ * or with --json one JSON line last.
  */
 import { FRAME_MS_ALLOWED } from "@choirmesh/mixer-node/codec/types";
 import { runEmulation, type EmulateOptions, type EmulateResult } from "./emulate/run.js";
+import { emulateLoopback, readLoopbackRunFile, type LoopbackResult } from "./emulate/loopback.js";
 import { ProgressBar } from "./progress.js";
 import { exitOnUsageError, numberArg, parseCommandLine } from "@choirmesh/common/args";
 import { UsageError } from "@choirmesh/common/errors";
@@ -15,6 +19,8 @@ export interface EmulateCliArgs {
   run: EmulateOptions;
   json: boolean;
   progress: boolean;
+  /** A live demo's trees to run over loopback links instead (npm start -- --tree-file). */
+  tree?: string;
 }
 
 export function parseEmulateArgs(argv: string[]): EmulateCliArgs {
@@ -32,6 +38,7 @@ export function parseEmulateArgs(argv: string[]): EmulateCliArgs {
     "down-path": { type: "string" },
     json: { type: "boolean", default: false },
     progress: { type: "boolean", default: false },
+    tree: { type: "string" },
   });
   const run: EmulateOptions = {
     singers: Math.floor(numberArg("singers", v.singers, 200, { min: 3 })),
@@ -53,7 +60,7 @@ export function parseEmulateArgs(argv: string[]): EmulateCliArgs {
   const dp = v["down-path"];
   if (dp !== undefined && dp !== "forward" && dp !== "mix") throw new UsageError("--down-path must be forward or mix");
   if (dp !== undefined) run.downPath = dp;
-  return { run, json: v.json!, progress: v.progress! };
+  return { run, json: v.json!, progress: v.progress!, ...(v.tree !== undefined ? { tree: v.tree } : {}) };
 }
 
 export function emulateTable(r: EmulateResult): string {
@@ -70,6 +77,21 @@ export function emulateTable(r: EmulateResult): string {
   for (const [name, t] of Object.entries(r.topologies)) {
     lines.push(
       `${name}: the model priced with the engine's own hop instead (${t.engineHop.hubMs} ms: hub jitter buffers' median play-out ${t.jitterBuffer.hubInputDelayMsP50} ms + look-ahead + processing; the connections' jitter is then counted twice, in the buffers and in the model's access delays): p50 ${t.engineHop.modelMs.p50} ms, error ${(t.engineHop.error.p50Relative * 100).toFixed(1)} %; endpoints' own part left out of "emulated": ${t.endpointMsP50} ms`,
+    );
+  }
+  lines.push(`elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  return lines.join("\n");
+}
+
+export function loopbackTable(r: LoopbackResult): string {
+  const lines = [
+    `the live demo's trees over loopback links, ${r.frameMs} ms frames, ${r.downPath} down path, Opus ${r.backend}, ${r.processingMs} ms processing a tick (timed: ${Object.values(r.topologies).map((t) => `${t.tickUsP50} µs`).join(", ")}); model: ${r.modelSource}`,
+    "topology  pairs   live p50   emulated p50   model p50   emulated/live   model/live   model/emulated   link jitter (live lateness p99)",
+  ];
+  for (const [name, t] of Object.entries(r.topologies)) {
+    const sign = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)} %`;
+    lines.push(
+      `${name.padEnd(9)} ${`${t.pairs}/${t.liveHeard}`.padEnd(7)} ${`${t.liveP50Ms} ms`.padEnd(10)} ${`${t.emulatedP50Ms} ms`.padEnd(14)} ${`${t.modelP50Ms} ms`.padEnd(11)} ${sign(t.emulatedVsLivePct).padEnd(15)} ${sign(t.modelVsLivePct).padEnd(12)} ${sign(t.modelVsEmulatedPct).padEnd(16)} ${t.linkJitterMeanMs} ms (${t.latenessP99Ms} ms)`,
     );
   }
   lines.push(`elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`);
@@ -96,6 +118,13 @@ async function main(): Promise<void> {
       lastLine = now;
     }
   };
+  if (args.tree !== undefined) {
+    const file = readLoopbackRunFile(args.tree);
+    const r = emulateLoopback(file, { seed: args.run.seed, progress: args.run.progress, ...(args.run.processingMs !== undefined ? { processingMs: args.run.processingMs } : {}) });
+    bar?.done();
+    process.stdout.write(`${args.json ? JSON.stringify(r) : loopbackTable(r)}\n`);
+    return;
+  }
   const result = runEmulation(args.run);
   bar?.done();
   if (!args.json) process.stdout.write(`${emulateTable(result)}\n`);

@@ -1,17 +1,21 @@
 /**
- * The delay model's prediction for a live run, set against what the singers heard.
+ * The delay model's prediction for a choir on loopback (the demo's, and the emulator's run of the
+ * same tree), to set against the delays measured from the audio.
  *
- * The run's own tree, priced by the planner's delay model (`signaling/src/planner/delay.ts`,
- * the function the planner and the simulator call) with the one source of engine timing
- * (`planner/engine-timing.ts`: per hop up, per level down, below the root and the endpoints'
- * part, measured in earlier runs), every link 0 ms (loopback). Nothing of the run itself goes
- * into the prediction: when the engine changes and the table is not measured again, the
- * median pair's error shows it.
+ * The run's own tree, priced by the delay model the planner and the simulator use (delay.ts) with
+ * the one source of engine timing (engine-timing.ts: per hop up, per level down, below the root,
+ * and the endpoints' part, which the simulator leaves out), every link 0 ms. Nothing of the run
+ * itself goes into the prediction: when the engine changes and the table is not measured again,
+ * the median pair's error shows it.
  */
-import type { TreeMessage } from "@choirmesh/protocol";
-import { treePairDelayMs, type TreeDelayView } from "@choirmesh/signaling/planner/delay";
-import { engineHopFor, type DownPath } from "@choirmesh/signaling/planner/engine-timing";
 import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
+import { treePairDelayMs, type TreeDelayView } from "./delay.js";
+import { engineHopFor, type DownPath } from "./engine-timing.js";
+
+/** A tree as a run reports it (a TreeMessage fits). */
+export interface LoopbackTree {
+  nodes: readonly { id: string; parent?: string | null; depth: number }[];
+}
 
 export interface ModelComparison {
   /** Heard pairs compared. */
@@ -25,7 +29,7 @@ export interface ModelComparison {
 }
 
 /** The model's delay from speaker `from` to listener `to` over `tree`, loopback links. */
-export function modelPairDelays(tree: TreeMessage, frameMs: number, downPath: DownPath): { delayMs: (from: string, to: string) => number; source: string } {
+export function modelPairDelays(tree: LoopbackTree, frameMs: number, downPath: DownPath): { delayMs: (from: string, to: string) => number; source: string } {
   const hop = engineHopFor(frameMs, downPath);
   const parent = new Map(tree.nodes.map((n) => [n.id, n.parent ?? null] as const));
   const depth = new Map(tree.nodes.map((n) => [n.id, n.depth] as const));
@@ -42,7 +46,7 @@ export function modelPairDelays(tree: TreeMessage, frameMs: number, downPath: Do
 
 /** The model against the live run over the pairs that were heard. */
 export function compareWithModel(
-  tree: TreeMessage,
+  tree: LoopbackTree,
   pairs: readonly { from: string; to: string; heard: boolean; delayMs: number }[],
   frameMs: number,
   downPath: DownPath,
