@@ -5,7 +5,8 @@
  * child). Prints the tree, who hears whom, the per-pair delays and both runs' figures; with
  * --json the last line is one JSON object.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
@@ -219,7 +220,10 @@ try {
   if (values["stats-file"]) writeFileSync(values["stats-file"], JSON.stringify({ tree: tree.nodeStats, mix: mix?.nodeStats ?? null, star: star?.nodeStats ?? null }));
   // The trees, voices and live pair delays, for the emulator to run the same choir in virtual time
   // (npm run emulate -- --tree FILE).
-  if (values["tree-file"]) writeFileSync(values["tree-file"], JSON.stringify(loopbackRunFile(tree, star)));
+  if (values["tree-file"]) {
+    mkdirSync(dirname(values["tree-file"]), { recursive: true });
+    writeFileSync(values["tree-file"], JSON.stringify(loopbackRunFile(tree, star)));
+  }
   // The delay model on the same trees, priced with the engine timing the planner and the simulator read.
   const treeModel = compareWithModel(tree.tree, tree.pairs, frameMs, downPath);
   const starModel = star ? compareWithModel(star.tree, star.pairs, frameMs, downPath) : null;

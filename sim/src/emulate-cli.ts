@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   };
   if (args.tree !== undefined) {
     const file = readLoopbackRunFile(args.tree);
-    const r = emulateLoopback(file, { seed: args.run.seed, progress: args.run.progress, ...(args.run.processingMs !== undefined ? { processingMs: args.run.processingMs } : {}) });
+    const r = emulateLoopback(file, { seed: args.run.seed, progress: args.run.progress, processingMs: args.run.processingMs, warmupS: args.run.warmupS, recordS: args.run.recordS });
     bar?.done();
     process.stdout.write(`${args.json ? JSON.stringify(r) : loopbackTable(r)}\n`);
     return;

@@ -29,13 +29,15 @@ export interface MeasuredHop {
 
 export const MEASURED_ENGINE_TIMING: Readonly<Record<DownPath, Readonly<Partial<Record<number, MeasuredHop>>>>> = Object.freeze({
   forward: Object.freeze({
-    // With the hear phase (runtime/hear-phase.ts): up / down / below the root, ms.
-    5: { perHopMs: 7.1, downLevelMs: 2.1, belowRootMs: 2.0, endpointsMs: NaN, runs: "3 runs: 7.1 / 2.0 / 2.0, 7.0 / 2.1 / 1.0, 7.1 / 2.2 / 2.0" },
-    10: { perHopMs: 6.4, downLevelMs: 2.9, belowRootMs: 2.1, endpointsMs: NaN, runs: "3 runs: 6.4 / 2.9 / 3.9, 5.8 / 2.6 / 2.1, 6.5 / 4.6 / 1.5" },
-    20: { perHopMs: 7.2, downLevelMs: 5.4, belowRootMs: 8.9, endpointsMs: NaN, runs: "3 runs: 7.3 / 5.0 / 8.9, 6.1 / 6.7 / 6.9, 7.2 / 5.4 / 9.3" },
+    // With the hear phase (runtime/hear-phase.ts): up / down / below the root / endpoints, ms.
+    // 2.5 ms frames: one run, on a machine they overload (own voice -36.6 dB in that run).
+    2.5: { perHopMs: 7.3, downLevelMs: 0.8, belowRootMs: 0, endpointsMs: 7.7, runs: "1 run: 7.3 / 0.8 / -0.2 / 7.7" },
+    5: { perHopMs: 7.2, downLevelMs: 0.5, belowRootMs: 1.1, endpointsMs: 7.7, runs: "3 runs: 7.2 / 0.5 / 0.8 / 7.7, 7.5 / 0.5 / 1.2 / 8.0, 6.9 / 0.6 / 1.1 / 7.7" },
+    10: { perHopMs: 7.7, downLevelMs: 1.2, belowRootMs: 5.3, endpointsMs: 7.8, runs: "3 runs: 8.1 / 1.2 / 5.3 / 8.2, 7.7 / 1.5 / 4.8 / 7.6, 7.7 / 1.1 / 5.6 / 7.8" },
+    20: { perHopMs: 7.1, downLevelMs: 0.2, belowRootMs: 7.3, endpointsMs: 9.2, runs: "3 runs: 7.1 / 0.2 / 7.3 / 9.2, 7.5 / 0.4 / 7.7 / 9.8, 7.1 / -0.1 / 7.2 / 8.1" },
   }),
   mix: Object.freeze({
-    10: { perHopMs: 15.3, downLevelMs: 14.7, belowRootMs: 0, endpointsMs: NaN, runs: "3 runs (--compare-engines): 15.5 / 14.7, 15.2 / 14.2, 15.3 / 16.7" },
+    10: { perHopMs: 16.3, downLevelMs: 15.8, belowRootMs: 0, endpointsMs: 15.6, runs: "3 runs (--compare-engines): 15.1 / 15.8 / 15.4, 16.3 / 15.9 / 15.6, 17.6 / 15.2 / 16.6" },
   }),
 });
 

@@ -74,10 +74,10 @@ export interface LoopbackResult {
 export interface LoopbackOptions {
   seed?: number;
   backend?: BackendPreference;
-  warmupS?: number;
-  recordS?: number;
+  warmupS?: number | undefined;
+  recordS?: number | undefined;
   /** Processing charged per tick (ms); default LOOPBACK_PROCESSING_MS. */
-  processingMs?: number;
+  processingMs?: number | undefined;
   progress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -110,7 +110,7 @@ export function readLoopbackRunFile(path: string): LoopbackRunFile {
   return checkRunFile(raw, path);
 }
 
-function checkRunFile(raw: unknown, where: string): LoopbackRunFile {
+export function checkRunFile(raw: unknown, where: string): LoopbackRunFile {
   const bad = (what: string): never => {
     throw new UsageError(`--tree ${where}: ${what} (write it with npm start -- --tree-file FILE)`);
   };
@@ -184,8 +184,9 @@ export function emulateLoopback(file: LoopbackRunFile, opts: LoopbackOptions = {
       backend,
       frameMs: file.frameMs,
       rng: makeRng((opts.seed ?? 1) * 104729 + (name === "tree" ? 1 : 2)),
-      warmupS: opts.warmupS,
-      recordS: opts.recordS,
+      // The live demo records 4 s once its buffers are steady: the same here.
+      warmupS: opts.warmupS ?? 3,
+      recordS: opts.recordS ?? 4,
       processingMs: opts.processingMs ?? LOOPBACK_PROCESSING_MS,
       downPath: file.downPath,
       progress: (d, t) => opts.progress?.(`${name}: engine`, d, t),
