@@ -43,7 +43,7 @@ describe("timing", () => {
     expect(downLevelMs(live)).toBe(MEASURED_ENGINE_TIMING.forward[10]!.downLevelMs);
     expect(live.source.perHopMs).toMatch(/measured live/);
     // A frame not measured falls back to the formula, both ways, and says so.
-    const unmeasured = engineTiming({ frameMs: 2.5 });
+    const unmeasured = engineTiming({ frameMs: 5, downPath: "mix" });
     expect(hubDelayMs(unmeasured)).toBe(downLevelMs(unmeasured));
     expect(unmeasured.source.perHopMs).toMatch(/formula/);
   });
