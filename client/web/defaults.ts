@@ -46,6 +46,7 @@ export const WEB_DEFAULTS: Readonly<WebSingerOptions> = Object.freeze({
 
 /**
  * Opus frame sizes a browser's WebRTC encoder can send. Rooms at 2.5 or 5 ms get 10 ms from a
- * browser (its packets are still decoded by hubs: Opus packets carry their own duration).
+ * browser; its hub buffers and decodes them at their own length and plays each as two or four of
+ * its frames (mixer-node/src/long-frames.ts).
  */
 export const BROWSER_OPUS_FRAME_MS = [10, 20, 40, 60] as const;

@@ -29,9 +29,7 @@ export class HubEngine extends HubEngineState {
     return this.parent !== null;
   }
 
-  get childCount(): number {
-    return this.activeCount;
-  }
+  get childCount(): number { return this.activeCount; }
 
   /** The parent's streams on a forwarded down path (their timing aligns this node's tick). */
   get parentStreams(): DownStreams | null {
@@ -171,7 +169,9 @@ export class HubEngine extends HubEngineState {
       if (link.streams.push(payload, arrivalMs, timingTrusted) && link === this.parent && this.forwardCount > 0) this.forwardDown(payload);
       return;
     }
-    pushWithRedundancy(link.jb, seq, timestamp, link.forward ? takeUpHeader(link, payload) : payload, arrivalMs, timingTrusted, this.blocks);
+    const opus = link.forward ? takeUpHeader(link, payload) : payload;
+    if (!link.lengthSeen) link.noteLength(opus);
+    pushWithRedundancy(link.jb, seq, timestamp, opus, arrivalMs, timingTrusted, this.blocks);
   }
 
   /** Hands a packet from above to every child that takes forwarded streams, its timing cleared. */

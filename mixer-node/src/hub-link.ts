@@ -11,10 +11,13 @@ import type { DownStreams } from "./down-streams.js";
 import type { ForwardProtect } from "./forward-protect.js";
 import type { HubInputStats, PopCounts } from "./stats.js";
 import { INCIDENT, type Timeline } from "./timeline.js";
+import { LongFrames, longFactor } from "./long-frames.js";
+import { opusPacketSamples } from "./codec/fallback.js";
 
 /** One link's codec state: its incoming stream (jitter buffer, decoder) and outgoing one (encoder). */
 export class HubLink {
-  readonly jb: JitterBuffer;
+  /** The incoming stream's buffer (the long one's, once its packets turn out longer than a frame). */
+  jb: JitterBuffer;
   readonly dec: Decoder;
   readonly enc: Encoder;
   readonly out = new Uint8Array(MAX_PACKET_BYTES);
@@ -56,6 +59,9 @@ export class HubLink {
   fwdProtect: ForwardProtect | null = null;
   /** The phase this child's up stream said last (-1: none yet). */
   upPhase = -1;
+  /** Packets of k frames each (a browser in a room below 10 ms): long-frames.ts; null until seen. */
+  long: LongFrames | null = null;
+  lengthSeen = false;
   /** Packets and bytes forwarded to this child from above. */
   forwarded = 0;
   bytesForwarded = 0;
@@ -80,8 +86,13 @@ export class HubLink {
   seqSent = 0;
   tsSent = 0;
 
-  constructor(backend: CodecBackend, frameMs: FrameMs, enc: EncoderOptions, jb: Omit<JitterBufferOptions, "frameMs">) {
-    this.jb = new JitterBuffer({ ...jb, frameMs });
+  constructor(
+    private readonly backend: CodecBackend,
+    private readonly frameMs: FrameMs,
+    enc: EncoderOptions,
+    private readonly jbOpts: Omit<JitterBufferOptions, "frameMs">,
+  ) {
+    this.jb = new JitterBuffer({ ...jbOpts, frameMs });
     this.dec = backend.createDecoder(frameMs);
     this.enc = backend.createEncoder({ ...enc, frameMs });
   }
@@ -89,6 +100,13 @@ export class HubLink {
   /** Pops the next frame and decodes (or conceals) it into `into`, a whole frame; never throws. */
   decodeNext(into: Float32Array, nowMs: number): PopKind {
     if (this.streams !== null) return this.streams.decodeNext(into, nowMs);
+    const long = this.long;
+    if (long !== null) {
+      const errors = long.decodeErrors;
+      const k = long.next(into, nowMs);
+      this.decodeErrors += long.decodeErrors - errors;
+      return k;
+    }
     const kind = this.jb.pop(nowMs);
     let got = into.length;
     try {
@@ -158,6 +176,7 @@ export class HubLink {
   /** One frame of concealment into `into` (silence if even that fails); never throws. */
   concealInto(into: Float32Array): void {
     if (this.streams !== null) return this.streams.concealInto(into);
+    if (this.long !== null) return this.long.conceal(into);
     try {
       const got = this.dec.conceal(into);
       if (got < into.length) into.fill(0, Math.max(0, got));
@@ -166,7 +185,20 @@ export class HubLink {
     }
   }
 
+  /**
+   * The first packet's length decides how the stream is buffered: packets of k frames (a browser
+   * sends 10 ms at the least) get a jitter buffer and decoder of their own length (long-frames.ts).
+   */
+  noteLength(payload: Uint8Array): void {
+    this.lengthSeen = true;
+    const k = longFactor(opusPacketSamples(payload), this.frameMs);
+    if (k === 1) return;
+    this.long = new LongFrames(this.backend, this.frameMs, k, this.jbOpts);
+    this.jb = this.long.jb;
+  }
+
   destroy(): void {
+    this.long?.destroy();
     this.streams?.destroy();
     this.dec.destroy();
     this.enc.destroy();

@@ -4,25 +4,29 @@
  * real WebRTC with real Opus. A hub cannot send a browser the forwarded path's header, so B asks
  * for extra receive-only audio tracks and A sends it, plain, its own mix for B on the first track
  * and R's stream, forwarded packet by packet without a decode, on the next. B's page sums the
- * tracks: it hears R (only on the forwarded track) and A, never itself, and R hears B.
+ * tracks: it hears R (only on the forwarded track) and A, never itself, and R hears B. At 10 ms
+ * frames and at 5, where the browser still sends 10 ms packets (its encoder's floor) and its hub
+ * plays each as two of its frames (long-frames.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChoirNode } from "@choirmesh/mixer-node/runtime/choir-node";
 import { SignatureVoice, estimateDelay, signatureFrequency } from "@choirmesh/mixer-node/signature";
 import type { SignalingServer } from "@choirmesh/signaling/server";
+import { DEFAULT_MEDIA } from "@choirmesh/protocol";
+import type { FrameMs } from "@choirmesh/mixer-node/codec/types";
 import { hearingLevels, joinFromPage, launchSinger, pageStatus, sleep, startServer, tempDir, waitFor, writeSignatureWav, type BrowserSinger } from "./helpers.js";
 
-const ROOM = "browser-forwarded";
 const ROOT_VOICE = 0;
 const HUB_VOICE = 1;
 const BROWSER_VOICE = 2;
 const ABSENT_VOICE = 4;
 
-function nodeSinger(url: string, name: string, voice: number): ChoirNode {
-  return new ChoirNode({ url, room: ROOM, name, section: "tenor", canHub: true, hasVoice: true, voice: new SignatureVoice(voice), uploadKbps: 20_000, link: { loopbackOnly: true }, rttReportMs: 0 });
+function nodeSinger(url: string, room: string, name: string, voice: number): ChoirNode {
+  return new ChoirNode({ url, room, name, section: "tenor", canHub: true, hasVoice: true, voice: new SignatureVoice(voice), uploadKbps: 20_000, link: { loopbackOnly: true }, rttReportMs: 0 });
 }
 
-describe("a browser under a hub on the forwarded down path", () => {
+describe.each([10, 5] as FrameMs[])("a browser under a hub on the forwarded down path, %s ms frames", (frameMs) => {
+  const ROOM = `browser-forwarded-${frameMs}`;
   const tmp = tempDir("choirmesh-browser-fwd-");
   let server: SignalingServer;
   let root: ChoirNode;
@@ -36,10 +40,10 @@ describe("a browser under a hub on the forwarded down path", () => {
 
   beforeAll(async () => {
     const wav = writeSignatureWav(tmp.dir, BROWSER_VOICE);
-    server = await startServer({ planner: { maxFanout: 1 } });
-    root = nodeSinger(server.url, "root", ROOT_VOICE);
+    server = await startServer({ planner: { maxFanout: 1 }, media: { ...DEFAULT_MEDIA, frameMs } });
+    root = nodeSinger(server.url, ROOM, "root", ROOT_VOICE);
     await root.start();
-    hub = nodeSinger(server.url, "hub", HUB_VOICE);
+    hub = nodeSinger(server.url, ROOM, "hub", HUB_VOICE);
     await hub.start();
     await waitFor("the hub under the root", () => hub.parentId === root.id && hub.allLinksConnected(), 10_000);
     browser = await launchSinger(wav);
