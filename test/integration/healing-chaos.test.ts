@@ -12,10 +12,11 @@
  * the restarted server has an empty room; without redundancy 10 % loss conceals ~11 % of the
  * frames and two losses in a row (one frame in a hundred) open gaps of 25-60 ms.
  *
- * A run whose figures miss a bound gets one more run, and the bounds hold the second: on two
- * shared cores a stall of 80-140 ms now and then falls inside a fault's window (seen in two of
- * seven runs in a row, with the engine before the last change as well, baselines up to 125 ms).
- * A missing mechanism fails both runs by far.
+ * A run whose figures miss a bound gets another run, up to two more, and the bounds hold the
+ * last: on two shared cores a stall of 80-140 ms now and then falls inside a fault's window (seen
+ * in two of seven runs in a row, with the engine before the last change as well, baselines up to
+ * 125 ms; and once in a CI run, 10 % loss at 81 ms against a baseline of 7, 20 ms in the run
+ * after). A missing mechanism fails every run by far.
  */
 import { describe, expect, it } from "vitest";
 import { runChaos, type ChaosResult } from "@choirmesh/client/chaos/scenarios";
@@ -35,9 +36,8 @@ describe("self-healing tree under faults (13 singers, real WebRTC)", () => {
   it("hub kill, link cut, signaling restart and 10 % loss, measured from what singers hear", async () => {
     let r = await runChaos({ log: (s) => console.log(s) });
     console.log(JSON.stringify(r));
-    const missed = missedBounds(r);
-    if (missed.length > 0) {
-      console.log(`missed ${missed.join(", ")}: one more run`);
+    for (let more = 2; more > 0 && missedBounds(r).length > 0; more--) {
+      console.log(`missed ${missedBounds(r).join(", ")}: another run`);
       r = await runChaos({ log: (s) => console.log(s) });
       console.log(JSON.stringify(r));
     }
@@ -65,5 +65,5 @@ describe("self-healing tree under faults (13 singers, real WebRTC)", () => {
     expect(r.loss10.redundantShare).toBeGreaterThan(0.04);
     expect(r.loss10.concealedShare).toBeLessThan(0.05);
     expect(r.loss10.gapMaxMs).toBeLessThanOrEqual(Math.max(60, r.loss10.baselineGapMaxMs + 30));
-  }, 300_000);
+  }, 420_000);
 });
