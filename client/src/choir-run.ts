@@ -16,10 +16,15 @@ import type { TreeMessage } from "@choirmesh/protocol";
 import { startSignalingServer, type SignalingServer } from "@choirmesh/signaling/server";
 import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
 import { RemoteNode, type RemoteRecording } from "./remote-node.js";
+import { GeoPaths, type ChoirGeo } from "./choir-geo.js";
 import { writeWav } from "./wav.js";
 import { countMoves, countPops, fitHops, fitHopsBelowRoot, pathHubs, waitForSteadyPlayout, type SettleOptions } from "./choir-stats.js";
 
-export type Topology = "tree" | "star";
+/**
+ * tree: the planner's tree of singers; star: one dedicated hub, every singer its child (a central
+ * server); hybrid: dedicated hubs in data centres (ChoirGeo.hubs) at the top of the planner's tree.
+ */
+export type Topology = "tree" | "star" | "hybrid";
 
 /**
  * The longest delay the analysis looks for. A singer is "heard" when its voice is found at any
@@ -62,6 +67,8 @@ export interface ChoirRunOptions {
    * the end instead of exiting, so that another run can use them without starting processes.
    */
   pool?: RemoteNode[];
+  /** Geography on loopback (choir-geo.ts): places, home connections and the delayed links between them. */
+  geo?: ChoirGeo;
 }
 
 export interface PairResult {
@@ -163,10 +170,15 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
   // Every node is a process of its own; start them all at once (each takes ~0.5 s to load).
   const pool = opts.pool ?? [];
   const proc = (i: number, name: string) => pool[i] ?? new RemoteNode(name);
-  const hub = opts.topology === "star" ? proc(0, "server") : null;
-  const off = hub ? 1 : 0;
+  const geo = opts.geo;
+  if (geo && geo.singers.length !== opts.singers) throw new RangeError(`geo places ${geo.singers.length} singers, the run has ${opts.singers}`);
+  if (opts.topology === "hybrid" && !geo?.hubs.length) throw new RangeError("a hybrid run needs dedicated hubs (geo.hubs)");
+  const hubNames = opts.topology === "star" ? [geo?.hubs[0]?.name ?? "server"] : opts.topology === "hybrid" ? geo!.hubs.map((h) => h.name) : [];
+  const hubs = hubNames.map((name, i) => proc(i, name));
+  const off = hubs.length;
   const singers = Array.from({ length: opts.singers }, (_, i) => proc(i + off, `s${i}`));
-  const nodes = hub ? [hub, ...singers] : singers;
+  const nodes = [...hubs, ...singers];
+  const paths = geo ? new GeoPaths() : null;
   const names = new Map<string, string>();
   const voices = new Map<string, number>();
   const common = { url: server.url, room, backend: opts.backend ?? "auto", link: { loopbackOnly: true }, rttReportMs: 1000 } as const;
@@ -174,28 +186,37 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     // Every process loads first: a process still compiling would starve the nodes already singing.
     await Promise.all(nodes.map((n) => n.whenReady()));
     const t0 = performance.now();
-    if (hub) {
-      // A central server has a machine of its own; sharing two cores with every singer, it gets
-      // the CPU first, as it would alone (singers that wake to hear its streams as they arrive
-      // would otherwise delay its tick: 32 singers, p50 80-157 ms against 21 ms with it).
+    for (const [i, hub] of hubs.entries()) {
+      // A central server (or a dedicated hub) has a machine of its own; sharing two cores with
+      // every singer, it gets the CPU first, as it would alone (singers that wake to hear its
+      // streams as they arrive would otherwise delay its tick: 32 singers, p50 80-157 ms against
+      // 21 ms with it).
       try {
         setPriority(hub.child.pid!, STAR_HUB_PRIORITY);
       } catch {
-        log(`the central server runs at the singers' priority (raising it needs CAP_SYS_NICE)`);
+        if (i === 0) log(`dedicated hubs run at the singers' priority (raising it needs CAP_SYS_NICE)`);
       }
-      await hub.start({ ...common, name: "server", hasVoice: false, canHub: true, dedicated: true, uploadKbps: 1_000_000 });
-      names.set(hub.id!, "server");
+      const place = geo?.hubs[i]?.place;
+      if (paths && place) await paths.before(hub, place);
+      const where = place ? { location: { lat: place.lat, lon: place.lon }, accessMs: place.accessMs } : {};
+      await hub.start({ ...common, ...where, name: hubNames[i], hasVoice: false, canHub: true, dedicated: true, uploadKbps: 1_000_000 });
+      if (paths && place) await paths.after(hub, place);
+      names.set(hub.id!, hubNames[i]);
     }
     // Joins in order, so that the planner builds the tree as singers arrive.
     for (let i = 0; i < singers.length; i++) {
+      const g = geo?.singers[i];
+      if (paths && g) await paths.before(singers[i], g.place);
       await singers[i].start({
         ...common,
         name: `s${i}`,
-        section: ["soprano", "alto", "tenor", "bass"][i % 4],
-        canHub: opts.topology === "tree",
-        uploadKbps: opts.topology === "tree" ? 20_000 : 2_000,
+        section: g?.section ?? ["soprano", "alto", "tenor", "bass"][i % 4],
+        canHub: opts.topology !== "star",
+        uploadKbps: opts.topology === "star" ? 2_000 : (g?.uploadKbps ?? 20_000),
+        ...(g ? { location: { lat: g.place.lat, lon: g.place.lon }, accessMs: g.place.accessMs } : {}),
         voiceIndex: i,
       });
+      if (paths && g) await paths.after(singers[i], g.place);
       names.set(singers[i].id!, `s${i}`);
       voices.set(singers[i].id!, i);
     }
@@ -236,7 +257,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     await new Promise((r) => setTimeout(r, ownSeconds * 1000 + 300));
     const post = await Promise.all(nodes.map((n) => n.stats()));
     const recs = await Promise.all(nodes.map((n) => n.recording()));
-    const singerRecs = hub ? recs.slice(1) : recs;
+    const singerRecs = recs.slice(off);
     const window = (r: RemoteRecording, which: "hear" | "mix", seconds = opts.seconds) => r[which].subarray(0, Math.min(r.length, seconds * 48_000));
 
     // Analysis: every listener against every other singer. A voice whose delay moved by a frame

@@ -8,6 +8,7 @@ import type { JoinedMessage } from "@choirmesh/protocol";
 import type { ChoirNodeStats } from "@choirmesh/mixer-node/runtime/choir-node";
 import { compiledEntry } from "@choirmesh/common/repo-root";
 import type { HostNodeOptions, HostState } from "@choirmesh/mixer-node/runtime/node-host";
+import type { PathDelay } from "@choirmesh/mixer-node/runtime/path-delays";
 import { NODE_PROCESS_FLAGS } from "@choirmesh/mixer-node/runtime/defaults";
 
 
@@ -121,6 +122,11 @@ export class RemoteNode {
 
   async link(peer: string, action: "cut" | "restore" | "impair", extra: { durationMs?: number; lossRate?: number } = {}): Promise<void> {
     await this.request({ cmd: "link", peer, action, ...extra });
+  }
+
+  /** Emulated geography: the one-way delay of the path to each peer (by id), now and for later links; may come before start(). */
+  async setPaths(delays: Record<string, PathDelay>): Promise<void> {
+    await this.request({ cmd: "paths", delays });
   }
 
   /** The node leaves its room; the process stays for another start(). */

@@ -38,6 +38,7 @@ import { NODE_DEFAULTS } from "./defaults.js";
 import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
 import { LinkHealer, SignalingResume } from "./healing.js";
 import { NodeLinks } from "./node-links.js";
+import { PathDelays } from "./path-delays.js";
 import { Recorder } from "./recorder.js";
 import type { TickAligner } from "./tick-aligner.js";
 import type { HearPhase } from "./hear-phase.js";
@@ -66,6 +67,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   hearPhase: HearPhase | null = null;
   /** Late ticks, concealment runs, jitter-buffer moves and link changes, on the wall clock. */
   readonly timeline = new Timeline(NODE_DEFAULTS.timelineEntries);
+  /** Emulated geography (path-delays.ts): empty unless a harness places the choir on a map. */
+  readonly paths = new PathDelays();
 
   private signaling: SignalingClient | null = null;
   private links: NodeLinks | null = null;
@@ -171,6 +174,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     this.links = new NodeLinks(
       {
         engine,
+        paths: this.paths,
         // Packets are read on the tick (one batch, kernel arrival times) unless the caller says
       // otherwise or CHOIRMESH_RECEIVE_ON_TICK=0 (benchmarks compare the two).
       linkOptions: { receiveOnTick: process.env.CHOIRMESH_RECEIVE_ON_TICK !== "0", ...(this.opts.link ?? {}) },

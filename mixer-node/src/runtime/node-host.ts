@@ -9,6 +9,7 @@
 import { loadCodecBackend } from "../codec/index.js";
 import { SignatureVoice } from "../signature.js";
 import { ChoirNode, type ChoirNodeOptions } from "./choir-node.js";
+import { checkPathDelays, type PathDelay } from "./path-delays.js";
 
 export type HostNodeOptions = Omit<ChoirNodeOptions, "voice" | "backend"> & {
   /** Sing signature voice i (see signature.ts); no voice when absent. */
@@ -23,6 +24,7 @@ export type HostRequest =
   | { rid: number; cmd: "stats" }
   | { rid: number; cmd: "state" }
   | { rid: number; cmd: "link"; peer: string; action: "cut" | "restore" | "impair"; durationMs?: number; lossRate?: number }
+  | { rid: number; cmd: "paths"; delays: Record<string, PathDelay> }
   | { rid: number; cmd: "leave" }
   | { rid: number; cmd: "stop" };
 
@@ -37,6 +39,8 @@ export interface HostState {
 
 let node: ChoirNode | null = null;
 const problems: string[] = [];
+/** Path delays given before the node started. */
+let earlyPaths: Record<string, PathDelay> = {};
 /** Healing events with their wall-clock time (ms), for chaos runs to line up with the audio. */
 const healing: { atMs: number; event: unknown }[] = [];
 
@@ -54,6 +58,7 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
         backend: loadCodecBackend(backend ?? "auto"),
         voice: voiceIndex === undefined ? null : new SignatureVoice(voiceIndex),
       });
+      node.paths.set(earlyPaths);
       node.on("problem", (where, message) => {
         if (problems.length < 200) problems.push(`${where}: ${message}`);
       });
@@ -92,10 +97,17 @@ async function handle(req: HostRequest): Promise<Record<string, unknown>> {
       else link.impair({ receive: { loss: req.lossRate ?? 0 } });
       return {};
     }
+    case "paths":
+      // Emulated geography: the delay of the path to each peer, for links now and later (given
+      // before start, the node's first links have them too).
+      if (node) node.paths.set(req.delays);
+      else Object.assign(earlyPaths, checkPathDelays(req.delays));
+      return {};
     case "leave": {
       // The node leaves the room; the process stays, ready to start another node.
       await node?.stop();
       node = null;
+      earlyPaths = {};
       problems.length = 0;
       healing.length = 0;
       // What the node left behind (its links, its engine, a recording of megabytes) is collected

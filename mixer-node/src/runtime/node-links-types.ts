@@ -7,6 +7,7 @@ import type { LinkState, PeerLinkOptions } from "../transport/index.js";
 import type { PeerLink } from "../transport/peer-link.js";
 import type { HEALING_DEFAULTS, HealingOptions } from "./healing-defaults.js";
 import type { LinkMonitor, LinkMonitorStats } from "./link-monitor.js";
+import type { PathDelays } from "./path-delays.js";
 
 export interface NodeLinksStats {
   standby: { peer: string; state: LinkState } | null;
@@ -33,6 +34,8 @@ export interface LinkEntry {
 export interface NodeLinksHost {
   readonly engine: HubEngine;
   readonly linkOptions: Omit<PeerLinkOptions, "role" | "label">;
+  /** Emulated geography: each new link's delay to its peer (path-delays.ts). */
+  readonly paths?: PathDelays;
   readonly healing: Required<HealingOptions> & Pick<typeof HEALING_DEFAULTS, "standbyDelayMs">;
   /** Relays a signal to a peer (dropped while the node is out of session). */
   sendSignal(to: string, kind: "offer" | "answer" | "candidate" | "other", data: Record<string, unknown>): void;

@@ -60,9 +60,7 @@ export class NodeLinks {
     );
   }
 
-  get parentId(): string | null {
-    return this.parent?.peer ?? null;
-  }
+  get parentId(): string | null { return this.parent?.peer ?? null; }
 
   get childIds(): string[] {
     return [...this.children.keys()];
@@ -130,6 +128,7 @@ export class NodeLinks {
 
   private newLink(peer: string, role: "offerer" | "answerer", target: LinkTarget | null): LinkEntry {
     const link = new PeerLink({ ...this.host.linkOptions, role, label: peer });
+    this.host.paths?.attach(peer, link);
     const h = this.host.healing;
     const monitor = new LinkMonitor(
       { silenceMs: h.silenceMs, reparentAfterMs: h.reparentAfterMs, setupAllowanceMs: NODE_DEFAULTS.linkSetupAllowanceMs },

@@ -28,15 +28,23 @@ export interface ModelComparison {
   source: string;
 }
 
-/** The model's delay from speaker `from` to listener `to` over `tree`, loopback links. */
-export function modelPairDelays(tree: LoopbackTree, frameMs: number, downPath: DownPath): { delayMs: (from: string, to: string) => number; source: string } {
+/**
+ * The model's delay from speaker `from` to listener `to` over `tree`: loopback links, or each
+ * link's one-way delay from `linkMs(child, parent)` (a choir placed on a map, client/choir-geo.ts).
+ */
+export function modelPairDelays(
+  tree: LoopbackTree,
+  frameMs: number,
+  downPath: DownPath,
+  linkMs: (child: string, parent: string) => number = () => 0,
+): { delayMs: (from: string, to: string) => number; source: string } {
   const hop = engineHopFor(frameMs, downPath);
   const parent = new Map(tree.nodes.map((n) => [n.id, n.parent ?? null] as const));
   const depth = new Map(tree.nodes.map((n) => [n.id, n.depth] as const));
   const view: TreeDelayView<string> = {
     parent: (n) => parent.get(n) ?? null,
     depth: (n) => depth.get(n) ?? -1,
-    linkMs: () => 0,
+    linkMs,
     hubMs: () => hop.hubDelayMs,
     downMs: () => hop.downLevelMs,
     belowRootMs: () => hop.belowRootMs,

@@ -1,0 +1,120 @@
+/**
+ * A live choir placed on a map, set against the delay model on the same placement: the pair
+ * classes the comparison reports (all pairs, each singer's nearest neighbours, section-mates) and,
+ * for each, the live delays measured from the audio beside the model's for the same pairs. Pure:
+ * a run's pairs and tree in, figures out.
+ */
+import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
+import { modelPairDelays, type LoopbackTree } from "@choirmesh/signaling/planner/loopback-model";
+import { meanPathMs, type ChoirGeo, type GeoPlace } from "./choir-geo.js";
+
+export const PAIR_CLASSES = ["all", "neighbours", "section"] as const;
+export type PairClass = (typeof PAIR_CLASSES)[number];
+
+/** Nearest neighbours per listener in the "neighbours" class (as the simulator's metric). */
+export const NEIGHBOURS_PER_SINGER = 5;
+
+export interface ClassFigures {
+  /** Ordered (speaker, listener) pairs in the class, and how many of them were heard. */
+  pairs: number;
+  heard: number;
+  liveP50Ms: number;
+  liveP95Ms: number;
+  /** The model over the same heard pairs. */
+  modelP50Ms: number;
+  modelP95Ms: number;
+  /** (model - live) / live at the median, percent. */
+  errorPct: number;
+}
+
+/**
+ * Which ordered pairs (speaker a, listener b; singer indices) fall in each class: all of them;
+ * each listener's `k` nearest singers by the model's one-way path (ties to the lower index);
+ * singers of one section.
+ */
+export function pairClasses(geo: ChoirGeo, k = NEIGHBOURS_PER_SINGER): Record<PairClass, (a: number, b: number) => boolean> {
+  const n = geo.singers.length;
+  const near: Set<number>[] = [];
+  for (let b = 0; b < n; b++) {
+    const others = [...Array(n).keys()].filter((a) => a !== b);
+    others.sort((x, y) => meanPathMs(geo.singers[x].place, geo.singers[b].place) - meanPathMs(geo.singers[y].place, geo.singers[b].place) || x - y);
+    near.push(new Set(others.slice(0, k)));
+  }
+  return {
+    all: (a, b) => a !== b,
+    neighbours: (a, b) => a !== b && near[b].has(a),
+    section: (a, b) => a !== b && geo.singers[a].section === geo.singers[b].section,
+  };
+}
+
+/** Every node's place by its id: singers are named s<i>, dedicated hubs by their ChoirGeo name. */
+export function placesById(geo: ChoirGeo, names: ReadonlyMap<string, string>): Map<string, GeoPlace> {
+  const byName = new Map<string, GeoPlace>();
+  geo.singers.forEach((s, i) => byName.set(`s${i}`, s.place));
+  for (const h of geo.hubs) byName.set(h.name, h.place);
+  const out = new Map<string, GeoPlace>();
+  for (const [id, name] of names) {
+    const p = byName.get(name);
+    if (p) out.set(id, p);
+  }
+  return out;
+}
+
+/**
+ * The model's delay for a pair over the run's own tree: the engine's measured timing on
+ * loopback (loopback-model.ts) plus each link's mean path on the map (its delay and half its
+ * jitter).
+ */
+export function geoModel(tree: LoopbackTree, places: ReadonlyMap<string, GeoPlace>, frameMs: number): (from: string, to: string) => number {
+  const link = (c: string, p: string) => {
+    const a = places.get(c);
+    const b = places.get(p);
+    return a && b ? meanPathMs(a, b) : Number.NaN;
+  };
+  return modelPairDelays(tree, frameMs, "forward", link).delayMs;
+}
+
+export interface LivePair {
+  from: string;
+  to: string;
+  heard: boolean;
+  delayMs: number;
+}
+
+/** Live against model for each class, over the run's pairs (ids mapped to singer indices by `index`). */
+export function compareClasses(
+  pairs: readonly LivePair[],
+  index: ReadonlyMap<string, number>,
+  classes: Record<PairClass, (a: number, b: number) => boolean>,
+  model: (from: string, to: string) => number,
+): Record<PairClass, ClassFigures> {
+  const out = {} as Record<PairClass, ClassFigures>;
+  for (const c of PAIR_CLASSES) {
+    const live: number[] = [];
+    const predicted: number[] = [];
+    let count = 0;
+    for (const p of pairs) {
+      const a = index.get(p.from);
+      const b = index.get(p.to);
+      if (a === undefined || b === undefined || !classes[c](a, b)) continue;
+      count++;
+      if (!p.heard) continue;
+      live.push(p.delayMs);
+      predicted.push(model(p.from, p.to));
+    }
+    live.sort((x, y) => x - y);
+    predicted.sort((x, y) => x - y);
+    const liveP50Ms = live.length ? quantile(live, 0.5) : Number.NaN;
+    const modelP50Ms = predicted.length ? quantile(predicted, 0.5) : Number.NaN;
+    out[c] = {
+      pairs: count,
+      heard: live.length,
+      liveP50Ms,
+      liveP95Ms: live.length ? quantile(live, 0.95) : Number.NaN,
+      modelP50Ms,
+      modelP95Ms: predicted.length ? quantile(predicted, 0.95) : Number.NaN,
+      errorPct: (100 * (modelP50Ms - liveP50Ms)) / liveP50Ms,
+    };
+  }
+  return out;
+}
