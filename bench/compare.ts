@@ -1,6 +1,7 @@
 /**
  * `npm run compare -- [--region europe] [--singers 24] [--seed 1] [--fanout 4] [--seconds 4]
- *                     [--topologies tree,hybrid,star] [--hub-every 12] [--stats-file FILE] [--json]`
+ *                     [--topologies tree,hybrid,star] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
+ *                     [--stats-file FILE] [--json]`
  *
  * One choir, placed on a map by the simulator's population model (cities weighted by population,
  * home connections drawn from its distributions), sung live on loopback three ways with every
@@ -20,7 +21,7 @@ import { configureLogging } from "@choirmesh/common/log";
 import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
 import { runChoir, type ChoirRunResult, type Topology } from "@choirmesh/client/choir-run";
 import type { ChoirGeo, GeoPlace } from "@choirmesh/client/choir-geo";
-import { compareClasses, geoModel, pairClasses, placesById, PAIR_CLASSES, type ClassFigures, type PairClass } from "@choirmesh/client/geo-compare";
+import { compareClasses, directPairsOf, geoModel, pairClasses, placesById, PAIR_CLASSES, type ClassFigures, type PairClass } from "@choirmesh/client/geo-compare";
 import { makePopulation, type Singer } from "@choirmesh/sim/model/population";
 import { engineTiming } from "@choirmesh/sim/model/engine-timing";
 import { CLOUD_REGIONS } from "@choirmesh/sim/model/cloud-regions";
@@ -31,7 +32,8 @@ import { allocateDedicatedHubs } from "@choirmesh/sim/topologies/tree";
 import { makeRng, parseRegion } from "@choirmesh/sim/ports";
 
 const USAGE = `usage: npm run compare -- [--region europe] [--singers 24] [--seed 1] [--fanout 4] [--seconds 4]
-                          [--topologies tree,hybrid,star] [--hub-every 12] [--stats-file FILE] [--json]`;
+                          [--topologies tree,hybrid,star] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
+                          [--stats-file FILE] [--json]`;
 const TOPOLOGIES: readonly Topology[] = ["tree", "hybrid", "star"];
 
 function fail(msg: string): never {
@@ -50,6 +52,8 @@ const { values } = (() => {
         seconds: { type: "string", default: "4" },
         topologies: { type: "string", default: TOPOLOGIES.join(",") },
         "hub-every": { type: "string", default: "12" },
+        direct: { type: "string", default: "5" },
+        "direct-max-ms": { type: "string", default: "25" },
         json: { type: "boolean", default: false },
         "stats-file": { type: "string" },
         help: { type: "boolean", default: false },
@@ -74,6 +78,8 @@ const seed = int("seed", 0, 2 ** 31);
 const fanout = int("fanout", 1, 64);
 const seconds = int("seconds", 1, 60);
 const hubEvery = int("hub-every", 1, 1000);
+const directPerSinger = int("direct", 0, 8);
+const directMaxMs = int("direct-max-ms", 1, 200);
 const regionSpec = values.region!;
 try {
   parseRegion(regionSpec);
@@ -117,6 +123,8 @@ const classes = pairClasses(geoFor("tree"));
 interface TopologyFigures {
   classes: Record<PairClass, ClassFigures>;
   run: ChoirRunResult;
+  /** Ordered pairs heard directly at the end of the run. */
+  directPairs: number;
 }
 const results = new Map<Topology, TopologyFigures>();
 for (const t of topologies) {
@@ -131,23 +139,29 @@ for (const t of topologies) {
     downPath: "forward",
     bitrate: singersN > 20 ? 128_000 : 64_000,
     geo,
+    // Neighbours hear each other directly in the tree and the hybrid; the central server is the
+    // baseline as it is built (every voice through it).
+    ...(t !== "star" && directPerSinger > 0 ? { direct: { perSinger: directPerSinger, maxMs: directMaxMs } } : {}),
     room: `compare-${t}`,
     log: (l) => say(`  … ${l}`),
   });
   const index = new Map<string, number>();
   for (const [id, name] of run.names) if (/^s\d+$/.test(name)) index.set(id, Number(name.slice(1)));
-  const figures = compareClasses(run.pairs, index, classes, geoModel(run.tree, placesById(geo, run.names), frameMs));
-  results.set(t, { classes: figures, run });
+  const direct = directPairsOf(run.nodeStats);
+  const figures = compareClasses(run.pairs, index, classes, geoModel(run.tree, placesById(geo, run.names), frameMs, direct));
+  const directPairs = run.pairs.filter((p) => direct(p.from, p.to)).length;
+  results.set(t, { classes: figures, run, directPairs });
   for (const c of PAIR_CLASSES) {
     const f = figures[c];
     say(`  ${c.padEnd(10)} live p50 ${f.liveP50Ms.toFixed(1)} / p95 ${f.liveP95Ms.toFixed(1)} ms, model ${f.modelP50Ms.toFixed(1)} / ${f.modelP95Ms.toFixed(1)} ms (${f.errorPct >= 0 ? "+" : ""}${f.errorPct.toFixed(1)} % at p50), ${f.heard}/${f.pairs} heard`);
   }
+  say(`  direct pairs: ${directPairs} of ${run.pairs.length}`);
   say(`  heard all: ${run.heardAll}; own voice at most ${run.selfLeakDb.toFixed(1)} dB; depth ${run.depth}; nodes ${run.nodesCpuCores.toFixed(2)} cores; play-out shifts ${run.playoutShifts}; lateness p99 ${run.latenessP99Ms.toFixed(1)} ms`);
 }
 
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 const out: Record<string, Record<string, unknown>> = {};
-for (const [t, { classes: f, run }] of results) {
+for (const [t, { classes: f, run, directPairs }] of results) {
   const key = (c: PairClass) => (c === "all" ? "all" : c);
   const row: Record<string, unknown> = {};
   for (const c of PAIR_CLASSES) {
@@ -161,7 +175,7 @@ for (const [t, { classes: f, run }] of results) {
     row[`model${cap}P50Ms`] = round(f[c].modelP50Ms);
     row[`model${cap}ErrorPct`] = round(f[c].errorPct);
   }
-  Object.assign(row, { depth: run.depth, nodesCpuCores: round(run.nodesCpuCores), playoutShifts: run.playoutShifts, latenessP99Ms: round(run.latenessP99Ms) });
+  Object.assign(row, { directPairs, depth: run.depth, nodesCpuCores: round(run.nodesCpuCores), playoutShifts: run.playoutShifts, latenessP99Ms: round(run.latenessP99Ms) });
   out[t] = row;
 }
 const summary = { singers: singersN, region: regionSpec, seed, server: server.city, hubs: dedicated.map((h) => h.region.city), topologies: out };

@@ -67,6 +67,8 @@ export interface ChoirRunOptions {
    * the end instead of exiting, so that another run can use them without starting processes.
    */
   pool?: RemoteNode[];
+  /** Neighbours who hear each other directly (signaling/planner/direct.ts): how many each, and how close. */
+  direct?: { perSinger: number; maxMs?: number };
   /** Geography on loopback (choir-geo.ts): places, home connections and the delayed links between them. */
   geo?: ChoirGeo;
 }
@@ -165,7 +167,10 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       port: 0,
       host: "127.0.0.1",
       media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs, ...(opts.bitrate ? { bitrate: opts.bitrate } : {}), ...(opts.downPath ? { downPath: opts.downPath } : {}) },
-      planner: { maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout },
+      planner: {
+        maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout,
+        ...(opts.direct ? { directPerSinger: opts.direct.perSinger, directMaxMs: opts.direct.maxMs } : {}),
+      },
     }));
   // Every node is a process of its own; start them all at once (each takes ~0.5 s to load).
   const pool = opts.pool ?? [];

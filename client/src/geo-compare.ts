@@ -6,6 +6,7 @@
  */
 import { quantileSorted as quantile } from "@choirmesh/common/quantiles";
 import { modelPairDelays, type LoopbackTree } from "@choirmesh/signaling/planner/loopback-model";
+import { engineHopFor } from "@choirmesh/signaling/planner/engine-timing";
 import { meanPathMs, type ChoirGeo, type GeoPlace } from "./choir-geo.js";
 
 export const PAIR_CLASSES = ["all", "neighbours", "section"] as const;
@@ -65,13 +66,31 @@ export function placesById(geo: ChoirGeo, names: ReadonlyMap<string, string>): M
  * loopback (loopback-model.ts) plus each link's mean path on the map (its delay and half its
  * jitter).
  */
-export function geoModel(tree: LoopbackTree, places: ReadonlyMap<string, GeoPlace>, frameMs: number): (from: string, to: string) => number {
+export function geoModel(
+  tree: LoopbackTree,
+  places: ReadonlyMap<string, GeoPlace>,
+  frameMs: number,
+  direct: (from: string, to: string) => boolean = () => false,
+): (from: string, to: string) => number {
   const link = (c: string, p: string) => {
     const a = places.get(c);
     const b = places.get(p);
     return a && b ? meanPathMs(a, b) : Number.NaN;
   };
-  return modelPairDelays(tree, frameMs, "forward", link).delayMs;
+  const viaTree = modelPairDelays(tree, frameMs, "forward", link).delayMs;
+  // Direct neighbours: their own path and what a direct pair pays besides it (engine-timing.ts).
+  const directMs = engineHopFor(frameMs, "forward").directMs;
+  return (from, to) => (direct(from, to) ? directMs + link(from, to) : viaTree(from, to));
+}
+
+/** Who hears whom directly at the end of a run, from its nodes' stats: (speaker, listener). */
+export function directPairsOf(nodeStats: readonly { stats: unknown }[]): (from: string, to: string) => boolean {
+  const heard = new Set<string>();
+  for (const { stats } of nodeStats) {
+    const s = stats as { id?: string | null; direct?: { heard?: string[] } | null };
+    for (const p of s.direct?.heard ?? []) heard.add(`${p}>${s.id}`);
+  }
+  return (from, to) => heard.has(`${from}>${to}`);
 }
 
 export interface LivePair {

@@ -7,6 +7,7 @@ import type { RedundantBlock } from "./codec/redundancy.js";
 import { SAMPLE_RATE, type CodecBackend, type EncoderOptions, type FrameMs } from "./codec/types.js";
 import { HUB_ENGINE_DEFAULTS } from "./defaults.js";
 import type { HubLink } from "./hub-link.js";
+import type { DownStreams } from "./down-streams.js";
 import type { JitterBufferOptions } from "./jitter-buffer.js";
 import { Limiter } from "./limiter.js";
 import { MixMinus } from "./mixer.js";
@@ -70,6 +71,8 @@ export abstract class HubEngineState {
   /** A packet from above on its way to the children that take it; how many take it. */
   protected readonly fwd = new Uint8Array(4096);
   protected forwardCount = 0;
+  /** Children that are direct peers (HubEngine.setChildPeer). */
+  protected peerCount = 0;
   /** This node's tick moves so far, in samples (the node runtime adds each move): its phase. */
   phaseSamples = 0;
 
@@ -111,18 +114,67 @@ export abstract class HubEngineState {
     this.tickUs = new Float64Array(this.measureTicks ? (opts.tickTimeWindow ?? HUB_ENGINE_DEFAULTS.tickTimeWindow) : 0);
   }
 
+  get hasParent(): boolean {
+    return this.parent !== null;
+  }
+
+  get childCount(): number { return this.activeCount; }
+
+  /** The parent's streams on a forwarded down path (their timing aligns this node's tick). */
+  get parentStreams(): DownStreams | null {
+    return this.parent?.streams ?? null;
+  }
+
+  protected linkFor(target: LinkTarget): HubLink | null {
+    return target === "parent" ? this.parent : this.children[target as number];
+  }
+  /** Children that take forwarded streams now. */
+  get forwardingChildren(): number {
+    return this.forwardCount;
+  }
+
+  isChildForwarded(slot: number): boolean {
+    return this.children[slot]?.forward ?? false;
+  }
+  isChildAttached(slot: number): boolean {
+    return this.children[slot] != null;
+  }
+  /**
+   * Turns redundancy on or off per link from the loss measured on each incoming stream since the
+   * last call (mode "auto"; the node calls it about once a second, off the per-frame path).
+   */
+  adaptRedundancy(nowMs: number): void {
+    const adapt = (link: HubLink) => link.adaptRedundancy(nowMs, this.redundancyMode);
+    if (this.parent) adapt(this.parent);
+    for (let i = 0; i < this.activeCount; i++) adapt(this.children[this.activeSlots[i]]!);
+  }
+
+  /** How many earlier frames the stream to `target` carries now (0 = none). */
+  redundancyOf(target: LinkTarget): number {
+    return this.linkFor(target)?.redundancy ?? 0;
+  }
+
+  /** The last Opus packet produced for a link (valid until the next tick). */
+  packetFor(target: LinkTarget): Uint8Array | null {
+    const link = this.linkFor(target);
+    return link && link.outLength > 0 ? link.out.subarray(0, link.outLength) : null;
+  }
+
   protected rebuildLists(): void {
     let a = 0;
     let f = 0;
     let fw = 0;
+    let pe = 0;
     for (let s = 0; s < this.children.length; s++) {
       if (this.children[s]?.forward) fw++;
+      if (this.children[s]?.peer) pe++;
       if (this.children[s]) this.activeSlots[a++] = s;
       if (this.fading[s]) this.fadingSlots[f++] = s;
     }
     this.activeCount = a;
     this.fadingCount = f;
     this.forwardCount = fw;
+    this.peerCount = pe;
   }
 
   /** Frees every codec object. The engine is unusable afterwards. */

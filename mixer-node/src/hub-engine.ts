@@ -25,20 +25,6 @@ export class HubEngine extends HubEngineState {
     super(opts);
   }
 
-  get hasParent(): boolean {
-    return this.parent !== null;
-  }
-
-  get childCount(): number { return this.activeCount; }
-
-  /** The parent's streams on a forwarded down path (their timing aligns this node's tick). */
-  get parentStreams(): DownStreams | null {
-    return this.parent?.streams ?? null;
-  }
-
-  private linkFor(target: LinkTarget): HubLink | null {
-    return target === "parent" ? this.parent : this.children[target as number];
-  }
 
   /**
    * A child takes forwarded streams (a node runtime that said so when it offered its link) or a
@@ -54,13 +40,22 @@ export class HubEngine extends HubEngineState {
     this.rebuildLists();
   }
 
-  /** Children that take forwarded streams now. */
-  get forwardingChildren(): number {
-    return this.forwardCount;
+
+  /**
+   * A child slot that carries a direct peer's voice (runtime/direct-links.ts): heard, mixed for
+   * the other children, left out of the up mix; it is sent this node's up packet, not a mix.
+   */
+  setChildPeer(slot: number, on: boolean): void {
+    const c = this.children[slot];
+    if (!c) throw new EngineError("slot-free", `child slot ${slot} is not attached`);
+    c.peer = on;
+    this.mixer.setPeer(slot, on);
+    this.rebuildLists();
   }
 
-  isChildForwarded(slot: number): boolean {
-    return this.children[slot]?.forward ?? false;
+  /** Child `slot`'s down mix leaves out these children's up mixes too (voices its singer hears directly). */
+  setChildExcludes(slot: number, others: readonly number[]): void {
+    this.mixer.setExcluded(slot, others);
   }
 
   /** A new parent link (the old one, if any, fades out over the next tick). */
@@ -144,9 +139,6 @@ export class HubEngine extends HubEngineState {
     this.rebuildLists();
   }
 
-  isChildAttached(slot: number): boolean {
-    return this.children[slot] != null;
-  }
 
   /**
    * An incoming packet from the parent's down stream or a child's up stream. Never throws.
@@ -169,7 +161,7 @@ export class HubEngine extends HubEngineState {
       if (link.streams.push(payload, arrivalMs, timingTrusted) && link === this.parent && this.forwardCount > 0) this.forwardDown(payload);
       return;
     }
-    const opus = link.forward ? takeUpHeader(link, payload) : payload;
+    const opus = link.forward || link.peer ? takeUpHeader(link, payload) : payload;
     if (!link.lengthSeen) link.noteLength(opus);
     pushWithRedundancy(link.jb, seq, timestamp, opus, arrivalMs, timingTrusted, this.blocks);
   }
@@ -200,26 +192,6 @@ export class HubEngine extends HubEngineState {
     }
   }
 
-  /**
-   * Turns redundancy on or off per link from the loss measured on each incoming stream since the
-   * last call (mode "auto"; the node calls it about once a second, off the per-frame path).
-   */
-  adaptRedundancy(nowMs: number): void {
-    const adapt = (link: HubLink) => link.adaptRedundancy(nowMs, this.redundancyMode);
-    if (this.parent) adapt(this.parent);
-    for (let i = 0; i < this.activeCount; i++) adapt(this.children[this.activeSlots[i]]!);
-  }
-
-  /** How many earlier frames the stream to `target` carries now (0 = none). */
-  redundancyOf(target: LinkTarget): number {
-    return this.linkFor(target)?.redundancy ?? 0;
-  }
-
-  /** The last Opus packet produced for a link (valid until the next tick). */
-  packetFor(target: LinkTarget): Uint8Array | null {
-    const link = this.linkFor(target);
-    return link && link.outLength > 0 ? link.out.subarray(0, link.outLength) : null;
-  }
 
   /**
    * One tick: pull every input, mix, encode and hand out every output. `leaveMs`: when the frames
@@ -230,7 +202,7 @@ export class HubEngine extends HubEngineState {
     const mixer = this.mixer;
     // With a hear phase and every child on forwarded streams, the parent's streams feed only what
     // the singer hears: hear() takes them once they are in, after the tick.
-    const split = this.hearPhase && this.forwardCount === this.activeCount && (this.parent !== null || this.fadingParent !== null);
+    const split = this.hearPhase && this.forwardCount + this.peerCount === this.activeCount && (this.parent !== null || this.fadingParent !== null);
     this.split = split;
     this.heard = false;
     if (split) mixer.downIn.fill(0);
@@ -241,8 +213,11 @@ export class HubEngine extends HubEngineState {
     }
     for (let i = 0; i < this.activeCount; i++) {
       const slot = this.activeSlots[i];
-      // A slot re-attached while its old link fades starts on the next tick.
-      if (!this.fading[slot]) this.pull(this.children[slot]!, mixer.childIn(slot), slot, nowMs);
+      const c = this.children[slot]!;
+      // A slot re-attached while its old link fades starts on the next tick. With a hear phase,
+      // direct peers are heard in it (pullPeers): fresher than on the tick.
+      if (split && c.peer) mixer.childIn(slot).fill(0);
+      else if (!this.fading[slot]) this.pull(c, mixer.childIn(slot), slot, nowMs);
     }
 
     mixer.mix();
@@ -255,11 +230,15 @@ export class HubEngine extends HubEngineState {
       const late = (leaveMs ?? performance.now()) - nowMs;
       if (late > -this.frameMs && late < 1000) afterTick = late;
     }
+    const up = this.parent !== null && !this.fadingParent && this.parent.lastSentLength > 0 ? this.parent : null;
     for (let i = 0; i < this.activeCount; i++) {
       const slot = this.activeSlots[i];
       if (this.fading[slot]) continue;
       const c = this.children[slot]!;
-      this.send(c, mixer.childDownOut(slot), slot, afterTick);
+      // A direct peer gets the same packet as the parent: this node's voice (and what it mixes up).
+      if (c.peer) {
+        if (up !== null) this.deliver(c, slot, up.lastSent, up.lastSentLength, null);
+      } else this.send(c, mixer.childDownOut(slot), slot, afterTick);
     }
     if (this.crossFrom && !split) {
       this.crossFrom.destroy();
@@ -293,9 +272,10 @@ export class HubEngine extends HubEngineState {
     const p = this.parent;
     const plain = p !== null && this.crossFrom === null && this.fadingParent === null;
     if (plain && frames > 0) p.last = p.decodeNext(d, nowMs);
-    if (plain && frames < 0) p.concealInto(d);
-    else if (!this.pullParent(d, nowMs)) return ear.set(below);
     const n = this.frameSamples;
+    if (plain && frames < 0) p.concealInto(d);
+    else if (!this.pullParent(d, nowMs)) d.fill(0);
+    if (this.peerCount > 0) this.pullPeers(d, nowMs);
     for (let i = 0; i < n; i++) ear[i] = below[i] + d[i];
     this.earLimiter?.process(ear, n);
     if (this.crossFrom) {
@@ -315,6 +295,20 @@ export class HubEngine extends HubEngineState {
     if (s !== null) return s.slacksInto(out, hops);
     out.fill(Number.NaN);
     hops.fill(-1);
+  }
+
+  /** The direct peers' frames, added into `into` (the hear phase's; a peer that starts fades in). */
+  private pullPeers(into: Float32Array, nowMs: number): void {
+    const x = this.scratch;
+    const n = this.frameSamples;
+    for (let i = 0; i < this.activeCount; i++) {
+      const c = this.children[this.activeSlots[i]]!;
+      if (!c.peer || this.fading[this.activeSlots[i]]) continue;
+      const kind = c.decodeNext(x, nowMs);
+      c.pops[kind]++;
+      if (kind !== "silence") for (let j = 0; j < n; j++) into[j] += c.last === "silence" ? x[j] * ((j + 1) / n) : x[j];
+      c.last = kind;
+    }
   }
 
   /** The parent's side of a frame into `into` (false when there is none). */
@@ -349,11 +343,18 @@ export class HubEngine extends HubEngineState {
    * header first (its tag, numbering and this node's timing, HubLink.frame), others go as they are.
    */
   private send(link: HubLink, pcm: Float32Array, target: LinkTarget, afterTick = Number.NaN): void {
+    if (target === "parent") link.lastSentLength = 0;
     const n = link.encodeFrame(pcm, this.frameSamples);
     if (n === 0) return;
     const phase = this.phaseSamples & 0xffff;
-    // Up: framed once the parent is heard on the forwarded path (it then reads the header).
-    if (target === "parent" && link.streams?.heard) return this.deliver(link, target, link.framed, link.frameUp(n, phase), null);
+    // Up: framed once the parent is heard on the forwarded path (it then reads the header). The
+    // packet is kept for the direct peers, who get it too.
+    if (target === "parent") {
+      const framed = link.streams?.heard === true;
+      link.lastSent = framed ? link.framed : link.wire;
+      link.lastSentLength = framed ? link.frameUp(n, phase) : n;
+      return this.deliver(link, target, link.lastSent, link.lastSentLength, null);
+    }
     if (!link.forward) return this.deliver(link, target, link.wire, n, null);
     this.deliver(link, target, link.framed, link.frame(n, afterTick, slackOf(link), phase), null);
   }

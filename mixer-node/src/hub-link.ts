@@ -53,6 +53,11 @@ export class HubLink {
    * under this tag, and what comes from above is forwarded to it as it arrives.
    */
   forward = false;
+  /** A direct peer's link (HubEngine.setChildPeer): its packets are up packets, it is sent ours. */
+  peer = false;
+  /** On the parent's link: the up packet the last tick sent (bytes and length; 0 when none). */
+  lastSent: Uint8Array = this.out;
+  lastSentLength = 0;
   readonly tag = 1 + Math.floor(Math.random() * 0xffff);
   readonly framed = new Uint8Array(3 * MAX_PACKET_BYTES + 16 + DOWN_HEADER_BYTES);
   /** Loss protection of the streams forwarded to this child (made when first needed). */

@@ -1,5 +1,6 @@
 import { MIXER_DEFAULTS } from "./defaults.js";
 import { Limiter, SUB_BLOCK, type LimiterOptions, type LimiterStats } from "./limiter.js";
+import { accumulate, copy, subtract, subtract2, totalLess } from "./mixer-kernels.js";
 import type { MixerStats } from "./stats.js";
 import { ChoirmeshError } from "@choirmesh/common/errors";
 
@@ -31,6 +32,8 @@ export interface MixMinusOptions {
 const DOWN = 0;
 const VOICE = 1;
 const FIRST_CHILD = 2;
+/** Inputs one output may leave out besides its own (setExcluded). */
+export const MAX_EXCLUDED = 8;
 
 /**
  * The mix-minus core of a node (see docs/design.md, "Who hears what"). Per tick:
@@ -39,6 +42,11 @@ const FIRST_CHILD = 2;
  *   U(n) = T - D(n)          up mix: n's subtree
  *   D(c) = T - U(c)          down mix for child c: everything outside c's subtree
  *   H(n) = T - voice(n)      what n's singer hears: everyone but n
+ *
+ * Two refinements for singers who hear some others directly (docs/design.md, "Neighbours hear
+ * each other directly"): a child's down mix may leave out other children's up mixes as well
+ * (setExcluded: the neighbours it hears peer to peer), and an input may be a direct peer's
+ * (setPeer): heard, and in the other children's mixes, but never part of U(n).
  *
  * T is accumulated in float64, so each subtraction removes exactly what was added: a child's
  * own voice is absent from its down mix to the last bit of float32. Gains, mutes and fades are
@@ -70,6 +78,15 @@ export class MixMinus {
   private readonly fade: Int8Array;
   /** Outputs that leave the parent's down mix out (children that hear it forwarded). */
   private readonly noDown: Uint8Array;
+  /** Per output, the inputs it leaves out besides its own (MAX_EXCLUDED each), and how many. */
+  private readonly excluded: Int32Array;
+  private readonly excludedCount: Uint8Array;
+  /** Inputs of direct peers (left out of U(n)); their outputs are not mixed. */
+  private readonly peer: Uint8Array;
+  private readonly peerList: Int32Array;
+  private peerCount = 0;
+  private readonly lessList: Int32Array;
+  private readonly less: Float64Array;
   private readonly gainNow: Float64Array;
   private readonly gainTarget: Float64Array;
   private readonly sumList: Float32Array[];
@@ -111,6 +128,12 @@ export class MixMinus {
     this.silent = new Uint8Array(count);
     this.fade = new Int8Array(count);
     this.noDown = new Uint8Array(count);
+    this.excluded = new Int32Array(count * MAX_EXCLUDED);
+    this.excludedCount = new Uint8Array(count);
+    this.peer = new Uint8Array(count);
+    this.peerList = new Int32Array(count);
+    this.lessList = new Int32Array(Math.max(count, MAX_EXCLUDED));
+    this.less = new Float64Array(n);
     this.gainNow = new Float64Array(count).fill(1);
     this.gainTarget = new Float64Array(count).fill(1);
     this.sumList = new Array<Float32Array>(count).fill(this.downIn);
@@ -191,7 +214,11 @@ export class MixMinus {
     this.outputs[i].fill(0);
     this.limiters[i]?.reset();
     this.fade[i] = 0;
-    if (!present && i >= FIRST_CHILD) this.noDown[i] = 0;
+    if (!present && i >= FIRST_CHILD) {
+      this.noDown[i] = 0;
+      this.excludedCount[i] = 0;
+      if (this.peer[i]) this.setPeerAt(i, false);
+    }
     this.gainNow[i] = this.muted[i] ? 0 : this.gainTarget[i];
   }
 
@@ -205,6 +232,40 @@ export class MixMinus {
 
   isForwardedDown(slot: number): boolean {
     return this.noDown[this.index(slot)] === 1;
+  }
+
+  /**
+   * Child `slot`'s down mix leaves out these other children's up mixes too (the neighbours its
+   * singer hears directly): D(c) = T - U(c) - Σ U(e). Replaces the slot's list; at most MAX_EXCLUDED.
+   */
+  setExcluded(slot: number, others: readonly number[]): void {
+    const i = this.index(slot);
+    if (others.length > MAX_EXCLUDED) throw new EngineError("bad-option", `at most ${MAX_EXCLUDED} excluded inputs, got ${others.length}`);
+    const idx = others.map((o) => this.index(o));
+    if (idx.includes(i)) throw new EngineError("bad-slot", `child slot ${slot} cannot exclude itself`);
+    idx.forEach((j, k) => (this.excluded[i * MAX_EXCLUDED + k] = j));
+    this.excludedCount[i] = idx.length;
+  }
+
+  excludedOf(slot: number): number[] {
+    const i = this.index(slot);
+    return Array.from(this.excluded.subarray(i * MAX_EXCLUDED, i * MAX_EXCLUDED + this.excludedCount[i]), (j) => j - FIRST_CHILD);
+  }
+
+  /** Child `slot` carries a direct peer's voice: heard and mixed for the other children, left out of U(n). */
+  setPeer(slot: number, on: boolean): void {
+    this.setPeerAt(this.index(slot), on);
+  }
+
+  isPeer(slot: number): boolean {
+    return this.peer[this.index(slot)] === 1;
+  }
+
+  private setPeerAt(i: number, on: boolean): void {
+    if ((this.peer[i] === 1) === on) return;
+    this.peer[i] = on ? 1 : 0;
+    this.peerCount = 0;
+    for (let j = FIRST_CHILD; j < this.peer.length; j++) if (this.peer[j]) this.peerList[this.peerCount++] = j;
   }
 
   /** Linear gain of an input; a change ramps linearly over the next mix() (no click). */
@@ -248,10 +309,11 @@ export class MixMinus {
       if (!this.present[i]) continue;
       if (this.applyGain(i)) list[listed++] = this.inputs[i];
     }
-    this.accumulate(listed);
-    const t = this.total;
+    accumulate(this.total, this.sumList, listed, n);
     for (let i = 0; i < count; i++) {
       if (!this.present[i] && i !== DOWN && i !== VOICE) continue;
+      if (this.peer[i]) continue;
+      const t = this.totalFor(i);
       const out = this.outputs[i];
       const lim = this.limiters[i];
       const pk = lim ? lim.subPeaks : this.scratchPeaks;
@@ -262,6 +324,20 @@ export class MixMinus {
       lim?.processWithPeaks(out, n);
     }
     this.mixes++;
+  }
+
+  /** The total output i starts from: T, less its excluded inputs (the up mix: less the peers') that sound. */
+  private totalFor(i: number): Float64Array {
+    const count = i === DOWN ? this.peerCount : this.excludedCount[i];
+    if (count === 0) return this.total;
+    let m = 0;
+    for (let k = 0; k < count; k++) {
+      const j = i === DOWN ? this.peerList[k] : this.excluded[i * MAX_EXCLUDED + k];
+      if (this.present[j] && !this.silent[j]) this.lessList[m++] = j;
+    }
+    if (m === 0) return this.total;
+    totalLess(this.less, this.total, this.inputs, this.lessList, m, this.frameSamples);
+    return this.less;
   }
 
   /** Applies gain, mute and fade to input i in place; false when it is all zeros. */
@@ -292,38 +368,6 @@ export class MixMinus {
     return true;
   }
 
-  /** total = Σ listed inputs, four inputs per pass so that total is loaded and stored less often. */
-  private accumulate(listed: number): void {
-    const t = this.total;
-    const n = this.frameSamples;
-    const list = this.sumList;
-    let j = 0;
-    if (listed === 0) {
-      t.fill(0);
-      return;
-    }
-    // First pass writes rather than adds, which saves clearing the total.
-    const r0 = listed & 3 || 4;
-    if (r0 === 1) {
-      const a = list[0];
-      for (let s = 0; s < n; s++) t[s] = a[s];
-    } else if (r0 === 2) {
-      const a = list[0], b = list[1];
-      for (let s = 0; s < n; s++) t[s] = a[s] + b[s];
-    } else if (r0 === 3) {
-      const a = list[0], b = list[1], c = list[2];
-      for (let s = 0; s < n; s++) t[s] = a[s] + b[s] + c[s];
-    } else {
-      const a = list[0], b = list[1], c = list[2], d = list[3];
-      for (let s = 0; s < n; s++) t[s] = a[s] + b[s] + c[s] + d[s];
-    }
-    j = r0;
-    for (; j < listed; j += 4) {
-      const a = list[j], b = list[j + 1], c = list[j + 2], d = list[j + 3];
-      for (let s = 0; s < n; s++) t[s] += a[s] + b[s] + c[s] + d[s];
-    }
-  }
-
   toJSON(): MixerStats {
     const limiters: Record<string, LimiterStats> = {};
     for (let i = 0; i < this.outputs.length; i++) {
@@ -342,58 +386,4 @@ export class MixMinus {
       limiters,
     };
   }
-}
-
-// The helpers below return their peaks through arrays, not as return values: a double returned
-// from (or passed to) a call V8 does not inline is boxed, i.e. allocated, on every call.
-
-/** out = t - x; writes each sub-block's peak |out| into pk and the frame's into peaks[at]. */
-function subtract(out: Float32Array, t: Float64Array, x: Float32Array, n: number, pk: Float64Array, peaks: Float64Array, at: number): void {
-  let peak = 0;
-  for (let j = 0, s = 0; s < n; j++) {
-    let m = 0;
-    const end = Math.min(n, s + SUB_BLOCK);
-    for (; s < end; s++) {
-      const v = t[s] - x[s];
-      out[s] = v;
-      m = Math.max(m, Math.abs(v));
-    }
-    pk[j] = m;
-    if (m > peak) peak = m;
-  }
-  peaks[at] = peak;
-}
-
-/** out = t - x - y (x a child's up mix, y the parent's down mix), peaks as subtract(). */
-function subtract2(out: Float32Array, t: Float64Array, x: Float32Array, y: Float32Array, n: number, pk: Float64Array, peaks: Float64Array, at: number): void {
-  let peak = 0;
-  for (let j = 0, s = 0; s < n; j++) {
-    let m = 0;
-    const end = Math.min(n, s + SUB_BLOCK);
-    for (; s < end; s++) {
-      const v = t[s] - x[s] - y[s];
-      out[s] = v;
-      m = Math.max(m, Math.abs(v));
-    }
-    pk[j] = m;
-    if (m > peak) peak = m;
-  }
-  peaks[at] = peak;
-}
-
-/** out = t; writes each sub-block's peak |out| into pk and the frame's into peaks[at]. */
-function copy(out: Float32Array, t: Float64Array, n: number, pk: Float64Array, peaks: Float64Array, at: number): void {
-  let peak = 0;
-  for (let j = 0, s = 0; s < n; j++) {
-    let m = 0;
-    const end = Math.min(n, s + SUB_BLOCK);
-    for (; s < end; s++) {
-      const v = t[s];
-      out[s] = v;
-      m = Math.max(m, Math.abs(v));
-    }
-    pk[j] = m;
-    if (m > peak) peak = m;
-  }
-  peaks[at] = peak;
 }

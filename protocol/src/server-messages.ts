@@ -23,6 +23,11 @@ const place = {
   children: ids,
   /** True when no hub has a free slot yet: the node waits, parent null, and a tree-update places it. */
   waiting: z.boolean(),
+  /**
+   * Leaf singers under the same hub that this one exchanges voices with peer to peer (its hub
+   * leaves them out of its down mix once it reports hearing them); absent: none.
+   */
+  direct: z.array(id).max(16).optional(),
 };
 
 /** Reply to `join`: the node's id, its place and the room's media settings. */

@@ -18,9 +18,19 @@ export class Announcer {
     private readonly metrics: SignalingMetrics,
   ) {}
 
-  neighbourhood(rt: RoomRuntime, id: NodeId): Neighbourhood {
+  /** `pairs`: direct pairs already worked out per hub in this announcement (planner/direct.ts). */
+  neighbourhood(rt: RoomRuntime, id: NodeId, pairs?: Map<NodeId, Map<NodeId, NodeId[]>>): Neighbourhood {
     const p = rt.state.planner;
-    return { parent: p.parentOf(id), backup: this.backupOf(rt, id), children: [...p.childrenOf(id)], waiting: p.isWaiting(id) };
+    const parent = p.parentOf(id);
+    const mine: Neighbourhood = { parent, backup: this.backupOf(rt, id), children: [...p.childrenOf(id)], waiting: p.isWaiting(id) };
+    if (parent === null || !(p.options.directPerSinger! > 0)) return mine;
+    let under = pairs?.get(parent);
+    if (under === undefined) {
+      under = p.directPairsUnder(parent);
+      pairs?.set(parent, under);
+    }
+    const direct = under.get(id) ?? [];
+    return direct.length > 0 ? { ...mine, direct } : mine;
   }
 
   /** The planner's backup, unless it names a node no longer in the room: never send a node to fail over to a ghost. */
@@ -50,9 +60,14 @@ export class Announcer {
       consider(m.parent, m.reason);
     }
     for (const id of extra) consider(id, extraReason);
+    // With direct neighbours, a hub's children change together: each one's pairs may have.
+    if (planner.options.directPerSinger! > 0) {
+      for (const [id, reason] of [...reasons]) if (planner.has(id)) for (const c of planner.childrenOf(id)) consider(c, reason);
+    }
+    const pairs = new Map<NodeId, Map<NodeId, NodeId[]>>();
     for (const [id, reason] of reasons) {
       if (!planner.has(id)) continue;
-      const now = this.neighbourhood(rt, id);
+      const now = this.neighbourhood(rt, id, pairs);
       const was = rt.told.get(id);
       if (sameNeighbourhood(was, now)) continue;
       rt.told.set(id, now);

@@ -16,12 +16,12 @@ export function relaySignal(rt: RoomRuntime, me: NodeId, msg: SignalMessage, met
   // Only tree neighbours, in both directions; ids of other rooms are simply unknown here.
   const told = (a: NodeId, b: NodeId) => {
     const t = rt.told.get(a);
-    return t !== undefined && (t.parent === b || t.backup === b || t.children.includes(b));
+    return t !== undefined && (t.parent === b || t.backup === b || t.children.includes(b) || (t.direct?.includes(b) ?? false));
   };
   const neighbour =
     to !== me &&
     ((p.has(to) && (p.parentOf(me) === to || p.parentOf(to) === me || p.backupOf(me) === to || p.backupOf(to) === me)) || told(me, to) || told(to, me));
-  if (!neighbour) return { ok: false, code: "not-neighbour", message: `${to} is not your parent, child or backup` };
+  if (!neighbour) return { ok: false, code: "not-neighbour", message: `${to} is not your parent, child, backup or direct neighbour` };
   const target = rt.peers.get(to);
   if (!target) return { ok: false, code: "peer-unavailable", message: `${to} is reconnecting` };
   metrics.signals.inc({ kind: msg.kind });

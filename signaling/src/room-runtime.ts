@@ -30,6 +30,8 @@ export interface Neighbourhood {
   children: NodeId[];
   /** Placed nowhere yet (no hub with a free slot): parent null without being the root. */
   waiting: boolean;
+  /** Leaf singers under the same hub it hears directly (planner/direct.ts); absent or empty: none. */
+  direct?: NodeId[];
 }
 
 /** The timers the room logic sets (injected: tests drive them by hand). */
@@ -70,7 +72,9 @@ export function sameNeighbourhood(a: Neighbourhood | undefined, b: Neighbourhood
     return false;
   }
   for (let i = 0; i < a.children.length; i++) if (a.children[i] !== b.children[i]) return false;
-  return true;
+  const da = a.direct ?? [];
+  const db = b.direct ?? [];
+  return da.length === db.length && da.every((x, i) => x === db[i]);
 }
 
 /** The room's record of a member, from its join message and what its token allows. */

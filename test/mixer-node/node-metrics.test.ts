@@ -80,6 +80,7 @@ describe("per-input stats and metrics after slots were reused", () => {
       slots: { b: 1, c: 2, d: 0 },
       monitors: {},
       healing: null,
+      direct: null,
       timeline: { total: 0, entries: [] },
     };
     const text = await createNodeMetrics({ toJSON: () => stats }).metrics();

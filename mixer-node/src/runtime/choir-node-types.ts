@@ -14,6 +14,7 @@ import type { HealingOptions } from "./healing-defaults.js";
 import type { HealerStats, HealingEvent } from "./healing.js";
 import type { LinkMonitorStats } from "./link-monitor.js";
 import type { NodeLinksStats } from "./node-links.js";
+import type { DirectLinksStats } from "./direct-links.js";
 
 export interface VoiceSource {
   render(abs: number, out: Float32Array, length?: number): void;
@@ -94,6 +95,8 @@ export interface ChoirNodeStats {
   slots: Record<string, number>;
   monitors: Record<string, LinkMonitorStats>;
   healing: HealerStats | null;
+  /** Direct neighbours (direct-links.ts); null before the engine starts. */
+  direct: DirectLinksStats | null;
   timeline: { total: number; entries: Incident[] };
 }
 

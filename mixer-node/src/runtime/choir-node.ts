@@ -39,6 +39,7 @@ import { HEALING_DEFAULTS, type HealingOptions } from "./healing-defaults.js";
 import { LinkHealer, SignalingResume } from "./healing.js";
 import { NodeLinks } from "./node-links.js";
 import { PathDelays } from "./path-delays.js";
+import { DIRECT_DEFAULTS, directLinksOf, type DirectLinks } from "./direct-links.js";
 import { Recorder } from "./recorder.js";
 import type { TickAligner } from "./tick-aligner.js";
 import type { HearPhase } from "./hear-phase.js";
@@ -69,6 +70,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
   readonly timeline = new Timeline(NODE_DEFAULTS.timelineEntries);
   /** Emulated geography (path-delays.ts): empty unless a harness places the choir on a map. */
   readonly paths = new PathDelays();
+  /** Links to the neighbours this singer hears directly, and the hub's side of them (direct-links.ts). */
+  private direct: DirectLinks | null = null;
 
   private signaling: SignalingClient | null = null;
   private links: NodeLinks | null = null;
@@ -113,7 +116,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
     // Reconnection is ours (SignalingResume): the policy decides, and every reconnect rejoins.
     const sig = new SignalingClient(o.url, { reconnection: false });
     this.signaling = sig;
-    sig.on("signal", (m) => this.links?.onSignal(m));
+    // Direct links' signals and children's hearing reports go to the direct links, the rest to the tree's.
+    sig.on("signal", (m) => (m.data.direct === true || m.data.hearing !== undefined ? this.direct?.onSignalOrHearing(m) : this.links?.onSignal(m)));
     sig.on("tree-update", (m) => this.applyNeighbourhood(m));
     sig.on("bad-message", (reason) => this.problem("server", `bad message: ${reason}`));
     sig.on("server-error", (m) => this.problem("server", `${m.code}: ${m.message}`));
@@ -163,7 +167,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       encoder: encoderOptionsFromMedia(media),
       downPath: media.downPath ?? "mix",
       hearPhase: this.opts.hearPhase ?? process.env.CHOIRMESH_HEAR_PHASE !== "0",
-      onPacket: (target, bytes, length) => this.links!.send(target, bytes, length, this.frameSamples),
+      onPacket: (target, bytes, length) =>
+        typeof target === "number" && this.direct!.ownsSlot(target) ? this.direct!.send(target, bytes, length, this.frameSamples) : this.links!.send(target, bytes, length, this.frameSamples),
       // Forwarded packets are not frames of this node's numbering: they add no samples to it.
       onForward: (target, bytes, length) => this.links!.send(target, bytes, length, 0),
       timeline: this.timeline,
@@ -194,9 +199,11 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
         parentSwitched: (peer, heardNew) => {
           this.timeline.add(INCIDENT.parent, TARGET_NODE, performance.now(), heardNew ? 2 : 3, peer);
         },
+        afterDrain: () => this.direct?.drain(),
       },
-      maxChildren,
+      maxChildren - DIRECT_DEFAULTS.slots,
     );
+    this.direct = directLinksOf(this, this.links, maxChildren - DIRECT_DEFAULTS.slots);
     const hasVoice = (this.opts.hasVoice ?? NODE_DEFAULTS.hasVoice) && this.opts.voice != null;
     const hooks = { healEveryMs: this.healing.checkEveryMs, healTick: (now: number) => this.healer?.tick(now), problem: (w: string, m: string) => this.problem(w, m) };
     const loop = startNodeLoop(this, hooks, engine, this.links, hasVoice ? this.opts.voice! : null);
@@ -228,6 +235,8 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       this.timeline.add(INCIDENT.parent, TARGET_NODE, performance.now(), promoted ? 1 : 0, m.parent);
     }
     this.links.reconcile(m.parent, m.children, m.backup);
+    this.direct?.reconcile(m.direct ?? []);
+    this.direct?.childrenChanged(m.children);
     this.safeEmit("neighbours", this.parentId, this.childIds);
   }
 
@@ -341,6 +350,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       links: this.linkInfo(),
       ...(links?.toJSON() ?? { standby: null, standbyFor: [], incoming: null, departing: [], slots: {}, monitors: {} }),
       healing: this.healer?.toJSON() ?? null,
+      direct: this.direct?.toJSON() ?? null,
       timeline: this.timeline.toJSON(),
     };
   }
@@ -369,7 +379,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
       while (this.links.liveChildLinks > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
     }
     this.clock?.stop();
-    await this.links?.close();
+    await Promise.all([this.links?.close(), this.direct?.close()]);
     this.signaling?.close();
     this.signaling = null;
     this.engine?.destroy();

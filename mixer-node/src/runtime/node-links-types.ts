@@ -43,6 +43,8 @@ export interface NodeLinksHost {
   linkState(peer: string, state: LinkState): void;
   /** False while the node is behind (its own stall): arrival times then say nothing of the network. */
   arrivalTimingTrusted(arrivalMs: number): boolean;
+  /** After each tick's drain (the direct links read theirs then). */
+  afterDrain?(): void;
   /** The media moved from the old parent to the new one (make-before-break); heardNew: the new one's media had arrived. */
   parentSwitched?(peer: string, heardNew: boolean): void;
 }

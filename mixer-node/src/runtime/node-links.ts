@@ -42,7 +42,7 @@ export class NodeLinks {
   private closed = false;
 
   constructor(
-    private readonly host: NodeLinksHost,
+    readonly host: NodeLinksHost,
     maxChildren: number,
   ) {
     this.slots = new ChildSlots(maxChildren);
@@ -98,6 +98,7 @@ export class NodeLinks {
     for (let i = 0; i < slots.length; i++) slots[i]?.link.drain();
     this.standby?.link.drain();
     if (this.standbyFor.size > 0) for (const e of this.standbyFor.values()) e.link.drain();
+    this.host.afterDrain?.();
     // Whether a switch under way completes is decided here, once per tick, not per packet.
     if (this.incoming !== null) this.upward.tick(performance.now(), this.parent?.monitor.lastRxMs ?? -Infinity);
   }

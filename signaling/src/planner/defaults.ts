@@ -66,6 +66,8 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   dedicatedAccessMs: 0.5,
   defaultLinkMs: 25,
   maxFanoutDedicated: 256,
+  directPerSinger: 0,
+  directMaxMs: 25,
   dedicatedPreferenceMs: 20,
   sectionWeightMs: 6,
   regionWeight: 0.75,

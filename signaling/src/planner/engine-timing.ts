@@ -23,6 +23,12 @@ export interface MeasuredHop {
   belowRootMs: number;
   /** A pair through no hub on loopback: both endpoints' part. */
   endpointsMs: number;
+  /**
+   * Direct neighbours (runtime/direct-links.ts): what a pair that hears each other peer to peer
+   * pays besides its link. More than endpointsMs: a peer's frames come at their sender's phase,
+   * not the listener's, and wait for its hear (half a frame on average) in a buffer of their own.
+   */
+  directMs?: number;
   /** The runs the figures are the medians of. */
   runs: string;
 }
@@ -33,7 +39,9 @@ export const MEASURED_ENGINE_TIMING: Readonly<Record<DownPath, Readonly<Partial<
     // 2.5 ms frames: one run, on a machine they overload (own voice -36.6 dB in that run).
     2.5: { perHopMs: 7.3, downLevelMs: 0.8, belowRootMs: 0, endpointsMs: 7.7, runs: "1 run: 7.3 / 0.8 / -0.2 / 7.7" },
     5: { perHopMs: 7.2, downLevelMs: 0.5, belowRootMs: 1.1, endpointsMs: 7.7, runs: "3 runs: 7.2 / 0.5 / 0.8 / 7.7, 7.5 / 0.5 / 1.2 / 8.0, 6.9 / 0.6 / 1.1 / 7.7" },
-    10: { perHopMs: 7.7, downLevelMs: 1.2, belowRootMs: 5.3, endpointsMs: 7.8, runs: "3 runs: 8.1 / 1.2 / 5.3 / 8.2, 7.7 / 1.5 / 4.8 / 7.6, 7.7 / 1.1 / 5.6 / 7.8" },
+    // Direct pairs at 10 ms: the median over 12 direct pairs of a 6-singer choir on a map (live
+    // delay less the link's mean path), 3 runs: 15.7, 16.7, 16.0.
+    10: { perHopMs: 7.7, downLevelMs: 1.2, belowRootMs: 5.3, endpointsMs: 7.8, directMs: 16.0, runs: "3 runs: 8.1 / 1.2 / 5.3 / 8.2, 7.7 / 1.5 / 4.8 / 7.6, 7.7 / 1.1 / 5.6 / 7.8" },
     20: { perHopMs: 7.1, downLevelMs: 0.2, belowRootMs: 7.3, endpointsMs: 9.2, runs: "3 runs: 7.1 / 0.2 / 7.3 / 9.2, 7.5 / 0.4 / 7.7 / 9.8, 7.1 / -0.1 / 7.2 / 8.1" },
   }),
   mix: Object.freeze({
@@ -48,15 +56,17 @@ export interface EngineHop {
   downLevelMs: number;
   belowRootMs: number;
   endpointsMs: number;
+  /** A direct pair's part besides its link (measured, or endpoints plus half a frame). */
+  directMs: number;
   source: string;
 }
 
 /** What a hub costs up and down for a room's frame and down path. */
 export function engineHopFor(frameMs: number, downPath: DownPath = "forward"): EngineHop {
   const m = MEASURED_ENGINE_TIMING[downPath][frameMs];
-  if (m) return { hubDelayMs: m.perHopMs, downLevelMs: m.downLevelMs, belowRootMs: m.belowRootMs, endpointsMs: m.endpointsMs, source: `measured live (${downPath}, ${frameMs} ms frames; ${m.runs})` };
+  if (m) return { hubDelayMs: m.perHopMs, downLevelMs: m.downLevelMs, belowRootMs: m.belowRootMs, endpointsMs: m.endpointsMs, directMs: m.directMs ?? m.endpointsMs + frameMs / 2, source: `measured live (${downPath}, ${frameMs} ms frames; ${m.runs})` };
   // Not measured: the re-encoding engine's formula, both ways (an upper bound for "forward"),
   // and on the forwarded path a wait of half a frame on average below the root.
   const h = hubDelayFromTiming({ frameMs, jitterBufferMs: frameMs });
-  return { hubDelayMs: h, downLevelMs: h, belowRootMs: downPath === "forward" ? frameMs / 2 : 0, endpointsMs: h, source: `formula (frame/2 + jitter buffer + look-ahead + processing; ${downPath} at ${frameMs} ms not measured)` };
+  return { hubDelayMs: h, downLevelMs: h, belowRootMs: downPath === "forward" ? frameMs / 2 : 0, endpointsMs: h, directMs: h + frameMs / 2, source: `formula (frame/2 + jitter buffer + look-ahead + processing; ${downPath} at ${frameMs} ms not measured)` };
 }

@@ -28,6 +28,7 @@ import { Growth } from "./growth.js";
 import { Rebalancer } from "./rebalance.js";
 import { Recovery } from "./recovery.js";
 import { PlannerState } from "./state.js";
+import { directPairsUnder } from "./direct.js";
 import { invalidateBackup, setBackup, validBackup } from "./backups.js";
 import type { Move, NodeId, PlannerData, PlannerNodeInfo, PlannerOptions, TreeNodeView, TreeSnapshot } from "./types.js";
 
@@ -213,6 +214,13 @@ export class TreePlanner {
     for (const n of data.nodes) if (!n.waiting) p.keepBackup(n.info.id, n.backup);
     p.s.finish();
     return p;
+  }
+
+  /** Direct neighbours of each leaf singer under `hub` (direct.ts), by the planner's estimates. */
+  directPairsUnder(hub: NodeId): Map<NodeId, NodeId[]> {
+    if (!this.s.nodes.has(hub)) return new Map();
+    const view = { childrenOf: (id: NodeId) => this.childrenOf(id), info: (id: NodeId) => this.s.nodes.get(id)?.info ?? null, estimateLinkMs: (a: NodeId, b: NodeId) => this.estimateLinkMs(a, b) };
+    return directPairsUnder(view, hub, { directPerSinger: this.options.directPerSinger ?? 0, directMaxMs: this.options.directMaxMs ?? 25, streamKbps: this.options.streamKbps });
   }
 
   estimateLinkMs(a: NodeId, b: NodeId): number {

@@ -80,6 +80,13 @@ export interface PlannerOptions {
    * upload and staying power are not in the delay model.
    */
   dedicatedPreferenceMs?: number;
+  /**
+   * Neighbours who hear each other directly (direct.ts): leaf singers under one hub whose
+   * estimated one-way delay is at most directMaxMs (default 25) link peer to peer, up to
+   * directPerSinger each (default 0: off).
+   */
+  directPerSinger?: number;
+  directMaxMs?: number;
   /** Child cap of dedicated hubs (servers have more CPU than singers' machines; default 256). */
   maxFanoutDedicated?: number;
   /** How many ms of link latency a hub full of the joiner's own section is worth (default 6). */
