@@ -25,7 +25,6 @@ export class HubEngine extends HubEngineState {
     super(opts);
   }
 
-
   /**
    * A child takes forwarded streams (a node runtime that said so when it offered its link) or a
    * whole down mix (a browser, or any peer on the "mix" path). Only on the "forward" path.
@@ -214,9 +213,10 @@ export class HubEngine extends HubEngineState {
     for (let i = 0; i < this.activeCount; i++) {
       const slot = this.activeSlots[i];
       const c = this.children[slot]!;
-      // A slot re-attached while its old link fades starts on the next tick. With a hear phase,
-      // direct peers are heard in it (pullPeers): fresher than on the tick.
-      if (split && c.peer) mixer.childIn(slot).fill(0);
+      // A slot re-attached while its old link fades starts on the next tick. With a hear phase, a
+      // leaf hears its direct peers in it (pullPeers): fresher than on the tick. A hub mixes its
+      // peers (the top tier's) for its children on the tick.
+      if (split && c.peer && this.peerCount === this.activeCount) mixer.childIn(slot).fill(0);
       else if (!this.fading[slot]) this.pull(c, mixer.childIn(slot), slot, nowMs);
     }
 
@@ -275,7 +275,7 @@ export class HubEngine extends HubEngineState {
     const n = this.frameSamples;
     if (plain && frames < 0) p.concealInto(d);
     else if (!this.pullParent(d, nowMs)) d.fill(0);
-    if (this.peerCount > 0) this.pullPeers(d, nowMs);
+    if (this.peerCount > 0 && this.peerCount === this.activeCount) this.pullPeers(d, nowMs);
     for (let i = 0; i < n; i++) ear[i] = below[i] + d[i];
     this.earLimiter?.process(ear, n);
     if (this.crossFrom) {

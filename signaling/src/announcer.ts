@@ -23,7 +23,7 @@ export class Announcer {
     const p = rt.state.planner;
     const parent = p.parentOf(id);
     const mine: Neighbourhood = { parent, backup: this.backupOf(rt, id), children: [...p.childrenOf(id)], waiting: p.isWaiting(id) };
-    if (parent === null || !(p.options.directPerSinger! > 0)) return mine;
+    if (parent === null || !(p.options.directPerSinger! > 0 || p.options.meshTops === true)) return mine;
     let under = pairs?.get(parent);
     if (under === undefined) {
       under = p.directPairsUnder(parent);
@@ -61,7 +61,7 @@ export class Announcer {
     }
     for (const id of extra) consider(id, extraReason);
     // With direct neighbours, a hub's children change together: each one's pairs may have.
-    if (planner.options.directPerSinger! > 0) {
+    if (planner.options.directPerSinger! > 0 || planner.options.meshTops === true) {
       for (const [id, reason] of [...reasons]) if (planner.has(id)) for (const c of planner.childrenOf(id)) consider(c, reason);
     }
     const pairs = new Map<NodeId, Map<NodeId, NodeId[]>>();

@@ -224,6 +224,32 @@ describe("ImpairedPath", () => {
     expect(path.pending).toBe(0);
   });
 
+  it("released by its owner (a link read on its tick): no timer, each packet stamped with its own release time", () => {
+    const clock = new VirtualClock();
+    const out: [number, number][] = [];
+    const path = new ImpairedPath(new ImpairmentCore({ delayMs: 12 }), (x: number, at) => out.push([x, at]), clock);
+    path.setManual(true);
+    // Packets read in a batch at t = 10 that came at 3 and 8: admitted when they came.
+    clock.advanceTo(10);
+    for (const [x, at] of [[0, 3], [1, 8]]) {
+      const release = path.decide(at);
+      path.hold(x, release);
+    }
+    expect(clock.armed).toBe(0);
+    path.releaseDue(14);
+    expect(out).toEqual([]);
+    path.releaseDue(15);
+    expect(out).toEqual([[0, 15]]);
+    path.releaseDue(30);
+    expect(out).toEqual([[0, 15], [1, 20]]);
+    // Back to a timer: what is held goes at its time.
+    path.hold(2, 40);
+    path.setManual(false);
+    expect(clock.armed).toBe(1);
+    clock.advanceTo(40);
+    expect(out[2]).toEqual([2, 40]);
+  });
+
   it("drops what the core drops and holds nothing after close", () => {
     const clock = new VirtualClock();
     const out: number[] = [];

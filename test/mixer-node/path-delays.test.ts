@@ -37,7 +37,7 @@ describe("path delays", () => {
     expect(early.impaired).toEqual([]);
     p.set({ b: { delayMs: 20, jitterMs: 3 } });
     expect(early.impaired).toHaveLength(1);
-    expect(early.impaired[0]).toMatchObject({ send: { delayMs: 20, jitterMs: 3, reorder: false } });
+    expect(early.impaired[0]).toMatchObject({ receive: { delayMs: 20, jitterMs: 3, reorder: false } });
     expect(other.impaired).toEqual([]);
     const later = fakeLink();
     p.attach("b", later.link);

@@ -58,6 +58,8 @@ export function startNodeLoop(host: LoopHost, hooks: LoopHooks, engine: HubEngin
     const now = Math.min(performance.now(), hearAt);
     links.parent?.link.drain();
     links.incoming?.link.drain();
+    // Direct peers are heard here too (HubEngine.pullPeers): what came since the tick.
+    links.host.afterDrain?.();
     engine.hear(now, phase?.takeFrames() ?? 0);
     if (phase !== null) {
       const streams = engine.parentStreams;

@@ -1,9 +1,11 @@
 /**
  * Geography on loopback: the one-way delay and jitter of the path to each peer, as a harness that
  * places a choir's nodes on a map sets them (bench's `compare`: the simulator's population model
- * and its delay model's one-way figures). Each is applied to the packets this node sends on its
- * links to that peer, through the transport's impairment layer (impairment.ts), to links open now
- * and to links made later; the peer does the same the other way. A choir on one machine then
+ * and its delay model's one-way figures). Each is applied to the packets this node receives on its
+ * links from that peer, through the transport's impairment layer (impairment.ts), to links open
+ * now and to links made later; the peer does the same the other way. On the receiving side, a
+ * link read on the node's tick takes its delayed packets when it reads its socket, stamped with
+ * their arrival on the emulated path (ImpairedPath.setManual): the delay costs no wake-ups. A choir on one machine then
  * behaves like one spread over a region: RTT probes, the planner's estimates, jitter buffers and
  * tick phases all see the distances.
  */
@@ -72,6 +74,6 @@ export class PathDelays {
 
   private apply(link: PeerLink, peer: string): void {
     const d = this.table.get(peer);
-    if (d) link.impair({ send: { delayMs: d.delayMs, jitterMs: d.jitterMs, reorder: false, seed: seedOf(peer) } });
+    if (d) link.impair({ receive: { delayMs: d.delayMs, jitterMs: d.jitterMs, reorder: false, seed: seedOf(peer) } });
   }
 }

@@ -258,6 +258,14 @@ export class ImpairedPath<T> {
   private timer: unknown = null;
   private timerAt = Infinity;
   private closed = false;
+  /**
+   * Released by the owner (releaseDue, on its tick) rather than by a timer: a link read on its
+   * owner's tick hands over held packets when it reads its socket, each stamped with its release
+   * time, and the process wakes no more often for the delay than it does anyway.
+   */
+  private manual = false;
+  /** The release time decide() worked out last (for a packet it said to deliver NOW: when it was due). */
+  lastRelease = 0;
 
   constructor(
     readonly core: ImpairmentCore,
@@ -270,11 +278,13 @@ export class ImpairedPath<T> {
    * (deliver it synchronously: due now and nothing held ahead of it), or the
    * release time to pass to `hold` (the caller then owns a copy to hand over).
    */
-  decide(): number {
+  decide(atMs?: number): number {
     if (this.closed) return DROPPED;
     const now = this.clock.now();
-    const release = this.core.admit(now);
+    // Admitted when the packet came (a batch read on a tick sees older packets), released from then.
+    const release = this.core.admit(atMs ?? now);
     if (release === DROPPED) return DROPPED;
+    this.lastRelease = release;
     if (release <= now && this.queue.length === 0) return NOW;
     return release;
   }
@@ -299,6 +309,22 @@ export class ImpairedPath<T> {
     return this.queue.length;
   }
 
+  /** Held packets go when the owner calls releaseDue (true), or on a timer (false, the default). */
+  setManual(on: boolean): void {
+    if (this.manual === on) return;
+    this.manual = on;
+    if (on) this.disarm();
+    else this.arm();
+  }
+
+  /** Hands over every held packet due by `nowMs`, each stamped with its own release time. */
+  releaseDue(nowMs: number): void {
+    while (!this.closed && this.queue.length > 0 && this.queue[0].at <= nowMs) {
+      const held = this.queue.shift()!;
+      this.deliver(held.item, held.at);
+    }
+  }
+
   /** Drops everything held and stops the timer. */
   close(): void {
     this.closed = true;
@@ -315,6 +341,7 @@ export class ImpairedPath<T> {
   }
 
   private arm(): void {
+    if (this.manual) return;
     const head = this.queue[0];
     if (!head || head.at >= this.timerAt) return;
     this.disarm();

@@ -211,6 +211,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   /** Sets impairment at run time, merged into each direction's current settings; `null` removes it all. */
   impair(spec: LinkImpairment | null): void {
     this.impairments.set(spec);
+    this.impairments.receive?.setManual(this.receiveOnTick);
   }
 
   /** Cuts the media both ways (or one) for `durationMs` or until `restore()`; ICE keeps running underneath. */
@@ -224,6 +225,8 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   /** Handles the packets that wait on the socket (receiveOnTick), on the owner's tick; nothing otherwise. */
   drain(): void {
     if (this.direct !== null && this.closing === null) this.direct.drain();
+    // Held incoming packets due by now (a delay read on the tick: LinkImpairments.receive).
+    if (this.receiveOnTick) this.impairments.receive?.releaseDue(performance.now());
   }
 
   /** Reading on the owner's tick (drain), or as packets arrive (a hub forwarding what comes from above). */
@@ -231,6 +234,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
     if (this.receiveOnTick === on) return;
     // Kept before the direct path is up too: attachDirect() puts a new path in this mode.
     this.receiveOnTick = on;
+    this.impairments.receive?.setManual(on);
     if (this.direct !== null) on ? this.direct.receiveOnTick() : this.direct.receiveOnArrival();
   }
 
@@ -341,9 +345,10 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
       this.emitOpus(seq, timestamp, payload, arrival);
       return;
     }
-    const release = path.decide();
+    const release = path.decide(arrival);
     if (release === DROPPED) return;
-    if (release === NOW) this.emitOpus(seq, timestamp, payload, arrival);
+    // Due already (read late in a batch): it arrived, on the emulated path, when it was due.
+    if (release === NOW) this.emitOpus(seq, timestamp, payload, path.lastRelease);
     else path.hold({ seq, timestamp, payload }, release);
   };
 

@@ -10,6 +10,8 @@
 import type { NodeId, PlannerNodeInfo } from "./types.js";
 
 export interface DirectOptions {
+  /** The meshed top tier: a dedicated root's dedicated children all pair up (and with no cap). */
+  meshTops?: boolean;
   /** Direct neighbours a singer takes at most (0: none, the feature off). */
   directPerSinger: number;
   /** The longest estimated one-way delay between two direct neighbours, ms. */
@@ -22,6 +24,7 @@ export interface DirectOptions {
 export const DIRECT_MAX_CANDIDATES = 128;
 
 export interface DirectView {
+  parentOf(id: NodeId): NodeId | null;
   childrenOf(id: NodeId): readonly NodeId[];
   info(id: NodeId): PlannerNodeInfo | null;
   estimateLinkMs(a: NodeId, b: NodeId): number;
@@ -30,6 +33,11 @@ export interface DirectView {
 /** Direct neighbours of each leaf singer under `hub` (every leaf has an entry, maybe empty). */
 export function directPairsUnder(view: DirectView, hub: NodeId, opts: DirectOptions): Map<NodeId, NodeId[]> {
   const out = new Map<NodeId, NodeId[]>();
+  if (opts.meshTops === true && view.parentOf(hub) === null && view.info(hub)?.dedicated === true) {
+    // The top tier: every dedicated child of the root with every other (at most 8 peers each).
+    const tops = view.childrenOf(hub).filter((c) => view.info(c)?.dedicated === true).slice(0, 9);
+    for (const t of tops) out.set(t, tops.filter((x) => x !== t));
+  }
   if (!(opts.directPerSinger > 0)) return out;
   const leaves: NodeId[] = [];
   const caps: number[] = [];

@@ -40,8 +40,8 @@ export const MEASURED_ENGINE_TIMING: Readonly<Record<DownPath, Readonly<Partial<
     2.5: { perHopMs: 7.3, downLevelMs: 0.8, belowRootMs: 0, endpointsMs: 7.7, runs: "1 run: 7.3 / 0.8 / -0.2 / 7.7" },
     5: { perHopMs: 7.2, downLevelMs: 0.5, belowRootMs: 1.1, endpointsMs: 7.7, runs: "3 runs: 7.2 / 0.5 / 0.8 / 7.7, 7.5 / 0.5 / 1.2 / 8.0, 6.9 / 0.6 / 1.1 / 7.7" },
     // Direct pairs at 10 ms: the median over 12 direct pairs of a 6-singer choir on a map (live
-    // delay less the link's mean path), 3 runs: 15.7, 16.7, 16.0.
-    10: { perHopMs: 7.7, downLevelMs: 1.2, belowRootMs: 5.3, endpointsMs: 7.8, directMs: 16.0, runs: "3 runs: 8.1 / 1.2 / 5.3 / 8.2, 7.7 / 1.5 / 4.8 / 7.6, 7.7 / 1.1 / 5.6 / 7.8" },
+    // delay less the link's mean path), 3 runs: 14.1, 14.7, 13.7.
+    10: { perHopMs: 7.7, downLevelMs: 1.2, belowRootMs: 5.3, endpointsMs: 7.8, directMs: 14.1, runs: "3 runs: 8.1 / 1.2 / 5.3 / 8.2, 7.7 / 1.5 / 4.8 / 7.6, 7.7 / 1.1 / 5.6 / 7.8" },
     20: { perHopMs: 7.1, downLevelMs: 0.2, belowRootMs: 7.3, endpointsMs: 9.2, runs: "3 runs: 7.1 / 0.2 / 7.3 / 9.2, 7.5 / 0.4 / 7.7 / 9.8, 7.1 / -0.1 / 7.2 / 8.1" },
   }),
   mix: Object.freeze({

@@ -100,7 +100,9 @@ export class PlannerState {
 
   /** Cost of n under hub p: n's modelled delay to the root's mix, plus nudges for sections and weak hubs. */
   placeCost(n: PNode, p: PNode): number {
-    let c = p.up + levelMsOf(this.opts) + this.link(p, n);
+    // In a meshed top tier each top hub is where its region meets the others: a root to its joiners.
+    const top = this.opts.meshTops === true && p.info.dedicated === true && (p.parent === null || (p.parent.parent === null && p.parent.info.dedicated === true));
+    let c = (top ? 0 : p.up) + levelMsOf(this.opts) + this.link(p, n);
     // Regions: a subtree whose top is near n is where n's neighbours go too, so that they
     // meet low in the tree.
     if (p.top !== null && p.top !== p) c += this.opts.regionWeight * this.link(p.top, n);

@@ -219,8 +219,9 @@ export class TreePlanner {
   /** Direct neighbours of each leaf singer under `hub` (direct.ts), by the planner's estimates. */
   directPairsUnder(hub: NodeId): Map<NodeId, NodeId[]> {
     if (!this.s.nodes.has(hub)) return new Map();
-    const view = { childrenOf: (id: NodeId) => this.childrenOf(id), info: (id: NodeId) => this.s.nodes.get(id)?.info ?? null, estimateLinkMs: (a: NodeId, b: NodeId) => this.estimateLinkMs(a, b) };
-    return directPairsUnder(view, hub, { directPerSinger: this.options.directPerSinger ?? 0, directMaxMs: this.options.directMaxMs ?? 25, streamKbps: this.options.streamKbps });
+    const view = { parentOf: (id: NodeId) => this.parentOf(id), childrenOf: (id: NodeId) => this.childrenOf(id), info: (id: NodeId) => this.s.nodes.get(id)?.info ?? null, estimateLinkMs: (a: NodeId, b: NodeId) => this.estimateLinkMs(a, b) };
+    const o = this.options;
+    return directPairsUnder(view, hub, { directPerSinger: o.directPerSinger ?? 0, directMaxMs: o.directMaxMs ?? 25, streamKbps: o.streamKbps, meshTops: o.meshTops });
   }
 
   estimateLinkMs(a: NodeId, b: NodeId): number {

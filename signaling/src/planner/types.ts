@@ -87,6 +87,12 @@ export interface PlannerOptions {
    */
   directPerSinger?: number;
   directMaxMs?: number;
+  /**
+   * A meshed dedicated tier (docs/design.md): a dedicated root and its dedicated children are the
+   * top tier; each pair of them links directly, each region hears the others through its own top
+   * hub, and a joiner weighs a top hub as it would a root. Default false.
+   */
+  meshTops?: boolean;
   /** Child cap of dedicated hubs (servers have more CPU than singers' machines; default 256). */
   maxFanoutDedicated?: number;
   /** How many ms of link latency a hub full of the joiner's own section is worth (default 6). */
