@@ -1,13 +1,15 @@
 /**
  * `npm run compare -- [--region europe] [--singers 24] [--seed 1] [--fanout 4] [--seconds 4]
- *                     [--topologies tree,hybrid,star] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
+ *                     [--topologies tree,topMesh,star(,hybrid)] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
  *                     [--stats-file FILE] [--json]`
  *
  * One choir, placed on a map by the simulator's population model (cities weighted by population,
- * home connections drawn from its distributions), sung live on loopback three ways with every
+ * home connections drawn from its distributions), sung live on loopback three ways, with every
  * link delayed by the model's one-way figure (geography on loopback, client/choir-geo.ts):
  *   tree   the planner's tree of singers;
- *   hybrid dedicated hubs in the cloud-region cities nearest the singers at the top of the tree;
+ *   topMesh dedicated hubs in the cloud-region cities nearest the singers, the top of the tree, each
+ *          pair of them linked directly (a region hears the others through its own top hub);
+ *   hybrid (on request) the same hubs as a plain tree under the first;
  *   star   a central server in the best cloud city.
  * For each it prints, per pair class (all pairs, each singer's 5 nearest neighbours, section-mates),
  * the live p50/p95 measured from the audio and the delay model's for the same placement and tree
@@ -32,9 +34,10 @@ import { allocateDedicatedHubs } from "@choirmesh/sim/topologies/tree";
 import { makeRng, parseRegion } from "@choirmesh/sim/ports";
 
 const USAGE = `usage: npm run compare -- [--region europe] [--singers 24] [--seed 1] [--fanout 4] [--seconds 4]
-                          [--topologies tree,hybrid,star] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
+                          [--topologies tree,topMesh,star(,hybrid)] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
                           [--stats-file FILE] [--json]`;
-const TOPOLOGIES: readonly Topology[] = ["tree", "hybrid", "star"];
+const TOPOLOGIES: readonly Topology[] = ["tree", "topMesh", "star", "hybrid"];
+const DEFAULT_TOPOLOGIES = ["tree", "topMesh", "star"];
 
 function fail(msg: string): never {
   process.stderr.write(`error: ${msg}\n${USAGE}\n`);
@@ -50,7 +53,7 @@ const { values } = (() => {
         seed: { type: "string", default: "1" },
         fanout: { type: "string", default: "4" },
         seconds: { type: "string", default: "4" },
-        topologies: { type: "string", default: TOPOLOGIES.join(",") },
+        topologies: { type: "string", default: DEFAULT_TOPOLOGIES.join(",") },
         "hub-every": { type: "string", default: "12" },
         direct: { type: "string", default: "5" },
         "direct-max-ms": { type: "string", default: "25" },
@@ -113,7 +116,7 @@ const singerGeo = population.map((s) => ({
 }));
 const geoFor = (t: Topology): ChoirGeo => ({
   singers: singerGeo,
-  hubs: t === "star" ? [{ name: `server-${server.city}`, place: dataCentre(server) }] : t === "hybrid" ? dedicated.map((h, i) => ({ name: `hub${i}-${h.region.city}`, place: dataCentre(h.region) })) : [],
+  hubs: t === "star" ? [{ name: `server-${server.city}`, place: dataCentre(server) }] : t === "hybrid" || t === "topMesh" ? dedicated.map((h, i) => ({ name: `hub${i}-${h.region.city}`, place: dataCentre(h.region) })) : [],
 });
 say(`choirmesh compare: ${singersN} singers in ${regionSpec} (seed ${seed}), 10 ms frames, forwarded down path`);
 say(`  singers: ${population.map((s) => `s${s.idx} ${s.city} (${s.section}, access ${s.rawAccessMs.toFixed(1)} ms)`).join("; ")}`);
@@ -148,7 +151,7 @@ for (const t of topologies) {
   const index = new Map<string, number>();
   for (const [id, name] of run.names) if (/^s\d+$/.test(name)) index.set(id, Number(name.slice(1)));
   const direct = directPairsOf(run.nodeStats);
-  const figures = compareClasses(run.pairs, index, classes, geoModel(run.tree, placesById(geo, run.names), frameMs, direct));
+  const figures = compareClasses(run.pairs, index, classes, geoModel(run.tree, placesById(geo, run.names), frameMs, direct, t === "topMesh"));
   const directPairs = run.pairs.filter((p) => direct(p.from, p.to)).length;
   results.set(t, { classes: figures, run, directPairs });
   for (const c of PAIR_CLASSES) {

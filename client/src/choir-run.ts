@@ -22,9 +22,10 @@ import { countMoves, countPops, fitHops, fitHopsBelowRoot, pathHubs, waitForStea
 
 /**
  * tree: the planner's tree of singers; star: one dedicated hub, every singer its child (a central
- * server); hybrid: dedicated hubs in data centres (ChoirGeo.hubs) at the top of the planner's tree.
+ * server); hybrid: dedicated hubs in data centres (ChoirGeo.hubs) at the top of the planner's tree;
+ * topMesh: the hybrid whose top hubs form a full mesh (planner meshTops).
  */
-export type Topology = "tree" | "star" | "hybrid";
+export type Topology = "tree" | "star" | "hybrid" | "topMesh";
 
 /**
  * The longest delay the analysis looks for. A singer is "heard" when its voice is found at any
@@ -67,6 +68,8 @@ export interface ChoirRunOptions {
    * the end instead of exiting, so that another run can use them without starting processes.
    */
   pool?: RemoteNode[];
+  /** Each singer's recording by id, for a closer look at what was heard (tests). */
+  onRecordings?: (recs: ReadonlyMap<string, RemoteRecording>) => void;
   /** Neighbours who hear each other directly (signaling/planner/direct.ts): how many each, and how close. */
   direct?: { perSinger: number; maxMs?: number };
   /** Geography on loopback (choir-geo.ts): places, home connections and the delayed links between them. */
@@ -170,6 +173,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       planner: {
         maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout,
         ...(opts.direct ? { directPerSinger: opts.direct.perSinger, directMaxMs: opts.direct.maxMs } : {}),
+        ...(opts.topology === "topMesh" ? { meshTops: true } : {}),
       },
     }));
   // Every node is a process of its own; start them all at once (each takes ~0.5 s to load).
@@ -177,8 +181,9 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
   const proc = (i: number, name: string) => pool[i] ?? new RemoteNode(name);
   const geo = opts.geo;
   if (geo && geo.singers.length !== opts.singers) throw new RangeError(`geo places ${geo.singers.length} singers, the run has ${opts.singers}`);
-  if (opts.topology === "hybrid" && !geo?.hubs.length) throw new RangeError("a hybrid run needs dedicated hubs (geo.hubs)");
-  const hubNames = opts.topology === "star" ? [geo?.hubs[0]?.name ?? "server"] : opts.topology === "hybrid" ? geo!.hubs.map((h) => h.name) : [];
+  const tiered = opts.topology === "hybrid" || opts.topology === "topMesh";
+  if (tiered && !geo?.hubs.length) throw new RangeError(`a ${opts.topology} run needs dedicated hubs (geo.hubs)`);
+  const hubNames = opts.topology === "star" ? [geo?.hubs[0]?.name ?? "server"] : tiered ? geo!.hubs.map((h) => h.name) : [];
   const hubs = hubNames.map((name, i) => proc(i, name));
   const off = hubs.length;
   const singers = Array.from({ length: opts.singers }, (_, i) => proc(i + off, `s${i}`));
@@ -263,6 +268,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
     const post = await Promise.all(nodes.map((n) => n.stats()));
     const recs = await Promise.all(nodes.map((n) => n.recording()));
     const singerRecs = recs.slice(off);
+    opts.onRecordings?.(new Map(singers.map((s, i) => [s.id!, singerRecs[i]] as const)));
     const window = (r: RemoteRecording, which: "hear" | "mix", seconds = opts.seconds) => r[which].subarray(0, Math.min(r.length, seconds * 48_000));
 
     // Analysis: every listener against every other singer. A voice whose delay moved by a frame

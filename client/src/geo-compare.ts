@@ -71,6 +71,7 @@ export function geoModel(
   places: ReadonlyMap<string, GeoPlace>,
   frameMs: number,
   direct: (from: string, to: string) => boolean = () => false,
+  meshTops = false,
 ): (from: string, to: string) => number {
   const link = (c: string, p: string) => {
     const a = places.get(c);
@@ -79,8 +80,37 @@ export function geoModel(
   };
   const viaTree = modelPairDelays(tree, frameMs, "forward", link).delayMs;
   // Direct neighbours: their own path and what a direct pair pays besides it (engine-timing.ts).
-  const directMs = engineHopFor(frameMs, "forward").directMs;
-  return (from, to) => (direct(from, to) ? directMs + link(from, to) : viaTree(from, to));
+  const hop = engineHopFor(frameMs, "forward");
+  const tops = meshTops ? topsOf(tree) : null;
+  return (from, to) => {
+    if (direct(from, to)) return hop.directMs + link(from, to);
+    const ta = tops?.topOf(from) ?? null;
+    const tb = tops?.topOf(to) ?? null;
+    if (ta === null || tb === null || ta === tb) return viaTree(from, to);
+    // Across the meshed tier: up to the speaker's top hub, which mixes its region; straight to the
+    // listener's, which mixes it for its children as it comes (not aligned to it: what a direct
+    // pair pays for that, beyond the endpoints); down. The listener waits for the top stream once.
+    const up = viaTree(from, ta) - hop.endpointsMs - hop.belowRootMs;
+    const down = viaTree(tb, to) - hop.endpointsMs;
+    return hop.endpointsMs + up + hop.hubDelayMs + link(ta, tb) + hop.hubDelayMs + (hop.directMs - hop.endpointsMs) + down;
+  };
+}
+
+/**
+ * The meshed tier of a tree (a dedicated root's dedicated children; the root's own singers meet
+ * the rest through the root, as in a tree): each node's top hub below the root, null under the root.
+ */
+export function topsOf(tree: LoopbackTree): { tops: Set<string>; topOf(id: string): string | null } {
+  const byId = new Map(tree.nodes.map((n) => [n.id, n] as const));
+  const root = tree.nodes.find((n) => (n.parent ?? null) === null);
+  const tops = new Set(tree.nodes.filter((n) => root && n.parent === root.id && n.hasVoice === false).map((n) => n.id));
+  return {
+    tops,
+    topOf(id) {
+      for (let x = byId.get(id); x && x.parent; x = byId.get(x.parent)) if (tops.has(x.id)) return x.id;
+      return null;
+    },
+  };
 }
 
 /** Who hears whom directly at the end of a run, from its nodes' stats: (speaker, listener). */

@@ -14,7 +14,7 @@ import { engineHopFor, type DownPath } from "./engine-timing.js";
 
 /** A tree as a run reports it (a TreeMessage fits). */
 export interface LoopbackTree {
-  nodes: readonly { id: string; parent?: string | null; depth: number }[];
+  nodes: readonly { id: string; parent?: string | null; depth: number; hasVoice?: boolean }[];
 }
 
 export interface ModelComparison {
