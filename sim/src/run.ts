@@ -14,6 +14,7 @@ import { evaluate, type PairSets, type TopologyMetrics } from "./metrics/evaluat
 import { bestServerRegion, chainTopology, meshTopology, starTopology } from "./topologies/central.js";
 import { allocateDedicatedHubs, buildTree, topMeshTopology, treeTopology, type BuiltTree } from "./topologies/tree.js";
 import type { PlannerLike } from "./topologies/planner-port.js";
+import { withDirectNeighbours } from "./topologies/direct.js";
 import type { Topology, TopologyName } from "./topologies/types.js";
 import { runChurn, type ChurnResult } from "./churn.js";
 import { drawingData, type DrawingData } from "./report/drawing-data.js";
@@ -123,7 +124,9 @@ export function runModel(opts: RunOptions): RunResult {
 
   const tree = buildTree(newPlanner(timing), singers, [], (d, n) => progress("tree: joins", d, n));
   phase("treeBuild");
-  add(treeTopology("tree", "Tree of singers (the planner, joined one by one)", tree, singers, timing));
+  const treeT = treeTopology("tree", "Tree of singers (the planner, joined one by one)", tree, singers, timing);
+  add(treeT);
+  add(withDirectNeighbours(treeT, "treeDirect", "Tree of singers, neighbours under one hub hearing each other directly", tree, singers, timing));
   phase("treeEval");
 
   const hubs = allocateDedicatedHubs(singers, CLOUD_REGIONS, central);
@@ -132,6 +135,7 @@ export function runModel(opts: RunOptions): RunResult {
   add(treeTopology("hybrid", `Hybrid: ${hubs.length} dedicated hubs in cloud regions, singers below`, hybrid, singers, timing));
   const topMesh = topMeshTopology(hybrid, singers, timing, hubMs);
   add(topMesh);
+  add(withDirectNeighbours(topMesh, "topMeshDirect", `${topMesh.title}, neighbours under one hub hearing each other directly`, hybrid, singers, timing));
   phase("hybridEval");
 
   add(starTopology(singers, model, timing, central));

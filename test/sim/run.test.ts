@@ -31,7 +31,7 @@ describe("a model run", () => {
     expect(Object.keys(o)).toEqual(["singers", "region", "pairsSampled", "topologies", "elapsedMs"]);
     expect(o.singers).toBe(300);
     expect(o.pairsSampled).toBe(3000);
-    expect(Object.keys(o.topologies)).toEqual(["tree", "hybrid", "topMesh", "star", "mesh", "chain"]);
+    expect(Object.keys(o.topologies)).toEqual(["tree", "treeDirect", "hybrid", "topMesh", "topMeshDirect", "star", "mesh", "chain"]);
     for (const t of Object.values(o.topologies) as Array<Record<string, number>>) {
       expect(Object.keys(t)).toEqual(["pairP50Ms", "pairP95Ms", "pairP99Ms", "under30msShare", "maxUploadKbps"]);
       expect(t.pairP50Ms).toBeLessThanOrEqual(t.pairP95Ms);
@@ -45,6 +45,11 @@ describe("a model run", () => {
     expect(t.mesh.pairs.all.p50).toBeLessThan(t.star.pairs.all.p50);
     expect(t.star.pairs.all.p50).toBeLessThan(t.tree.pairs.all.p50);
     expect(t.topMesh.pairs.all.p50).toBeLessThanOrEqual(t.hybrid.pairs.all.p50 + 1e-9);
+    // Direct neighbours shorten the nearest pairs and never lengthen any.
+    for (const [base, direct] of [[t.tree, t.treeDirect], [t.topMesh, t.topMeshDirect]]) {
+      expect(direct.pairs.neighbours.p50).toBeLessThan(base.pairs.neighbours.p50);
+      expect(direct.pairs.all.p50).toBeLessThanOrEqual(base.pairs.all.p50 + 1e-9);
+    }
     expect(t.chain.pairs.all.p50).toBeGreaterThanOrEqual(3000);
     // 300 singers cannot each upload 299 streams from home.
     expect(t.mesh.overloadedSingers).toBeGreaterThan(150);

@@ -204,9 +204,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /** Shorthand for `on("opus", listener)`. */
-  onOpus(listener: (seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number) => void): () => void {
-    return this.on("opus", listener);
-  }
+  onOpus(listener: (seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number) => void): () => void { return this.on("opus", listener); }
 
   /** Sets impairment at run time, merged into each direction's current settings; `null` removes it all. */
   impair(spec: LinkImpairment | null): void {
@@ -215,9 +213,7 @@ export class PeerLink extends SafeEmitter<PeerLinkEvents> {
   }
 
   /** Cuts the media both ways (or one) for `durationMs` or until `restore()`; ICE keeps running underneath. */
-  cut(durationMs = Infinity, direction: "both" | "send" | "receive" = "both"): void {
-    this.impairments.cut(durationMs, direction);
-  }
+  cut(durationMs = Infinity, direction: "both" | "send" | "receive" = "both"): void { this.impairments.cut(durationMs, direction); }
 
   /** Ends every cut now. */
   restore(): void { this.impairments.restore(); }

@@ -40,6 +40,13 @@ export function findings(r: RunResult): string[] {
       );
     }
   }
+  for (const [base, direct] of [[t.tree, t.treeDirect], [t.topMesh, t.topMeshDirect]] as const) {
+    if (!base || !direct) continue;
+    const under = (m: typeof base) => m.pairs.neighbours.under["30"] ?? 0;
+    out.push(
+      `Neighbours under one hub hearing each other directly (${String(direct.extra?.directPairs ?? "?")} pairs, ${direct.title.split(",")[0].toLowerCase()}): each singer's 5 nearest at ${ms(direct.pairs.neighbours.p50)} against ${ms(base.pairs.neighbours.p50)} (median), ${pct(under(direct))} of them under 30 ms against ${pct(under(base))}; all pairs unchanged at ${ms(direct.pairs.all.p50)}. Most of a singer's nearest neighbours sit under other hubs, where a direct link would need the voice taken out at their meeting point instead.`,
+    );
+  }
   if (t.star) {
     out.push(
       `The central server needs ${t.star.servers.cores.toFixed(1)} cores and ${Math.round(t.star.servers.uploadMbps).toLocaleString("en-US")} Mbit/s of upload for ${r.singers.toLocaleString("en-US")} singers in one place (${t.star.servers.where.join(", ")}); the tree needs no server, and its busiest singer uploads ${Math.round(t.tree?.uploadKbps.max ?? 0)} kbit/s.`,

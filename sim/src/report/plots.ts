@@ -8,6 +8,8 @@ export const TOPOLOGY_COLORS: Record<TopologyName, string> = {
   tree: "#d62728",
   hybrid: "#ff7f0e",
   topMesh: "#9467bd",
+  treeDirect: "#e377c2",
+  topMeshDirect: "#17becf",
   star: "#1f77b4",
   mesh: "#2ca02c",
   chain: "#7f7f7f",
