@@ -321,7 +321,7 @@ export class ChoirNode extends SafeEmitter<ChoirNodeEvents> {
 
   /** The PeerLink to a neighbour (tests use it to impair or cut a link). */
   linkTo(peer: string): PeerLink | null {
-    return this.links?.linkTo(peer) ?? null;
+    return this.links?.linkTo(peer) ?? this.direct?.linkTo(peer) ?? null;
   }
 
   private problem(where: string, message: string): void {

@@ -32,6 +32,8 @@ export const DIRECT_DEFAULTS = {
   reportEveryMs: 3000,
   /** Ids one hearing report may carry. */
   maxReported: 16,
+  /** A direct link that failed or closed on its own is opened again after this long, ms. */
+  reopenMs: 1000,
 } as const;
 
 export interface DirectLinksHost {
@@ -82,6 +84,7 @@ export class DirectLinks {
   private reportedAt = -Infinity;
   private reports = 0;
   private timer: NodeJS.Timeout | null = null;
+  private readonly reopening = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -172,6 +175,7 @@ export class DirectLinks {
   close(): Promise<unknown> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.reopening.values()) clearTimeout(t);
     const all = [...this.links.values()];
     this.links.clear();
     return Promise.allSettled(all.map((e) => e.link.close()));
@@ -194,6 +198,11 @@ export class DirectLinks {
       this.host.sendSignal(peer, kind, { ...s, by: role, direct: true });
     });
     link.on("error", (e) => this.host.problem(`link direct ${peer}`, `${e.code}: ${e.message}`));
+    // A link that fails (or that the peer closed) heals as the tree's do: the hub has the voice
+    // back in its mix as soon as this node stops reporting it, and a new link is tried.
+    link.on("state", (st) => {
+      if ((st === "failed" || st === "closed") && this.links.get(peer) === entry) this.reopenLater(peer);
+    });
     link.onOpus((seq, ts, payload, arrivalMs) => {
       if (this.links.get(peer) !== entry) return;
       entry.lastRxMs = arrivalMs;
@@ -201,6 +210,22 @@ export class DirectLinks {
     });
     this.links.set(peer, entry);
     return entry;
+  }
+
+  private reopenLater(peer: string): void {
+    this.drop(peer);
+    if (this.closed || this.reopening.has(peer)) return;
+    const t = setTimeout(() => {
+      this.reopening.delete(peer);
+      if (!this.closed && this.wanted.includes(peer)) this.reconcile(this.wanted);
+    }, DIRECT_DEFAULTS.reopenMs);
+    t.unref?.();
+    this.reopening.set(peer, t);
+  }
+
+  /** The link to a direct peer (tests cut or impair it). */
+  linkTo(peer: string): PeerLink | null {
+    return this.links.get(peer)?.link ?? null;
   }
 
   private drop(peer: string): void {
