@@ -184,7 +184,7 @@ for (const [t, { classes: f, run, directPairs }] of results) {
 const summary = { singers: singersN, region: regionSpec, seed, server: server.city, hubs: dedicated.map((h) => h.region.city), topologies: out };
 // Every node's own stats at the end of each run, the trees and each node's CPU, for a closer look.
 if (values["stats-file"]) {
-  const dump = Object.fromEntries([...results].map(([t, { run }]) => [t, { tree: run.tree, names: Object.fromEntries(run.names), cpu: run.nodeCpu, nodes: run.nodeStats }]));
+  const dump = Object.fromEntries([...results].map(([t, { run }]) => [t, { tree: run.tree, names: Object.fromEntries(run.names), pairs: run.pairs, cpu: run.nodeCpu, nodes: run.nodeStats }]));
   writeFileSync(values["stats-file"], JSON.stringify(dump));
 }
 if (values.json) console.log(JSON.stringify(summary));
