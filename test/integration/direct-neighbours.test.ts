@@ -70,8 +70,9 @@ describe("direct neighbours on a meshed top tier", () => {
         if (!trio(i, j)) continue;
         const rec = recs.get(id(j))!;
         const heard = rec.hear.subarray(0, Math.min(rec.length, 3 * 48_000));
-        const est = estimateDelay(heard, rec.startAbs, i, { maxDelayMs: 300, skipMs: 100 });
-        expect({ i, j, once: Math.abs(est.gainDb) < 1.5 && est.correlation > 0.95 }).toEqual({ i, j, once: true });
+        // A jitter buffer that drops or inserts a frame mid-recording moves the one copy by a frame.
+        const est = estimateDelay(heard, rec.startAbs, i, { maxDelayMs: 300, skipMs: 100, shiftToleranceMs: 10 });
+        expect({ i, j, once: Math.abs(est.gainDb) < 1.5 && est.correlation > 0.9 }).toEqual({ i, j, once: true });
       }
     }
     expect(r.heardAll).toBe(true);
