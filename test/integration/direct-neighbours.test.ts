@@ -78,11 +78,11 @@ describe("direct neighbours on a meshed top tier", () => {
     expect(r.heardAll).toBe(true);
     expect(r.selfLeakDb).toBeLessThan(-40);
     // The model of the meshed tier with direct pairs (geo-compare.ts) over the same placement and
-    // tree: within 25 % at the median on this light load (nine processes; measured 2.1-15.0 %, live
-    // the faster under CI load).
+    // tree, at the median: measured 2.1-17.6 % off (live the faster under CI's load). The bound is
+    // a sanity check: a model that left out the links (the loopback model) is ~40 % off.
     const index = new Map([...r.names].filter(([, n]) => /^s\d$/.test(n)).map(([i, n]) => [i, Number(n.slice(1))] as [string, number]));
     const f = compareClasses(r.pairs, index, pairClasses(geo, 2), geoModel(r.tree, placesById(geo, r.names), 10, direct, true));
-    expect(Math.abs(f.all.errorPct)).toBeLessThan(25);
+    expect(Math.abs(f.all.errorPct)).toBeLessThan(30);
     console.log(
       `direct neighbours: model ${f.all.modelP50Ms.toFixed(1)} ms against live ${f.all.liveP50Ms.toFixed(1)} (${f.all.errorPct.toFixed(1)} %); ` +
         `direct pairs gain ${gains[gains.length >> 1].toFixed(1)} ms (median) over the way through the hub`,
