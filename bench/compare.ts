@@ -1,6 +1,6 @@
 /**
  * `npm run compare -- [--region europe] [--singers 24] [--seed 1] [--fanout 4] [--seconds 4]
- *                     [--topologies tree,topMesh,star(,hybrid)] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
+ *                     [--topologies tree,topMesh,star(,hybrid,starDirect)] [--hub-every 12] [--direct 5] [--direct-max-ms 25] [--direct-weight-ms 20]
  *                     [--stats-file FILE] [--json]`
  *
  * One choir, placed on a map by the simulator's population model (cities weighted by population,
@@ -10,7 +10,8 @@
  *   topMesh dedicated hubs in the cloud-region cities nearest the singers, the top of the tree, each
  *          pair of them linked directly (a region hears the others through its own top hub);
  *   hybrid (on request) the same hubs as a plain tree under the first;
- *   star   a central server in the best cloud city.
+ *   star   a central server in the best cloud city;
+ *   starDirect (on request) that server with neighbours' direct links under it.
  * For each it prints, per pair class (all pairs, each singer's 5 nearest neighbours, section-mates),
  * the live p50/p95 measured from the audio and the delay model's for the same placement and tree
  * (client/geo-compare.ts). Progress goes to stderr; with --json the last line is
@@ -34,9 +35,11 @@ import { allocateDedicatedHubs } from "@choirmesh/sim/topologies/tree";
 import { makeRng, parseRegion } from "@choirmesh/sim/ports";
 
 const USAGE = `usage: npm run compare -- [--region europe] [--singers 24] [--seed 1] [--fanout 4] [--seconds 4]
-                          [--topologies tree,topMesh,star(,hybrid)] [--hub-every 12] [--direct 5] [--direct-max-ms 25]
+                          [--topologies tree,topMesh,star(,hybrid,starDirect)] [--hub-every 12] [--direct 5] [--direct-max-ms 25] [--direct-weight-ms 20]
                           [--stats-file FILE] [--json]`;
-const TOPOLOGIES: readonly Topology[] = ["tree", "topMesh", "star", "hybrid"];
+/** What a run is asked for: a live topology, or `starDirect`, the star with direct neighbours. */
+type CompareTopology = Topology | "starDirect";
+const TOPOLOGIES: readonly CompareTopology[] = ["tree", "topMesh", "star", "hybrid", "starDirect"];
 const DEFAULT_TOPOLOGIES = ["tree", "topMesh", "star"];
 
 function fail(msg: string): never {
@@ -57,6 +60,7 @@ const { values } = (() => {
         "hub-every": { type: "string", default: "12" },
         direct: { type: "string", default: "5" },
         "direct-max-ms": { type: "string", default: "25" },
+        "direct-weight-ms": { type: "string", default: "20" },
         json: { type: "boolean", default: false },
         "stats-file": { type: "string" },
         help: { type: "boolean", default: false },
@@ -83,13 +87,14 @@ const seconds = int("seconds", 1, 60);
 const hubEvery = int("hub-every", 1, 1000);
 const directPerSinger = int("direct", 0, 8);
 const directMaxMs = int("direct-max-ms", 1, 200);
+const directWeightMs = int("direct-weight-ms", 0, 200);
 const regionSpec = values.region!;
 try {
   parseRegion(regionSpec);
 } catch (err) {
   fail((err as Error).message);
 }
-const topologies = values.topologies!.split(",").map((t) => t.trim()) as Topology[];
+const topologies = values.topologies!.split(",").map((t) => t.trim()) as CompareTopology[];
 for (const t of topologies) if (!TOPOLOGIES.includes(t)) fail(`unknown topology ${JSON.stringify(t)} (known: ${TOPOLOGIES.join(", ")})`);
 configureLogging(process.env.CHOIRMESH_LOG ?? "warn");
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -114,9 +119,10 @@ const singerGeo = population.map((s) => ({
   section: s.section,
   uploadKbps: s.uploadKbps,
 }));
-const geoFor = (t: Topology): ChoirGeo => ({
+const liveTopology = (t: CompareTopology): Topology => (t === "starDirect" ? "star" : t);
+const geoFor = (t: CompareTopology): ChoirGeo => ({
   singers: singerGeo,
-  hubs: t === "star" ? [{ name: `server-${server.city}`, place: dataCentre(server) }] : t === "hybrid" || t === "topMesh" ? dedicated.map((h, i) => ({ name: `hub${i}-${h.region.city}`, place: dataCentre(h.region) })) : [],
+  hubs: liveTopology(t) === "star" ? [{ name: `server-${server.city}`, place: dataCentre(server) }] : t === "hybrid" || t === "topMesh" ? dedicated.map((h, i) => ({ name: `hub${i}-${h.region.city}`, place: dataCentre(h.region) })) : [],
 });
 say(`choirmesh compare: ${singersN} singers in ${regionSpec} (seed ${seed}), 10 ms frames, forwarded down path`);
 say(`  singers: ${population.map((s) => `s${s.idx} ${s.city} (${s.section}, access ${s.rawAccessMs.toFixed(1)} ms)`).join("; ")}`);
@@ -129,7 +135,7 @@ interface TopologyFigures {
   /** Ordered pairs heard directly at the end of the run. */
   directPairs: number;
 }
-const results = new Map<Topology, TopologyFigures>();
+const results = new Map<CompareTopology, TopologyFigures>();
 for (const t of topologies) {
   say(`\n== ${t} ==`);
   const geo = geoFor(t);
@@ -138,13 +144,13 @@ for (const t of topologies) {
     fanout,
     seconds,
     frameMs,
-    topology: t,
+    topology: liveTopology(t),
     downPath: "forward",
     bitrate: singersN > 20 ? 128_000 : 64_000,
     geo,
-    // Neighbours hear each other directly in the tree and the hybrid; the central server is the
-    // baseline as it is built (every voice through it).
-    ...(t !== "star" && directPerSinger > 0 ? { direct: { perSinger: directPerSinger, maxMs: directMaxMs } } : {}),
+    // Neighbours hear each other directly in the tree, the hybrid and starDirect; the central
+    // server is the baseline as it is built (every voice through it).
+    ...(t !== "star" && directPerSinger > 0 ? { direct: { perSinger: directPerSinger, maxMs: directMaxMs, weightMs: directWeightMs } } : {}),
     room: `compare-${t}`,
     log: (l) => say(`  … ${l}`),
   });

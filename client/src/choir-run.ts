@@ -71,7 +71,7 @@ export interface ChoirRunOptions {
   /** Each singer's recording by id, for a closer look at what was heard (tests). */
   onRecordings?: (recs: ReadonlyMap<string, RemoteRecording>) => void;
   /** Neighbours who hear each other directly (signaling/planner/direct.ts): how many each, and how close. */
-  direct?: { perSinger: number; maxMs?: number };
+  direct?: { perSinger: number; maxMs?: number; weightMs?: number };
   /** Geography on loopback (choir-geo.ts): places, home connections and the delayed links between them. */
   geo?: ChoirGeo;
 }
@@ -172,7 +172,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       media: { ...DEFAULT_MEDIA, frameMs: opts.frameMs, ...(opts.bitrate ? { bitrate: opts.bitrate } : {}), ...(opts.downPath ? { downPath: opts.downPath } : {}) },
       planner: {
         maxFanout: opts.topology === "star" ? Math.max(opts.singers, 2) : opts.fanout,
-        ...(opts.direct ? { directPerSinger: opts.direct.perSinger, directMaxMs: opts.direct.maxMs } : {}),
+        ...(opts.direct ? { directPerSinger: opts.direct.perSinger, directMaxMs: opts.direct.maxMs, directWeightMs: opts.direct.weightMs } : {}),
         ...(opts.topology === "topMesh" ? { meshTops: true } : {}),
       },
     }));
