@@ -14,7 +14,7 @@ import { evaluate, type PairSets, type TopologyMetrics } from "./metrics/evaluat
 import { bestServerRegion, chainTopology, meshTopology, starTopology } from "./topologies/central.js";
 import { allocateDedicatedHubs, buildTree, topMeshTopology, treeTopology, type BuiltTree } from "./topologies/tree.js";
 import type { PlannerLike } from "./topologies/planner-port.js";
-import { DIRECT_SIM_DEFAULTS, withDirectNeighbours } from "./topologies/direct.js";
+import { DIRECT_SIM_DEFAULTS, starWithDirectNeighbours, withDirectNeighbours } from "./topologies/direct.js";
 import type { Topology, TopologyName } from "./topologies/types.js";
 import { runChurn, type ChurnResult } from "./churn.js";
 import { drawingData, type DrawingData } from "./report/drawing-data.js";
@@ -151,7 +151,9 @@ export function runModel(opts: RunOptions): RunResult {
   add(withDirectNeighbours(topMeshD, "topMeshDirect", `${topMesh.title}, close singers gathered under one hub and hearing each other directly`, hybridD, singers, timing));
   phase("hybridEval");
 
-  add(starTopology(singers, model, timing, central));
+  const star = starTopology(singers, model, timing, central);
+  add(star);
+  add(starWithDirectNeighbours(star, singers, model, timing));
   add(meshTopology(singers, model, timing));
   add(chainTopology(singers, timing, central, rngFor(opts.seed, "chain")));
   phase("othersEval");

@@ -12,6 +12,7 @@ import { effectiveAccessMs } from "@choirmesh/sim/model/population";
 import { bestServerRegion, chainTopology, meshTopology, starTopology } from "@choirmesh/sim/topologies/central";
 import { buildTree, topMeshTopology, treeTopology, type BuiltTree, type DedicatedHub } from "@choirmesh/sim/topologies/tree";
 import type { PlannerLike } from "@choirmesh/sim/topologies/planner-port";
+import { starWithDirectNeighbours } from "@choirmesh/sim/topologies/direct";
 import { makeRng } from "@choirmesh/sim/ports";
 import { lonForKm, region, singer } from "./fixtures.js";
 
@@ -93,6 +94,43 @@ describe("star", () => {
     expect(t.pairDelayMs(1, 2)).toBeCloseTo(3.5 + 18.5 + 16, 9);
     expect(t.servers.uploadMbps).toBeCloseTo(0.312, 9);
     expect(t.servers.cores).toBeCloseTo(3 / timing.childrenPerCore, 12);
+  });
+});
+
+describe("star with direct neighbours", () => {
+  // D is in city Z, 1,000 km west (access 4): A-D 16.5, B-D 17.5, C-D 2,000 km = 30 ms.
+  const D = singer(3, Z, 4);
+  const four = [A, B, C, D];
+  const star = starTopology(four, model, timing, region("X", X));
+  // A direct pair pays its link and what the engine adds beyond the endpoints (mix path: half a frame).
+  const extra = 5;
+
+  it("pairs the closest first, each singer within its cap, none beyond the longest link", () => {
+    const one = starWithDirectNeighbours(star, four, model, timing, { perSinger: 1, maxMs: 20 });
+    expect(one.extra?.directPairs).toBe(1);
+    expect(one.pairDelayMs(0, 1)).toBeCloseTo(5 + extra, 9);
+    expect(one.pairDelayMs(1, 0)).toBeCloseTo(5 + extra, 9);
+    expect(one.pairDelayMs(0, 3)).toBe(star.pairDelayMs(0, 3));
+    // Two each: A-B, A-D, then B-D (A is full before A-C); C-D is beyond 20 ms.
+    const two = starWithDirectNeighbours(star, four, model, timing, { perSinger: 2, maxMs: 20 });
+    expect(two.extra?.directPairs).toBe(3);
+    expect(two.pairDelayMs(3, 0)).toBeCloseTo(16.5 + extra, 9);
+    expect(two.pairDelayMs(1, 3)).toBeCloseTo(17.5 + extra, 9);
+    expect(two.pairDelayMs(0, 2)).toBe(star.pairDelayMs(0, 2));
+    expect(two.pairDelayMs(2, 3)).toBe(star.pairDelayMs(2, 3));
+    expect([...two.uploadKbps]).toEqual([312, 312, 104, 312]);
+    expect([...two.downloadKbps]).toEqual([312, 312, 104, 312]);
+  });
+
+  it("takes no more neighbours than a singer's upload carries", () => {
+    const weakA = singer(0, X, 2, { uploadKbps: 250 }); // its up stream and one more
+    const t = starWithDirectNeighbours(starTopology([weakA, B, C, D], model, timing, region("X", X)), [weakA, B, C, D], model, timing, { perSinger: 3, maxMs: 20 });
+    // A-B; then A is full, so B-D and B-C (B-D first).
+    expect(t.pairDelayMs(0, 1)).toBeCloseTo(5 + extra, 9);
+    expect(t.pairDelayMs(0, 3)).toBe(star.pairDelayMs(0, 3));
+    expect(t.pairDelayMs(1, 3)).toBeCloseTo(17.5 + extra, 9);
+    expect(t.pairDelayMs(1, 2)).toBeCloseTo(18.5 + extra, 9);
+    expect(t.extra?.directPairs).toBe(3);
   });
 });
 

@@ -31,7 +31,7 @@ describe("a model run", () => {
     expect(Object.keys(o)).toEqual(["singers", "region", "pairsSampled", "topologies", "elapsedMs"]);
     expect(o.singers).toBe(300);
     expect(o.pairsSampled).toBe(3000);
-    expect(Object.keys(o.topologies)).toEqual(["tree", "treeDirect", "hybrid", "topMesh", "topMeshDirect", "star", "mesh", "chain"]);
+    expect(Object.keys(o.topologies)).toEqual(["tree", "treeDirect", "hybrid", "topMesh", "topMeshDirect", "star", "starDirect", "mesh", "chain"]);
     for (const t of Object.values(o.topologies) as Array<Record<string, number>>) {
       expect(Object.keys(t)).toEqual(["pairP50Ms", "pairP95Ms", "pairP99Ms", "under30msShare", "maxUploadKbps"]);
       expect(t.pairP50Ms).toBeLessThanOrEqual(t.pairP95Ms);
@@ -51,6 +51,12 @@ describe("a model run", () => {
       expect(direct.pairs.neighbours.p50).toBeLessThan(base.pairs.neighbours.p50);
       expect(direct.pairs.all.p50).toBeLessThanOrEqual(base.pairs.all.p50 + 1);
     }
+    // Under one server any two may pair: a direct pair never costs more than its path through the
+    // server, the nearest gain most, and each direct neighbour is one more stream up.
+    expect(t.starDirect.pairs.all.p50).toBeLessThanOrEqual(t.star.pairs.all.p50);
+    expect(t.starDirect.pairs.neighbours.p50).toBeLessThan(t.star.pairs.neighbours.p50 - 5);
+    expect(t.starDirect.extra!.directPairs).toBeGreaterThan(100);
+    expect(t.starDirect.uploadKbps.max).toBe(104 * 6);
     expect(t.chain.pairs.all.p50).toBeGreaterThanOrEqual(3000);
     // 300 singers cannot each upload 299 streams from home.
     expect(t.mesh.overloadedSingers).toBeGreaterThan(150);

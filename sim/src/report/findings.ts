@@ -47,6 +47,12 @@ export function findings(r: RunResult): string[] {
       `Neighbours under one hub hearing each other directly (${String(direct.extra?.directPairs ?? "?")} pairs, ${direct.title.split(",")[0].toLowerCase()}): each singer's 5 nearest at ${ms(direct.pairs.neighbours.p50)} against ${ms(base.pairs.neighbours.p50)} (median), ${pct(under(direct))} of them under 30 ms against ${pct(under(base))}; all pairs unchanged at ${ms(direct.pairs.all.p50)}. Most of a singer's nearest neighbours sit under other hubs, where a direct link would need the voice taken out at their meeting point instead.`,
     );
   }
+  if (t.star && t.starDirect) {
+    const under = (m: typeof t.star) => m.pairs.neighbours.under["30"] ?? 0;
+    out.push(
+      `Under one central server any two singers can pair (${String(t.starDirect.extra?.directPairs ?? "?")} direct pairs): each singer's 5 nearest at ${ms(t.starDirect.pairs.neighbours.p50)} against ${ms(t.star.pairs.neighbours.p50)} (median), ${pct(under(t.starDirect))} of them under 30 ms against ${pct(under(t.star))}, all pairs at ${ms(t.starDirect.pairs.all.p50)}; the busiest singer then uploads ${Math.round(t.starDirect.uploadKbps.max)} kbit/s. The meshed tier gets there only where a singer's nearest share its hub.`,
+    );
+  }
   if (t.star) {
     out.push(
       `The central server needs ${t.star.servers.cores.toFixed(1)} cores and ${Math.round(t.star.servers.uploadMbps).toLocaleString("en-US")} Mbit/s of upload for ${r.singers.toLocaleString("en-US")} singers in one place (${t.star.servers.where.join(", ")}); the tree needs no server, and its busiest singer uploads ${Math.round(t.tree?.uploadKbps.max ?? 0)} kbit/s.`,

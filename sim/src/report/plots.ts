@@ -10,6 +10,7 @@ export const TOPOLOGY_COLORS: Record<TopologyName, string> = {
   topMesh: "#9467bd",
   treeDirect: "#e377c2",
   topMeshDirect: "#17becf",
+  starDirect: "#bcbd22",
   star: "#1f77b4",
   mesh: "#2ca02c",
   chain: "#7f7f7f",

@@ -1,8 +1,8 @@
 /** What every topology gives the evaluator: pair delays and the cost it puts on people and servers. */
 import type { ValueSummary } from "@choirmesh/common/quantiles";
 
-export type TopologyName = "tree" | "treeDirect" | "hybrid" | "topMesh" | "topMeshDirect" | "star" | "mesh" | "chain";
-export const TOPOLOGY_NAMES: readonly TopologyName[] = ["tree", "treeDirect", "hybrid", "topMesh", "topMeshDirect", "star", "mesh", "chain"];
+export type TopologyName = "tree" | "treeDirect" | "hybrid" | "topMesh" | "topMeshDirect" | "star" | "starDirect" | "mesh" | "chain";
+export const TOPOLOGY_NAMES: readonly TopologyName[] = ["tree", "treeDirect", "hybrid", "topMesh", "topMeshDirect", "star", "starDirect", "mesh", "chain"];
 
 export interface ServerCost {
   /** Dedicated machines (hubs or central servers) the design needs. */
