@@ -24,7 +24,7 @@ import { configureLogging } from "@choirmesh/common/log";
 import { MAX_SIGNATURE_VOICES } from "@choirmesh/mixer-node/signature";
 import { runChoir, type ChoirRunResult, type Topology } from "@choirmesh/client/choir-run";
 import type { ChoirGeo, GeoPlace } from "@choirmesh/client/choir-geo";
-import { compareClasses, directPairsOf, geoModel, pairClasses, placesById, PAIR_CLASSES, type ClassFigures, type PairClass } from "@choirmesh/client/geo-compare";
+import { allDirectNeighboursP50Ms, compareClasses, directPairsOf, geoModel, pairClasses, placesById, PAIR_CLASSES, type ClassFigures, type PairClass } from "@choirmesh/client/geo-compare";
 import { makePopulation, type Singer } from "@choirmesh/sim/model/population";
 import { engineTiming } from "@choirmesh/sim/model/engine-timing";
 import { CLOUD_REGIONS } from "@choirmesh/sim/model/cloud-regions";
@@ -129,6 +129,9 @@ say(`  singers: ${population.map((s) => `s${s.idx} ${s.city} (${s.section}, acce
 say(`  central server: ${server.city}; dedicated hubs: ${dedicated.map((h) => h.region.city).join(", ")}`);
 
 const classes = pairClasses(geoFor("tree"));
+// What the neighbours class could reach at best: every singer's 5 nearest heard directly.
+const neighboursFloorMs = allDirectNeighboursP50Ms(geoFor("tree"), frameMs);
+say(`  the model's floor for the 5 nearest (every such pair direct): p50 ${neighboursFloorMs.toFixed(1)} ms`);
 interface TopologyFigures {
   classes: Record<PairClass, ClassFigures>;
   run: ChoirRunResult;
@@ -187,7 +190,7 @@ for (const [t, { classes: f, run, directPairs }] of results) {
   Object.assign(row, { directPairs, depth: run.depth, nodesCpuCores: round(run.nodesCpuCores), playoutShifts: run.playoutShifts, latenessP99Ms: round(run.latenessP99Ms) });
   out[t] = row;
 }
-const summary = { singers: singersN, region: regionSpec, seed, server: server.city, hubs: dedicated.map((h) => h.region.city), topologies: out };
+const summary = { singers: singersN, region: regionSpec, seed, server: server.city, hubs: dedicated.map((h) => h.region.city), modelAllDirectNeighboursP50Ms: round(neighboursFloorMs), topologies: out };
 // Every node's own stats at the end of each run, the trees and each node's CPU, for a closer look.
 if (values["stats-file"]) {
   const dump = Object.fromEntries([...results].map(([t, { run }]) => [t, { tree: run.tree, names: Object.fromEntries(run.names), pairs: run.pairs, cpu: run.nodeCpu, nodes: run.nodeStats }]));

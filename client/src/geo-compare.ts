@@ -167,3 +167,18 @@ export function compareClasses(
   }
   return out;
 }
+
+/**
+ * The floor the neighbours class can reach with direct links (any hub, any design): the model's
+ * median over each listener's `k` nearest if every one of those pairs heard the other directly,
+ * its mean path plus what a direct pair costs the engine (`directMs`).
+ */
+export function allDirectNeighboursP50Ms(geo: ChoirGeo, frameMs: number, k = NEIGHBOURS_PER_SINGER): number {
+  const near = pairClasses(geo, k).neighbours;
+  const directMs = engineHopFor(frameMs).directMs;
+  const d: number[] = [];
+  const n = geo.singers.length;
+  for (let b = 0; b < n; b++) for (let a = 0; a < n; a++) if (near(a, b)) d.push(meanPathMs(geo.singers[a].place, geo.singers[b].place) + directMs);
+  d.sort((x, y) => x - y);
+  return quantile(d, 0.5);
+}

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { greatCircleKm, kmToOneWayMs } from "@choirmesh/signaling/latency";
 import { meanPathMs, pathBetween, type ChoirGeo, type GeoPlace } from "@choirmesh/client/choir-geo";
-import { compareClasses, geoModel, pairClasses, placesById } from "@choirmesh/client/geo-compare";
+import { allDirectNeighboursP50Ms, compareClasses, geoModel, pairClasses, placesById } from "@choirmesh/client/geo-compare";
 import { engineHopFor } from "@choirmesh/signaling/planner/engine-timing";
 
 const place = (lat: number, lon: number, accessMs = 2, jitterMs = 1): GeoPlace => ({ lat, lon, accessMs, jitterMs });
@@ -42,6 +42,16 @@ describe("geography on loopback: paths and pair classes", () => {
     expect(c.neighbours(0, 0)).toBe(false);
     expect([1, 2, 3, 4].filter((a) => c.section(a, 0))).toEqual([1, 3]);
     expect(c.all(2, 3) && !c.all(3, 3)).toBe(true);
+  });
+
+  it("the neighbours' floor: each listener's k nearest all direct, at the median", () => {
+    const c = pairClasses(geo, 1);
+    const d: number[] = [];
+    for (let b = 0; b < 5; b++) for (let a = 0; a < 5; a++) if (c.neighbours(a, b)) d.push(meanPathMs(geo.singers[a].place, geo.singers[b].place));
+    expect(d.length).toBe(5);
+    d.sort((x, y) => x - y);
+    expect(allDirectNeighboursP50Ms(geo, 10, 1)).toBeCloseTo(d[2] + engineHopFor(10).directMs, 9);
+    expect(engineHopFor(10).directMs).toBe(14.1);
   });
 
   it("the model over a star adds the links' mean paths to the engine's loopback timing; the class figures set it against live", () => {
