@@ -45,6 +45,8 @@ export interface ChoirRunOptions {
   seconds: number;
   /** Seconds analysed for each singer's own voice (at least `seconds`); default 16 above 12 singers, else `seconds`. */
   ownVoiceSeconds?: number;
+  /** Also measure the own-voice figure for every spare signature (ChoirRunResult.ownFloorDb; else NaN). */
+  ownFloor?: boolean;
   frameMs: FrameMs;
   /** Opus bitrate, bit/s (default DEFAULT_MEDIA's). */
   bitrate?: number;
@@ -105,6 +107,8 @@ export interface ChoirRunResult {
   heardAll: boolean;
   /** Loudest own voice in anyone's ears relative to the median level of the others, dB. */
   selfLeakDb: number;
+  /** The same measure for the voices nobody sings (spare signatures), the loudest: what selfLeakDb reads with no leak at all. NaN without spares or unasked. */
+  ownFloorDb: number;
   /** Every voice found in the root's full mix. */
   rootMixHasAll: boolean;
   latencyMs: { p50: number; p95: number; max: number };
@@ -280,6 +284,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       return { hubs: h.up + h.down, up: h.up, down: h.down, meetsAtRoot: h.meetsAtRoot };
     };
     let selfLeakDb = -Infinity;
+    let ownFloorDb = opts.ownFloor === true && singers.length < MAX_SIGNATURE_VOICES ? -Infinity : NaN;
     for (let b = 0; b < singers.length; b++) {
       const rec = singerRecs[b];
       const heard = window(rec, "hear");
@@ -298,8 +303,9 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
         });
       }
       levels.sort((x, y) => x - y);
-      const own = estimateDelay(window(rec, "hear", ownSeconds), rec.startAbs, b, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100, blockMs: ownBlockMs }).coherentGainDb;
-      selfLeakDb = Math.max(selfLeakDb, own - quantile(levels, 0.5));
+      const ownAt = (x: number) => estimateDelay(window(rec, "hear", ownSeconds), rec.startAbs, x, { maxDelayMs: ANALYSIS_MAX_DELAY_MS, skipMs: 100, blockMs: ownBlockMs }).coherentGainDb - quantile(levels, 0.5);
+      selfLeakDb = Math.max(selfLeakDb, ownAt(b));
+      for (let x = singers.length; opts.ownFloor === true && x < MAX_SIGNATURE_VOICES; x++) ownFloorDb = Math.max(ownFloorDb, ownAt(x));
     }
     const rootIdx = nodes.findIndex((n) => n.id === tree.root);
     const rootRec = recs[rootIdx];
@@ -364,6 +370,7 @@ export async function runChoir(opts: ChoirRunOptions): Promise<ChoirRunResult> {
       pairs,
       heardAll: pairs.every((p) => p.heard),
       selfLeakDb,
+      ownFloorDb,
       rootMixHasAll,
       latencyMs: { p50: quantile(delays, 0.5), p95: quantile(delays, 0.95), max: delays[delays.length - 1] ?? NaN },
       perHopMs,
