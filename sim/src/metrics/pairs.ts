@@ -58,32 +58,34 @@ export function sampleDistinct(n: number, m: number, rng: Rng): number[] {
  * For `m` random singers, their `k` nearest other singers by great-circle distance. Singers
  * sharing a city are equally near: which of them are taken is drawn at random.
  */
-export function neighbourPairs(singers: readonly Singer[], k: number, m: number, rng: Rng): Int32Array {
-  // Singers stand on cities, so search over distinct places, not singers.
-  const placeOf = new Map<string, number>();
+/** Singers stand on cities: the distinct places, their members (by index) and each singer's place. */
+export function groupByPlace(singers: readonly Singer[]): { members: number[][]; pos: Singer["pos"][]; placeOf: Int32Array } {
+  const index = new Map<string, number>();
   const members: number[][] = [];
-  const vx: number[] = [];
-  const vy: number[] = [];
-  const vz: number[] = [];
-  const singerPlace = new Int32Array(singers.length);
+  const pos: Singer["pos"][] = [];
+  const placeOf = new Int32Array(singers.length);
   for (const s of singers) {
     const key = `${s.lat},${s.lon}`;
-    let p = placeOf.get(key);
+    let p = index.get(key);
     if (p === undefined) {
       p = members.length;
-      placeOf.set(key, p);
+      index.set(key, p);
       members.push([]);
-      vx.push(s.pos.x);
-      vy.push(s.pos.y);
-      vz.push(s.pos.z);
+      pos.push(s.pos);
     }
     members[p].push(s.idx);
-    singerPlace[s.idx] = p;
+    placeOf[s.idx] = p;
   }
+  return { members, pos, placeOf };
+}
+
+export function neighbourPairs(singers: readonly Singer[], k: number, m: number, rng: Rng): Int32Array {
+  // Singers stand on cities, so search over distinct places, not singers.
+  const { members, pos, placeOf: singerPlace } = groupByPlace(singers);
   const L = members.length;
-  const X = Float64Array.from(vx);
-  const Y = Float64Array.from(vy);
-  const Z = Float64Array.from(vz);
+  const X = Float64Array.from(pos, (v) => v.x);
+  const Y = Float64Array.from(pos, (v) => v.y);
+  const Z = Float64Array.from(pos, (v) => v.z);
   // k + 1 nearest places always hold at least k singers besides the query.
   const keep = k + 1;
   const bestP = new Int32Array(keep);

@@ -12,6 +12,7 @@ import { engineHopFor } from "@choirmesh/signaling/planner/engine-timing";
 import type { PlannerNodeInfo } from "@choirmesh/signaling/planner/types";
 import type { Singer } from "../model/population.js";
 import type { DelayModel } from "../model/delay.js";
+import { groupByPlace } from "../metrics/pairs.js";
 import type { EngineTiming } from "../model/engine-timing.js";
 import { hubInfo, singerInfo, type BuiltTree } from "./tree.js";
 import type { Topology, TopologyName } from "./types.js";
@@ -135,22 +136,7 @@ function listed(near: Int32Array, a: number, b: number): boolean {
  * cities, so the search runs over places, then takes their members.
  */
 function nearestOthers(singers: readonly Singer[], k: number): Int32Array {
-  const placeOf = new Map<string, number>();
-  const members: number[][] = [];
-  const pos: { x: number; y: number; z: number }[] = [];
-  const placeIdx = new Int32Array(singers.length);
-  for (const s of singers) {
-    const key = `${s.lat},${s.lon}`;
-    let p = placeOf.get(key);
-    if (p === undefined) {
-      p = members.length;
-      placeOf.set(key, p);
-      members.push([]);
-      pos.push(s.pos);
-    }
-    members[p].push(s.idx);
-    placeIdx[s.idx] = p;
-  }
+  const { members, pos } = groupByPlace(singers);
   const L = members.length;
   const out = new Int32Array(singers.length * k).fill(-1);
   const order = new Float64Array(L);
